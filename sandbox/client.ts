@@ -1,0 +1,233 @@
+// TypeScript API to the sandbox: a disposable host that looks like a server set up by
+// Mastodon's install guide (real sshd, nginx, PostgreSQL, Redis; simulated Mastodon).
+import { spawn } from "node:child_process";
+import * as crypto from "node:crypto";
+import * as fs from "node:fs";
+import * as https from "node:https";
+import * as http from "node:http";
+import * as path from "node:path";
+import { Client } from "pg";
+
+export interface SandboxInfo {
+  name: string;
+  root: string;
+  address: string;
+  sshPort: number;
+  sshUser: string;
+  sshPrivateKeyPath: string;
+  hostKey: string;
+  domain: string;
+  dbPassword: string;
+  mastodonVersion: string;
+}
+
+export interface StartOptions {
+  name?: string;
+  accounts?: number;
+  mastodonVersion?: string;
+  sidekiqTickMs?: number;
+  railsBootMs?: number;
+}
+
+export interface ExecResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface HttpOptions {
+  https?: boolean;
+  method?: string;
+  cookie?: string;
+  headers?: Record<string, string>;
+  body?: string;
+}
+
+export interface HttpResult {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+/** Repository root (dist/sandbox/client.js -> ../..). */
+export const REPO = path.resolve(__dirname, "..", "..");
+const HOST_DIR = path.join(REPO, "sandbox", "host");
+const PATH_INSIDE = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+export function sandboxesRoot(): string {
+  return process.env.MC_SANDBOX_ROOT || "/var/tmp/mastodon-closure-sandboxes";
+}
+
+function run(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv; input?: string } = {}): Promise<ExecResult> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(cmd, args, { env: opts.env ?? process.env, stdio: ["pipe", "pipe", "pipe"] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    p.stdout.on("data", (d: Buffer) => out.push(d));
+    p.stderr.on("data", (d: Buffer) => err.push(d));
+    p.on("error", reject);
+    p.on("close", (code, signal) =>
+      resolve({ code: code ?? (signal ? 128 : 1), stdout: Buffer.concat(out).toString("utf8"), stderr: Buffer.concat(err).toString("utf8") }),
+    );
+    p.stdin.on("error", () => undefined);
+    p.stdin.end(opts.input ?? "");
+  });
+}
+
+function allocateSlot(base: string, name: string): number {
+  const slots = path.join(base, ".slots");
+  fs.mkdirSync(slots, { recursive: true });
+  for (let n = 1; n < 255; n++) {
+    try {
+      fs.mkdirSync(path.join(slots, String(n)));
+      fs.writeFileSync(path.join(slots, String(n), "name"), name);
+      return n;
+    } catch {
+      /* taken */
+    }
+  }
+  throw new Error("no free sandbox network slot (10.213.1-254.0/30)");
+}
+
+export async function startSandbox(opts: StartOptions = {}): Promise<Sandbox> {
+  if (process.getuid && process.getuid() !== 0) throw new Error("the sandbox needs root (network and mount namespaces)");
+  const name = opts.name ?? `s${crypto.randomBytes(3).toString("hex")}`;
+  if (!/^[a-z0-9][a-z0-9-]{0,19}$/.test(name)) throw new Error(`invalid sandbox name "${name}" (a-z, 0-9, '-', at most 20 characters)`);
+  const base = sandboxesRoot();
+  const root = path.join(base, name);
+  fs.mkdirSync(base, { recursive: true });
+  try {
+    fs.mkdirSync(root);
+  } catch {
+    throw new Error(`sandbox "${name}" already exists (${root}); stop it first`);
+  }
+  const n = allocateSlot(base, name);
+  fs.writeFileSync(path.join(root, "net"), String(n));
+  const domain = "social.example";
+  const mastodonVersion = opts.mastodonVersion ?? "4.3.2";
+  const dbPassword = crypto.randomBytes(18).toString("base64url");
+  const env: NodeJS.ProcessEnv = {
+    PATH: `${PATH_INSIDE}:${process.env.PATH ?? ""}`,
+    SBX_NAME: name,
+    SBX_ROOT: root,
+    SBX_N: String(n),
+    SBX_DOMAIN: domain,
+    SBX_ACCOUNTS: String(opts.accounts ?? 5),
+    SBX_VERSION: mastodonVersion,
+    SBX_TICK_MS: String(opts.sidekiqTickMs ?? 1000),
+    SBX_BOOT_MS: String(opts.railsBootMs ?? 300),
+    SBX_REPO: REPO,
+    SBX_DB_PASS: dbPassword,
+    SBX_SECRET: crypto.randomBytes(64).toString("hex"),
+  };
+  const r = await run("bash", [path.join(HOST_DIR, "create.sh")], { env });
+  if (r.code !== 0) {
+    if (!process.env.MC_SANDBOX_KEEP_FAILED) await run("bash", [path.join(HOST_DIR, "destroy.sh"), root]);
+    throw new Error(`sandbox ${name} failed to start (exit ${r.code}):\n${r.stderr}${r.stdout}`);
+  }
+  const hostKey = fs.readFileSync(path.join(root, "etc/ssh/ssh_host_ed25519_key.pub"), "utf8").trim().split(" ").slice(0, 2).join(" ");
+  const info: SandboxInfo = {
+    name,
+    root,
+    address: `10.213.${n}.2`,
+    sshPort: 22,
+    sshUser: "admin",
+    sshPrivateKeyPath: path.join(root, "client/id_ed25519"),
+    hostKey,
+    domain,
+    dbPassword,
+    mastodonVersion,
+  };
+  fs.writeFileSync(path.join(root, "info.json"), JSON.stringify(info, null, 2) + "\n");
+  return new Sandbox(info);
+}
+
+/** Names of the sandboxes that exist under the sandboxes root. */
+export function listSandboxes(): string[] {
+  try {
+    return fs.readdirSync(sandboxesRoot()).filter((d) => !d.startsWith("."));
+  } catch {
+    return [];
+  }
+}
+
+/** Remove a sandbox by name, whatever state it is in. */
+export async function stopSandbox(name: string): Promise<void> {
+  const root = path.join(sandboxesRoot(), name);
+  const r = await run("bash", [path.join(HOST_DIR, "destroy.sh"), root]);
+  if (r.code !== 0) throw new Error(`stop ${name} failed: ${r.stderr}`);
+}
+
+export class Sandbox {
+  constructor(readonly info: SandboxInfo) {}
+
+  /** Attach to a running sandbox by name (reads <root>/info.json). */
+  static attach(name: string): Sandbox {
+    const info = JSON.parse(fs.readFileSync(path.join(sandboxesRoot(), name, "info.json"), "utf8")) as SandboxInfo;
+    return new Sandbox(info);
+  }
+
+  private initPid(): string {
+    return fs.readFileSync(path.join(this.info.root, "init.pid"), "utf8").trim();
+  }
+
+  /** bash -c inside the host's namespaces, as root. */
+  exec(command: string, input?: string): Promise<ExecResult> {
+    return run("nsenter", ["-t", this.initPid(), "-n", "-m", "--", "env", "-i", `PATH=${PATH_INSIDE}`, "HOME=/root", "LANG=C.UTF-8", "bash", "-c", command], { input });
+  }
+
+  /** A real request through the host's nginx (Host = domain; self-signed certificate accepted). */
+  http(p: string, opts: HttpOptions = {}): Promise<HttpResult> {
+    const useHttps = opts.https ?? true;
+    const headers: Record<string, string> = { Host: this.info.domain, ...(opts.headers ?? {}) };
+    if (opts.cookie) headers.Cookie = opts.cookie;
+    if (opts.body !== undefined) headers["Content-Length"] = String(Buffer.byteLength(opts.body));
+    return new Promise((resolve, reject) => {
+      const reqOpts: https.RequestOptions = {
+        host: this.info.address,
+        port: useHttps ? 443 : 80,
+        path: p,
+        method: opts.method ?? "GET",
+        headers,
+        servername: this.info.domain,
+        rejectUnauthorized: false,
+        agent: false,
+        timeout: 15000,
+      };
+      const req = (useHttps ? https : http).request(reqOpts, (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (d: Buffer) => chunks.push(d));
+        res.on("end", () => {
+          const h: Record<string, string> = {};
+          for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) h[k] = Array.isArray(v) ? v.join(", ") : v;
+          resolve({ status: res.statusCode ?? 0, headers: h, body: Buffer.concat(chunks).toString("utf8") });
+        });
+      });
+      req.on("timeout", () => req.destroy(new Error(`timeout: ${p}`)));
+      req.on("error", reject);
+      req.end(opts.body);
+    });
+  }
+
+  /** A query against mastodon_production (unix socket exposed in the sandbox dir). */
+  async sql<T = any>(query: string, params?: unknown[]): Promise<T[]> {
+    const c = new Client({ host: path.join(this.info.root, "pgsock"), user: "mastodon", database: "mastodon_production" });
+    await c.connect();
+    try {
+      return (await c.query(query, params as any[])).rows as T[];
+    } finally {
+      await c.end();
+    }
+  }
+
+  /** Stop every service, start the enabled ones (a fresh /run, as a real reboot). */
+  async reboot(): Promise<void> {
+    const r = await this.exec("systemctl __halt; umount -l /run && mount -t tmpfs -o mode=755 tmpfs /run; systemctl __boot");
+    if (r.code !== 0) throw new Error(`reboot of ${this.info.name} failed: ${r.stderr}${r.stdout}`);
+  }
+
+  /** Kill every process, delete the netns and all files. */
+  stop(): Promise<void> {
+    return stopSandbox(this.info.name);
+  }
+}

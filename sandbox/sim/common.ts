@@ -1,0 +1,278 @@
+// Shared helpers for the Mastodon simulators that run inside a sandbox host.
+import * as crypto from "node:crypto";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import * as zlib from "node:zlib";
+import { Client } from "pg";
+
+export const LIVE = "/home/mastodon/live";
+export const SIMDIR = "/var/lib/mastodon-sim";
+
+export interface SimConfig {
+  name: string;
+  mastodonVersion: string;
+  sidekiqTickMs: number;
+  railsBootMs: number;
+  accounts: number;
+}
+
+export function simConfig(): SimConfig {
+  return JSON.parse(fs.readFileSync(path.join(SIMDIR, "config.json"), "utf8")) as SimConfig;
+}
+
+/** Parse a dotenv file the way Mastodon's dotenv does for simple KEY=value lines. */
+export function readEnvFile(file = path.join(LIVE, ".env.production")): Record<string, string> {
+  const out: Record<string, string> = {};
+  let text = "";
+  try {
+    text = fs.readFileSync(file, "utf8");
+  } catch {
+    return out;
+  }
+  for (const raw of text.split("\n")) {
+    const line = raw.trim();
+    if (!line || line.startsWith("#")) continue;
+    const m = /^(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$/.exec(line);
+    if (!m) continue;
+    let v = m[2];
+    if ((v.startsWith('"') && v.endsWith('"')) || (v.startsWith("'") && v.endsWith("'"))) v = v.slice(1, -1);
+    out[m[1]] = v;
+  }
+  return out;
+}
+
+/** Rails loads .env.production (dotenv) and lets the process environment override it. */
+export function railsEnv(): Record<string, string> {
+  const env = readEnvFile();
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
+  return env;
+}
+
+// ---------------------------------------------------------------- self-destruct token
+// Like Rails.application.message_verifier('self-destruct').generate(LOCAL_DOMAIN):
+// base64(JSON(domain)) + "--" + hex HMAC-SHA256, keyed by a key derived from
+// SECRET_KEY_BASE and the verifier's purpose name.
+function verifierKey(secretKeyBase: string): Buffer {
+  return crypto.pbkdf2Sync(secretKeyBase, "self-destruct", 1000, 64, "sha256");
+}
+
+export function selfDestructValue(secretKeyBase: string, domain: string): string {
+  const data = Buffer.from(JSON.stringify(domain)).toString("base64");
+  const digest = crypto.createHmac("sha256", verifierKey(secretKeyBase)).update(data).digest("hex");
+  return `${data}--${digest}`;
+}
+
+/** SelfDestructHelper.self_destruct?: the value must verify and decode to LOCAL_DOMAIN. */
+export function isSelfDestruct(env: Record<string, string | undefined>): boolean {
+  const value = env.SELF_DESTRUCT;
+  const secret = env.SECRET_KEY_BASE;
+  const domain = env.LOCAL_DOMAIN;
+  if (!value || !secret || !domain) return false;
+  const i = value.lastIndexOf("--");
+  if (i < 0) return false;
+  const data = value.slice(0, i);
+  const digest = value.slice(i + 2);
+  const expected = crypto.createHmac("sha256", verifierKey(secret)).update(data).digest("hex");
+  if (digest.length !== expected.length || !crypto.timingSafeEqual(Buffer.from(digest), Buffer.from(expected))) return false;
+  try {
+    return JSON.parse(Buffer.from(data, "base64").toString("utf8")) === domain;
+  } catch {
+    return false;
+  }
+}
+
+// ---------------------------------------------------------------- database
+export async function db(env: Record<string, string> = railsEnv()): Promise<Client> {
+  const c = new Client({
+    host: env.DB_HOST || "/var/run/postgresql",
+    port: Number(env.DB_PORT || 5432),
+    user: env.DB_USER || "mastodon",
+    password: env.DB_PASS || undefined,
+    database: env.DB_NAME || "mastodon_production",
+  });
+  await c.connect();
+  return c;
+}
+
+// ---------------------------------------------------------------- Sidekiq state (stands in for Redis)
+export interface SidekiqState {
+  tick: number;
+  enqueued: number; // deliveries waiting in queues
+  retry: { due: number; n: number }[]; // retry set: deliveries due again at tick `due`
+  delivered: number;
+  failed: number;
+  flakyQueued: number; // queued deliveries that will fail their first attempt
+}
+
+const STATE = path.join(SIMDIR, "sidekiq.json");
+const LOCK = path.join(SIMDIR, "sidekiq.lock");
+
+export function readState(): SidekiqState {
+  try {
+    return JSON.parse(fs.readFileSync(STATE, "utf8")) as SidekiqState;
+  } catch {
+    return { tick: 0, enqueued: 0, retry: [], delivered: 0, failed: 0, flakyQueued: 0 };
+  }
+}
+
+export function retrySize(s: SidekiqState): number {
+  return s.retry.reduce((a, r) => a + r.n, 0);
+}
+
+function sleepSync(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/** Read-modify-write of the Sidekiq state under a lock directory. */
+export function updateState(fn: (s: SidekiqState) => void): SidekiqState {
+  for (let i = 0; ; i++) {
+    try {
+      fs.mkdirSync(LOCK);
+      break;
+    } catch {
+      if (i > 400) {
+        fs.rmSync(LOCK, { recursive: true, force: true }); // stale lock
+      }
+      sleepSync(5);
+    }
+  }
+  try {
+    const s = readState();
+    fn(s);
+    const tmp = `${STATE}.${process.pid}.tmp`;
+    fs.writeFileSync(tmp, JSON.stringify(s));
+    fs.renameSync(tmp, STATE);
+    return s;
+  } finally {
+    fs.rmdirSync(LOCK);
+  }
+}
+
+// ---------------------------------------------------------------- paperclip
+/** Paperclip :id_partition ("%09d" split in groups of 3), config/initializers/paperclip.rb */
+export function idPartition(id: number | string): string {
+  const s = String(id).padStart(9, "0");
+  return (s.match(/\d{3}/g) ?? []).join("/");
+}
+
+export function backupRelPath(id: number | string, fileName: string): string {
+  return `system/backups/dumps/${idPartition(id)}/original/${fileName}`;
+}
+
+// ---------------------------------------------------------------- zip (stored, no compression)
+export function makeZip(files: { name: string; data: Buffer }[]): Buffer {
+  const locals: Buffer[] = [];
+  const centrals: Buffer[] = [];
+  let offset = 0;
+  for (const f of files) {
+    const name = Buffer.from(f.name);
+    const crc = zlib.crc32(f.data) >>> 0;
+    const lh = Buffer.alloc(30);
+    lh.writeUInt32LE(0x04034b50, 0);
+    lh.writeUInt16LE(20, 4);
+    lh.writeUInt16LE(0, 6);
+    lh.writeUInt16LE(0, 8);
+    lh.writeUInt16LE(0, 10);
+    lh.writeUInt16LE(0x21, 12);
+    lh.writeUInt32LE(crc, 14);
+    lh.writeUInt32LE(f.data.length, 18);
+    lh.writeUInt32LE(f.data.length, 22);
+    lh.writeUInt16LE(name.length, 26);
+    lh.writeUInt16LE(0, 28);
+    locals.push(lh, name, f.data);
+    const ch = Buffer.alloc(46);
+    ch.writeUInt32LE(0x02014b50, 0);
+    ch.writeUInt16LE(20, 4);
+    ch.writeUInt16LE(20, 6);
+    ch.writeUInt16LE(0, 8);
+    ch.writeUInt16LE(0, 10);
+    ch.writeUInt16LE(0, 12);
+    ch.writeUInt16LE(0x21, 14);
+    ch.writeUInt32LE(crc, 16);
+    ch.writeUInt32LE(f.data.length, 20);
+    ch.writeUInt32LE(f.data.length, 24);
+    ch.writeUInt16LE(name.length, 28);
+    ch.writeUInt32LE(offset, 42);
+    centrals.push(ch, name);
+    offset += 30 + name.length + f.data.length;
+  }
+  const cd = Buffer.concat(centrals);
+  const end = Buffer.alloc(22);
+  end.writeUInt32LE(0x06054b50, 0);
+  end.writeUInt16LE(files.length, 8);
+  end.writeUInt16LE(files.length, 10);
+  end.writeUInt32LE(cd.length, 12);
+  end.writeUInt32LE(offset, 16);
+  return Buffer.concat([...locals, cd, end]);
+}
+
+/** BackupService: build the archive for one backup row, store it, mark it processed. */
+export async function processBackup(c: Client, backupId: string, env: Record<string, string>): Promise<string | null> {
+  const r = await c.query(
+    `SELECT b.id, b.user_id, a.id AS account_id, a.username FROM backups b
+       JOIN users u ON u.id = b.user_id JOIN accounts a ON a.id = u.account_id WHERE b.id = $1`,
+    [backupId],
+  );
+  if (r.rows.length === 0) return null;
+  const row = r.rows[0];
+  const domain = env.LOCAL_DOMAIN;
+  const statuses = await c.query(`SELECT id, text, created_at FROM statuses WHERE account_id = $1 ORDER BY id`, [row.account_id]);
+  const actor = {
+    "@context": "https://www.w3.org/ns/activitystreams",
+    id: `https://${domain}/users/${row.username}`,
+    type: "Person",
+    preferredUsername: row.username,
+  };
+  const outbox = {
+    "@context": "https://www.w3.org/ns/activitystreams",
+    id: "outbox.json",
+    type: "OrderedCollection",
+    totalItems: statuses.rows.length,
+    orderedItems: statuses.rows.map((s) => ({
+      type: "Create",
+      object: { id: `https://${domain}/users/${row.username}/statuses/${s.id}`, type: "Note", content: s.text, published: s.created_at },
+    })),
+  };
+  const zip = makeZip([
+    { name: "actor.json", data: Buffer.from(JSON.stringify(actor, null, 2)) },
+    { name: "outbox.json", data: Buffer.from(JSON.stringify(outbox, null, 2)) },
+    { name: "likes.json", data: Buffer.from(JSON.stringify({ type: "OrderedCollection", orderedItems: [] })) },
+    { name: "bookmarks.json", data: Buffer.from(JSON.stringify({ type: "OrderedCollection", orderedItems: [] })) },
+  ]);
+  const ts = new Date().toISOString().replace(/[-:]/g, "").replace("T", "").slice(0, 14);
+  const fileName = `archive-${ts}-${crypto.randomBytes(16).toString("hex")}.zip`;
+  const rel = backupRelPath(row.id, fileName);
+  const abs = path.join(LIVE, "public", rel);
+  fs.mkdirSync(path.dirname(abs), { recursive: true });
+  fs.writeFileSync(abs, zip);
+  await c.query(
+    `UPDATE backups SET dump_file_name = $2, dump_content_type = 'application/zip', dump_file_size = $3,
+       dump_updated_at = now(), processed = true, updated_at = now() WHERE id = $1`,
+    [row.id, fileName, zip.length],
+  );
+  // on success the user's older backups are deleted (with their files)
+  const older = await c.query(`DELETE FROM backups WHERE user_id = $1 AND id < $2 RETURNING id`, [row.user_id, row.id]);
+  for (const o of older.rows) {
+    fs.rmSync(path.join(LIVE, "public", `system/backups/dumps/${idPartition(o.id)}`), { recursive: true, force: true });
+  }
+  return rel;
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/** One Rails boot: costs railsBootMs and leaves a line in /var/lib/mastodon-sim/boots. */
+export async function railsBoot(what: string): Promise<void> {
+  const cfg = simConfig();
+  await sleep(cfg.railsBootMs);
+  fs.appendFileSync(path.join(SIMDIR, "boots"), `${new Date().toISOString()} ${process.pid} ${what}\n`);
+}
+
+/** Account.inboxes: distinct preferred inboxes of remote ActivityPub accounts. */
+export const INBOXES_SQL = `SELECT DISTINCT COALESCE(NULLIF(shared_inbox_url, ''), inbox_url) AS inbox
+  FROM accounts WHERE domain IS NOT NULL AND protocol = 1 AND suspended_at IS NULL
+  AND COALESCE(NULLIF(shared_inbox_url, ''), inbox_url) <> ''`;
+
+/** Inboxes on this domain fail their first delivery attempt (to exercise the retry set). */
+export const FLAKY_DOMAIN = "flaky.example";
