@@ -1,0 +1,27 @@
+import * as pulumi from "@pulumi/pulumi";
+import { HostAccess } from "../lib/host-steps";
+import { HostStep } from "../lib/host-step-resource";
+import { railsScript } from "../lib/rails-scripts";
+
+export interface ArchiveRequestsArgs {
+    access: pulumi.Input<HostAccess>;
+    /** Users with an archive requested within this many days are skipped (default 6, Mastodon's own limit). */
+    recentDays: number;
+}
+
+/** An archive requested for every user without a recent one, in one Rails boot for all of them. */
+export class ArchiveRequests extends pulumi.ComponentResource {
+    readonly requested: pulumi.Output<number>;
+
+    constructor(name: string, args: ArchiveRequestsArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("mastodon-closure:index:ArchiveRequests", name, {}, opts);
+        const step = new HostStep(
+            "requestArchives",
+            `${name}-request`,
+            { access: args.access, params: { recentDays: args.recentDays, script: railsScript("request_archives.rb") } },
+            { parent: this },
+        );
+        this.requested = step.result.apply((r) => r.requested);
+        this.registerOutputs({ requested: this.requested });
+    }
+}

@@ -1,0 +1,30 @@
+import * as pulumi from "@pulumi/pulumi";
+import { DumpManifest, HostAccess } from "../lib/host-steps";
+import { HostStep } from "../lib/host-step-resource";
+
+export interface DatabaseDumpArgs {
+    access: pulumi.Input<HostAccess>;
+    /** Directory on the host (default /var/backups/mastodon-closure, mode 700). */
+    dir: string;
+    /** Days the dump is to be kept; recorded in its manifest (default 365). */
+    retentionDays: number;
+    /** age public key to encrypt the dump to (default: not encrypted). */
+    ageRecipient?: string;
+}
+
+/** A verified pg_dump of the Mastodon database, kept when the stack moves back or is destroyed. */
+export class DatabaseDump extends pulumi.ComponentResource {
+    readonly manifest: pulumi.Output<DumpManifest>;
+
+    constructor(name: string, args: DatabaseDumpArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("mastodon-closure:index:DatabaseDump", name, {}, opts);
+        const step = new HostStep(
+            "databaseDump",
+            `${name}-file`,
+            { access: args.access, params: { dir: args.dir, retentionDays: args.retentionDays, ageRecipient: args.ageRecipient } },
+            { parent: this, retainOnDelete: true },
+        );
+        this.manifest = step.result;
+        this.registerOutputs({ manifest: this.manifest });
+    }
+}

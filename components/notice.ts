@@ -1,0 +1,44 @@
+import * as pulumi from "@pulumi/pulumi";
+import { HostAccess } from "../lib/host-steps";
+import { HostStep } from "../lib/host-step-resource";
+import { announcementText, NoticeInput, reminders } from "../lib/notice";
+import { railsScript } from "../lib/rails-scripts";
+
+export interface ClosureNoticeArgs {
+    access: pulumi.Input<HostAccess>;
+    notice: NoticeInput;
+    /** Days before the closing date to publish reminders (default 30, 7, 1). */
+    reminderDaysBefore: number[];
+    /** When the closure was first announced; reminders already due then are skipped. */
+    announcedAt: Date;
+}
+
+/** The public side of the closure: registrations closed, the announcement, and scheduled reminders. */
+export class ClosureNotice extends pulumi.ComponentResource {
+    readonly announcementId: pulumi.Output<number>;
+    readonly reminderDates: string[];
+
+    constructor(name: string, args: ClosureNoticeArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("mastodon-closure:index:ClosureNotice", name, {}, opts);
+        const scripts = { announce: railsScript("announce.rb"), withdraw: railsScript("withdraw_announcement.rb") };
+        new HostStep("closeRegistrations", `${name}-registrations`, { access: args.access, params: {} }, { parent: this });
+        const main = new HostStep(
+            "announcement",
+            `${name}-announcement`,
+            { access: args.access, params: { text: announcementText(args.notice), scheduledAt: null, ...scripts } },
+            { parent: this },
+        );
+        const due = reminders(args.notice, args.reminderDaysBefore, args.announcedAt);
+        for (const r of due) {
+            new HostStep(
+                "announcement",
+                `${name}-reminder-${r.daysBefore}d`,
+                { access: args.access, params: { text: r.text, scheduledAt: r.scheduledAt, ...scripts } },
+                { parent: this },
+            );
+        }
+        this.announcementId = main.result.apply((r) => r.announcementId);
+        this.reminderDates = due.map((r) => r.scheduledAt);
+        this.registerOutputs({ announcementId: this.announcementId, reminderDates: this.reminderDates });
+    }
+}

@@ -1,0 +1,68 @@
+// What the server announces: the closure, its date, the successor, and "export your data now", in
+// English or Japanese; the operator's own text (announcementText) wins over the templates.
+import type { Language } from "./settings";
+
+export interface NoticeInput {
+    domain: string;
+    closingDate: string;
+    successor?: string;
+    language: Language;
+    /** The operator's own text; {closingDate}, {successor} and {domain} are filled in. */
+    ownText?: string;
+}
+
+const TEMPLATES: Record<Language, { main: string; successor: string; reminder: string }> = {
+    en: {
+        main:
+            "{domain} will close on {closingDate}.{successor} Please export your data now: " +
+            "Preferences > Import and export > Data export, then \"Request your archive\" and download the CSV lists. " +
+            "After the closing date only signing in and downloading your archive will work, for a short while.",
+        successor: " You are welcome to move to {successor}: set it up under Preferences > Account > Moving from a different account.",
+        reminder: "Reminder: {domain} closes in {days} day(s), on {closingDate}. Export your data now (Preferences > Import and export).",
+    },
+    ja: {
+        main:
+            "{domain} は {closingDate} に閉鎖します。{successor}今のうちにデータをエクスポートしてください: " +
+            "「ユーザー設定 > インポートとエクスポート > データのエクスポート」で「アーカイブをリクエスト」し、CSV もダウンロードしてください。" +
+            "閉鎖日以降は、しばらくの間ログインとアーカイブのダウンロードだけができます。",
+        successor: "移転先として {successor} をおすすめします(「ユーザー設定 > アカウント > 別のアカウントからの引っ越し」)。",
+        reminder: "お知らせ: {domain} の閉鎖まであと {days} 日です({closingDate})。今のうちにデータをエクスポートしてください(ユーザー設定 > インポートとエクスポート)。",
+    },
+};
+
+function fill(template: string, values: Record<string, string>): string {
+    return template.replace(/\{(\w+)\}/g, (all, key: string) => values[key] ?? all);
+}
+
+export function announcementText(n: NoticeInput): string {
+    const t = TEMPLATES[n.language];
+    const successor = n.successor ? fill(t.successor, { successor: n.successor.replace(/^https:\/\//, "") }) : "";
+    const values = { domain: n.domain, closingDate: n.closingDate, successor: n.successor ?? "" };
+    return n.ownText ? fill(n.ownText, values) : fill(t.main, { ...values, successor });
+}
+
+export interface Reminder {
+    daysBefore: number;
+    /** When Mastodon publishes it: 09:00 UTC that day. */
+    scheduledAt: string;
+    text: string;
+}
+
+/**
+ * Reminders before the closing date. Those already due when the closure was announced are left out, so
+ * announcing late does not publish a burst of reminders; `announcedAt` is the recorded time the stage was
+ * first reached, which keeps the set the same on every later run.
+ */
+export function reminders(n: NoticeInput, daysBefore: number[], announcedAt: Date): Reminder[] {
+    return daysBefore
+        .map((days) => {
+            const at = new Date(`${n.closingDate}T09:00:00Z`);
+            at.setUTCDate(at.getUTCDate() - days);
+            return {
+                daysBefore: days,
+                scheduledAt: at.toISOString(),
+                text: fill(TEMPLATES[n.language].reminder, { domain: n.domain, closingDate: n.closingDate, days: String(days) }),
+            };
+        })
+        .filter((r) => new Date(r.scheduledAt) > announcedAt);
+}

@@ -1,0 +1,77 @@
+// The Pulumi program: settings → probe of the host → transition and gate checks → the closure.
+// Everything that can refuse (bad settings, a skipped stage, a gate that does not hold) refuses here,
+// before any resource is declared, so preview fails with the reason and up changes nothing.
+import * as pulumi from "@pulumi/pulumi";
+import { MastodonClosure } from "../components/closure";
+import { evaluateGates, nextStageNeeds } from "./gates";
+import { HostAccess } from "./host-steps";
+import { probeHost } from "./probe";
+import { parseSettings, SECRET_KEYS, Settings } from "./settings";
+import { checkTransition, STAGE_TABLE } from "./stages";
+
+// Exported by @pulumi/pulumi's runtime (runtime/config.js) but missing from its type declarations.
+const { isConfigSecret } = require("@pulumi/pulumi/runtime/config") as { isConfigSecret(fullKey: string): boolean };
+
+const NAMESPACE = "mastodon-closure";
+
+/** The plain value of an output whose value is known in preview too (config). Never log it. */
+function reveal<T>(output: pulumi.Output<T>): Promise<T> {
+    return new Promise((resolve) => output.apply((v) => (resolve(v), v)));
+}
+
+export async function closureProgram(): Promise<Record<string, unknown>> {
+    const config = new pulumi.Config(NAMESPACE);
+    let settings: Settings;
+    try {
+        settings = parseSettings({
+            get: (key) => config.get(key),
+            isSecret: (key) => isConfigSecret(`${NAMESPACE}:${key}`),
+        });
+    } catch (err) {
+        throw new pulumi.RunError((err as Error).message);
+    }
+    const [privateKey, databasePassword] = SECRET_KEYS.map((k) => config.requireSecret(k));
+    const access: pulumi.Output<HostAccess> = pulumi.all([privateKey, databasePassword]).apply(([key, password]) => ({
+        ssh: { ...settings.ssh, privateKey: key },
+        database: { ...settings.database, password },
+        liveDir: settings.liveDir,
+        mastodonUser: settings.mastodonUser,
+    }));
+
+    const now = new Date();
+    const { facts, originalVhost } = await probeHost(await reveal(access), settings, settings.stage);
+
+    const skip = checkTransition(facts.currentStage, settings.stage);
+    if (skip) throw new pulumi.RunError(`stage: ${skip}`);
+    const gates = evaluateGates(settings.stage, facts, settings, now);
+    for (const g of gates.results) pulumi.log.info(`gate ${g.gate}: ${g.ok ? "holds" : "does not hold"} (${g.figure})`);
+    const failed = gates.results.filter((g) => !g.ok);
+    if (gates.binding && failed.length > 0) {
+        throw new pulumi.RunError(
+            `stage "${settings.stage}" cannot be entered yet; nothing was changed:\n` + failed.map((g) => `  - ${g.gate}: ${g.figure}`).join("\n"),
+        );
+    }
+
+    const closure = new MastodonClosure("closure", { settings, access, facts, originalVhost, now });
+    for (const kept of closure.keptOneWay) pulumi.log.warn(`one-way step kept although the stage moved back: ${kept}`);
+
+    const spec = STAGE_TABLE[settings.stage];
+    return {
+        stage: settings.stage,
+        stageSummary: spec.summary,
+        hostWasAt: facts.currentStage,
+        mastodonVersion: facts.mastodonVersion,
+        front: spec.front,
+        gates: gates.results,
+        database: facts.database ?? "stopped (dormant)",
+        next: nextStageNeeds(settings.stage),
+        keptOneWay: closure.keptOneWay,
+        manualSteps: spec.manual,
+        announcementId: closure.notice?.announcementId,
+        reminderDates: closure.notice?.reminderDates,
+        archivesRequested: closure.archives?.requested,
+        selfDestructEnabledAt: closure.selfDestruct?.enabledAt,
+        databaseDump: closure.dump?.manifest,
+        stoppedServices: closure.services?.units,
+    };
+}

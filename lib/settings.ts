@@ -1,0 +1,218 @@
+// The stack's settings (Pulumi.<stack>.yaml, namespace `mastodon-closure`): every key, its default and
+// its validation in one place. `parseSettings` is pure so that bad input is rejected, with the key and
+// what is allowed, before anything connects or changes.
+import { STAGES, Stage, stageIndex } from "./stages";
+
+/** Defaults for every optional key. */
+export const DEFAULTS = {
+    sshPort: 22,
+    sshUser: "root",
+    liveDir: "/home/mastodon/live",
+    mastodonUser: "mastodon",
+    databaseHost: "127.0.0.1",
+    databasePort: 5432,
+    databaseName: "mastodon_production",
+    databaseUser: "mastodon",
+    nginxSite: "/etc/nginx/sites-available/mastodon",
+    language: "en" as Language,
+    /** Reminders are published this many days before the closing date. */
+    reminderDaysBefore: [30, 7, 1],
+    requestArchives: false,
+    /** Users with an archive requested within this many days are not asked again (Mastodon's own limit is 6). */
+    archiveRecentDays: 6,
+    /** Days users keep to download their archive after the last one finished, before self-destruct. */
+    downloadGraceDays: 7,
+    dumpDir: "/var/backups/mastodon-closure",
+    dumpRetentionDays: 365,
+    /** Days the domain answers 410 everywhere (dormant) before it may be parked. */
+    goneDays: 14,
+};
+
+export const LANGUAGES = ["en", "ja"] as const;
+export type Language = (typeof LANGUAGES)[number];
+
+export interface Settings {
+    stage: Stage;
+    ssh: { host: string; port: number; user: string; hostKey: string };
+    domain: string;
+    liveDir: string;
+    mastodonUser: string;
+    database: { host: string; port: number; name: string; user: string };
+    nginxSite: string;
+    /** Required from `announced` on. */
+    closingDate?: string;
+    successor?: string;
+    language: Language;
+    announcementText?: string;
+    reminderDaysBefore: number[];
+    requestArchives: boolean;
+    archiveRecentDays: number;
+    downloadGraceDays: number;
+    confirmSelfDestruct?: string;
+    dumpDir: string;
+    dumpAgeRecipient?: string;
+    dumpRetentionDays: number;
+    goneDays: number;
+    /** systemd unit of a local mail server to stop when dormant (none by default: most use a relay). */
+    mailService?: string;
+}
+
+/** Keys whose values must be Pulumi secrets. */
+export const SECRET_KEYS = ["sshPrivateKey", "databasePassword"] as const;
+
+export interface RawConfig {
+    get(key: string): string | undefined;
+    /** Whether the key is stored encrypted (set with `pulumi config set --secret`). */
+    isSecret(key: string): boolean;
+}
+
+export class SettingsError extends Error {
+    constructor(problems: string[]) {
+        super(`invalid mastodon-closure settings:\n  - ${problems.join("\n  - ")}`);
+        this.name = "SettingsError";
+    }
+}
+
+const DOMAIN = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i;
+const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
+const UNIT = /^[A-Za-z0-9@_.:-]+$/;
+
+/** A calendar date as YYYY-MM-DD that exists (2026-02-30 does not). */
+export function isCalendarDate(value: string): boolean {
+    const m = ISO_DATE.exec(value);
+    if (!m) return false;
+    const d = new Date(Date.UTC(+m[1], +m[2] - 1, +m[3]));
+    return d.getUTCFullYear() === +m[1] && d.getUTCMonth() === +m[2] - 1 && d.getUTCDate() === +m[3];
+}
+
+export function parseSettings(raw: RawConfig): Settings {
+    const problems: string[] = [];
+    const str = (key: string): string | undefined => {
+        const v = raw.get(key)?.trim();
+        return v === "" ? undefined : v;
+    };
+    const required = (key: string, what: string): string => {
+        const v = str(key);
+        if (v === undefined) problems.push(`${key} is required: ${what}`);
+        return v ?? "";
+    };
+    const int = (key: string, dflt: number, min: number, max: number): number => {
+        const v = str(key);
+        if (v === undefined) return dflt;
+        if (!/^\d+$/.test(v) || +v < min || +v > max) {
+            problems.push(`${key} must be a whole number from ${min} to ${max}, got "${v}"`);
+            return dflt;
+        }
+        return +v;
+    };
+    const oneOf = <T extends string>(key: string, allowed: readonly T[], dflt?: T): T | undefined => {
+        const v = str(key);
+        if (v === undefined) return dflt;
+        if (!(allowed as readonly string[]).includes(v)) {
+            problems.push(`${key} must be one of ${allowed.join(", ")}; got "${v}"`);
+            return dflt;
+        }
+        return v as T;
+    };
+    const absPath = (key: string, dflt: string): string => {
+        const v = str(key) ?? dflt;
+        if (!v.startsWith("/") || /[\s'"$`\\]/.test(v)) problems.push(`${key} must be an absolute path without spaces or quotes, got "${v}"`);
+        return v;
+    };
+
+    const stageValue = str("stage");
+    if (stageValue === undefined) problems.push(`stage is required: one of ${STAGES.join(", ")}`);
+    const stage = oneOf("stage", STAGES) ?? "operating";
+
+    for (const key of SECRET_KEYS) {
+        if (str(key) === undefined) problems.push(`${key} is required; set it with: pulumi config set --secret ${key} ...`);
+        else if (!raw.isSecret(key)) problems.push(`${key} is stored in plain text; set it again with: pulumi config set --secret ${key} ...`);
+    }
+
+    const domain = required("domain", "the server's LOCAL_DOMAIN, e.g. social.example.org");
+    if (domain && !DOMAIN.test(domain)) problems.push(`domain must be a DNS name like social.example.org, got "${domain}"`);
+    const hostKey = required("sshHostKey", 'the host public key line to pin, e.g. "ssh-ed25519 AAAA..." (ssh-keyscan -t ed25519 HOST)');
+    if (hostKey && !/^(ssh-ed25519|ecdsa-sha2-nistp\d+|ssh-rsa|rsa-sha2-\d+) [A-Za-z0-9+/=]+/.test(hostKey)) {
+        problems.push(`sshHostKey must be an OpenSSH public key line like "ssh-ed25519 AAAA...", got "${hostKey.slice(0, 40)}"`);
+    }
+
+    const closingDate = str("closingDate");
+    if (closingDate !== undefined && !isCalendarDate(closingDate)) {
+        problems.push(`closingDate must be a date as YYYY-MM-DD, got "${closingDate}"`);
+    }
+    if (closingDate === undefined && stageIndex(stage) >= stageIndex("announced")) {
+        problems.push(`closingDate is required from stage "announced" on (YYYY-MM-DD): the announcement gives it`);
+    }
+
+    const successor = str("successor");
+    if (successor !== undefined && !DOMAIN.test(successor.replace(/^https:\/\//, "").replace(/\/.*$/, ""))) {
+        problems.push(`successor must be a server's domain or https:// URL, got "${successor}"`);
+    }
+
+    const reminderRaw = str("reminderDaysBefore");
+    let reminderDaysBefore = DEFAULTS.reminderDaysBefore;
+    if (reminderRaw !== undefined) {
+        const parts = reminderRaw.split(",").map((s) => s.trim());
+        if (parts.some((p) => !/^\d+$/.test(p) || +p < 1 || +p > 365)) {
+            problems.push(`reminderDaysBefore must be a comma-separated list of days from 1 to 365, like "30,7,1"; got "${reminderRaw}"`);
+        } else {
+            reminderDaysBefore = [...new Set(parts.map(Number))].sort((a, b) => b - a);
+        }
+    }
+
+    const requestArchivesRaw = oneOf("requestArchives", ["true", "false"] as const);
+    const confirmSelfDestruct = str("confirmSelfDestruct");
+    const dumpAgeRecipient = str("dumpAgeRecipient");
+    if (dumpAgeRecipient !== undefined && !/^age1[0-9a-z]{58}$/.test(dumpAgeRecipient)) {
+        problems.push(`dumpAgeRecipient must be an age public key (age1...), got "${dumpAgeRecipient.slice(0, 20)}"`);
+    }
+    const mailService = str("mailService");
+    if (mailService !== undefined && !UNIT.test(mailService)) problems.push(`mailService must be a systemd unit name, got "${mailService}"`);
+    const sshUser = str("sshUser") ?? DEFAULTS.sshUser;
+    if (!/^[a-z_][a-z0-9_-]*$/.test(sshUser)) problems.push(`sshUser must be a Unix user name, got "${sshUser}"`);
+    const mastodonUser = str("mastodonUser") ?? DEFAULTS.mastodonUser;
+    if (!/^[a-z_][a-z0-9_-]*$/.test(mastodonUser)) problems.push(`mastodonUser must be a Unix user name, got "${mastodonUser}"`);
+
+    const settings: Settings = {
+        stage,
+        ssh: {
+            host: required("host", "the Mastodon host's address for SSH"),
+            port: int("sshPort", DEFAULTS.sshPort, 1, 65535),
+            user: sshUser,
+            hostKey,
+        },
+        domain,
+        liveDir: absPath("liveDir", DEFAULTS.liveDir),
+        mastodonUser,
+        database: {
+            host: str("databaseHost") ?? DEFAULTS.databaseHost,
+            port: int("databasePort", DEFAULTS.databasePort, 1, 65535),
+            name: str("databaseName") ?? DEFAULTS.databaseName,
+            user: str("databaseUser") ?? DEFAULTS.databaseUser,
+        },
+        nginxSite: absPath("nginxSite", DEFAULTS.nginxSite),
+        closingDate,
+        successor,
+        language: oneOf("language", LANGUAGES, DEFAULTS.language) ?? DEFAULTS.language,
+        announcementText: str("announcementText"),
+        reminderDaysBefore,
+        requestArchives: requestArchivesRaw === undefined ? DEFAULTS.requestArchives : requestArchivesRaw === "true",
+        archiveRecentDays: int("archiveRecentDays", DEFAULTS.archiveRecentDays, 0, 3650),
+        downloadGraceDays: int("downloadGraceDays", DEFAULTS.downloadGraceDays, 0, 3650),
+        confirmSelfDestruct,
+        dumpDir: absPath("dumpDir", DEFAULTS.dumpDir),
+        dumpAgeRecipient,
+        dumpRetentionDays: int("dumpRetentionDays", DEFAULTS.dumpRetentionDays, 1, 36500),
+        goneDays: int("goneDays", DEFAULTS.goneDays, 0, 3650),
+        mailService,
+    };
+    if (stageIndex(stage) >= stageIndex("self-destructing") && confirmSelfDestruct !== domain) {
+        problems.push(
+            confirmSelfDestruct === undefined
+                ? `confirmSelfDestruct is required from stage "self-destructing" on: set it to the server's domain ("${domain}") to confirm the irreversible self-destruct`
+                : `confirmSelfDestruct must equal the server's domain "${domain}"; got "${confirmSelfDestruct}"`,
+        );
+    }
+    if (problems.length > 0) throw new SettingsError(problems);
+    return settings;
+}

@@ -1,0 +1,164 @@
+// SSH access to the Mastodon host: one connection per operation, the host key pinned, commands run
+// through sudo (unless the login user is root), data and secrets passed on stdin, never in argv.
+import { Client, utils } from "ssh2";
+import { Client as PgClient } from "pg";
+import type { Duplex } from "node:stream";
+
+/** How to reach the Mastodon host. */
+export interface SshTarget {
+    host: string;
+    port: number;
+    user: string;
+    /** OpenSSH private key (a Pulumi secret in config). */
+    privateKey: string;
+    /** The host's public key line, e.g. "ssh-ed25519 AAAA...": the connection is refused on any other key. */
+    hostKey: string;
+}
+
+export interface ExecResult {
+    code: number;
+    stdout: string;
+    stderr: string;
+}
+
+export interface ExecOptions {
+    /** Written to the command's stdin, then closed. */
+    stdin?: string;
+    /** Words for error messages; the command text itself is never put in errors (it may carry paths a
+     *  reader need not see, and callers keep secrets on stdin). */
+    label: string;
+    /** Accept these exit codes instead of failing (default: only 0). */
+    okCodes?: number[];
+}
+
+/** Single-quote a word for a POSIX shell. */
+export function shq(word: string): string {
+    return `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+function publicKeyBlob(hostKeyLine: string): Buffer {
+    const parsed = utils.parseKey(hostKeyLine.trim());
+    if (parsed instanceof Error) {
+        throw new Error(`sshHostKey is not an OpenSSH public key line ("ssh-ed25519 AAAA..."): ${parsed.message}`);
+    }
+    return (Array.isArray(parsed) ? parsed[0] : parsed).getPublicSSH();
+}
+
+export class RemoteHost {
+    private constructor(
+        private readonly client: Client,
+        readonly target: SshTarget,
+    ) {}
+
+    /** Connect, refusing any host key but the pinned one. */
+    static connect(target: SshTarget): Promise<RemoteHost> {
+        const expected = publicKeyBlob(target.hostKey);
+        return new Promise((resolve, reject) => {
+            const client = new Client();
+            let keyMismatch = false;
+            client
+                .on("ready", () => resolve(new RemoteHost(client, target)))
+                .on("error", (err) =>
+                    reject(
+                        new Error(
+                            keyMismatch
+                                ? `${target.host}:${target.port} presented a host key other than sshHostKey; refusing to connect`
+                                : `SSH to ${target.user}@${target.host}:${target.port} failed: ${err.message}`,
+                        ),
+                    ),
+                )
+                .connect({
+                    host: target.host,
+                    port: target.port,
+                    username: target.user,
+                    privateKey: target.privateKey,
+                    readyTimeout: 20_000,
+                    hostVerifier: (key: Buffer) => {
+                        keyMismatch = !key.equals(expected);
+                        return !keyMismatch;
+                    },
+                });
+        });
+    }
+
+    /** Run `fn` with a connected host, always closing the connection. */
+    static async with<T>(target: SshTarget, fn: (host: RemoteHost) => Promise<T>): Promise<T> {
+        const host = await RemoteHost.connect(target);
+        try {
+            return await fn(host);
+        } finally {
+            host.close();
+        }
+    }
+
+    close(): void {
+        this.client.end();
+    }
+
+    /** Run a shell script as root (through `sudo -n` unless the login user is root). */
+    run(script: string, opts: ExecOptions): Promise<ExecResult> {
+        const command =
+            this.target.user === "root" ? `bash -c ${shq(script)}` : `sudo -n bash -c ${shq(script)}`;
+        return new Promise((resolve, reject) => {
+            this.client.exec(command, (err, channel) => {
+                if (err) return reject(new Error(`${opts.label}: ${err.message}`));
+                let stdout = "";
+                let stderr = "";
+                channel.on("data", (d: Buffer) => (stdout += d.toString()));
+                channel.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+                channel.on("close", (code: number | null) => {
+                    const result = { code: code ?? -1, stdout, stderr };
+                    if (result.code === 0 || opts.okCodes?.includes(result.code)) return resolve(result);
+                    const detail = (stderr.trim() || stdout.trim()).split("\n").slice(-5).join("\n");
+                    reject(new Error(`${opts.label} failed on ${this.target.host} (exit ${result.code}): ${detail}`));
+                });
+                channel.end(opts.stdin ?? "");
+            });
+        });
+    }
+
+    /** Replace a file atomically (temp file + rename) with the given content, owner and mode. */
+    async writeFile(path: string, content: string, opts: { owner: string; mode: string; label: string }): Promise<void> {
+        const tmp = `${path}.closure-tmp`;
+        await this.run(
+            `set -e; umask 077; mkdir -p "$(dirname ${shq(path)})"; cat > ${shq(tmp)}; ` +
+                `chown ${shq(opts.owner)} ${shq(tmp)}; chmod ${shq(opts.mode)} ${shq(tmp)}; mv -f ${shq(tmp)} ${shq(path)}`,
+            { stdin: content, label: opts.label },
+        );
+    }
+
+    /** Read a file, or undefined when it does not exist. */
+    async readFile(path: string, label: string): Promise<string | undefined> {
+        const r = await this.run(`if [ -e ${shq(path)} ]; then cat ${shq(path)}; else exit 44; fi`, {
+            label,
+            okCodes: [44],
+        });
+        return r.code === 44 ? undefined : r.stdout;
+    }
+
+    /** A PostgreSQL client tunnelled through this SSH connection: no database port is exposed. */
+    async postgres(db: { host: string; port: number; name: string; user: string; password: string }): Promise<PgClient> {
+        const channel = await new Promise<Duplex>((resolve, reject) =>
+            this.client.forwardOut("127.0.0.1", 0, db.host, db.port, (err, ch) =>
+                err ? reject(new Error(`cannot reach PostgreSQL at ${db.host}:${db.port} through SSH: ${err.message}`)) : resolve(ch),
+            ),
+        );
+        // pg drives a net.Socket; the SSH channel is already connected, so the socket calls are no-ops.
+        const socketLike = Object.assign(channel, {
+            setNoDelay: () => socketLike,
+            setKeepAlive: () => socketLike,
+            connect: () => {
+                process.nextTick(() => channel.emit("connect"));
+                return socketLike;
+            },
+        });
+        const client = new PgClient({
+            stream: () => socketLike as never,
+            database: db.name,
+            user: db.user,
+            password: db.password,
+        });
+        await client.connect();
+        return client;
+    }
+}

@@ -1,0 +1,140 @@
+// The stage table: what each stage of the closure wants on the Mastodon host. Everything else (the
+// components, the gates, the outputs) reads from here. Stages are entered one at a time, in order; going
+// back undoes what can be undone, and the one-way steps stay done.
+
+export const STAGES = ["operating", "announced", "closed", "self-destructing", "dormant", "parked"] as const;
+export type Stage = (typeof STAGES)[number];
+
+export function stageIndex(stage: Stage): number {
+    return STAGES.indexOf(stage);
+}
+
+/** What the front nginx answers. */
+export type FrontMode =
+    | "original" //               the server's own vhost, untouched
+    | "gone-except-downloads" //  410 Gone, except media, archive downloads, sign-in and ACME
+    | "gone-everywhere"; //       410 Gone on every path (WebFinger and actors too), ACME still served
+
+/** A precondition that must hold before a stage is entered. */
+export type Gate =
+    | "closingDateReached" //   today is on or after closingDate
+    | "noPendingArchives" //    no row in backups with processed = false
+    | "downloadGracePassed" //  downloadGraceDays since the last archive finished
+    | "deletionNoticesSent" //  `tootctl self-destruct` reports every deletion notice sent
+    | "goneDaysPassed"; //      goneDays since the host went dormant
+
+/** Services the closure stops (and disables) in order; started again in reverse order on the way back. */
+export type ServiceRole = "web" | "streaming" | "sidekiq" | "redis" | "postgresql" | "mail";
+
+export interface StageSpec {
+    summary: string;
+    front: FrontMode;
+    closeRegistrations: boolean;
+    /** Server announcement and reminders before the closing date. */
+    announce: boolean;
+    /** Archives requested for every user without a recent one (when requestArchives is set). */
+    requestArchives: boolean;
+    /** SELF_DESTRUCT in .env.production, Mastodon restarted. One-way. */
+    selfDestruct: boolean;
+    /** Verified pg_dump kept on the host. Kept (retained) when moving back. */
+    databaseDump: boolean;
+    stopped: ServiceRole[];
+    gates: Gate[];
+    /** What is left to the operator, by hand. */
+    manual: string[];
+}
+
+const ALL_STOPPED: ServiceRole[] = ["web", "streaming", "sidekiq", "mail", "redis", "postgresql"];
+
+export const STAGE_TABLE: Record<Stage, StageSpec> = {
+    operating: {
+        summary: "baseline: the host is checked and reported, nothing changes",
+        front: "original",
+        closeRegistrations: false,
+        announce: false,
+        requestArchives: false,
+        selfDestruct: false,
+        databaseDump: false,
+        stopped: [],
+        gates: [],
+        manual: [],
+    },
+    announced: {
+        summary: "closure announced with its date and successor, reminders scheduled, registrations closed",
+        front: "original",
+        closeRegistrations: true,
+        announce: true,
+        requestArchives: false,
+        selfDestruct: false,
+        databaseDump: false,
+        stopped: [],
+        gates: [],
+        manual: [],
+    },
+    closed: {
+        summary: "410 Gone except media, sign-in and archive downloads; everything keeps running",
+        front: "gone-except-downloads",
+        closeRegistrations: true,
+        announce: true,
+        requestArchives: true,
+        selfDestruct: false,
+        databaseDump: false,
+        stopped: [],
+        gates: ["closingDateReached"],
+        manual: [],
+    },
+    "self-destructing": {
+        summary: "Mastodon's self-destruct sends every account's deletion to the servers that know it",
+        front: "gone-except-downloads",
+        closeRegistrations: true,
+        announce: true,
+        requestArchives: true,
+        selfDestruct: true,
+        databaseDump: false,
+        stopped: [],
+        gates: ["noPendingArchives", "downloadGracePassed"],
+        manual: [],
+    },
+    dormant: {
+        summary: "verified database dump kept; everything but nginx stopped; 410 Gone on every path",
+        front: "gone-everywhere",
+        closeRegistrations: true,
+        announce: true,
+        requestArchives: true,
+        selfDestruct: true,
+        databaseDump: true,
+        stopped: ALL_STOPPED,
+        gates: ["deletionNoticesSent"],
+        manual: ["copy the database dump off the host (its path and sha256 are in the outputs)"],
+    },
+    parked: {
+        summary: "the domain keeps answering 410 and is never reused; the servers are no longer needed",
+        front: "gone-everywhere",
+        closeRegistrations: true,
+        announce: true,
+        requestArchives: true,
+        selfDestruct: true,
+        databaseDump: true,
+        stopped: ALL_STOPPED,
+        gates: ["goneDaysPassed"],
+        manual: [
+            "copy the database dump off the host if not done yet (path and sha256 in the outputs)",
+            "point the domain's DNS at something that answers 410 Gone to every path (WebFinger and /users/* included) before turning this host off",
+            "keep the domain registered: a new owner would inherit remote servers' caches",
+            "then turn the Mastodon host off and delete it",
+        ],
+    },
+};
+
+/** Whether moving from the host's current stage to `target` is allowed: forward one stage at a time. */
+export function checkTransition(current: Stage, target: Stage): string | undefined {
+    const from = stageIndex(current);
+    const to = stageIndex(target);
+    if (to > from + 1) {
+        return (
+            `stage "${target}" skips ${STAGES.slice(from + 1, to).map((s) => `"${s}"`).join(", ")}: ` +
+            `the host is at "${current}"; set stage to "${STAGES[from + 1]}" first`
+        );
+    }
+    return undefined;
+}
