@@ -87,7 +87,9 @@ export class MastodonClosure extends pulumi.ComponentResource {
             this.archives = new ArchiveRequests(`${name}-archives`, { access, recentDays: s.archiveRecentDays }, { ...child, dependsOn: [this.front] });
         }
 
-        const selfDestructDone = facts.reachedAt["self-destructing"] !== undefined;
+        // Kept below its stage only when the host really is in self-destruct mode: a journal alone never
+        // turns it on.
+        const selfDestructDone = facts.reachedAt["self-destructing"] !== undefined && facts.selfDestructEnabled;
         if (spec.selfDestruct || selfDestructDone) {
             if (!spec.selfDestruct) this.keptOneWay.push("self-destruct (SELF_DESTRUCT stays in .env.production: deletions cannot be called back)");
             this.selfDestruct = new SelfDestruct(

@@ -56,7 +56,7 @@ export async function closureProgram(): Promise<Record<string, unknown>> {
     for (const kept of closure.keptOneWay) pulumi.log.warn(`one-way step kept although the stage moved back: ${kept}`);
 
     const spec = STAGE_TABLE[settings.stage];
-    return {
+    const outputs: Record<string, unknown> = {
         stage: settings.stage,
         stageSummary: spec.summary,
         hostWasAt: facts.currentStage,
@@ -74,4 +74,6 @@ export async function closureProgram(): Promise<Record<string, unknown>> {
         databaseDump: closure.dump?.manifest,
         stoppedServices: closure.services?.units,
     };
+    // Only what this stage has: an undefined output is a warning in every run.
+    return Object.fromEntries(Object.entries(outputs).filter(([, v]) => v !== undefined));
 }

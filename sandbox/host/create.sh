@@ -187,8 +187,11 @@ chown redis:redis redis 2>/dev/null || true
 touch logs/postgresql.log logs/redis.log; chown postgres:postgres logs/postgresql.log; chown redis:redis logs/redis.log
 
 # ---------------------------------------------------------------- namespaces
-# Mountpoints shared by all sandboxes (empty directories; removed by the last stop)
-mkdir -p /opt/mastodon-sim /var/lib/mastodon-sim
+# Mountpoints shared by all sandboxes (empty directories; removed by the last stop).
+# /var/lib/mastodon-closure and /var/backups are where the closure keeps its journal and dumps: private
+# to each sandbox, so that no sandbox sees another's closure.
+mkdir -p /opt/mastodon-sim /var/lib/mastodon-sim /var/lib/mastodon-closure
+mkdir -p var-lib-closure var-backups
 ip netns add "$NS"
 ip link add "$VH" type veth peer name "$VS"
 ip link set "$VS" netns "$NS"
@@ -211,6 +214,8 @@ mount --bind '$R/usr-local-sbin' /usr/local/sbin
 mount --bind '$R/var-log-nginx' /var/log/nginx
 mount --bind '$R/var-lib-nginx' /var/lib/nginx
 mount --bind '$R/var-lib-sim' /var/lib/mastodon-sim
+mount --bind '$R/var-lib-closure' /var/lib/mastodon-closure
+mount --bind '$R/var-backups' /var/backups
 mount --bind '$SBX_REPO' /opt/mastodon-sim
 mount -o remount,bind,ro /opt/mastodon-sim
 mount -t tmpfs -o mode=755 tmpfs /run

@@ -35,5 +35,6 @@ if [ -z "$(ls -A "$BASE/.slots" 2>/dev/null)" ] && [ -z "$(find "$BASE" -mindept
   rmdir "$BASE/.slots" 2>/dev/null; rmdir "$BASE" 2>/dev/null
   mountpoint -q /opt/mastodon-sim || rmdir /opt/mastodon-sim 2>/dev/null
   mountpoint -q /var/lib/mastodon-sim || rmdir /var/lib/mastodon-sim 2>/dev/null
+  mountpoint -q /var/lib/mastodon-closure || rmdir /var/lib/mastodon-closure 2>/dev/null
 fi
 exit 0
