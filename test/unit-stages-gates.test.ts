@@ -1,0 +1,274 @@
+// Unit tests of the stage table (lib/stages.ts) and the gates (lib/gates.ts), with a fixed `now`.
+import { describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { checkTransition, Gate, STAGES, STAGE_TABLE, Stage, stageIndex } from "../lib/stages";
+import { evaluateGate, evaluateGates, HostFacts, nextStageNeeds } from "../lib/gates";
+import { parseSettings, SECRET_KEYS, Settings } from "../lib/settings";
+
+function settings(extra: Record<string, string> = {}): Settings {
+    const values: Record<string, string> = {
+        stage: "dormant",
+        host: "203.0.113.10",
+        domain: "social.example",
+        sshHostKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMmJ1cGvQ0f0g3Kf9gq0u3l1Y2rP6oZr2m6Ykq7yQX5d",
+        sshPrivateKey: "k",
+        databasePassword: "p",
+        closingDate: "2026-06-01",
+        confirmSelfDestruct: "social.example",
+        ...extra,
+    };
+    return parseSettings({ get: (k) => values[k], isSecret: (k) => (SECRET_KEYS as readonly string[]).includes(k) });
+}
+
+function facts(extra: Partial<HostFacts> = {}): HostFacts {
+    return {
+        mastodonVersion: "4.3.2",
+        currentStage: "closed",
+        reachedAt: {},
+        selfDestructEnabled: false,
+        database: { pendingArchives: 0, accountsPendingDeletion: 0, registrationsMode: "none" },
+        ...extra,
+    };
+}
+
+const at = (iso: string) => new Date(iso);
+
+describe("checkTransition", () => {
+    test("staying and moving forward by one are allowed", () => {
+        for (let i = 0; i < STAGES.length; i++) {
+            assert.equal(checkTransition(STAGES[i], STAGES[i]), undefined);
+            if (i + 1 < STAGES.length) assert.equal(checkTransition(STAGES[i], STAGES[i + 1]), undefined, `${STAGES[i]} -> ${STAGES[i + 1]}`);
+        }
+    });
+
+    test("moving back any number of stages is allowed", () => {
+        for (let i = 0; i < STAGES.length; i++) for (let j = 0; j < i; j++) assert.equal(checkTransition(STAGES[i], STAGES[j]), undefined);
+    });
+
+    test("skipping is refused with the skipped stages and the next stage to set", () => {
+        const msg = checkTransition("operating", "closed");
+        assert.ok(msg);
+        assert.equal(msg, 'stage "closed" skips "announced": the host is at "operating"; set stage to "announced" first');
+        const far = checkTransition("announced", "parked")!;
+        assert.ok(far.includes('"closed", "self-destructing", "dormant"'), far);
+        assert.ok(far.endsWith('set stage to "closed" first'), far);
+    });
+
+    test("every skip of two or more is refused", () => {
+        let refused = 0;
+        for (let i = 0; i < STAGES.length; i++)
+            for (let j = i + 2; j < STAGES.length; j++) {
+                const msg = checkTransition(STAGES[i], STAGES[j]);
+                assert.ok(msg, `${STAGES[i]} -> ${STAGES[j]}`);
+                assert.ok(msg.includes(`set stage to "${STAGES[i + 1]}" first`), msg);
+                refused++;
+            }
+        assert.equal(refused, 10);
+    });
+});
+
+describe("stage table invariants", () => {
+    test("six stages in order", () => {
+        assert.deepEqual([...STAGES], ["operating", "announced", "closed", "self-destructing", "dormant", "parked"]);
+        assert.deepEqual(Object.keys(STAGE_TABLE).sort(), [...STAGES].sort());
+        STAGES.forEach((s, i) => assert.equal(stageIndex(s), i));
+    });
+
+    test('front mode is "original" exactly before closed, then 410 and never back to original', () => {
+        for (const s of STAGES) {
+            const before = stageIndex(s) < stageIndex("closed");
+            assert.equal(STAGE_TABLE[s].front === "original", before, s);
+        }
+        assert.equal(STAGE_TABLE.closed.front, "gone-except-downloads");
+        assert.equal(STAGE_TABLE["self-destructing"].front, "gone-except-downloads");
+        assert.equal(STAGE_TABLE.dormant.front, "gone-everywhere");
+        assert.equal(STAGE_TABLE.parked.front, "gone-everywhere");
+    });
+
+    test("what a stage turns on stays on in every later stage", () => {
+        const flags = ["closeRegistrations", "announce", "requestArchives", "selfDestruct", "databaseDump"] as const;
+        for (let i = 1; i < STAGES.length; i++) {
+            const prev = STAGE_TABLE[STAGES[i - 1]];
+            const cur = STAGE_TABLE[STAGES[i]];
+            for (const f of flags) if (prev[f]) assert.equal(cur[f], true, `${f} dropped at ${STAGES[i]}`);
+            for (const r of prev.stopped) assert.ok(cur.stopped.includes(r), `${r} restarted at ${STAGES[i]}`);
+        }
+    });
+
+    test("self-destruct from self-destructing on; never before the 410 vhost", () => {
+        for (const s of STAGES) {
+            assert.equal(STAGE_TABLE[s].selfDestruct, stageIndex(s) >= stageIndex("self-destructing"), s);
+            if (STAGE_TABLE[s].selfDestruct) assert.notEqual(STAGE_TABLE[s].front, "original", s);
+        }
+    });
+
+    test("the database dump comes with or before any stopped service", () => {
+        for (const s of STAGES) {
+            if (STAGE_TABLE[s].stopped.length > 0) assert.equal(STAGE_TABLE[s].databaseDump, true, s);
+        }
+        assert.equal(STAGE_TABLE.dormant.databaseDump, true);
+    });
+
+    test("services stop Mastodon first and its stores last, nginx never", () => {
+        assert.deepEqual(STAGE_TABLE.dormant.stopped, ["web", "streaming", "sidekiq", "mail", "redis", "postgresql"]);
+        assert.deepEqual(STAGE_TABLE.parked.stopped, STAGE_TABLE.dormant.stopped);
+        for (const s of ["operating", "announced", "closed", "self-destructing"] as Stage[]) assert.deepEqual(STAGE_TABLE[s].stopped, [], s);
+    });
+
+    test("registrations closed and announcement from announced on; archives from closed on", () => {
+        for (const s of STAGES) {
+            const i = stageIndex(s);
+            assert.equal(STAGE_TABLE[s].closeRegistrations, i >= 1, s);
+            assert.equal(STAGE_TABLE[s].announce, i >= 1, s);
+            assert.equal(STAGE_TABLE[s].requestArchives, i >= 2, s);
+        }
+    });
+
+    test("gates per stage as in the table", () => {
+        const gates: Record<Stage, Gate[]> = {
+            operating: [],
+            announced: [],
+            closed: ["closingDateReached"],
+            "self-destructing": ["noPendingArchives", "downloadGracePassed"],
+            dormant: ["deletionNoticesSent"],
+            parked: ["goneDaysPassed"],
+        };
+        for (const s of STAGES) assert.deepEqual(STAGE_TABLE[s].gates, gates[s], s);
+    });
+
+    test("manual steps: the dump copy at dormant; DNS, domain and host at parked", () => {
+        assert.equal(STAGE_TABLE.dormant.manual.length, 1);
+        assert.match(STAGE_TABLE.dormant.manual[0], /dump/);
+        assert.ok(STAGE_TABLE.parked.manual.some((m) => /DNS/.test(m) && /410/.test(m)));
+        assert.ok(STAGE_TABLE.parked.manual.some((m) => /keep the domain registered/.test(m)));
+        for (const s of STAGES) assert.ok(STAGE_TABLE[s].summary.length > 10, s);
+    });
+});
+
+describe("evaluateGate", () => {
+    const s = settings(); // closingDate 2026-06-01, downloadGraceDays 7, goneDays 14
+
+    test("closingDateReached: future, the day itself, past", () => {
+        let r = evaluateGate("closingDateReached", facts(), s, at("2026-05-20T12:00:00Z"));
+        assert.equal(r.ok, false);
+        assert.equal(r.figure, "12 day(s) left until the closing date 2026-06-01");
+        r = evaluateGate("closingDateReached", facts(), s, at("2026-05-31T23:59:00Z"));
+        assert.equal(r.ok, false);
+        assert.equal(r.figure, "1 day(s) left until the closing date 2026-06-01");
+        for (const now of ["2026-06-01T00:00:00Z", "2026-06-01T15:00:00Z", "2026-07-01T00:00:00Z"]) {
+            r = evaluateGate("closingDateReached", facts(), s, at(now));
+            assert.equal(r.ok, true, now);
+            assert.equal(r.figure, "closing date 2026-06-01 reached");
+        }
+    });
+
+    test("noPendingArchives: 0 holds, 3 does not, no database does not", () => {
+        const now = at("2026-06-10T00:00:00Z");
+        assert.deepEqual(evaluateGate("noPendingArchives", facts(), s, now), { gate: "noPendingArchives", ok: true, figure: "0 archive(s) pending" });
+        const three = facts({ database: { pendingArchives: 3, accountsPendingDeletion: 0, registrationsMode: "none" } });
+        assert.deepEqual(evaluateGate("noPendingArchives", three, s, now), { gate: "noPendingArchives", ok: false, figure: "3 archive(s) pending" });
+        assert.deepEqual(evaluateGate("noPendingArchives", facts({ database: undefined }), s, now), { gate: "noPendingArchives", ok: false, figure: "database not readable" });
+    });
+
+    test("downloadGracePassed: passed, not passed, never any archive", () => {
+        const db = (last?: string) => facts({ database: { pendingArchives: 0, lastArchiveFinishedAt: last, accountsPendingDeletion: 0, registrationsMode: "none" } });
+        let r = evaluateGate("downloadGracePassed", db("2026-06-01T10:00:00Z"), s, at("2026-06-05T10:00:00Z"));
+        assert.equal(r.ok, false);
+        assert.equal(r.figure, "last archive finished 2026-06-01T10:00:00Z; 3 day(s) of the 7-day download grace left");
+        r = evaluateGate("downloadGracePassed", db("2026-06-01T10:00:00Z"), s, at("2026-06-08T09:59:00Z"));
+        assert.equal(r.ok, false, "a minute short of 7 days");
+        assert.match(r.figure, /1 day\(s\) of the 7-day download grace left/);
+        r = evaluateGate("downloadGracePassed", db("2026-06-01T10:00:00Z"), s, at("2026-06-08T10:00:00Z"));
+        assert.equal(r.ok, true);
+        assert.equal(r.figure, "last archive finished 2026-06-01T10:00:00Z; 7-day download grace passed");
+        r = evaluateGate("downloadGracePassed", db(undefined), s, at("2026-06-02T00:00:00Z"));
+        assert.deepEqual(r, { gate: "downloadGracePassed", ok: true, figure: "no archive was ever made" });
+        assert.equal(evaluateGate("downloadGracePassed", facts({ database: undefined }), s, at("2026-06-02T00:00:00Z")).ok, false);
+        // A grace of 0 days holds at once.
+        assert.equal(evaluateGate("downloadGracePassed", db("2026-06-01T10:00:00Z"), settings({ downloadGraceDays: "0" }), at("2026-06-01T10:00:00Z")).ok, true);
+    });
+
+    test("deletionNoticesSent: sent, still sending, self-destruct not enabled", () => {
+        const now = at("2026-07-01T00:00:00Z");
+        const sent = "Every deletion notice has been sent! You can safely delete all data and decomission your servers!";
+        let r = evaluateGate("deletionNoticesSent", facts({ selfDestructEnabled: true, selfDestructProgress: sent }), s, now);
+        assert.equal(r.ok, true);
+        assert.equal(r.figure, `0 account(s) pending deletion; ${sent}`);
+        r = evaluateGate(
+            "deletionNoticesSent",
+            facts({ selfDestructEnabled: true, selfDestructProgress: "12 accounts are still pending deletion.", database: { pendingArchives: 0, accountsPendingDeletion: 12, registrationsMode: "none" } }),
+            s,
+            now,
+        );
+        assert.equal(r.ok, false);
+        assert.equal(r.figure, "12 account(s) pending deletion; 12 accounts are still pending deletion.");
+        r = evaluateGate("deletionNoticesSent", facts({ selfDestructEnabled: true, selfDestructProgress: "Deletion notices are still being processed" }), s, now);
+        assert.equal(r.ok, false);
+        r = evaluateGate("deletionNoticesSent", facts({ selfDestructEnabled: false }), s, now);
+        assert.deepEqual(r, { gate: "deletionNoticesSent", ok: false, figure: "0 account(s) pending deletion; self-destruct is not enabled" });
+        // The "all sent" line is not enough when the host is not in self-destruct mode.
+        r = evaluateGate("deletionNoticesSent", facts({ selfDestructEnabled: false, selfDestructProgress: sent }), s, now);
+        assert.equal(r.ok, false);
+        // Database stopped: no account figure.
+        r = evaluateGate("deletionNoticesSent", facts({ selfDestructEnabled: true, selfDestructProgress: sent, database: undefined }), s, now);
+        assert.equal(r.ok, true);
+        assert.equal(r.figure, sent);
+    });
+
+    test("goneDaysPassed: never dormant, not yet, passed", () => {
+        let r = evaluateGate("goneDaysPassed", facts(), s, at("2026-07-01T00:00:00Z"));
+        assert.deepEqual(r, { gate: "goneDaysPassed", ok: false, figure: "the host never went dormant" });
+        const f = facts({ reachedAt: { dormant: "2026-07-01T12:00:00Z" } });
+        r = evaluateGate("goneDaysPassed", f, s, at("2026-07-10T12:00:00Z"));
+        assert.equal(r.ok, false);
+        assert.equal(r.figure, "dormant since 2026-07-01T12:00:00Z; 5 day(s) of the 14-day 410 period left");
+        r = evaluateGate("goneDaysPassed", f, s, at("2026-07-15T11:00:00Z"));
+        assert.equal(r.ok, false, "an hour short");
+        r = evaluateGate("goneDaysPassed", f, s, at("2026-07-15T12:00:00Z"));
+        assert.equal(r.ok, true);
+        assert.equal(r.figure, "dormant since 2026-07-01T12:00:00Z; 14-day 410 period passed");
+        assert.equal(evaluateGate("goneDaysPassed", f, settings({ goneDays: "30" }), at("2026-07-15T12:00:00Z")).ok, false);
+    });
+});
+
+describe("evaluateGates", () => {
+    const s = settings();
+    const now = at("2026-05-20T00:00:00Z"); // before the closing date
+
+    test("binding only when moving forward", () => {
+        const fwd = evaluateGates("closed", facts({ currentStage: "announced" }), s, now);
+        assert.equal(fwd.binding, true);
+        assert.deepEqual(fwd.results.map((r) => [r.gate, r.ok]), [["closingDateReached", false]]);
+        const same = evaluateGates("closed", facts({ currentStage: "closed" }), s, now);
+        assert.equal(same.binding, false);
+        assert.equal(same.results.length, 1, "still evaluated, for the outputs");
+        const back = evaluateGates("closed", facts({ currentStage: "dormant" }), s, now);
+        assert.equal(back.binding, false);
+    });
+
+    test("each stage evaluates exactly its own gates, in the table's order", () => {
+        for (const stage of STAGES) {
+            const r = evaluateGates(stage, facts({ currentStage: "operating" }), s, now);
+            assert.deepEqual(r.results.map((g) => g.gate), STAGE_TABLE[stage].gates, stage);
+            assert.equal(r.binding, stage !== "operating", stage);
+        }
+    });
+
+    test("self-destructing with 3 pending archives: one failing, one holding", () => {
+        const f = facts({ currentStage: "closed", database: { pendingArchives: 3, accountsPendingDeletion: 0, registrationsMode: "none" } });
+        const r = evaluateGates("self-destructing", f, s, at("2026-06-10T00:00:00Z"));
+        assert.equal(r.binding, true);
+        assert.deepEqual(r.results.map((g) => g.ok), [false, true]);
+    });
+});
+
+describe("nextStageNeeds", () => {
+    test("each stage names the next stage's gates", () => {
+        assert.equal(nextStageNeeds("operating"), 'stage "announced" needs: no gate');
+        assert.equal(nextStageNeeds("announced"), 'stage "closed" needs: closingDateReached');
+        assert.equal(nextStageNeeds("closed"), 'stage "self-destructing" needs: noPendingArchives, downloadGracePassed, confirmSelfDestruct set to the domain');
+        assert.equal(nextStageNeeds("self-destructing"), 'stage "dormant" needs: deletionNoticesSent');
+        assert.equal(nextStageNeeds("dormant"), 'stage "parked" needs: goneDaysPassed');
+        assert.equal(nextStageNeeds("parked"), "nothing: this is the last stage");
+    });
+});
