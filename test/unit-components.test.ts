@@ -1,0 +1,353 @@
+// Unit tests of components/*.ts with Pulumi's mocks: which resources MastodonClosure declares at each
+// stage, with which inputs, in which order of dependencies, and that host access is always a secret.
+import { before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import * as pulumi from "@pulumi/pulumi";
+import type { MastodonClosure as MastodonClosureT } from "../components/closure";
+import type { HostFacts } from "../lib/gates";
+import type { HostAccess } from "../lib/host-steps";
+import { parseOriginalVhost, renderVhost } from "../lib/nginx";
+import { parseSettings, SECRET_KEYS, Settings } from "../lib/settings";
+import { Stage, STAGES } from "../lib/stages";
+
+const SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d";
+const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+const DYN = "pulumi-nodejs:dynamic/closure:";
+
+interface Registered {
+    type: string;
+    name: string;
+    inputs: any;
+    custom?: boolean;
+}
+const registered: Registered[] = [];
+/** Resource objects and their declared options, from a transformation (run by the SDK itself, inherited by children). */
+const declared = new Map<string, { resource: pulumi.Resource; type: string; opts: pulumi.ResourceOptions; props: any }>();
+const nameOf = new Map<pulumi.Resource, string>();
+
+let MastodonClosure: typeof MastodonClosureT;
+let unitOf: typeof import("../components/closure").unitOf;
+let waitForRPCs: () => Promise<void>;
+
+before(async () => {
+    await pulumi.runtime.setMocks(
+        {
+            newResource: (args) => {
+                registered.push({ type: args.type, name: args.name, inputs: args.inputs, custom: args.custom });
+                return { id: `${args.name}-id`, state: { ...args.inputs, result: { announcementId: 7, requested: 3, enabledAt: "2026-06-10T00:00:00Z" } } };
+            },
+            call: (args) => args.inputs,
+        },
+        "mastodon-closure",
+        "unit",
+        false,
+    );
+    // Only after setMocks: the components declare resources when constructed.
+    const mod = await import("../components/closure");
+    MastodonClosure = mod.MastodonClosure;
+    unitOf = mod.unitOf;
+    waitForRPCs = require("@pulumi/pulumi/runtime/settings").waitForRPCs;
+});
+
+const HOST_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMmJ1cGvQ0f0g3Kf9gq0u3l1Y2rP6oZr2m6Ykq7yQX5d";
+
+function settings(stage: Stage, extra: Record<string, string> = {}): Settings {
+    const values: Record<string, string> = {
+        stage,
+        host: "203.0.113.10",
+        domain: "social.example",
+        sshHostKey: HOST_KEY,
+        sshPrivateKey: "PRIVATE",
+        databasePassword: "PASSWORD",
+        ...(stage === "operating" ? {} : { closingDate: "2026-06-01" }),
+        ...(["self-destructing", "dormant", "parked"].includes(stage) ? { confirmSelfDestruct: "social.example" } : {}),
+        successor: "https://next.example",
+        ...extra,
+    };
+    return parseSettings({ get: (k) => values[k], isSecret: (k) => (SECRET_KEYS as readonly string[]).includes(k) });
+}
+
+const ACCESS: HostAccess = {
+    ssh: { host: "203.0.113.10", port: 22, user: "root", hostKey: HOST_KEY, privateKey: "PRIVATE" } as HostAccess["ssh"],
+    database: { host: "127.0.0.1", port: 5432, name: "mastodon_production", user: "mastodon", password: "PASSWORD" },
+    liveDir: "/home/mastodon/live",
+    mastodonUser: "mastodon",
+};
+
+const ORIGINAL_VHOST = `upstream backend {
+    server 127.0.0.1:3000 fail_timeout=0;
+}
+server {
+  listen 80;
+  listen [::]:80;
+  server_name social.example;
+  root /home/mastodon/live/public;
+  location /.well-known/acme-challenge/ { allow all; }
+  location / { return 301 https://$host$request_uri; }
+}
+server {
+  listen 443 ssl http2;
+  listen [::]:443 ssl http2;
+  server_name social.example;
+  ssl_certificate     /etc/letsencrypt/live/social.example/fullchain.pem;
+  ssl_certificate_key /etc/letsencrypt/live/social.example/privkey.pem;
+  root /home/mastodon/live/public;
+  location / { try_files $uri @proxy; }
+}
+`;
+
+const NOW = new Date("2026-04-01T12:00:00Z");
+
+/** Facts of a host that walked forward to `stage` (reachedAt filled for it and every stage before). */
+function factsAt(stage: Stage, extra: Partial<HostFacts> = {}): HostFacts {
+    const reachedAt: Partial<Record<Stage, string>> = {};
+    const times: Record<Stage, string> = {
+        operating: "2026-03-01T00:00:00Z",
+        announced: "2026-03-01T00:00:00Z",
+        closed: "2026-06-01T10:00:00Z",
+        "self-destructing": "2026-06-10T10:00:00Z",
+        dormant: "2026-06-20T10:00:00Z",
+        parked: "2026-07-10T10:00:00Z",
+    };
+    for (const s of STAGES.slice(1, STAGES.indexOf(stage) + 1)) reachedAt[s] = times[s];
+    return {
+        mastodonVersion: "4.3.2",
+        currentStage: stage,
+        reachedAt,
+        selfDestructEnabled: STAGES.indexOf(stage) >= STAGES.indexOf("self-destructing"),
+        database: { pendingArchives: 0, accountsPendingDeletion: 0, registrationsMode: "none" },
+        ...extra,
+    };
+}
+
+let counter = 0;
+
+const record: pulumi.ResourceTransformation = (args) => {
+    declared.set(args.name, { resource: args.resource, type: args.type, opts: args.opts, props: args.props });
+    nameOf.set(args.resource, args.name);
+    return undefined;
+};
+
+interface Built {
+    closure: MastodonClosureT;
+    prefix: string;
+    /** Registered resources of this closure. */
+    all: Registered[];
+    /** Dynamic (HostStep) resources by short type. */
+    steps: Array<Registered & { kind: string }>;
+    kinds(): string[];
+    one(kind: string): Registered & { kind: string };
+    dependsOn(name: string): string[];
+}
+
+async function build(s: Settings, facts: HostFacts, now = NOW): Promise<Built> {
+    const prefix = `c${++counter}`;
+    const closure = new MastodonClosure(prefix, { settings: s, access: ACCESS, facts, originalVhost: ORIGINAL_VHOST, now }, { transformations: [record] });
+    await waitForRPCs();
+    const all = registered.filter((r) => r.name === prefix || r.name.startsWith(`${prefix}-`));
+    const steps = all.filter((r) => r.type.startsWith(DYN)).map((r) => ({ ...r, kind: r.type.slice(DYN.length) }));
+    return {
+        closure,
+        prefix,
+        all,
+        steps,
+        kinds: () => steps.map((r) => r.kind).sort(),
+        one(kind) {
+            const found = steps.filter((r) => r.kind === kind);
+            assert.equal(found.length, 1, `expected one ${kind}, got ${found.length}`);
+            return found[0];
+        },
+        dependsOn(name) {
+            const d = declared.get(name);
+            assert.ok(d, `${name} not declared`);
+            const deps = d.opts.dependsOn;
+            const list = (deps === undefined ? [] : Array.isArray(deps) ? deps : [deps]) as pulumi.Resource[];
+            return list.map((r) => nameOf.get(r) ?? "?").sort();
+        },
+    };
+}
+
+const params = (r: Registered) => r.inputs.params;
+
+describe("MastodonClosure per stage", () => {
+    test("operating: nothing changes on the host (no HostStep, no journal); the front stays original", async () => {
+        const b = await build(settings("operating"), factsAt("operating"));
+        assert.deepEqual(b.steps, []);
+        assert.deepEqual(b.all.map((r) => r.type).sort(), ["mastodon-closure:index:FrontProxy", "mastodon-closure:index:MastodonClosure"]);
+        assert.equal(b.closure.front.mode, "original");
+        assert.equal(b.closure.notice, undefined);
+        assert.deepEqual(b.closure.keptOneWay, []);
+    });
+
+    test("announced: registrations closed, the announcement and 3 reminders, the journal; no vhost yet", async () => {
+        const b = await build(settings("announced"), factsAt("announced", { reachedAt: {} }));
+        assert.deepEqual(b.kinds(), ["Announcement", "Announcement", "Announcement", "Announcement", "Registrations", "StageJournal"]);
+        const ann = b.steps.filter((r) => r.kind === "Announcement");
+        const main = ann.find((r) => r.name === `${b.prefix}-notice-announcement`)!;
+        assert.ok(main, ann.map((r) => r.name).join());
+        assert.equal(params(main).scheduledAt, null);
+        assert.match(params(main).text, /^social\.example will close on 2026-06-01\. You are welcome to move to next\.example/);
+        assert.equal(params(main).announce.name, "announce.rb");
+        assert.equal(params(main).withdraw.name, "withdraw_announcement.rb");
+        assert.match(params(main).announce.body, /Announcement\.create!/);
+        const reminderNames = ann.filter((r) => r !== main).map((r) => [r.name, params(r).scheduledAt]).sort();
+        assert.deepEqual(reminderNames, [
+            [`${b.prefix}-notice-reminder-1d`, "2026-05-31T09:00:00.000Z"],
+            [`${b.prefix}-notice-reminder-30d`, "2026-05-02T09:00:00.000Z"],
+            [`${b.prefix}-notice-reminder-7d`, "2026-05-25T09:00:00.000Z"],
+        ]);
+        assert.deepEqual(params(b.one("StageJournal")), { stage: "announced" });
+        assert.deepEqual(b.closure.notice!.reminderDates, ["2026-05-02T09:00:00.000Z", "2026-05-25T09:00:00.000Z", "2026-05-31T09:00:00.000Z"]);
+        assert.equal(b.closure.front.mode, "original");
+        assert.equal(await new Promise((r) => b.closure.notice!.announcementId.apply(r)), 7);
+    });
+
+    test("announced late (journal says 2026-05-28): only the 1-day reminder", async () => {
+        const b = await build(settings("announced"), factsAt("announced", { reachedAt: { announced: "2026-05-28T00:00:00Z" } }), new Date("2026-05-29T00:00:00Z"));
+        assert.deepEqual(b.steps.filter((r) => r.kind === "Announcement").map((r) => r.name).sort(), [`${b.prefix}-notice-announcement`, `${b.prefix}-notice-reminder-1d`]);
+    });
+
+    test("closed with requestArchives: the 410 vhost (gone-except-downloads) and the archive requests after it", async () => {
+        const s = settings("closed", { requestArchives: "true", archiveRecentDays: "3", nginxSite: "/etc/nginx/sites-enabled/social" });
+        const b = await build(s, factsAt("closed"));
+        assert.deepEqual(b.kinds(), ["Announcement", "Announcement", "Announcement", "Announcement", "ArchiveRequests", "NginxSite", "Registrations", "StageJournal"]);
+        const site = b.one("NginxSite");
+        assert.equal(params(site).site, "/etc/nginx/sites-enabled/social");
+        assert.equal(params(site).content, renderVhost("gone-except-downloads", "social.example", parseOriginalVhost(ORIGINAL_VHOST), { domain: "social.example", closingDate: "2026-06-01", successor: "https://next.example" }));
+        const arch = b.one("ArchiveRequests");
+        assert.equal(params(arch).recentDays, 3);
+        assert.equal(params(arch).script.name, "request_archives.rb");
+        assert.deepEqual(b.dependsOn(`${b.prefix}-archives`), [`${b.prefix}-front`]);
+        assert.equal(b.closure.front.mode, "gone-except-downloads");
+        assert.deepEqual(params(b.one("StageJournal")), { stage: "closed" });
+    });
+
+    test("closed without requestArchives: no archive requests", async () => {
+        const b = await build(settings("closed"), factsAt("closed"));
+        assert.equal(b.steps.filter((r) => r.kind === "ArchiveRequests").length, 0);
+        assert.equal(b.closure.archives, undefined);
+        assert.equal(b.one("NginxSite").kind, "NginxSite");
+    });
+
+    test("self-destructing: SelfDestructMode after the vhost and the archive requests", async () => {
+        const b = await build(settings("self-destructing", { requestArchives: "true" }), factsAt("self-destructing"));
+        const sd = b.one("SelfDestructMode");
+        assert.deepEqual({ ...params(sd), script: params(sd).script.name }, { domain: "social.example", mastodonVersion: "4.3.2", script: "self_destruct_value.rb" });
+        assert.deepEqual(b.dependsOn(`${b.prefix}-self-destruct`), [`${b.prefix}-archives`, `${b.prefix}-front`]);
+        assert.equal(b.steps.filter((r) => ["DatabaseDump", "StoppedServices"].includes(r.kind)).length, 0);
+        assert.deepEqual(b.closure.keptOneWay, []);
+        // The mode is never re-run for a new Mastodon version, and its result (SELF_DESTRUCT value) is secret.
+        const mode = declared.get(`${b.prefix}-self-destruct-mode`)!;
+        assert.deepEqual(mode.opts.ignoreChanges, ["params.mastodonVersion"]);
+        assert.deepEqual((mode.opts as pulumi.CustomResourceOptions).additionalSecretOutputs, ["access", "result"]);
+    });
+
+    for (const stage of ["dormant", "parked"] as const) {
+        test(`${stage}: dump, then services stopped in order, 410 everywhere`, async () => {
+            const b = await build(settings(stage, { dumpDir: "/srv/dumps", dumpRetentionDays: "90", dumpAgeRecipient: "age1" + "q".repeat(58) }), factsAt(stage));
+            assert.deepEqual(b.kinds(), ["Announcement", "Announcement", "Announcement", "Announcement", "DatabaseDump", "NginxSite", "Registrations", "SelfDestructMode", "StageJournal", "StoppedServices"]);
+            assert.deepEqual(params(b.one("DatabaseDump")), { dir: "/srv/dumps", retentionDays: 90, ageRecipient: "age1" + "q".repeat(58) });
+            assert.deepEqual(params(b.one("StoppedServices")).units, ["mastodon-web", "mastodon-streaming", "mastodon-sidekiq", "redis-server", "postgresql"]);
+            assert.match(params(b.one("NginxSite")).content, /stage front mode: gone-everywhere/);
+            assert.deepEqual(b.dependsOn(`${b.prefix}-dump`), [`${b.prefix}-self-destruct`]);
+            assert.deepEqual(b.dependsOn(`${b.prefix}-services`), [`${b.prefix}-dump`, `${b.prefix}-front`]);
+            // The dump is kept when the stack moves back or is destroyed.
+            assert.equal(declared.get(`${b.prefix}-dump-file`)!.opts.retainOnDelete, true);
+            assert.deepEqual(params(b.one("StageJournal")), { stage });
+            assert.deepEqual(
+                b.dependsOn(`${b.prefix}-journal`),
+                [`${b.prefix}-dump`, `${b.prefix}-front`, `${b.prefix}-notice`, `${b.prefix}-self-destruct`, `${b.prefix}-services`],
+            );
+            assert.deepEqual(b.closure.services!.units, ["mastodon-web", "mastodon-streaming", "mastodon-sidekiq", "redis-server", "postgresql"]);
+        });
+    }
+
+    test("dormant with a mail service: stopped after sidekiq, before redis and postgresql", async () => {
+        const b = await build(settings("dormant", { mailService: "postfix" }), factsAt("dormant"));
+        assert.deepEqual(params(b.one("StoppedServices")).units, ["mastodon-web", "mastodon-streaming", "mastodon-sidekiq", "postfix", "redis-server", "postgresql"]);
+        assert.equal(unitOf("mail", settings("dormant")), undefined);
+        assert.equal(unitOf("mail", settings("dormant", { mailService: "exim4" })), "exim4");
+    });
+
+    test("the StageJournal is declared at every stage but operating", async () => {
+        for (const stage of STAGES) {
+            const b = await build(settings(stage), factsAt(stage));
+            assert.equal(b.steps.filter((r) => r.kind === "StageJournal").length, stage === "operating" ? 0 : 1, stage);
+        }
+    });
+});
+
+describe("moving back", () => {
+    test("back to closed after self-destruct (host in self-destruct mode): SelfDestructMode kept, keptOneWay says so", async () => {
+        const b = await build(settings("closed"), factsAt("self-destructing", { currentStage: "self-destructing", selfDestructEnabled: true }));
+        assert.equal(b.one("SelfDestructMode").kind, "SelfDestructMode");
+        assert.equal(b.closure.keptOneWay.length, 1);
+        assert.match(b.closure.keptOneWay[0], /^self-destruct/);
+        assert.equal(b.closure.front.mode, "gone-except-downloads");
+    });
+
+    test("back to closed, journal says self-destructing but the host is not in self-destruct mode: not declared", async () => {
+        const b = await build(settings("closed"), factsAt("self-destructing", { currentStage: "self-destructing", selfDestructEnabled: false }));
+        assert.equal(b.steps.filter((r) => r.kind === "SelfDestructMode").length, 0);
+        assert.deepEqual(b.closure.keptOneWay, []);
+        assert.equal(b.closure.selfDestruct, undefined);
+    });
+
+    test("back to announced from dormant: self-destruct and the dump kept, services and vhost not declared", async () => {
+        const b = await build(settings("announced"), factsAt("dormant", { currentStage: "dormant", selfDestructEnabled: true }));
+        assert.deepEqual(b.kinds(), ["Announcement", "Announcement", "Announcement", "Announcement", "Registrations", "SelfDestructMode", "StageJournal"]);
+        assert.equal(b.steps.filter((r) => ["NginxSite", "DatabaseDump", "StoppedServices"].includes(r.kind)).length, 0);
+        assert.equal(b.closure.keptOneWay.length, 2);
+        assert.match(b.closure.keptOneWay[0], /^self-destruct/);
+        assert.equal(b.closure.keptOneWay[1], "database dump (kept in /var/backups/mastodon-closure until its retention date)");
+    });
+
+    test("back to self-destructing from dormant: no dump declared, kept noted; services started again", async () => {
+        const b = await build(settings("self-destructing"), factsAt("dormant", { currentStage: "dormant" }));
+        assert.equal(b.steps.filter((r) => ["DatabaseDump", "StoppedServices"].includes(r.kind)).length, 0);
+        assert.deepEqual(b.closure.keptOneWay, ["database dump (kept in /var/backups/mastodon-closure until its retention date)"]);
+    });
+});
+
+describe("reminders when announced again", () => {
+    test(
+        "re-announcing after moving back to operating declares no reminder already past (no burst of stale reminders)",
+        { todo: "announcedAt comes from the journal's first reachedAt.announced, kept across a move back to operating: reminders due between the first announcement and now are declared with a past scheduledAt, and announce.rb publishes those at once" },
+        async () => {
+            // First announced 2026-03-01, moved back to operating (the journal keeps reachedAt), announced again 2026-05-28.
+            const now = new Date("2026-05-28T12:00:00Z");
+            const b = await build(settings("announced"), factsAt("operating", { reachedAt: { announced: "2026-03-01T00:00:00Z" } }), now);
+            const past = b.steps.filter((r) => r.kind === "Announcement" && params(r).scheduledAt !== null && new Date(params(r).scheduledAt) <= now);
+            assert.deepEqual(past.map((r) => `${r.name} at ${params(r).scheduledAt}`), []);
+        },
+    );
+});
+
+describe("secrets", () => {
+    test("every HostStep's access input is a secret, and its output too", async () => {
+        const b = await build(settings("dormant", { requestArchives: "true", mailService: "postfix" }), factsAt("dormant"));
+        assert.ok(b.steps.length >= 9, String(b.steps.length));
+        for (const r of b.steps) {
+            const access = r.inputs.access;
+            assert.equal(access?.[SECRET_SIG_KEY], SECRET_SIG, `${r.name}: access is not a secret`);
+            assert.equal(access.value.database.password, "PASSWORD");
+            assert.equal(access.value.ssh.privateKey, "PRIVATE");
+            // Nothing else carries the secrets in plain text.
+            const rest = JSON.stringify({ ...r.inputs, access: undefined, __provider: undefined });
+            assert.ok(!rest.includes("PASSWORD") && !rest.includes("PRIVATE"), `${r.name} leaks a secret in ${rest.slice(0, 200)}`);
+            const d = declared.get(r.name)!;
+            assert.equal(await pulumi.isSecret((d.resource as any).access as pulumi.Output<unknown>), true, r.name);
+        }
+    });
+
+    test("the self-destruct result (the SELF_DESTRUCT value) is declared secret; no other step's result is", async () => {
+        // The mock monitor does not apply additionalSecretOutputs (the engine does), so the declared options are checked.
+        const b = await build(settings("dormant"), factsAt("dormant"));
+        for (const r of b.steps) {
+            const opts = declared.get(r.name)!.opts as pulumi.CustomResourceOptions;
+            assert.deepEqual(opts.additionalSecretOutputs, r.kind === "SelfDestructMode" ? ["access", "result"] : ["access"], r.name);
+        }
+        // enabledAt is exported in the outputs unsecreted.
+        assert.equal(await pulumi.isSecret(b.closure.selfDestruct!.enabledAt), false);
+    });
+});
