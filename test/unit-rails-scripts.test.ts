@@ -1,0 +1,79 @@
+// The Ruby scripts run with `bin/rails runner` (rails/*.rb): valid Ruby, a header documenting the JSON they
+// read on stdin and print on stdout, and found by lib/rails-scripts.ts.
+import { describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { railsScript, RailsScriptName } from "../lib/rails-scripts";
+
+const RAILS_DIR = [path.join(__dirname, "..", "rails"), path.join(__dirname, "..", "..", "rails")].find((d) => fs.existsSync(path.join(d, "announce.rb")))!;
+const NAMES: RailsScriptName[] = ["announce.rb", "withdraw_announcement.rb", "request_archives.rb", "self_destruct_value.rb"];
+
+/** The JSON keys each script reads and prints, as the TypeScript side uses them (lib/host-steps.ts). */
+const CONTRACT: Record<RailsScriptName, { stdin: string[]; stdout: string[] }> = {
+    "announce.rb": { stdin: ["text", "scheduled_at"], stdout: ["id"] },
+    "withdraw_announcement.rb": { stdin: ["id"], stdout: ["deleted"] },
+    "request_archives.rb": { stdin: ["recent_days"], stdout: ["requested", "skipped"] },
+    "self_destruct_value.rb": { stdin: [], stdout: ["value"] },
+};
+
+describe("rails/*.rb", () => {
+    test("the directory holds exactly the scripts the closure uses", () => {
+        assert.ok(RAILS_DIR, "rails/ not found");
+        assert.deepEqual(fs.readdirSync(RAILS_DIR).filter((f) => f.endsWith(".rb")).sort(), [...NAMES].sort());
+    });
+
+    for (const name of NAMES) {
+        describe(name, () => {
+            const file = path.join(RAILS_DIR, name);
+            const body = fs.readFileSync(file, "utf8");
+            const header = body.split("\n").filter((l) => l.startsWith("#")).join("\n");
+
+            test("ruby -c passes", () => {
+                const r = spawnSync("ruby", ["-c", file], { encoding: "utf8" });
+                assert.equal(r.status, 0, r.stderr);
+                assert.match(r.stdout, /Syntax OK/);
+            });
+
+            test("the header documents stdin and stdout JSON with the keys the TypeScript side uses", () => {
+                const line = header.split("\n").find((l) => /stdin:.*stdout:/.test(l));
+                assert.ok(line, `no "# stdin: ...; stdout: ..." line in ${name}`);
+                const [stdinDoc, stdoutDoc] = line.split(/stdout:/);
+                for (const k of CONTRACT[name].stdin) assert.ok(stdinDoc.includes(`"${k}"`), `stdin key ${k} undocumented`);
+                for (const k of CONTRACT[name].stdout) assert.ok(stdoutDoc.includes(`"${k}"`), `stdout key ${k} undocumented`);
+                if (CONTRACT[name].stdin.length === 0) assert.match(stdinDoc, /stdin: \{\}/);
+            });
+
+            test("reads its input from stdin and prints one JSON line; frozen string literals", () => {
+                assert.ok(body.startsWith("# frozen_string_literal: true\n"));
+                assert.match(body, /require 'json'/);
+                if (CONTRACT[name].stdin.length > 0) assert.match(body, /JSON\.parse\(\$stdin\.read\)/);
+                for (const k of CONTRACT[name].stdin) assert.ok(body.includes(`'${k}'`), `${name} does not read ${k}`);
+                const puts = body.match(/^puts\(\{(.*)\}\.to_json\)$/m);
+                assert.ok(puts, "no final puts({...}.to_json)");
+                for (const k of CONTRACT[name].stdout) assert.match(puts[1], new RegExp(`\\b${k}:`), `${name} does not print ${k}`);
+            });
+
+            test("railsScript() returns it byte for byte", () => {
+                assert.deepEqual(railsScript(name), { name, body });
+            });
+        });
+    }
+
+    test("ruby -c catches a broken script (the check is real)", () => {
+        const r = spawnSync("ruby", ["-c", "-e", "puts({ id: 1 }.to_json"], { encoding: "utf8" });
+        assert.notEqual(r.status, 0);
+    });
+
+    test("announce.rb: a past scheduled_at publishes at once; the worker is enqueued either way", () => {
+        const body = railsScript("announce.rb").body;
+        assert.match(body, /scheduled_at = nil if scheduled_at && scheduled_at <= Time\.now\.utc/);
+        assert.match(body, /PublishScheduledAnnouncementWorker\.perform_async\(announcement\.id\)/);
+        assert.match(body, /PublishScheduledAnnouncementWorker\.perform_at\(scheduled_at, announcement\.id\)/);
+    });
+
+    test("self_destruct_value.rb: the verifier Mastodon's SelfDestructHelper checks", () => {
+        assert.match(railsScript("self_destruct_value.rb").body, /message_verifier\('self-destruct'\)\.generate\(/);
+    });
+});
