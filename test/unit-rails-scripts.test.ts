@@ -6,6 +6,7 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { railsScript, RailsScriptName } from "../lib/rails-scripts";
+import { asMastodon, HostAccess, parseSettingValue, versionAtLeast } from "../lib/host-steps";
 
 const RAILS_DIR = [path.join(__dirname, "..", "rails"), path.join(__dirname, "..", "..", "rails")].find((d) => fs.existsSync(path.join(d, "announce.rb")))!;
 const NAMES: RailsScriptName[] = ["announce.rb", "withdraw_announcement.rb", "request_archives.rb", "self_destruct_value.rb"];
@@ -75,5 +76,52 @@ describe("rails/*.rb", () => {
 
     test("self_destruct_value.rb: the verifier Mastodon's SelfDestructHelper checks", () => {
         assert.match(railsScript("self_destruct_value.rb").body, /message_verifier\('self-destruct'\)\.generate\(/);
+    });
+});
+
+describe("host-step helpers around the scripts", () => {
+    test("parseSettingValue reads Mastodon's YAML scalars", () => {
+        assert.equal(parseSettingValue("--- open\n"), "open");
+        assert.equal(parseSettingValue("--- none\n...\n"), "none");
+        assert.equal(parseSettingValue("--- 'approved'\n"), "approved");
+        assert.equal(parseSettingValue('--- "approved"\n'), "approved");
+        assert.equal(parseSettingValue(undefined), undefined);
+        assert.equal(parseSettingValue("open"), undefined, "not YAML: unknown");
+    });
+
+    test("versionAtLeast compares major.minor numerically", () => {
+        assert.equal(versionAtLeast("4.3.0", 4, 3), true);
+        assert.equal(versionAtLeast("v4.3.2", 4, 3), true);
+        assert.equal(versionAtLeast("4.3.0-beta.1", 4, 3), true);
+        assert.equal(versionAtLeast("4.10.0", 4, 3), true);
+        assert.equal(versionAtLeast("5.0.0", 4, 3), true);
+        assert.equal(versionAtLeast("4.2.12", 4, 3), false);
+        assert.equal(versionAtLeast("3.5.19", 4, 3), false);
+        assert.equal(versionAtLeast("unknown", 4, 3), false);
+        assert.equal(versionAtLeast("", 4, 3), false);
+    });
+
+    test("asMastodon runs as the Mastodon user from the live directory with rbenv's Ruby, quoting both", () => {
+        const access = { liveDir: "/home/mastodon/live", mastodonUser: "mastodon" } as HostAccess;
+        const line = asMastodon(access, "bin/tootctl version");
+        assert.ok(line.includes("cd '/home/mastodon/live' && "), line);
+        assert.ok(line.includes("runuser -u 'mastodon' -- env "), line);
+        assert.ok(line.includes('PATH="$home/.rbenv/shims:$home/.rbenv/bin:$PATH"'), line);
+        assert.ok(line.endsWith("RAILS_ENV=production bin/tootctl version"), line);
+        // Run the line for real with a stub runuser/getent: the command sees the live dir and the environment.
+        const dir = fs.mkdtempSync(path.join(require("node:os").tmpdir(), "closure-asm-"));
+        try {
+            const live = path.join(dir, "live dir");
+            fs.mkdirSync(path.join(dir, "bin"));
+            fs.mkdirSync(live);
+            fs.writeFileSync(path.join(dir, "bin/getent"), `#!/bin/sh\necho "$2:x:991:991::${dir}/home:/bin/bash"\n`, { mode: 0o755 });
+            fs.writeFileSync(path.join(dir, "bin/runuser"), `#!/bin/sh\n[ "$1" = -u ] && [ "$2" = "o'brien" ] && [ "$3" = -- ] || exit 9\nshift 3; exec "$@"\n`, { mode: 0o755 });
+            const cmd = asMastodon({ liveDir: live, mastodonUser: "o'brien" } as HostAccess, 'sh -c \'echo "$PWD|$HOME|$RAILS_ENV|${PATH%%:*}"\'');
+            const r = spawnSync("bash", ["-c", cmd], { encoding: "utf8", env: { PATH: `${dir}/bin:/usr/bin:/bin` } });
+            assert.equal(r.status, 0, r.stderr);
+            assert.equal(r.stdout.trim(), `${live}|${dir}/home|production|${dir}/home/.rbenv/shims`);
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
     });
 });
