@@ -12,6 +12,8 @@ export const SANDBOX_PASSPHRASE = "sandbox-only-passphrase";
 export interface SandboxStack {
     stack: Stack;
     workDir: string;
+    /** Environment for the `pulumi` and `closure` commands on this stack (backend, passphrase). */
+    env: Record<string, string>;
     /** Set (or with undefined, remove) plain settings, then run what follows against them. */
     set(settings: Record<string, string | undefined>): Promise<void>;
 }
@@ -22,11 +24,8 @@ export async function openSandboxStack(info: SandboxInfo, settings: Record<strin
     const workDir = mkdtempSync(join(PROJECT_ROOT, ".state", `${info.name}-`));
     copyFileSync(join(PROJECT_ROOT, "Pulumi.yaml"), join(workDir, "Pulumi.yaml"));
     mkdirSync(join(workDir, "state"));
-    const stack = await openStack({
-        workDir,
-        stackName: "closing",
-        env: { PULUMI_BACKEND_URL: `file://${join(workDir, "state")}`, PULUMI_CONFIG_PASSPHRASE: SANDBOX_PASSPHRASE },
-    });
+    const env = { PULUMI_BACKEND_URL: `file://${join(workDir, "state")}`, PULUMI_CONFIG_PASSPHRASE: SANDBOX_PASSPHRASE };
+    const stack = await openStack({ workDir, stackName: "closing", env });
     const today = new Date().toISOString().slice(0, 10);
     const config: ConfigMap = {
         "mastodon-closure:stage": { value: "operating" },
@@ -45,6 +44,7 @@ export async function openSandboxStack(info: SandboxInfo, settings: Record<strin
     return {
         stack,
         workDir,
+        env,
         async set(values) {
             for (const [k, v] of Object.entries(values)) {
                 if (v === undefined) await stack.removeConfig(`mastodon-closure:${k}`);

@@ -64,7 +64,11 @@ export class MastodonClosure extends pulumi.ComponentResource {
                     access,
                     notice: { domain: s.domain, closingDate: s.closingDate!, successor: s.successor, language: s.language, ownText: s.announcementText },
                     reminderDaysBefore: s.reminderDaysBefore,
-                    announcedAt: new Date(facts.reachedAt.announced ?? args.now.toISOString()),
+                    // Re-announcing after moving back to operating counts from now, not from the first time.
+                    announcedAt:
+                        stageIndex(facts.currentStage) >= stageIndex("announced") && facts.reachedAt.announced
+                            ? new Date(facts.reachedAt.announced)
+                            : args.now,
                 },
                 child,
             );

@@ -4,7 +4,7 @@
 import { LocalWorkspace, PulumiCommand, Stack } from "@pulumi/pulumi/automation";
 import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { closureProgram } from "./program";
+import { ClosureError, closureProgram } from "./program";
 
 export const PROJECT_ROOT = [resolve(__dirname, ".."), resolve(__dirname, "..", "..")].find((d) => existsSync(join(d, "Pulumi.yaml")))!;
 const ENGINE_ROOT = join(PROJECT_ROOT, ".engine");
@@ -17,7 +17,23 @@ export interface OpenStackOptions {
     env?: Record<string, string>;
 }
 
+/**
+ * The program's error reaches the engine (which prints it and fails the run), then resurfaces in this
+ * process as unhandled rejections once Pulumi's inline host has stopped listening (pulumi/pulumi#6057).
+ * Those late duplicates are ignored; any other unhandled rejection still ends the process.
+ */
+let lateDuplicatesIgnored = false;
+function ignoreLateDuplicatesOfProgramErrors(): void {
+    if (lateDuplicatesIgnored) return;
+    lateDuplicatesIgnored = true;
+    process.on("unhandledRejection", (reason) => {
+        if (reason instanceof ClosureError) return;
+        throw reason;
+    });
+}
+
 export async function openStack(opts: OpenStackOptions): Promise<Stack> {
+    ignoreLateDuplicatesOfProgramErrors();
     const engineBin = join(ENGINE_ROOT, "bin");
     const haveEngine = existsSync(join(engineBin, "pulumi"));
     const pulumiCommand = haveEngine ? await PulumiCommand.get({ root: ENGINE_ROOT }) : undefined;

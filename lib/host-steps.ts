@@ -2,6 +2,7 @@
 // step's desired state (and is safe to run again), `undo` puts back what it changed, where that can be done.
 // Run by the dynamic provider in lib/host-step-resource.ts, one SSH connection per operation.
 import { RemoteHost, shq, SshTarget } from "./ssh";
+import { STAGES } from "./stages";
 
 /** Everything a step needs to reach the host. Carries secrets: always a Pulumi secret. */
 export interface HostAccess {
@@ -107,7 +108,8 @@ export const closeRegistrations: Step<Record<string, never>, { previousMode: str
         let mode: string;
         try {
             const rows = await db.query("SELECT value FROM settings WHERE var = 'registrations_mode'");
-            mode = parseSettingValue(rows.rows[0]?.value) ?? "open";
+            // No row: Mastodon's default from config/settings.yml, which is "none".
+            mode = parseSettingValue(rows.rows[0]?.value) ?? "none";
         } finally {
             await db.end();
         }
@@ -115,7 +117,7 @@ export const closeRegistrations: Step<Record<string, never>, { previousMode: str
         return { previousMode: mode };
     },
     async undo(host, access, _p, outputs) {
-        const arg = { none: "close", open: "open", approved: "approved" }[outputs.previousMode] ?? "open";
+        const arg = { none: "close", open: "open", approved: "approved" }[outputs.previousMode] ?? "close";
         await tootctl(host, access, `settings registrations ${arg}`);
     },
 };
@@ -135,14 +137,17 @@ export interface AnnouncementParams {
     withdraw: RailsScript;
 }
 
+/** A reminder whose time has passed when it is first made is skipped (announcementId 0), never
+ *  published late: "closes in 30 days" four days before closing would mislead. */
 export const announcement: Step<AnnouncementParams, { announcementId: number }> = {
     async apply(host, access, p, previous) {
-        if (previous) await railsRunner(host, access, p.withdraw, { id: previous.announcementId });
+        if (previous?.announcementId) await railsRunner(host, access, p.withdraw, { id: previous.announcementId });
+        if (p.scheduledAt !== null && new Date(p.scheduledAt) <= new Date()) return { announcementId: 0 };
         const r = await railsRunner(host, access, p.announce, { text: p.text, scheduled_at: p.scheduledAt });
         return { announcementId: Number(r.id) };
     },
     async undo(host, access, p, outputs) {
-        await railsRunner(host, access, p.withdraw, { id: outputs.announcementId });
+        if (outputs.announcementId) await railsRunner(host, access, p.withdraw, { id: outputs.announcementId });
     },
 };
 
@@ -314,7 +319,10 @@ export const journal: Step<{ stage: string }, Journal> = {
         const text = await host.readFile(JOURNAL_PATH, "read the closure journal");
         const old: Journal = text ? JSON.parse(text) : { stage: "operating", reachedAt: {} };
         const next: Journal = { stage: p.stage, reachedAt: { ...old.reachedAt } };
-        next.reachedAt[p.stage] ??= new Date().toISOString();
+        // Entering a stage from below starts its clock anew (a second announcement, a second 410 period);
+        // coming back down to it keeps the time it was first reached.
+        const order = STAGES as readonly string[];
+        if (order.indexOf(p.stage) > order.indexOf(old.stage) || !next.reachedAt[p.stage]) next.reachedAt[p.stage] = new Date().toISOString();
         await host.writeFile(JOURNAL_PATH, JSON.stringify(next, null, 2) + "\n", { owner: "root", mode: "644", label: "write the closure journal" });
         return next;
     },

@@ -46,8 +46,9 @@ export interface GonePage {
     successor?: string;
 }
 
+/** HTML-escaped, and safe inside an nginx string: `$` would start a variable, `\\` an escape. */
 function escapeHtml(s: string): string {
-    return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+    return s.replace(/[&<>"'$\\]/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
 /** The body of every 410: a short page for people; servers only read the status. */

@@ -57,7 +57,7 @@ export async function probeHost(access: HostAccess, settings: Settings, target: 
                     pendingArchives: Number(pending.n),
                     lastArchiveFinishedAt: last.at ? new Date(last.at).toISOString() : undefined,
                     accountsPendingDeletion: Number(deletion.n),
-                    registrationsMode: parseSettingValue(registrations.value) ?? "open",
+                    registrationsMode: parseSettingValue(registrations.value) ?? "none",
                 };
             } finally {
                 await db.end();

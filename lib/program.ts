@@ -19,17 +19,29 @@ function reveal<T>(output: pulumi.Output<T>): Promise<T> {
     return new Promise((resolve) => output.apply((v) => (resolve(v), v)));
 }
 
+/** Why the program declared nothing: a refusal (settings, stage order, gates) or a failure to read the host. */
+export class ClosureError extends Error {
+    override name = "ClosureError";
+}
+
+/**
+ * Runs the closure. Refusals and failures are thrown, never just logged: a program that ends normally,
+ * even after logging an error, lets the engine delete every resource it did not declare.
+ */
 export async function closureProgram(): Promise<Record<string, unknown>> {
-    const config = new pulumi.Config(NAMESPACE);
-    let settings: Settings;
     try {
-        settings = parseSettings({
-            get: (key) => config.get(key),
-            isSecret: (key) => isConfigSecret(`${NAMESPACE}:${key}`),
-        });
+        return await declareClosure();
     } catch (err) {
-        throw new pulumi.RunError((err as Error).message);
+        throw err instanceof ClosureError ? err : new ClosureError((err as Error).message, { cause: err });
     }
+}
+
+async function declareClosure(): Promise<Record<string, unknown>> {
+    const config = new pulumi.Config(NAMESPACE);
+    const settings: Settings = parseSettings({
+        get: (key) => config.get(key),
+        isSecret: (key) => isConfigSecret(`${NAMESPACE}:${key}`),
+    });
     const [privateKey, databasePassword] = SECRET_KEYS.map((k) => config.requireSecret(k));
     const access: pulumi.Output<HostAccess> = pulumi.all([privateKey, databasePassword]).apply(([key, password]) => ({
         ssh: { ...settings.ssh, privateKey: key },
@@ -42,12 +54,12 @@ export async function closureProgram(): Promise<Record<string, unknown>> {
     const { facts, originalVhost } = await probeHost(await reveal(access), settings, settings.stage);
 
     const skip = checkTransition(facts.currentStage, settings.stage);
-    if (skip) throw new pulumi.RunError(`stage: ${skip}`);
+    if (skip) throw new ClosureError(`stage: ${skip}`);
     const gates = evaluateGates(settings.stage, facts, settings, now);
     for (const g of gates.results) pulumi.log.info(`gate ${g.gate}: ${g.ok ? "holds" : "does not hold"} (${g.figure})`);
     const failed = gates.results.filter((g) => !g.ok);
     if (gates.binding && failed.length > 0) {
-        throw new pulumi.RunError(
+        throw new ClosureError(
             `stage "${settings.stage}" cannot be entered yet; nothing was changed:\n` + failed.map((g) => `  - ${g.gate}: ${g.figure}`).join("\n"),
         );
     }

@@ -312,7 +312,6 @@ describe("moving back", () => {
 describe("reminders when announced again", () => {
     test(
         "re-announcing after moving back to operating declares no reminder already past (no burst of stale reminders)",
-        { todo: "announcedAt comes from the journal's first reachedAt.announced, kept across a move back to operating: reminders due between the first announcement and now are declared with a past scheduledAt, and announce.rb publishes those at once" },
         async () => {
             // First announced 2026-03-01, moved back to operating (the journal keeps reachedAt), announced again 2026-05-28.
             const now = new Date("2026-05-28T12:00:00Z");
