@@ -25,11 +25,26 @@ async function main(): Promise<number> {
     return 0;
 }
 
+/** The program's error diagnostics from the CLI's stderr, each with its indented detail lines. */
+export function programErrors(message: string): string {
+    const stderr = message.split("\n stderr: ")[1]?.split("\n err?: ")[0] ?? message;
+    const lines: string[] = [];
+    let inError = false;
+    for (const line of stderr.split("\n")) {
+        if (/^error: /.test(line) && !/One or more errors occurred/.test(line)) {
+            inError = true;
+            lines.push(line.replace(/^error: (Unhandled exception: )?(ClosureError: )?/, "error: "));
+        } else if (inError && /^\s+\S/.test(line)) lines.push(line);
+        else inError = false;
+    }
+    return [...new Set(lines.length ? lines : ["error: the command failed"])].join("\n");
+}
+
 main().then(
     (code) => process.exit(code),
     (err) => {
-        // The CLI's own output (with the program's message) was already streamed.
-        console.error(`closure: ${(err as Error).message.split("\n").find((l) => l.includes("error:")) ?? "failed"}`);
+        // The engine's progress was streamed; its errors come at the end, once each.
+        console.error(programErrors((err as Error).message));
         process.exit(1);
     },
 );

@@ -1,0 +1,204 @@
+// The closure walked through all six stages with the real engine against a sandbox host: for every
+// transition converge (up), idempotence (preview --expect-no-changes) and verify the host itself.
+// Gates that do not hold must refuse at preview and leave the host untouched; moving back must undo.
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { after, before, test } from "node:test";
+import { Closure, closure, command, converge, hostSnapshot, refusedPreview, signIn, startClosure, status, waitFor } from "./support/e2e";
+
+let c: Closure;
+let originalVhost: string;
+const inDays = (n: number) => new Date(Date.now() + n * 86400_000).toISOString().slice(0, 10);
+const today = inDays(0);
+
+before(async () => {
+    c = await startClosure({ accounts: 12, settings: { requestArchives: "true" } });
+    originalVhost = (await c.sandbox.exec("cat /etc/nginx/sites-available/mastodon")).stdout;
+});
+after(async () => {
+    await c?.sandbox.stop();
+});
+
+const APP_PATHS = ["/users/alice", "/.well-known/webfinger?resource=acct:alice@social.example", "/api/v1/instance"];
+
+async function archivePath(): Promise<string> {
+    const [b] = await c.sandbox.sql<{ id: string; dump_file_name: string }>(
+        "SELECT b.id, b.dump_file_name FROM backups b JOIN users u ON u.id = b.user_id JOIN accounts a ON a.id = u.account_id WHERE a.username = 'alice' AND b.processed ORDER BY b.id DESC LIMIT 1",
+    );
+    const id = String(b.id).padStart(9, "0").replace(/(\d{3})(?=\d)/g, "$1/");
+    return `/system/backups/dumps/${id}/original/${b.dump_file_name}`;
+}
+
+test("operating: checks and reports the host, changes nothing on it", async () => {
+    const before = await hostSnapshot(c.sandbox);
+    const up = await converge(c, { stage: "operating" });
+    assert.equal(up.mastodonVersion, "4.3.2");
+    assert.equal(up.hostWasAt, "operating");
+    assert.equal(up.database.registrationsMode, "open");
+    assert.equal(await hostSnapshot(c.sandbox), before);
+    for (const p of APP_PATHS) assert.equal(await status(c.sandbox, p), 200, p);
+});
+
+test("announced: announcement with date and successor, reminders scheduled, registrations closed", async () => {
+    await converge(c, { stage: "announced", closingDate: inDays(40) });
+    const rows = await c.sandbox.sql<{ text: string; published: boolean; scheduled_at: Date | null }>(
+        "SELECT text, published, scheduled_at FROM announcements ORDER BY scheduled_at NULLS FIRST",
+    );
+    assert.equal(rows.length, 4, "one announcement and reminders 30, 7 and 1 days before");
+    assert.equal(rows[0].published, true);
+    assert.match(rows[0].text, new RegExp(`will close on ${inDays(40)}.*successor\\.example.*export your data`, "s"));
+    for (const r of rows.slice(1)) assert.equal(r.published, false, "reminders wait for their date");
+    const [mode] = await c.sandbox.sql<{ value: string }>("SELECT value FROM settings WHERE var = 'registrations_mode'");
+    assert.match(mode.value, /none/);
+    for (const p of APP_PATHS) assert.equal(await status(c.sandbox, p), 200, `${p} still served while announced`);
+});
+
+test("closed is refused before the closing date, at preview and at up, and the host is left untouched", async () => {
+    const before = await hostSnapshot(c.sandbox);
+    const out = await refusedPreview(c, { stage: "closed" });
+    assert.match(out, /closingDateReached: 40 day\(s\) left until the closing date/);
+    const up = await closure(c, "up");
+    assert.notEqual(up.code, 0);
+    assert.match(up.output, /cannot be entered yet; nothing was changed/);
+    assert.doesNotMatch(up.output, /deleting|deleted/, "a refused up deletes nothing");
+    assert.equal(await hostSnapshot(c.sandbox), before);
+});
+
+test("closed: 410 except media, sign-in, archive download and ACME; archives requested", async () => {
+    const up = await converge(c, { stage: "closed", closingDate: today });
+    assert.ok(up.archivesRequested > 0, "archives requested for users without a recent one");
+    const reminders = await c.sandbox.sql("SELECT id FROM announcements WHERE NOT published");
+    assert.equal(reminders.length, 0, "reminders for the old date withdrawn: today's closing has none left");
+    for (const p of APP_PATHS) assert.equal(await status(c.sandbox, p), 410, p);
+    assert.equal(await status(c.sandbox, "/inbox", { method: "POST" }), 410);
+    assert.equal(await status(c.sandbox, "/users/alice/inbox", { method: "POST" }), 410);
+    assert.equal(await status(c.sandbox, "/.well-known/acme-challenge/sandbox-test-token", { https: false }), 200);
+    assert.equal(await status(c.sandbox, "/auth/sign_in"), 200);
+    const archive = await archivePath();
+    assert.equal(await status(c.sandbox, archive), 200);
+    // The link users got by email: signed in, /backups/:id/download redirects to the file.
+    const cookie = await signIn(c.sandbox, "alice");
+    const id = /dumps\/(\d{3})\/(\d{3})\/(\d{3})/.exec(archive)!.slice(1).join("").replace(/^0+/, "");
+    const dl = await c.sandbox.http(`/backups/${id}/download`, { cookie });
+    assert.equal(dl.status, 302);
+    assert.ok(dl.headers.location.endsWith(archive), dl.headers.location);
+    assert.equal((await c.sandbox.http("/settings/export", { cookie })).status, 200);
+});
+
+test("back from closed to announced restores the original vhost byte for byte, then closed again", async () => {
+    await converge(c, { stage: "announced" });
+    assert.equal((await c.sandbox.exec("cat /etc/nginx/sites-available/mastodon")).stdout, originalVhost);
+    assert.equal((await c.sandbox.exec("ls /etc/nginx/sites-available | grep -c closure; true")).stdout.trim(), "0", "no closure file left behind");
+    assert.equal(await status(c.sandbox, "/users/alice"), 200);
+    await converge(c, { stage: "closed" });
+    assert.equal(await status(c.sandbox, "/users/alice"), 410);
+});
+
+test("self-destructing is refused while an archive is pending or without the confirmation", async () => {
+    await c.sandbox.exec("systemctl stop mastodon-sidekiq");
+    await c.sandbox.sql("INSERT INTO backups (user_id, processed, created_at, updated_at) SELECT id, false, now(), now() FROM users LIMIT 1");
+    const before = await hostSnapshot(c.sandbox);
+    const pending = await refusedPreview(c, { stage: "self-destructing", confirmSelfDestruct: "social.example" });
+    assert.match(pending, /noPendingArchives: 1 archive\(s\) pending/);
+    const wrong = await refusedPreview(c, { confirmSelfDestruct: "social.example.org" });
+    assert.match(wrong, /confirmSelfDestruct must equal the server's domain "social.example"/);
+    assert.equal(await hostSnapshot(c.sandbox), before);
+    await c.sandbox.exec("systemctl start mastodon-sidekiq");
+    await waitFor("the pending archive", 60, async () => (await c.sandbox.sql("SELECT id FROM backups WHERE NOT processed")).length === 0);
+});
+
+test("self-destructing: SELF_DESTRUCT set from Rails, Mastodon restarted, accounts suspended in batches", async () => {
+    const up = await converge(c, { stage: "self-destructing", confirmSelfDestruct: "social.example" });
+    assert.equal(typeof up.selfDestructEnabledAt, "string");
+    const env = (await c.sandbox.exec("grep '^SELF_DESTRUCT=' /home/mastodon/live/.env.production")).stdout.trim();
+    assert.match(env, /^SELF_DESTRUCT=.+--.+/);
+    // The app itself now answers 410 (not only nginx): straight to the backend inside the host.
+    const direct = await c.sandbox.exec("curl -s -o /dev/null -w '%{http_code}' -H 'Host: social.example' http://127.0.0.1:3000/api/v1/instance");
+    assert.equal(direct.stdout, "410");
+    await waitFor("every local account suspended", 90, async () => {
+        const [r] = await c.sandbox.sql<{ n: string }>("SELECT count(*) AS n FROM accounts WHERE domain IS NULL AND suspended_at IS NULL");
+        return Number(r.n) === 0;
+    });
+});
+
+test("dormant is refused until every deletion notice is sent", async () => {
+    // Sidekiq held back: the deliveries queued by the suspensions stay pending.
+    await c.sandbox.exec("systemctl stop mastodon-sidekiq");
+    const out = (await c.sandbox.exec("cd /home/mastodon/live && runuser -u mastodon -- bin/tootctl self-destruct </dev/null")).stdout;
+    if (!out.includes("Every deletion notice has been sent")) {
+        const before = await hostSnapshot(c.sandbox);
+        const refused = await refusedPreview(c, { stage: "dormant" });
+        assert.match(refused, /deletionNoticesSent: .*(still being processed|scheduled for retry|pending deletion)/);
+        assert.equal(await hostSnapshot(c.sandbox), before);
+    }
+    await c.sandbox.exec("systemctl start mastodon-sidekiq");
+    await waitFor("every deletion notice sent", 120, async () =>
+        (await c.sandbox.exec("cd /home/mastodon/live && runuser -u mastodon -- bin/tootctl self-destruct </dev/null")).stdout.includes("Every deletion notice has been sent"),
+    );
+});
+
+test("dormant: verified dump kept, everything but nginx stopped and disabled, 410 on every path", async () => {
+    const up = await converge(c, { stage: "dormant" });
+    const dump = up.databaseDump;
+    assert.ok(dump.tocEntries > 10, `pg_restore --list entries: ${dump.tocEntries}`);
+    const check = await c.sandbox.exec(`sha256sum ${dump.path} | cut -d' ' -f1; pg_restore --list ${dump.path} | grep -c 'TABLE DATA'`);
+    const [sum, tables] = check.stdout.trim().split("\n");
+    assert.equal(sum, dump.sha256);
+    assert.ok(Number(tables) >= 7, `tables in the dump: ${tables}`);
+    const manifest = JSON.parse((await c.sandbox.exec(`cat ${dump.path}.manifest.json`)).stdout);
+    assert.equal(manifest.sha256, dump.sha256);
+    assert.ok(new Date(manifest.retainUntil) > new Date(Date.now() + 360 * 86400_000));
+
+    const states = async () => (await c.sandbox.exec("for u in mastodon-web mastodon-streaming mastodon-sidekiq redis-server postgresql nginx; do echo $u $(systemctl is-active $u) $(systemctl is-enabled $u); done")).stdout;
+    const expected = [
+        "mastodon-web inactive disabled",
+        "mastodon-streaming inactive disabled",
+        "mastodon-sidekiq inactive disabled",
+        "redis-server inactive disabled",
+        "postgresql inactive disabled",
+        "nginx active enabled",
+        "",
+    ].join("\n");
+    assert.equal(await states(), expected);
+    for (const p of [...APP_PATHS, "/auth/sign_in", await archivePath().catch(() => "/system/x"), "/"]) assert.equal(await status(c.sandbox, p), 410, p);
+    assert.equal(await status(c.sandbox, "/.well-known/acme-challenge/sandbox-test-token", { https: false }), 200);
+    // A reboot keeps it that way: the services are disabled, not only stopped.
+    await c.sandbox.reboot();
+    assert.equal(await states(), expected);
+    assert.equal(await status(c.sandbox, "/users/alice"), 410);
+});
+
+test("back from dormant: services start again, the dump and self-destruct stay", async () => {
+    const up = await converge(c, { stage: "self-destructing" });
+    const running = (await c.sandbox.exec("for u in mastodon-web mastodon-sidekiq redis-server postgresql; do systemctl is-active $u; done")).stdout;
+    assert.equal(running, "active\nactive\nactive\nactive\n");
+    assert.match(JSON.stringify(up.keptOneWay), /database dump/);
+    assert.equal((await c.sandbox.exec("ls /var/backups/mastodon-closure/*.dump | wc -l")).stdout.trim(), "1", "the dump is retained");
+    assert.match((await c.sandbox.exec("cat /home/mastodon/live/.env.production")).stdout, /^SELF_DESTRUCT=/m);
+    // Forward again: a fresh dump of the data as it is now.
+    await converge(c, { stage: "dormant" });
+    assert.equal((await c.sandbox.exec("ls /var/backups/mastodon-closure/*.dump | wc -l")).stdout.trim(), "2");
+});
+
+test("parked: still 410 everywhere, the outputs say what is left to do by hand", async () => {
+    const up = await converge(c, { stage: "parked" });
+    assert.ok(up.manualSteps.some((s: string) => /DNS/.test(s)));
+    assert.equal(up.next, "nothing: this is the last stage");
+    assert.equal(await status(c.sandbox, "/users/alice"), 410);
+});
+
+test("no secret in plain text in the state or the engine's output", async () => {
+    // What an operator's `pulumi stack export` shows (the Automation API's exportStack decrypts on purpose).
+    const exported = (await command(c, "pulumi", ["stack", "export", "--stack", "closing"])).output;
+    // The second line of the OpenSSH key: base64 key material, long enough to be unmistakable.
+    const keyBody = readFileSync(c.sandbox.info.sshPrivateKeyPath, "utf8").split("\n")[1];
+    const selfDestruct = (await c.sandbox.exec("grep '^SELF_DESTRUCT=' /home/mastodon/live/.env.production | cut -d= -f2-")).stdout.trim();
+    const secrets = { keyBody, dbPassword: c.sandbox.info.dbPassword, selfDestruct };
+    assert.ok(keyBody.length > 40 && selfDestruct.length > 20);
+    const logs = c.log.join("");
+    for (const [what, value] of Object.entries(secrets)) {
+        assert.ok(!exported.includes(value), `${what} in plain text in pulumi stack export`);
+        assert.ok(!logs.includes(value), `${what} in the engine's output`);
+    }
+    assert.match(exported, /"ciphertext"/);
+});
