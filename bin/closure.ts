@@ -1,10 +1,10 @@
-// `npm run closure -- preview|up|refresh [--stack NAME] [--dir DIR] [--expect-no-changes]`
+// `npm run closure -- preview|up|refresh|cancel [--stack NAME] [--dir DIR] [--expect-no-changes]`
 // The closure through the Automation API, for machines without Pulumi's Node.js language plugin.
 // With a regular Pulumi install, `pulumi preview` / `pulumi up` in the project do the same.
 import { parseArgs } from "node:util";
 import { openStack } from "../lib/automation";
 
-const USAGE = "usage: closure preview|up|refresh [--stack NAME (default closing)] [--dir DIR] [--expect-no-changes]";
+const USAGE = "usage: closure preview|up|refresh|cancel [--stack NAME (default closing)] [--dir DIR] [--expect-no-changes]";
 
 async function main(): Promise<number> {
     const { positionals, values } = parseArgs({
@@ -12,7 +12,7 @@ async function main(): Promise<number> {
         options: { stack: { type: "string", default: "closing" }, dir: { type: "string" }, "expect-no-changes": { type: "boolean", default: false } },
     });
     const command = positionals[0];
-    if (positionals.length !== 1 || !["preview", "up", "refresh"].includes(command)) {
+    if (positionals.length !== 1 || !["preview", "up", "refresh", "cancel"].includes(command)) {
         console.error(USAGE);
         return 2;
     }
@@ -21,7 +21,9 @@ async function main(): Promise<number> {
     const expectNoChanges = values["expect-no-changes"];
     if (command === "preview") await stack.preview({ onOutput, diff: true, expectNoChanges });
     else if (command === "up") await stack.up({ onOutput, diff: true, expectNoChanges });
-    else await stack.refresh({ onOutput, expectNoChanges });
+    else if (command === "refresh") await stack.refresh({ onOutput, expectNoChanges });
+    // After an interrupted update: releases the stack's lock so that the next up can finish the job.
+    else await stack.cancel();
     return 0;
 }
 

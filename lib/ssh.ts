@@ -109,7 +109,8 @@ export class RemoteHost {
                 channel.on("close", (code: number | null) => {
                     const result = { code: code ?? -1, stdout, stderr };
                     if (result.code === 0 || opts.okCodes?.includes(result.code)) return resolve(result);
-                    const detail = (stderr.trim() || stdout.trim()).split("\n").slice(-5).join("\n");
+                    // One line: engines and CI logs show a provider error's first line prominently.
+                    const detail = (stderr.trim() || stdout.trim()).split("\n").slice(-5).join(" / ");
                     reject(new Error(`${opts.label} failed on ${this.target.host} (exit ${result.code}): ${detail}`));
                 });
                 channel.end(opts.stdin ?? "");

@@ -122,15 +122,15 @@ test("self-destructing: SELF_DESTRUCT set from Rails, Mastodon restarted, accoun
 });
 
 test("dormant is refused until every deletion notice is sent", async () => {
-    // Sidekiq held back: the deliveries queued by the suspensions stay pending.
+    // Sidekiq held back and one more local account: its deletion notice cannot have been sent.
     await c.sandbox.exec("systemctl stop mastodon-sidekiq");
-    const out = (await c.sandbox.exec("cd /home/mastodon/live && runuser -u mastodon -- bin/tootctl self-destruct </dev/null")).stdout;
-    if (!out.includes("Every deletion notice has been sent")) {
-        const before = await hostSnapshot(c.sandbox);
-        const refused = await refusedPreview(c, { stage: "dormant" });
-        assert.match(refused, /deletionNoticesSent: .*(still being processed|scheduled for retry|pending deletion)/);
-        assert.equal(await hostSnapshot(c.sandbox), before);
-    }
+    await c.sandbox.sql(
+        "INSERT INTO accounts (username, domain, created_at, updated_at) VALUES ('latecomer', NULL, now(), now())",
+    );
+    const before = await hostSnapshot(c.sandbox);
+    const refused = await refusedPreview(c, { stage: "dormant" });
+    assert.match(refused, /deletionNoticesSent: 1 account\(s\) pending deletion; 1 accounts are still pending deletion\./);
+    assert.equal(await hostSnapshot(c.sandbox), before);
     await c.sandbox.exec("systemctl start mastodon-sidekiq");
     await waitFor("every deletion notice sent", 120, async () =>
         (await c.sandbox.exec("cd /home/mastodon/live && runuser -u mastodon -- bin/tootctl self-destruct </dev/null")).stdout.includes("Every deletion notice has been sent"),

@@ -1,0 +1,110 @@
+// What must never happen on a live server, proved against a sandbox host with the real engine:
+// bad input and skipped stages change nothing; another host key is refused; a broken nginx config never
+// reaches a reload; an interrupted up converges when run again.
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+import { PROJECT_ROOT } from "../lib/automation";
+import { Closure, closure, command, converge, hostSnapshot, refusedPreview, startClosure, status, waitFor } from "./support/e2e";
+
+let c: Closure;
+let pristine: string;
+
+before(async () => {
+    c = await startClosure({ accounts: 4 });
+    pristine = await hostSnapshot(c.sandbox);
+});
+after(async () => {
+    await c?.sandbox.stop();
+});
+
+test("an unknown stage is refused, naming the allowed ones, before anything connects or changes", async () => {
+    const out = await refusedPreview(c, { stage: "closing" });
+    assert.match(out, /stage must be one of operating, announced, closed, self-destructing, dormant, parked; got "closing"/);
+    assert.equal(await hostSnapshot(c.sandbox), pristine);
+});
+
+test("skipping a stage is refused", async () => {
+    const out = await refusedPreview(c, { stage: "closed" });
+    assert.match(out, /stage "closed" skips "announced": the host is at "operating"; set stage to "announced" first/);
+    assert.equal(await hostSnapshot(c.sandbox), pristine);
+});
+
+test("a missing secret, or one stored in plain text, is refused with the command to set it", async () => {
+    await c.s.stack.removeConfig("mastodon-closure:databasePassword");
+    const missing = await refusedPreview(c, { stage: "announced" });
+    assert.match(missing, /databasePassword is required; set it with: pulumi config set --secret databasePassword/);
+    await c.s.stack.setConfig("mastodon-closure:databasePassword", { value: c.sandbox.info.dbPassword, secret: false });
+    const plain = await refusedPreview(c, {});
+    assert.match(plain, /databasePassword is stored in plain text/);
+    await c.s.stack.setConfig("mastodon-closure:databasePassword", { value: c.sandbox.info.dbPassword, secret: true });
+    assert.equal(await hostSnapshot(c.sandbox), pristine);
+});
+
+test("a host presenting another key than sshHostKey is refused", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "otherkey-"));
+    try {
+        execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", join(dir, "k")]);
+        const other = readFileSync(join(dir, "k.pub"), "utf8").split(" ").slice(0, 2).join(" ");
+        const out = await refusedPreview(c, { stage: "announced", sshHostKey: other });
+        assert.match(out, /presented a host key other than sshHostKey; refusing to connect/);
+    } finally {
+        rmSync(dir, { recursive: true, force: true });
+        await c.s.set({ sshHostKey: c.sandbox.info.hostKey });
+    }
+    assert.equal(await hostSnapshot(c.sandbox), pristine);
+});
+
+test("a broken nginx configuration never reaches a reload: the vhost is put back and up fails", async () => {
+    await converge(c, { stage: "announced" });
+    const site = async () => (await c.sandbox.exec("sha256sum /etc/nginx/sites-available/mastodon")).stdout;
+    const workers = async () => (await c.sandbox.exec("pgrep -f '^nginx: worker' | sort")).stdout;
+    const [siteBefore, workersBefore] = [await site(), await workers()];
+    await c.sandbox.exec("echo 'this is not nginx;' > /etc/nginx/conf.d/zz-broken.conf");
+    try {
+        await c.s.set({ stage: "closed" });
+        const up = await closure(c, "up");
+        assert.notEqual(up.code, 0);
+        assert.match(up.output, /nginx -t rejected the closure vhost; the previous vhost is back in place and nginx was not reloaded/);
+        assert.equal(await site(), siteBefore, "the original vhost is back");
+        assert.equal(await workers(), workersBefore, "no reload happened");
+        assert.equal(await status(c.sandbox, "/users/alice"), 200);
+    } finally {
+        await c.sandbox.exec("rm -f /etc/nginx/conf.d/zz-broken.conf");
+    }
+    await converge(c, { stage: "closed" });
+    assert.equal(await status(c.sandbox, "/users/alice"), 410);
+});
+
+test("an up killed half-way converges when run again", async () => {
+    await c.s.set({ stage: "announced" });
+    // Interrupt the move back (vhost restore, then the journal) as a lost SSH session or ^C would.
+    const killed = await closureUpKilledAfter(c, 1500);
+    assert.notEqual(killed.code, 0, "the first up was interrupted");
+    let again = await closure(c, "up");
+    if (again.code !== 0 && /locked|cancel/.test(again.output)) {
+        // What the operator is told to do for an update that did not finish.
+        await closure(c, "cancel");
+        again = await closure(c, "up");
+    }
+    assert.equal(again.code, 0, again.output.slice(-2000));
+    await converge(c, {});
+    assert.equal(await status(c.sandbox, "/users/alice"), 200);
+    await waitFor("journal at announced", 5, async () => (await c.sandbox.exec("cat /var/lib/mastodon-closure/journal.json")).stdout.includes('"stage": "announced"'));
+});
+
+/** `closure up`, killed with its whole process group (CLI and plugins) after `ms`. */
+async function closureUpKilledAfter(c: Closure, ms: number) {
+    let timer: NodeJS.Timeout | undefined;
+    const args = [join(PROJECT_ROOT, "dist", "bin", "closure.js"), "up", "--dir", c.s.workDir, "--stack", "closing"];
+    try {
+        return await command(c, process.execPath, args, {
+            onSpawn: (pid) => (timer = setTimeout(() => process.kill(-pid, "SIGKILL"), ms)),
+        });
+    } finally {
+        clearTimeout(timer);
+    }
+}
