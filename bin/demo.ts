@@ -2,6 +2,7 @@
 // operator would: set the stage, preview, up, then a preview that must find nothing to change, and a
 // look at what the host answers. Where a gate does not hold yet, the preview's refusal is shown and the
 // demo waits (as an operator would) until it holds.
+import { rmSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { STAGES, Stage, stageIndex } from "../lib/stages";
 import { Sandbox, startSandbox } from "../sandbox/client";
@@ -46,8 +47,10 @@ async function main(): Promise<void> {
     console.log("== starting a sandbox Mastodon host");
     const sandbox = await startSandbox({ name: `demo${process.pid}`, accounts: Number(values.accounts), sidekiqTickMs: 500 });
     console.log(`   ${sandbox.info.domain} at ${sandbox.info.address}, Mastodon ${sandbox.info.mastodonVersion}`);
+    let workDir: string | undefined;
     try {
         const s = await openSandboxStack(sandbox.info, { requestArchives: "true", downloadGraceDays: "0", goneDays: "0" });
+        workDir = s.workDir;
         console.log(`   stack state in ${s.workDir}/state`);
         console.log(`   host answers: ${await statusTable(sandbox)}`);
         for (const stage of STAGES) {
@@ -64,7 +67,10 @@ async function main(): Promise<void> {
         console.log("\n== all six stages done");
     } finally {
         if (values.keep) console.log(`sandbox kept: sandbox/sandbox stop ${sandbox.info.name}`);
-        else await sandbox.stop();
+        else {
+            await sandbox.stop();
+            if (workDir) rmSync(workDir, { recursive: true, force: true });
+        }
     }
 }
 

@@ -27,7 +27,8 @@ if on_path=$(PATH=${PATH//"$bin"/} command -v pulumi 2>/dev/null) && [ "$("$on_p
 elif [ -x "$bin/pulumi" ] && [ ! -L "$bin/pulumi" ] && [ "$("$bin/pulumi" version)" = "$want" ]; then
   echo "engine: reusing $bin/pulumi ($want)" >&2
 else
-  command -v go >/dev/null || { echo "no pulumi $want on PATH and no Go toolchain to build it" >&2; exit 1; }
+  PATH="$PATH:/usr/local/go/bin"
+  command -v go >/dev/null || { echo "no pulumi $want on PATH and no Go toolchain to build it (install Go, or Pulumi $want)" >&2; exit 1; }
   rm -f "$bin/pulumi"
   echo "engine: building pulumi $want from Go modules (first run only; several minutes on 2 cores)..." >&2
   start=$SECONDS

@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { PROJECT_ROOT } from "../lib/automation";
-import { Closure, closure, command, converge, hostSnapshot, refusedPreview, startClosure, status, waitFor } from "./support/e2e";
+import { Closure, stopClosure, closure, command, converge, hostSnapshot, refusedPreview, startClosure, status, waitFor } from "./support/e2e";
 
 let c: Closure;
 let pristine: string;
@@ -17,9 +17,7 @@ before(async () => {
     c = await startClosure({ accounts: 4 });
     pristine = await hostSnapshot(c.sandbox);
 });
-after(async () => {
-    await c?.sandbox.stop();
-});
+after(() => stopClosure(c));
 
 test("an unknown stage is refused, naming the allowed ones, before anything connects or changes", async () => {
     const out = await refusedPreview(c, { stage: "closing" });

@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { after, before, test } from "node:test";
-import { Closure, closure, command, converge, hostSnapshot, refusedPreview, signIn, startClosure, status, waitFor } from "./support/e2e";
+import { Closure, stopClosure, closure, command, converge, hostSnapshot, refusedPreview, signIn, startClosure, status, waitFor } from "./support/e2e";
 
 let c: Closure;
 let originalVhost: string;
@@ -15,9 +15,7 @@ before(async () => {
     c = await startClosure({ accounts: 12, settings: { requestArchives: "true" } });
     originalVhost = (await c.sandbox.exec("cat /etc/nginx/sites-available/mastodon")).stdout;
 });
-after(async () => {
-    await c?.sandbox.stop();
-});
+after(() => stopClosure(c));
 
 const APP_PATHS = ["/users/alice", "/.well-known/webfinger?resource=acct:alice@social.example", "/api/v1/instance"];
 

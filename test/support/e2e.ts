@@ -2,6 +2,7 @@
 // idempotence → verify sequence with the real engine.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
+import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { SandboxStack, openSandboxStack } from "../../bin/sandbox-stack";
 import { PROJECT_ROOT } from "../../lib/automation";
@@ -55,6 +56,13 @@ export function command(c: Closure, program: string, args: string[], opts: { onS
 /** `npm run closure -- <verb> ...` on this stack. */
 export function closure(c: Closure, verb: string, ...args: string[]): Promise<CommandResult> {
     return command(c, process.execPath, [join(PROJECT_ROOT, "dist", "bin", "closure.js"), verb, "--dir", c.s.workDir, "--stack", "closing", ...args]);
+}
+
+/** Stop the sandbox and remove the stack's work directory (state included). */
+export async function stopClosure(c: Closure | undefined): Promise<void> {
+    if (!c) return;
+    await c.sandbox.stop();
+    rmSync(c.s.workDir, { recursive: true, force: true });
 }
 
 /** Converge (up), prove idempotence (preview --expect-no-changes), and return the stack outputs. */

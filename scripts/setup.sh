@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Everything a fresh machine needs, each step skipped when already done: Debian packages (the sandbox
+# host's and the closure's own tools), npm packages, the TypeScript build and the Pulumi engine.
+# Run as root (the sandbox creates network namespaces and bind mounts).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+# The closure's own tools: ruby (ruby -c of the rails/ scripts), age (encrypted dumps), curl (checks).
+packages=$(cat sandbox/packages.txt; printf '%s\n' ruby age curl ca-certificates)
+missing=$(for p in $packages; do dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed' || echo "$p"; done)
+if [ -n "$missing" ]; then
+  echo "setup: installing Debian packages: $(echo $missing)" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  # shellcheck disable=SC2086
+  apt-get install -y -qq --no-install-recommends $missing >/dev/null
+fi
+
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "setup: npm ci" >&2
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+npx tsc -p tsconfig.json
+bash scripts/engine.sh >/dev/null
