@@ -12,7 +12,11 @@ export interface HostFacts {
     currentStage: Stage;
     /** When each stage was first reached (ISO times), from the host's journal. */
     reachedAt: Partial<Record<Stage, string>>;
+    /** SELF_DESTRUCT is in .env.production (4.3+), or the legacy command was run (before 4.3). */
     selfDestructEnabled: boolean;
+    /** Before 4.3 `tootctl self-destruct` deletes by itself and running it again would start over:
+     *  progress is read from the database only. */
+    legacySelfDestruct: boolean;
     database?: {
         pendingArchives: number;
         /** Latest dump_updated_at of a processed archive. */
@@ -67,6 +71,14 @@ export function evaluateGate(gate: Gate, facts: HostFacts, settings: Settings, n
             };
         }
         case "deletionNoticesSent": {
+            if (facts.legacySelfDestruct) {
+                if (!db) return { gate, ok: false, figure: "database not readable" };
+                return {
+                    gate,
+                    ok: facts.selfDestructEnabled && db.accountsPendingDeletion === 0,
+                    figure: `${db.accountsPendingDeletion} account(s) pending deletion (legacy tootctl self-destruct: Sidekiq's deliveries are not counted)`,
+                };
+            }
             const progress = facts.selfDestructProgress ?? "self-destruct is not enabled";
             const pending = db ? `${db.accountsPendingDeletion} account(s) pending deletion; ` : "";
             return { gate, ok: facts.selfDestructEnabled && progress.includes(SENT_ALL), figure: `${pending}${progress}` };

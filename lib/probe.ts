@@ -1,7 +1,7 @@
 // The probe: reads, never changes, what the closure needs to know about the host before it plans,
 // in preview as in up. One SSH connection; the database read with pg through it.
 import { HostFacts } from "./gates";
-import { HostAccess, JOURNAL_PATH, Journal, parseSettingValue, tootctl } from "./host-steps";
+import { HostAccess, JOURNAL_PATH, Journal, parseSettingValue, tootctl, versionAtLeast } from "./host-steps";
 import { RemoteHost } from "./ssh";
 import { Settings } from "./settings";
 import { Stage, STAGES, stageIndex } from "./stages";
@@ -37,8 +37,10 @@ export async function probeHost(access: HostAccess, settings: Settings, target: 
         if (originalVhost === undefined) throw new Error(`no nginx site at ${settings.nginxSite}: check nginxSite`);
 
         const mastodonVersion = (await tootctl(host, access, "version")).trim().split("\n").pop() ?? "";
-        const selfDestructEnabled = !!envValue(env, "SELF_DESTRUCT");
-        const facts: HostFacts = { mastodonVersion, currentStage, reachedAt: journal?.reachedAt ?? {}, selfDestructEnabled };
+        const reachedAt = journal?.reachedAt ?? {};
+        const legacySelfDestruct = !versionAtLeast(mastodonVersion, 4, 3);
+        const selfDestructEnabled = legacySelfDestruct ? reachedAt["self-destructing"] !== undefined : !!envValue(env, "SELF_DESTRUCT");
+        const facts: HostFacts = { mastodonVersion, currentStage, reachedAt, selfDestructEnabled, legacySelfDestruct };
 
         // Dormant hosts have their database stopped on purpose.
         if (stageIndex(currentStage) < stageIndex("dormant")) {
@@ -62,7 +64,7 @@ export async function probeHost(access: HostAccess, settings: Settings, target: 
             } finally {
                 await db.end();
             }
-            if (selfDestructEnabled && (currentStage === "self-destructing" || target === "dormant")) {
+            if (selfDestructEnabled && !legacySelfDestruct && (currentStage === "self-destructing" || target === "dormant")) {
                 const out = await tootctl(host, access, "self-destruct", { stdin: "" });
                 facts.selfDestructProgress = out.trim().split("\n").filter((l) => l.trim()).pop()?.trim();
             }

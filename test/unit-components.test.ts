@@ -112,6 +112,7 @@ function factsAt(stage: Stage, extra: Partial<HostFacts> = {}): HostFacts {
     for (const s of STAGES.slice(1, STAGES.indexOf(stage) + 1)) reachedAt[s] = times[s];
     return {
         mastodonVersion: "4.3.2",
+        legacySelfDestruct: false,
         currentStage: stage,
         reachedAt,
         selfDestructEnabled: STAGES.indexOf(stage) >= STAGES.indexOf("self-destructing"),

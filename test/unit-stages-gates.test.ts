@@ -23,6 +23,7 @@ function settings(extra: Record<string, string> = {}): Settings {
 function facts(extra: Partial<HostFacts> = {}): HostFacts {
     return {
         mastodonVersion: "4.3.2",
+        legacySelfDestruct: false,
         currentStage: "closed",
         reachedAt: {},
         selfDestructEnabled: false,
@@ -186,6 +187,19 @@ describe("evaluateGate", () => {
         assert.equal(evaluateGate("downloadGracePassed", facts({ database: undefined }), s, at("2026-06-02T00:00:00Z")).ok, false);
         // A grace of 0 days holds at once.
         assert.equal(evaluateGate("downloadGracePassed", db("2026-06-01T10:00:00Z"), settings({ downloadGraceDays: "0" }), at("2026-06-01T10:00:00Z")).ok, true);
+    });
+
+    test("deletionNoticesSent before Mastodon 4.3: decided from the database, never by re-running tootctl", () => {
+        const now = at("2026-07-01T00:00:00Z");
+        const legacy = (pending: number, enabled = true) =>
+            facts({ legacySelfDestruct: true, selfDestructEnabled: enabled, database: { pendingArchives: 0, accountsPendingDeletion: pending, registrationsMode: "none" } });
+        let r = evaluateGate("deletionNoticesSent", legacy(0), s, now);
+        assert.deepEqual(r, { gate: "deletionNoticesSent", ok: true, figure: "0 account(s) pending deletion (legacy tootctl self-destruct: Sidekiq's deliveries are not counted)" });
+        r = evaluateGate("deletionNoticesSent", legacy(3), s, now);
+        assert.equal(r.ok, false);
+        assert.match(r.figure, /^3 account\(s\) pending deletion/);
+        assert.equal(evaluateGate("deletionNoticesSent", legacy(0, false), s, now).ok, false, "the legacy command was never run");
+        assert.equal(evaluateGate("deletionNoticesSent", facts({ legacySelfDestruct: true, selfDestructEnabled: true, database: undefined }), s, now).ok, false);
     });
 
     test("deletionNoticesSent: sent, still sending, self-destruct not enabled", () => {

@@ -1,0 +1,29 @@
+// A Mastodon older than 4.3: self-destruct is the legacy `tootctl self-destruct`, which suspends every
+// local account itself; the dormant gate reads the database instead of running it again.
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+import { Closure, converge, startClosure, status, stopClosure } from "./support/e2e";
+
+let c: Closure;
+before(async () => {
+    c = await startClosure({ accounts: 6, mastodonVersion: "4.2.10" });
+});
+after(() => stopClosure(c));
+
+test("Mastodon 4.2: legacy self-destruct, then dormant once no local account is left", async () => {
+    await converge(c, { stage: "announced" });
+    await converge(c, { stage: "closed" });
+    const sd = await converge(c, { stage: "self-destructing", confirmSelfDestruct: "social.example" });
+    assert.equal(typeof sd.selfDestructEnabledAt, "string");
+    const [left] = await c.sandbox.sql<{ n: string }>("SELECT count(*) AS n FROM accounts WHERE domain IS NULL AND suspended_at IS NULL");
+    assert.equal(Number(left.n), 0, "the legacy command suspends every local account in one run");
+    const env = (await c.sandbox.exec("grep -c '^SELF_DESTRUCT=' /home/mastodon/live/.env.production; true")).stdout.trim();
+    assert.equal(env, "0", "no SELF_DESTRUCT before 4.3");
+    const boots = Number((await c.sandbox.exec("wc -l < /var/lib/mastodon-sim/boots")).stdout.trim());
+    const dormant = await converge(c, { stage: "dormant" });
+    assert.match(JSON.stringify(dormant.gates), /0 account\(s\) pending deletion \(legacy tootctl self-destruct/);
+    // The probe read the database; it never ran the legacy command again (only `tootctl version` booted).
+    const bootLog = (await c.sandbox.exec("tail -n +" + (boots + 1) + " /var/lib/mastodon-sim/boots")).stdout;
+    assert.doesNotMatch(bootLog, /self-destruct/);
+    assert.equal(await status(c.sandbox, "/users/alice"), 410);
+});
