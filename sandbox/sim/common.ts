@@ -2,8 +2,8 @@
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import * as zlib from "node:zlib";
 import { Client } from "pg";
+import * as yazl from "yazl";
 
 export const LIVE = "/home/mastodon/live";
 export const SIMDIR = "/var/lib/mastodon-sim";
@@ -159,51 +159,18 @@ export function backupRelPath(id: number | string, fileName: string): string {
   return `system/backups/dumps/${idPartition(id)}/original/${fileName}`;
 }
 
-// ---------------------------------------------------------------- zip (stored, no compression)
-export function makeZip(files: { name: string; data: Buffer }[]): Buffer {
-  const locals: Buffer[] = [];
-  const centrals: Buffer[] = [];
-  let offset = 0;
-  for (const f of files) {
-    const name = Buffer.from(f.name);
-    const crc = zlib.crc32(f.data) >>> 0;
-    const lh = Buffer.alloc(30);
-    lh.writeUInt32LE(0x04034b50, 0);
-    lh.writeUInt16LE(20, 4);
-    lh.writeUInt16LE(0, 6);
-    lh.writeUInt16LE(0, 8);
-    lh.writeUInt16LE(0, 10);
-    lh.writeUInt16LE(0x21, 12);
-    lh.writeUInt32LE(crc, 14);
-    lh.writeUInt32LE(f.data.length, 18);
-    lh.writeUInt32LE(f.data.length, 22);
-    lh.writeUInt16LE(name.length, 26);
-    lh.writeUInt16LE(0, 28);
-    locals.push(lh, name, f.data);
-    const ch = Buffer.alloc(46);
-    ch.writeUInt32LE(0x02014b50, 0);
-    ch.writeUInt16LE(20, 4);
-    ch.writeUInt16LE(20, 6);
-    ch.writeUInt16LE(0, 8);
-    ch.writeUInt16LE(0, 10);
-    ch.writeUInt16LE(0, 12);
-    ch.writeUInt16LE(0x21, 14);
-    ch.writeUInt32LE(crc, 16);
-    ch.writeUInt32LE(f.data.length, 20);
-    ch.writeUInt32LE(f.data.length, 24);
-    ch.writeUInt16LE(name.length, 28);
-    ch.writeUInt32LE(offset, 42);
-    centrals.push(ch, name);
-    offset += 30 + name.length + f.data.length;
-  }
-  const cd = Buffer.concat(centrals);
-  const end = Buffer.alloc(22);
-  end.writeUInt32LE(0x06054b50, 0);
-  end.writeUInt16LE(files.length, 8);
-  end.writeUInt16LE(files.length, 10);
-  end.writeUInt32LE(cd.length, 12);
-  end.writeUInt32LE(offset, 16);
-  return Buffer.concat([...locals, cd, end]);
+// ---------------------------------------------------------------- zip
+/** A zip archive of the given files, as BackupService writes one. */
+export function makeZip(files: { name: string; data: Buffer }[]): Promise<Buffer> {
+  const zip = new yazl.ZipFile();
+  for (const f of files) zip.addBuffer(f.data, f.name);
+  zip.end();
+  const chunks: Buffer[] = [];
+  return new Promise((resolve, reject) => {
+    zip.outputStream.on("data", (d: Buffer) => chunks.push(d));
+    zip.outputStream.on("end", () => resolve(Buffer.concat(chunks)));
+    zip.outputStream.on("error", reject);
+  });
 }
 
 /** BackupService: build the archive for one backup row, store it, mark it processed. */
@@ -233,7 +200,7 @@ export async function processBackup(c: Client, backupId: string, env: Record<str
       object: { id: `https://${domain}/users/${row.username}/statuses/${s.id}`, type: "Note", content: s.text, published: s.created_at },
     })),
   };
-  const zip = makeZip([
+  const zip = await makeZip([
     { name: "actor.json", data: Buffer.from(JSON.stringify(actor, null, 2)) },
     { name: "outbox.json", data: Buffer.from(JSON.stringify(outbox, null, 2)) },
     { name: "likes.json", data: Buffer.from(JSON.stringify({ type: "OrderedCollection", orderedItems: [] })) },
