@@ -35,6 +35,8 @@ const provider: pulumi.dynamic.ResourceProvider = {
         return { id: randomUUID(), outs: { ...inputs, result } };
     },
     async update(_id: string, olds: StepState, news: StepState) {
+        // Only the way in changed (a rotated key, a new address): record it, the host stays as it is.
+        if (canonical(olds.params) === canonical(news.params)) return { outs: { ...news, result: olds.result } };
         const step = STEPS[news.kind] as { apply(h: RemoteHost, a: HostAccess, p: unknown, prev: unknown): Promise<unknown> };
         const result = await RemoteHost.with(news.access.ssh, (host) => step.apply(host, news.access, news.params, olds.result));
         return { outs: { ...news, result } };

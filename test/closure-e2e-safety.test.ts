@@ -106,3 +106,21 @@ async function closureUpKilledAfter(c: Closure, ms: number) {
         clearTimeout(timer);
     }
 }
+
+test("rotating the SSH key re-applies nothing on the host", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "rotated-"));
+    try {
+        execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", join(dir, "k")]);
+        await c.sandbox.exec("cat >> /home/admin/.ssh/authorized_keys", readFileSync(join(dir, "k.pub"), "utf8"));
+        const announcements = async () => JSON.stringify(await c.sandbox.sql("SELECT id, text, published FROM announcements ORDER BY id"));
+        const [before, snapshot] = [await announcements(), await hostSnapshot(c.sandbox)];
+        await c.s.stack.setConfig("mastodon-closure:sshPrivateKey", { value: readFileSync(join(dir, "k"), "utf8"), secret: true });
+        const up = await closure(c, "up");
+        assert.equal(up.code, 0, up.output.slice(-2000));
+        assert.equal(await announcements(), before, "no announcement withdrawn or published again");
+        assert.equal(await hostSnapshot(c.sandbox), snapshot);
+        await converge(c, {});
+    } finally {
+        rmSync(dir, { recursive: true, force: true });
+    }
+});
