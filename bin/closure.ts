@@ -28,7 +28,7 @@ async function main(): Promise<number> {
 }
 
 /** The program's error diagnostics from the CLI's stderr, each with its indented detail lines. */
-export function programErrors(message: string): string {
+function programErrors(message: string): string {
     const stderr = message.split("\n stderr: ")[1]?.split("\n err?: ")[0] ?? message;
     const lines: string[] = [];
     let inError = false;

@@ -29,8 +29,6 @@ export async function startClosure(opts: StartOptions & { settings?: Record<stri
 export interface CommandResult {
     code: number | null;
     output: string;
-    /** The child process, for tests that interrupt it. */
-    pid?: number;
 }
 
 /** Run a command on the stack as an operator would, in a child process; stdout and stderr together. */
@@ -47,7 +45,7 @@ export function command(c: Closure, program: string, args: string[], opts: { onS
         child.on("error", reject);
         child.on("close", (code) => {
             c.log.push(output);
-            resolve({ code, output, pid: child.pid });
+            resolve({ code, output });
         });
         if (child.pid) opts.onSpawn?.(child.pid);
     });
