@@ -20,6 +20,8 @@ export interface MastodonClosureArgs {
     facts: HostFacts;
     /** The server's own nginx vhost. */
     originalVhost: string;
+    /** Also post the announcement as a public status (statusToken is set). Default false. */
+    postPublicStatus?: boolean;
     now: Date;
 }
 
@@ -57,6 +59,7 @@ export class MastodonClosure extends pulumi.ComponentResource {
         const spec = STAGE_TABLE[s.stage];
         const child = { parent: this };
 
+        const original = parseOriginalVhost(args.originalVhost);
         if (spec.announce) {
             this.notice = new ClosureNotice(
                 `${name}-notice`,
@@ -64,6 +67,7 @@ export class MastodonClosure extends pulumi.ComponentResource {
                     access,
                     notice: { domain: s.domain, closingDate: s.closingDate!, successor: s.successor, language: s.language, ownText: s.announcementText },
                     reminderDaysBefore: s.reminderDaysBefore,
+                    publicStatusBackend: args.postPublicStatus ? original.backend : undefined,
                     // Re-announcing after moving back to operating counts from now, not from the first time.
                     announcedAt:
                         stageIndex(facts.currentStage) >= stageIndex("announced") && facts.reachedAt.announced
@@ -81,7 +85,7 @@ export class MastodonClosure extends pulumi.ComponentResource {
                 site: s.nginxSite,
                 mode: spec.front,
                 domain: s.domain,
-                original: parseOriginalVhost(args.originalVhost),
+                original,
                 page: { domain: s.domain, closingDate: s.closingDate, successor: s.successor },
             },
             child,

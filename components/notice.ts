@@ -11,6 +11,8 @@ export interface ClosureNoticeArgs {
     reminderDaysBefore: number[];
     /** When the closure was first announced; reminders already due then are skipped. */
     announcedAt: Date;
+    /** Also post the announcement as a public status through the backend at this address (default: not). */
+    publicStatusBackend?: string;
 }
 
 /** The public side of the closure: registrations closed, the announcement, and scheduled reminders. */
@@ -34,6 +36,14 @@ export class ClosureNotice extends pulumi.ComponentResource {
                 "announcement",
                 `${name}-reminder-${r.daysBefore}d`,
                 { access: args.access, params: { text: r.text, scheduledAt: r.scheduledAt, ...scripts } },
+                { parent: this },
+            );
+        }
+        if (args.publicStatusBackend) {
+            new HostStep(
+                "publicStatus",
+                `${name}-status`,
+                { access: args.access, params: { text: announcementText(args.notice), domain: args.notice.domain, backend: args.publicStatusBackend } },
                 { parent: this },
             );
         }

@@ -58,6 +58,7 @@ const TYPE_NAMES: Record<StepKind, string> = {
     nginxSite: "NginxSite",
     closeRegistrations: "Registrations",
     announcement: "Announcement",
+    publicStatus: "PublicStatus",
     requestArchives: "ArchiveRequests",
     selfDestruct: "SelfDestructMode",
     databaseDump: "DatabaseDump",

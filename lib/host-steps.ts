@@ -10,6 +10,8 @@ export interface HostAccess {
     database: { host: string; port: number; name: string; user: string; password: string };
     liveDir: string;
     mastodonUser: string;
+    /** Access token with write:statuses (statusToken), when the announcement is also a public status. */
+    statusToken?: string;
 }
 
 /** A shell line running a Mastodon command (bin/tootctl, bin/rails) as the Mastodon user, with rbenv's
@@ -148,6 +150,40 @@ export const announcement: Step<AnnouncementParams, { announcementId: number }> 
     },
     async undo(host, access, p, outputs) {
         if (outputs.announcementId) await railsRunner(host, access, p.withdraw, { id: outputs.announcementId });
+    },
+};
+
+// --- public status -----------------------------------------------------------------------------------
+
+export interface PublicStatusParams {
+    text: string;
+    domain: string;
+    /** The Rails backend as the vhost names it, e.g. 127.0.0.1:3000: called on the host, as nginx would. */
+    backend: string;
+}
+
+/** A Mastodon API call from the host to its own backend; the token goes on stdin, never in argv. */
+async function statusesApi(host: RemoteHost, access: HostAccess, p: PublicStatusParams, method: "POST" | "DELETE", path: string, body = ""): Promise<any> {
+    if (!access.statusToken) throw new Error("statusToken is not set");
+    const r = await host.run(
+        `set -euo pipefail; IFS= read -r token; h=$(mktemp); trap 'rm -f "$h"' EXIT
+printf 'Authorization: Bearer %s\n' "$token" > "$h"
+curl -sS --fail-with-body -X ${method} -H @"$h" -H ${shq(`Host: ${p.domain}`)} -H 'X-Forwarded-Proto: https' \
+  -H 'Content-Type: application/json' --data-binary @- ${shq(`http://${p.backend}${path}`)}`,
+        { stdin: `${access.statusToken}\n${body}`, label: `${method} ${path}` },
+    );
+    return JSON.parse(r.stdout);
+}
+
+/** The announcement also posted as a public status (POST /api/v1/statuses); deleted on the way back. */
+export const publicStatus: Step<PublicStatusParams, { statusId: string }> = {
+    async apply(host, access, p, previous) {
+        if (previous) await statusesApi(host, access, p, "DELETE", `/api/v1/statuses/${previous.statusId}`);
+        const r = await statusesApi(host, access, p, "POST", "/api/v1/statuses", JSON.stringify({ status: p.text, visibility: "public" }));
+        return { statusId: String(r.id) };
+    },
+    async undo(host, access, p, outputs) {
+        await statusesApi(host, access, p, "DELETE", `/api/v1/statuses/${outputs.statusId}`);
     },
 };
 
@@ -336,6 +372,7 @@ export const STEPS = {
     nginxSite,
     closeRegistrations,
     announcement,
+    publicStatus,
     requestArchives,
     selfDestruct,
     databaseDump,

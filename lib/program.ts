@@ -43,11 +43,13 @@ async function declareClosure(): Promise<Record<string, unknown>> {
         isSecret: (key) => isConfigSecret(`${NAMESPACE}:${key}`),
     });
     const [privateKey, databasePassword] = SECRET_KEYS.map((k) => config.requireSecret(k));
-    const access: pulumi.Output<HostAccess> = pulumi.all([privateKey, databasePassword]).apply(([key, password]) => ({
+    const statusToken = config.getSecret("statusToken");
+    const access: pulumi.Output<HostAccess> = pulumi.all([privateKey, databasePassword, statusToken]).apply(([key, password, token]) => ({
         ssh: { ...settings.ssh, privateKey: key },
         database: { ...settings.database, password },
         liveDir: settings.liveDir,
         mastodonUser: settings.mastodonUser,
+        ...(token ? { statusToken: token } : {}),
     }));
 
     const now = new Date();
@@ -64,7 +66,7 @@ async function declareClosure(): Promise<Record<string, unknown>> {
         );
     }
 
-    const closure = new MastodonClosure("closure", { settings, access, facts, originalVhost, now });
+    const closure = new MastodonClosure("closure", { settings, access, facts, originalVhost, postPublicStatus: statusToken !== undefined, now });
     for (const kept of closure.keptOneWay) pulumi.log.warn(`one-way step kept although the stage moved back: ${kept}`);
 
     const spec = STAGE_TABLE[settings.stage];

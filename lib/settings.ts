@@ -59,6 +59,8 @@ export interface Settings {
 
 /** Keys whose values must be Pulumi secrets. */
 export const SECRET_KEYS = ["sshPrivateKey", "databasePassword"] as const;
+/** Optional secrets: an access token with write:statuses, to also post the announcement as a public status. */
+export const OPTIONAL_SECRET_KEYS = ["statusToken"] as const;
 
 export interface RawConfig {
     get(key: string): string | undefined;
@@ -127,6 +129,10 @@ export function parseSettings(raw: RawConfig): Settings {
     for (const key of SECRET_KEYS) {
         if (str(key) === undefined) problems.push(`${key} is required; set it with: pulumi config set --secret ${key} ...`);
         else if (!raw.isSecret(key)) problems.push(`${key} is stored in plain text; set it again with: pulumi config set --secret ${key} ...`);
+    }
+
+    for (const key of OPTIONAL_SECRET_KEYS) {
+        if (str(key) !== undefined && !raw.isSecret(key)) problems.push(`${key} is stored in plain text; set it again with: pulumi config set --secret ${key} ...`);
     }
 
     const domain = required("domain", "the server's LOCAL_DOMAIN, e.g. social.example.org");

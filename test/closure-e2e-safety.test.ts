@@ -3,6 +3,7 @@
 // reaches a reload; an interrupted up converges when run again.
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -123,4 +124,26 @@ test("rotating the SSH key re-applies nothing on the host", async () => {
     } finally {
         rmSync(dir, { recursive: true, force: true });
     }
+});
+
+test("with statusToken the announcement is also a public status; back to operating undoes the whole notice", async () => {
+    const token = randomBytes(24).toString("hex");
+    await c.sandbox.sql(
+        `INSERT INTO oauth_access_tokens (token, scopes, resource_owner_id, created_at)
+         SELECT $1, 'read write', u.id, now() FROM users u JOIN accounts a ON a.id = u.account_id WHERE a.username = 'alice'`,
+        [token],
+    );
+    await c.s.stack.setConfig("mastodon-closure:statusToken", { value: token, secret: true });
+    await converge(c, { stage: "announced" });
+    const statuses = async () => c.sandbox.sql<{ text: string }>("SELECT s.text FROM statuses s JOIN accounts a ON a.id = s.account_id WHERE a.username = 'alice' AND s.text LIKE '%will close on%'");
+    const [posted] = await statuses();
+    assert.match(posted.text, /^social\.example will close on .* export your data now/s);
+    await converge(c, { stage: "operating" });
+    assert.equal((await statuses()).length, 0, "the status is deleted");
+    assert.equal((await c.sandbox.sql("SELECT id FROM announcements")).length, 0, "the announcement is withdrawn");
+    const [mode] = await c.sandbox.sql<{ value: string }>("SELECT value FROM settings WHERE var = 'registrations_mode'");
+    assert.match(mode.value, /open/, "registrations open again, as they were");
+    assert.match((await c.sandbox.exec("cat /var/lib/mastodon-closure/journal.json")).stdout, /"stage": "operating"/);
+    const exported = (await command(c, "pulumi", ["stack", "export", "--stack", "closing"])).output;
+    assert.ok(!exported.includes(token) && !c.log.join("").includes(token), "the token stays secret");
 });

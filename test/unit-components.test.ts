@@ -141,9 +141,9 @@ interface Built {
     dependsOn(name: string): string[];
 }
 
-async function build(s: Settings, facts: HostFacts, now = NOW): Promise<Built> {
+async function build(s: Settings, facts: HostFacts, now = NOW, postPublicStatus = false): Promise<Built> {
     const prefix = `c${++counter}`;
-    const closure = new MastodonClosure(prefix, { settings: s, access: ACCESS, facts, originalVhost: ORIGINAL_VHOST, now }, { transformations: [record] });
+    const closure = new MastodonClosure(prefix, { settings: s, access: ACCESS, facts, originalVhost: ORIGINAL_VHOST, postPublicStatus, now }, { transformations: [record] });
     await waitForRPCs();
     const all = registered.filter((r) => r.name === prefix || r.name.startsWith(`${prefix}-`));
     const steps = all.filter((r) => r.type.startsWith(DYN)).map((r) => ({ ...r, kind: r.type.slice(DYN.length) }));
@@ -201,6 +201,15 @@ describe("MastodonClosure per stage", () => {
         assert.deepEqual(b.closure.notice!.reminderDates, ["2026-05-02T09:00:00.000Z", "2026-05-25T09:00:00.000Z", "2026-05-31T09:00:00.000Z"]);
         assert.equal(b.closure.front.mode, "original");
         assert.equal(await new Promise((r) => b.closure.notice!.announcementId.apply(r)), 7);
+    });
+
+    test("announced with statusToken: the announcement is also a public status, posted to the vhost's backend", async () => {
+        const b = await build(settings("announced"), factsAt("announced", { reachedAt: {} }), NOW, true);
+        const status = params(b.one("PublicStatus"));
+        assert.equal(status.text, params(b.steps.find((r) => r.name === `${b.prefix}-notice-announcement`)!).text);
+        assert.equal(status.domain, "social.example");
+        assert.match(status.backend, /^127\.0\.0\.1:3000$/);
+        assert.equal((await build(settings("announced"), factsAt("announced", { reachedAt: {} }))).steps.filter((r) => r.kind === "PublicStatus").length, 0);
     });
 
     test("announced late (journal says 2026-05-28): only the 1-day reminder", async () => {

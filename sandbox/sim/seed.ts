@@ -98,6 +98,20 @@ CREATE TABLE statuses (
   deleted_at timestamp without time zone
 );
 CREATE INDEX index_statuses_on_account_id ON statuses (account_id);
+CREATE TABLE oauth_access_tokens (
+  id bigserial PRIMARY KEY,
+  token character varying NOT NULL,
+  refresh_token character varying,
+  expires_in integer,
+  revoked_at timestamp without time zone,
+  created_at timestamp without time zone NOT NULL,
+  scopes character varying,
+  application_id bigint,
+  resource_owner_id bigint REFERENCES users(id) ON DELETE CASCADE,
+  last_used_at timestamp without time zone
+);
+CREATE UNIQUE INDEX index_oauth_access_tokens_on_token ON oauth_access_tokens (token);
+
 CREATE TABLE account_deletion_requests (
   id bigserial PRIMARY KEY,
   account_id bigint REFERENCES accounts(id) ON DELETE CASCADE,

@@ -135,6 +135,31 @@ async function route(req: http.IncomingMessage, url: URL): Promise<Res> {
 
   if (p === "/" || p === "/about" || p === "/explore" || p === "/home") return page(200, "Mastodon", `<div id="mastodon" data-props="{}"></div>`);
   if (p === "/health") return { status: 200, type: "text/plain", body: "OK" };
+  // POST /api/v1/statuses, DELETE /api/v1/statuses/:id: OAuth bearer token with write:statuses (docs "methods/statuses")
+  if (p === "/api/v1/statuses" || /^\/api\/v1\/statuses\/\d+$/.test(p)) {
+    const token = /^Bearer (\S+)$/.exec(req.headers.authorization ?? "")?.[1] ?? "";
+    const [owner] = await q(
+      `SELECT u.account_id FROM oauth_access_tokens t JOIN users u ON u.id = t.resource_owner_id
+        WHERE t.token = $1 AND t.revoked_at IS NULL AND t.scopes ~ '(^| )(write|write:statuses)( |$)'`,
+      [token],
+    );
+    if (!owner) return json(401, { error: "The access token is invalid" });
+    if (method === "POST" && p === "/api/v1/statuses") {
+      const body = JSON.parse((await readBody(req)) || "{}");
+      const text = String(body.status ?? "");
+      if (!text) return json(422, { error: "Validation failed: Text can't be blank" });
+      const [s] = await q(
+        `INSERT INTO statuses (text, visibility, local, account_id, language, created_at, updated_at)
+         VALUES ($1, 0, true, $2, $3, now(), now()) RETURNING id`,
+        [text, owner.account_id, body.language ?? null],
+      );
+      return json(200, { id: String(s.id), content: text, visibility: "public" });
+    }
+    if (method === "DELETE" && p !== "/api/v1/statuses") {
+      const rows = await q(`DELETE FROM statuses WHERE id = $1 AND account_id = $2 RETURNING id`, [p.split("/").pop(), owner.account_id]);
+      return rows.length ? json(200, { id: String(rows[0].id) }) : json(404, { error: "Record not found" });
+    }
+  }
   if (p === "/api/v1/instance" || p === "/api/v2/instance") {
     const reg = (await q(`SELECT value FROM settings WHERE var = 'registrations_mode'`))[0]?.value ?? "--- open\n";
     const mode = String(reg).replace(/^---\s*/, "").trim();
