@@ -268,7 +268,7 @@ export async function stackRuns(sandbox: Sandbox, opts: { bootMs: number; trials
         const tootctlVersionMs: number[] = [];
         const providerStartMs: number[] = [];
         for (let i = 0; i < opts.trials; i++) {
-            probeMs.push((await timed(() => probeHost(access, closedSettings, "closed"))).ms);
+            probeMs.push((await timed(() => probeHost(access, closedSettings))).ms);
             sshConnectMs.push((await timed(() => RemoteHost.with(access.ssh, (h) => h.run("true", { label: "true" })))).ms);
             await RemoteHost.with(access.ssh, async (h) => {
                 tootctlVersionMs.push((await timed(() => tootctl(h, access, "version"))).ms);

@@ -23,11 +23,12 @@ export class ClosureNotice extends pulumi.ComponentResource {
     constructor(name: string, args: ClosureNoticeArgs, opts?: pulumi.ComponentResourceOptions) {
         super("mastodon-closure:index:ClosureNotice", name, {}, opts);
         const scripts = { announce: railsScript("announce.rb"), withdraw: railsScript("withdraw_announcement.rb") };
+        const text = announcementText(args.notice);
         new HostStep("closeRegistrations", `${name}-registrations`, { access: args.access, params: {} }, { parent: this });
         const main = new HostStep(
             "announcement",
             `${name}-announcement`,
-            { access: args.access, params: { text: announcementText(args.notice), scheduledAt: null, ...scripts } },
+            { access: args.access, params: { text, scheduledAt: null, ...scripts } },
             { parent: this },
         );
         const due = reminders(args.notice, args.reminderDaysBefore, args.announcedAt);
@@ -43,7 +44,7 @@ export class ClosureNotice extends pulumi.ComponentResource {
             new HostStep(
                 "publicStatus",
                 `${name}-status`,
-                { access: args.access, params: { text: announcementText(args.notice), domain: args.notice.domain, backend: args.publicStatusBackend } },
+                { access: args.access, params: { text, domain: args.notice.domain, backend: args.publicStatusBackend } },
                 { parent: this },
             );
         }

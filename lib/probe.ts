@@ -18,7 +18,7 @@ export function envValue(envFile: string, name: string): string | undefined {
     return m ? m[1].trim().replace(/^(['"])(.*)\1$/, "$2") : undefined;
 }
 
-export async function probeHost(access: HostAccess, settings: Settings, target: Stage): Promise<Probe> {
+export async function probeHost(access: HostAccess, settings: Settings): Promise<Probe> {
     return RemoteHost.with(access.ssh, async (host) => {
         const envPath = `${settings.liveDir}/.env.production`;
         const env = await host.readFile(envPath, "read .env.production");
@@ -64,7 +64,7 @@ export async function probeHost(access: HostAccess, settings: Settings, target: 
             } finally {
                 await db.end();
             }
-            if (selfDestructEnabled && !legacySelfDestruct && (currentStage === "self-destructing" || target === "dormant")) {
+            if (selfDestructEnabled && !legacySelfDestruct && (currentStage === "self-destructing" || settings.stage === "dormant")) {
                 const out = await tootctl(host, access, "self-destruct", { stdin: "" });
                 facts.selfDestructProgress = out.trim().split("\n").filter((l) => l.trim()).pop()?.trim();
             }

@@ -53,7 +53,7 @@ async function declareClosure(): Promise<Record<string, unknown>> {
     }));
 
     const now = new Date();
-    const { facts, originalVhost } = await probeHost(await reveal(access), settings, settings.stage);
+    const { facts, originalVhost } = await probeHost(await reveal(access), settings);
 
     const skip = checkTransition(facts.currentStage, settings.stage);
     if (skip) throw new ClosureError(`stage: ${skip}`);
