@@ -10,7 +10,7 @@ export interface HostFacts {
     mastodonVersion: string;
     /** Stage the host reached last (journal on the host), "operating" when none was ever applied. */
     currentStage: Stage;
-    /** When each stage was first reached (ISO times), from the host's journal. */
+    /** When each stage was last entered from below (ISO times), from the host's journal. */
     reachedAt: Partial<Record<Stage, string>>;
     /** SELF_DESTRUCT is in .env.production (4.3+), or the legacy command was run (before 4.3). */
     selfDestructEnabled: boolean;

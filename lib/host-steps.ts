@@ -103,6 +103,12 @@ export function parseSettingValue(value: string | undefined): string | undefined
     return /^---\s*['"]?([^'"\s]+)/.exec(value)?.[1];
 }
 
+/** The registrations mode a `settings` row stands for; no row means Mastodon's default from
+ *  config/settings.yml, which is "none". */
+export function registrationsMode(value: string | undefined): string {
+    return parseSettingValue(value) ?? "none";
+}
+
 export const closeRegistrations: Step<Record<string, never>, { previousMode: string }> = {
     async apply(host, access, _p, previous) {
         if (previous) return previous;
@@ -110,8 +116,7 @@ export const closeRegistrations: Step<Record<string, never>, { previousMode: str
         let mode: string;
         try {
             const rows = await db.query("SELECT value FROM settings WHERE var = 'registrations_mode'");
-            // No row: Mastodon's default from config/settings.yml, which is "none".
-            mode = parseSettingValue(rows.rows[0]?.value) ?? "none";
+            mode = registrationsMode(rows.rows[0]?.value);
         } finally {
             await db.end();
         }
@@ -349,7 +354,8 @@ export interface Journal {
     reachedAt: Record<string, string>;
 }
 
-/** Record on the host the stage it reached and when each stage was first reached (gates count from it). */
+/** Record on the host the stage it reached and when each stage was last entered from below (gates count
+ *  from it). */
 export const journal: Step<{ stage: string }, Journal> = {
     async apply(host, _access, p) {
         const text = await host.readFile(JOURNAL_PATH, "read the closure journal");

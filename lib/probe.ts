@@ -1,7 +1,7 @@
 // The probe: reads, never changes, what the closure needs to know about the host before it plans,
 // in preview as in up. One SSH connection; the database read with pg through it.
 import { HostFacts } from "./gates";
-import { HostAccess, JOURNAL_PATH, Journal, parseSettingValue, tootctl, versionAtLeast } from "./host-steps";
+import { HostAccess, JOURNAL_PATH, Journal, registrationsMode, tootctl, versionAtLeast } from "./host-steps";
 import { RemoteHost } from "./ssh";
 import { Settings } from "./settings";
 import { Stage, STAGES, stageIndex } from "./stages";
@@ -59,7 +59,7 @@ export async function probeHost(access: HostAccess, settings: Settings): Promise
                     pendingArchives: Number(pending.n),
                     lastArchiveFinishedAt: last.at ? new Date(last.at).toISOString() : undefined,
                     accountsPendingDeletion: Number(deletion.n),
-                    registrationsMode: parseSettingValue(registrations.value) ?? "none",
+                    registrationsMode: registrationsMode(registrations.value),
                 };
             } finally {
                 await db.end();
