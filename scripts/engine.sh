@@ -1,43 +1,72 @@
 #!/usr/bin/env bash
 # Make a Pulumi engine available at the version of @pulumi/pulumi in package-lock.json and print the
-# directory to put first on PATH.
-#  - A `pulumi` already on PATH at that version is used as it is (users who installed Pulumi).
-#  - Otherwise the CLI is built with Go from Pulumi's Go modules (engine/go.mod) into .engine/bin,
-#    once; later runs reuse it.
-# The Node.js dynamic-provider plugin ships inside @pulumi/pulumi and is linked next to the CLI.
+# directory to put first on PATH. The engine is four parts, all in .engine/bin:
+#  - the CLI: a `pulumi` already on PATH at that version is used as it is (users who installed Pulumi);
+#    otherwise it is built with Go from Pulumi's Go modules (engine/go.mod), once;
+#  - the Node.js language host (runs index.ts for `pulumi preview|up`): the one next to a `pulumi` from
+#    PATH when it has one; otherwise built from engine/language-host (Pulumi's Go SDK at v3.68.0, the newest
+#    version the Go module proxy serves that still contains it; the CLI speaks to it over the same gRPC
+#    protocol, and the program's runtime is @pulumi/pulumi from node_modules, at the pinned version);
+#  - the dynamic-provider plugin and the policy-pack analyzer: shell shims that run node_modules' code.
+#    They are linked relatively, so a copied checkout uses its own node_modules.
 # Progress goes to stderr; stdout is only the bin directory.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 bin="$root/.engine/bin"
 want=$(node -p "'v' + require('$root/package-lock.json').packages['node_modules/@pulumi/pulumi'].version")
 pinned=$(grep -oE "github.com/pulumi/pulumi/pkg/v3 v[0-9.]+" "$root/engine/go.mod" | cut -d" " -f2)
-shim="$root/node_modules/@pulumi/pulumi/pulumi-resource-pulumi-nodejs"
+host_version=$(grep -oE "github.com/pulumi/pulumi/sdk/v3 v[0-9.]+" "$root/engine/language-host/go.mod" | cut -d" " -f2)
+PATH="$PATH:/usr/local/go/bin"
 
 if [ "$pinned" != "$want" ]; then
   echo "engine/go.mod pins pulumi $pinned but package-lock.json has @pulumi/pulumi $want; run: cd engine && go get github.com/pulumi/pulumi/pkg/v3@$want github.com/pulumi/pulumi/sdk/v3@$want && go mod tidy" >&2
   exit 1
 fi
-[ -x "$shim" ] || { echo "missing $shim: run npm ci first" >&2; exit 1; }
+[ -x "$root/node_modules/@pulumi/pulumi/pulumi-resource-pulumi-nodejs" ] || { echo "missing node_modules/@pulumi/pulumi: run npm ci first" >&2; exit 1; }
 mkdir -p "$bin"
-ln -sf "$shim" "$bin/pulumi-resource-pulumi-nodejs"
+ln -sfn ../../node_modules/@pulumi/pulumi/pulumi-resource-pulumi-nodejs "$bin/pulumi-resource-pulumi-nodejs"
 
+# Run `go build` in the background with a line of progress every 30 s: the first build takes minutes.
+go_build() { # DIR OUTPUT PACKAGE VERSION WHAT
+  command -v go >/dev/null || { echo "no Go toolchain to build $5 (install Go, or Pulumi $want with its language plugins)" >&2; exit 1; }
+  echo "engine: building $5 $4 from Go modules (first run only)..." >&2
+  local start=$SECONDS build
+  ( cd "$1" && go build -trimpath -ldflags "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$4" -o "$2" "$3" ) &
+  build=$!
+  while kill -0 $build 2>/dev/null; do
+    sleep 1
+    (( (SECONDS - start) % 30 == 0 )) && echo "engine: still building $5 ($((SECONDS - start))s)" >&2
+  done
+  wait $build
+  echo "$4" > "$2.version"
+  echo "engine: built $5 $4 in $((SECONDS - start))s" >&2
+}
+
+own_host=false
 if on_path=$(PATH=${PATH//"$bin"/} command -v pulumi 2>/dev/null) && [ "$("$on_path" version 2>/dev/null)" = "$want" ]; then
-  ln -sf "$on_path" "$bin/pulumi"
+  ln -sfn "$on_path" "$bin/pulumi"
   echo "engine: using $on_path ($want)" >&2
+  real_dir=$(dirname "$(readlink -f "$on_path")")
+  [ -x "$real_dir/pulumi-language-nodejs" ] && own_host=true
 elif [ -x "$bin/pulumi" ] && [ ! -L "$bin/pulumi" ] && [ "$("$bin/pulumi" version)" = "$want" ]; then
   echo "engine: reusing $bin/pulumi ($want)" >&2
 else
-  PATH="$PATH:/usr/local/go/bin"
-  command -v go >/dev/null || { echo "no pulumi $want on PATH and no Go toolchain to build it (install Go, or Pulumi $want)" >&2; exit 1; }
   rm -f "$bin/pulumi"
-  echo "engine: building pulumi $want from Go modules (first run only; several minutes on 2 cores)..." >&2
-  start=$SECONDS
-  ( cd "$root/engine" && go build -trimpath \
-      -ldflags "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$want" \
-      -o "$bin/pulumi" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi ) &
-  build=$!
-  while kill -0 $build 2>/dev/null; do sleep 30; kill -0 $build 2>/dev/null && echo "engine: still building ($((SECONDS - start))s)" >&2; done
-  wait $build
-  echo "engine: built $("$bin/pulumi" version) in $((SECONDS - start))s" >&2
+  go_build "$root/engine" "$bin/pulumi" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi "$want" "the pulumi CLI"
+fi
+
+if $own_host; then
+  rm -f "$bin/pulumi-language-nodejs" "$bin/pulumi-language-nodejs.version"
+  echo "engine: using the Node.js language host next to $on_path" >&2
+elif [ -x "$bin/pulumi-language-nodejs" ] && [ "$(cat "$bin/pulumi-language-nodejs.version" 2>/dev/null)" = "$host_version" ]; then
+  echo "engine: reusing $bin/pulumi-language-nodejs ($host_version)" >&2
+else
+  go_build "$root/engine/language-host" "$bin/pulumi-language-nodejs" github.com/pulumi/pulumi/sdk/v3/nodejs/cmd/pulumi-language-nodejs "$host_version" "the Node.js language host"
+fi
+
+# The analyzer shim of the same SDK module runs @pulumi/policy packs from node_modules (--policy-pack).
+if [ ! -x "$bin/pulumi-analyzer-policy" ] && ! $own_host; then
+  sdk_dir=$(cd "$root/engine/language-host" && go list -m -f '{{.Dir}}' github.com/pulumi/pulumi/sdk/v3)
+  install -m 755 "$sdk_dir/nodejs/dist/pulumi-analyzer-policy" "$bin/pulumi-analyzer-policy"
 fi
 echo "$bin"
