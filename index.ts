@@ -1,5 +1,11 @@
-// Entry point for `pulumi preview` / `pulumi up` with a regular Pulumi install. The same program runs
-// through the Automation API in bin/closure.ts, where no language plugin can be installed.
-import { closureProgram } from "./lib/program";
+// The program `pulumi preview` / `pulumi up` run in this directory (TypeScript, run by Pulumi's Node.js
+// language host). Exported as a function: the runtime calls it inside the stack and awaits it at once, so a
+// refusal is reported once, with no late-handled rejection. The host-step provider is declared before the
+// program's modules load, so that its plugin starts meanwhile.
+import { hostStepProvider } from "./lib/host-step-provider";
 
-export = closureProgram();
+export = async () => {
+    hostStepProvider();
+    const { closureProgram } = await import("./lib/program");
+    return closureProgram();
+};

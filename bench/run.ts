@@ -1,6 +1,7 @@
 // `npm run bench`: four benchmarks of the closure against the plain way of doing the same thing, each
 // measured in this run on sandbox hosts, printed as ratios with the raw figures behind them. No
 // thresholds: the figures are for reading. See bench/README.md.
+import { parseArgs } from "node:util";
 import { startSandbox, Sandbox, StartOptions } from "../sandbox/client";
 import { archiveBench, ArchiveRun } from "./archives";
 import { list, median, ratio, Row, secs, setRailsBootMs, timed, withProgress } from "./common";
@@ -93,48 +94,77 @@ function printTable(rows: Row[]): void {
 }
 
 async function main(): Promise<void> {
+    // --only stack: benchmarks 1, 3, 5 and 6 alone (a few minutes; the 10,000-account ones take longer).
+    const only = parseArgs({ options: { only: { type: "string" } } }).values.only;
     const t0 = Date.now();
     const rows: Row[] = [];
     const notes: string[] = [];
     console.log(`== mastodon-closure benchmarks (${new Date().toISOString()}, node ${process.version})`);
 
-    console.log("\n== 1 + 3: closure stack on a small sandbox (time to first 410, then no-op up)");
+    console.log("\n== 1, 3, 5, 6: closure stack on a small sandbox, through the pulumi CLI");
     const runs = await withSandbox({ name: `bench1-${process.pid}`, accounts: 10, railsBootMs: BOOT_MS, sidekiqTickMs: 500 }, (sb) =>
-        stackRuns(sb, { bootMs: BOOT_MS, trials: TRIALS }),
+        stackRuns(sb, { trials: TRIALS, ansible: true }),
     );
     const n = runs.noop;
     const noopMed = median(n.closureMs);
     const emptyMed = median(n.emptyMs);
-    const probeMed = median(n.probeMs);
-    const programMed = median(n.programMs);
     rows.push({
-        benchmark: "1. no-op up: converged 'closed' vs empty program",
+        benchmark: "1. no-op up --skip-preview: converged 'closed' vs empty program",
         closure: secs(noopMed),
         baseline: secs(emptyMed),
         ratio: `${ratio(noopMed, emptyMed)} (closure ÷ empty)`,
-        raw: `closure ${list(n.closureMs)}; empty ${list(n.emptyMs)} (its first up, creating the stack: ${secs(n.emptyFirstMs)}); medians shown`,
+        raw: `alternating; closure ${list(n.closureMs)}; empty ${list(n.emptyMs)}; medians shown`,
     });
     notes.push(
-        `1: each no-op up diffed ${n.resources} resources and booted Rails ${n.bootsPerUp.join("/")} time(s) (the probe's tootctl version). ` +
-            `Difference ${secs(noopMed - emptyMed)}. Of it, the program callback took ${secs(programMed)} (${list(n.programMs)}), nearly all of it the probe: ` +
-            `${secs(probeMed)} timed alone (SSH connect + one command ${secs(median(n.sshConnectMs))}; one tootctl version ${secs(median(n.tootctlVersionMs))} ` +
-            `with a ${runs.bootMs} ms simulated boot; file reads; 4 DB queries through the tunnel). ` +
-            `The other ${secs(noopMed - emptyMed - programMed)} is outside the program: the engine starting the dynamic provider ` +
-            `(a node process that loads @pulumi/pulumi: node + require took ${secs(median(n.providerStartMs))} alone here), ` +
-            `loading the serialized provider with ssh2 and pg, ${n.resources} diffs and the state write`,
+        `1: each no-op up diffed ${n.resources} resources, booted Rails ${n.bootsPerUp.join("/")} time(s) and opened ${n.sshPerUp.join("/")} SSH session(s). ` +
+            `Difference ${secs(noopMed - emptyMed)}. Parts timed alone: the probe ${secs(median(n.probeMs))} (of it SSH connect + one command ${secs(median(n.sshConnectMs))}); ` +
+            `node + the program's modules ${secs(median(n.programLoadMs))}; node + the dynamic-provider plugin's modules ${secs(median(n.providerStartMs))} ` +
+            `(started by the engine while the program loads and probes)`,
     );
     const f = runs.first410;
     const scriptMed = median(f.scriptMs);
     const closureMed = median(f.closureMs);
+    const emptyUpMed = median(f.emptyUpMs);
     rows.push({
         benchmark: "3. time to first 410 on /users/alice",
         closure: secs(closureMed),
         baseline: secs(scriptMed),
         ratio: `${ratio(closureMed, scriptMed)} (closure ÷ script)`,
-        raw:
-            `closure ${list(f.closureMs)} (410 request sent at ${list(f.closureSentMs)}; up returned after ${list(f.closureUpMs)}); ` +
-            `script ${list(f.scriptMs)} (sent at ${list(f.scriptSentMs)}; ssh returned after ${list(f.scriptReturnedMs)}); ~50 ms polling, ${f.pollRequests} requests`,
+        raw: `closure ${list(f.closureMs)} (up returned after ${list(f.closureUpMs)}); script ${list(f.scriptMs)}; ~50 ms polling, ${f.pollRequests} requests`,
     });
+    rows.push({
+        benchmark: "3. same, minus an empty program's up",
+        closure: secs(closureMed - emptyUpMed),
+        baseline: secs(scriptMed),
+        ratio: `${ratio(closureMed - emptyUpMed, scriptMed)} (closure ÷ script)`,
+        raw: `empty program's up ${list(f.emptyUpMs)} (median ${secs(emptyUpMed)})`,
+    });
+    const refusedUp = median(runs.refused.upMs);
+    rows.push({
+        benchmark: "5. refused stage (a skip) at up vs no-op up",
+        closure: secs(refusedUp),
+        baseline: secs(noopMed),
+        ratio: `${ratio(refusedUp, noopMed)} (refused ÷ no-op)`,
+        raw: `up ${list(runs.refused.upMs)}; preview ${list(runs.refused.previewMs)}; said: ${runs.refused.message}`,
+    });
+    if (runs.ansible) {
+        const a = runs.ansible;
+        rows.push({
+            benchmark: "6. no-op check: closure up vs Ansible playbook",
+            closure: secs(noopMed),
+            baseline: secs(median(a.noopMs)),
+            ratio: `${ratio(noopMed, median(a.noopMs))} (closure ÷ ansible)`,
+            raw: `ansible-playbook ${list(a.noopMs)} (template + nginx -t + reload handler, over SSH with become)`,
+        });
+        rows.push({
+            benchmark: "6. converge announced → closed: closure up vs Ansible playbook",
+            closure: secs(median(a.closureConvergeMs)),
+            baseline: secs(median(a.convergeMs)),
+            ratio: `${ratio(median(a.closureConvergeMs), median(a.convergeMs))} (closure ÷ ansible)`,
+            raw: `closure ${list(a.closureConvergeMs)} (vhost, archive requests, journal); ansible ${list(a.convergeMs)} (vhost only)`,
+        });
+    }
+    if (only === "stack") return finish(rows, notes, t0);
 
     console.log(`\n== 2a: archive requests on a 10-account sandbox (simulated Rails boot ${BOOT_MS} ms)`);
     const small = await withSandbox({ name: `bench2-${process.pid}`, accounts: 10, railsBootMs: BOOT_MS }, async (sb) => {
@@ -181,6 +211,10 @@ async function main(): Promise<void> {
             `the manifest is a second SSH command: ${secs(median(dump.manifestWriteMs))}; the rest of the gap is SSH and shell round trips`,
     );
 
+    finish(rows, notes, t0);
+}
+
+function finish(rows: Row[], notes: string[], t0: number): void {
     console.log(`\n== results (one run, ${new Date().toISOString()}, ${secs(Date.now() - t0)} in all)\n`);
     printTable(rows);
     console.log("");

@@ -1,12 +1,11 @@
-// `npm run demo`: walks a fresh sandbox Mastodon host through all six stages of the closure, the way an
-// operator would: set the stage, preview, up, then a preview that must find nothing to change, and a
-// look at what the host answers. Where a gate does not hold yet, the preview's refusal is shown and the
-// demo waits (as an operator would) until it holds.
-import { rmSync } from "node:fs";
+// `npm run demo`: walks a fresh sandbox Mastodon host through all six stages of the closure with the
+// `pulumi` CLI, the way an operator would, each command printed before it runs: set the stage, preview,
+// up, then a preview that must find nothing to change, and a look at what the host answers. Where a gate
+// does not hold yet, the preview's refusal is shown and the demo waits (as an operator would) until it holds.
 import { parseArgs } from "node:util";
 import { STAGES, Stage, stageIndex } from "../lib/stages";
 import { Sandbox, startSandbox } from "../sandbox/client";
-import { openSandboxStack, SandboxStack } from "./sandbox-stack";
+import { CommandResult, openSandboxStack, SandboxStack } from "./sandbox-stack";
 
 const PROBES = ["/users/alice", "/.well-known/webfinger?resource=acct:alice@social.example", "/api/v1/instance", "/auth/sign_in"];
 
@@ -23,22 +22,26 @@ async function statusTable(sandbox: Sandbox): Promise<string> {
     return cells.join(" | ");
 }
 
+/** `pulumi ARGS` on the stack, printed as the operator types it, its output streamed. */
+async function show(s: SandboxStack, args: string[], opts: { quiet?: boolean } = {}): Promise<CommandResult> {
+    console.log(`$ pulumi ${args.join(" ")}`);
+    return s.pulumi(args, { onOutput: opts.quiet ? undefined : (o) => process.stdout.write(o) });
+}
+
 /** Preview until the stage's gates hold, showing the refusal and waiting between tries. */
 async function previewWhenReady(s: SandboxStack, stage: Stage, timeoutSec: number): Promise<void> {
     const started = Date.now();
     for (let attempt = 1; ; attempt++) {
-        let output = "";
-        try {
-            await s.stack.preview({ diff: true, onOutput: (o) => (output += o) });
-            process.stdout.write(output);
+        const r = await show(s, ["preview", "--diff"], { quiet: true });
+        if (r.code === 0) {
+            process.stdout.write(r.output);
             return;
-        } catch (err) {
-            const refusal = /cannot be entered yet[^]*?(?=\n\s*\n|$)/.exec(output + String(err))?.[0];
-            if (!refusal || (Date.now() - started) / 1000 > timeoutSec) throw err;
-            if (attempt === 1) console.log(`preview refused "${stage}":\n${refusal}`);
-            else console.log(`  waiting for the gate (${Math.round((Date.now() - started) / 1000)}s): ${refusal.split("\n").slice(1).join(" ").trim()}`);
-            await new Promise((r) => setTimeout(r, 3000));
         }
+        const refusal = /cannot be entered yet[^]*?(?=\n\s*\n|$)/.exec(r.output)?.[0];
+        if (!refusal || (Date.now() - started) / 1000 > timeoutSec) throw new Error(`preview failed:\n${r.output}`);
+        if (attempt === 1) console.log(`preview refused "${stage}":\n${refusal}`);
+        else console.log(`  waiting for the gate (${Math.round((Date.now() - started) / 1000)}s): ${refusal.split("\n").slice(1).join(" ").trim()}`);
+        await new Promise((r) => setTimeout(r, 3000));
     }
 }
 
@@ -47,29 +50,32 @@ async function main(): Promise<void> {
     console.log("== starting a sandbox Mastodon host");
     const sandbox = await startSandbox({ name: `demo${process.pid}`, accounts: Number(values.accounts), sidekiqTickMs: 500 });
     console.log(`   ${sandbox.info.domain} at ${sandbox.info.address}, Mastodon ${sandbox.info.mastodonVersion}`);
-    let workDir: string | undefined;
+    let s: SandboxStack | undefined;
     try {
-        const s = await openSandboxStack(sandbox.info, { requestArchives: "true", downloadGraceDays: "0", goneDays: "0" });
-        workDir = s.workDir;
-        console.log(`   stack state in ${s.workDir}/state`);
+        s = await openSandboxStack(sandbox.info, { requestArchives: "true", downloadGraceDays: "0", goneDays: "0" });
+        console.log(`   stack ${s.name}: its settings in Pulumi.${s.name}.yaml, its state in ${s.env.PULUMI_BACKEND_URL}`);
         console.log(`   host answers: ${await statusTable(sandbox)}`);
         for (const stage of STAGES) {
             console.log(`\n== stage ${stage}`);
-            await s.set({ stage, confirmSelfDestruct: stageIndex(stage) >= stageIndex("self-destructing") ? sandbox.info.domain : undefined });
+            const confirm = stageIndex(stage) >= stageIndex("self-destructing") ? ["mastodon-closure:confirmSelfDestruct", sandbox.info.domain] : undefined;
+            await show(s, ["config", "set", "mastodon-closure:stage", stage]);
+            if (confirm && stage === "self-destructing") await show(s, ["config", "set", ...confirm]);
             await previewWhenReady(s, stage, 240);
-            const up = await s.stack.up({ onOutput: (o) => process.stdout.write(o) });
-            const second = await s.stack.preview({ expectNoChanges: true });
-            console.log(`-- up: ${JSON.stringify(up.summary.resourceChanges)}; second preview: ${JSON.stringify(second.changeSummary)}`);
+            const up = await show(s, ["up", "--yes", "--skip-preview"]);
+            if (up.code !== 0) throw new Error("pulumi up failed");
+            const second = await show(s, ["preview", "--expect-no-changes"], { quiet: true });
+            if (second.code !== 0) throw new Error(`the second preview found changes:\n${second.output}`);
+            console.log("-- second preview: no changes");
             console.log(`-- host answers: ${await statusTable(sandbox)}`);
             const active = await sandbox.exec("for u in mastodon-web mastodon-streaming mastodon-sidekiq redis-server postgresql nginx; do printf '%s=%s ' $u $(systemctl is-active $u); done");
             console.log(`-- services: ${active.stdout.trim()}`);
         }
         console.log("\n== all six stages done");
     } finally {
-        if (values.keep) console.log(`sandbox kept: sandbox/sandbox stop ${sandbox.info.name}`);
+        if (values.keep) console.log(`sandbox and stack kept: sandbox/sandbox stop ${sandbox.info.name}; pulumi stack rm ${s?.name}`);
         else {
             await sandbox.stop();
-            if (workDir) rmSync(workDir, { recursive: true, force: true });
+            await s?.remove();
         }
     }
 }

@@ -4,6 +4,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { randomUUID } from "node:crypto";
 import { HostAccess, STEPS, StepKind } from "./host-steps";
+import { hostStepProvider } from "./host-step-provider";
 import { RemoteHost } from "./ssh";
 
 type StepOf<K extends StepKind> = (typeof STEPS)[K];
@@ -76,7 +77,7 @@ export class HostStep<K extends StepKind> extends pulumi.dynamic.Resource {
             provider,
             name,
             { kind, access: pulumi.secret(args.access), params: args.params, result: undefined },
-            { ...resourceOpts, additionalSecretOutputs: ["access", ...(secretResult ? ["result"] : [])] },
+            { ...resourceOpts, provider: hostStepProvider(), additionalSecretOutputs: ["access", ...(secretResult ? ["result"] : [])] },
             "closure",
             TYPE_NAMES[kind],
         );

@@ -19,9 +19,29 @@ function reveal<T>(output: pulumi.Output<T>): Promise<T> {
     return new Promise((resolve) => output.apply((v) => (resolve(v), v)));
 }
 
-/** Why the program declared nothing: a refusal (settings, stage order, gates) or a failure to read the host. */
-export class ClosureError extends Error {
+/**
+ * Why the program declared nothing: a refusal (settings, stage order, gates) or a failure to read the host.
+ * A RunError, so the engine prints its message once, as it is. It carries no stack: the runtime formats
+ * any error's stack for its tracing, and on Node 20 that walk over @pulumi/pulumi's source-mapped frames
+ * takes tens of seconds and gigabytes of memory.
+ */
+export class ClosureError extends pulumi.RunError {
     override name = "ClosureError";
+    constructor(message: string) {
+        super(message);
+        this.stack = undefined;
+    }
+}
+
+/** Errors that mean a bug in the closure rather than a refusal or an unreachable host. */
+const BUGS = [TypeError, ReferenceError, RangeError, SyntaxError];
+
+/** The message of an error that reached the top, with the closure's own frames when it is a bug. */
+function describe(err: unknown): string {
+    if (!(err instanceof Error)) return String(err);
+    if (!BUGS.some((b) => err instanceof b)) return err.message;
+    const frames = (err.stack ?? "").split("\n").filter((l) => /^\s+at /.test(l) && !l.includes("node_modules") && !l.includes("node:"));
+    return `${err.name}: ${err.message} (a bug in mastodon-closure; please report it)\n${frames.slice(0, 5).join("\n")}`;
 }
 
 /**
@@ -32,7 +52,7 @@ export async function closureProgram(): Promise<Record<string, unknown>> {
     try {
         return await declareClosure();
     } catch (err) {
-        throw err instanceof ClosureError ? err : new ClosureError((err as Error).message, { cause: err });
+        throw err instanceof ClosureError ? err : new ClosureError(describe(err));
     }
 }
 

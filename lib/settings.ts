@@ -75,6 +75,10 @@ export class SettingsError extends Error {
     }
 }
 
+/** What the example stack file (Pulumi.closing.yaml) puts where the operator's own values go: names under
+ *  the reserved example.org/.com/.net (RFC 2606) and a host key saying "ReplaceWith". Refused, never used. */
+const PLACEHOLDER = /(^|\.)example\.(org|com|net)$|ReplaceWith/i;
+
 const DOMAIN = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i;
 const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 const UNIT = /^[A-Za-z0-9@_.:-]+$/;
@@ -135,9 +139,14 @@ export function parseSettings(raw: RawConfig): Settings {
         if (str(key) !== undefined && !raw.isSecret(key)) problems.push(`${key} is stored in plain text; set it again with: pulumi config set --secret ${key} ...`);
     }
 
+    const placeholder = (key: string, value: string | undefined, what: string) => {
+        if (value && PLACEHOLDER.test(value)) problems.push(`${key} is still the example's placeholder "${value.slice(0, 60)}": set it to ${what}`);
+    };
     const domain = required("domain", "the server's LOCAL_DOMAIN, e.g. social.example.org");
+    placeholder("domain", domain, "your server's LOCAL_DOMAIN (pulumi config set mastodon-closure:domain ...)");
     if (domain && !DOMAIN.test(domain)) problems.push(`domain must be a DNS name like social.example.org, got "${domain}"`);
     const hostKey = required("sshHostKey", 'the host public key line to pin, e.g. "ssh-ed25519 AAAA..." (ssh-keyscan -t ed25519 HOST)');
+    placeholder("sshHostKey", hostKey, "your server's host key line (ssh-keyscan -t ed25519 HOST, checked against the server's console)");
     if (hostKey && !/^(ssh-ed25519|ecdsa-sha2-nistp\d+|ssh-rsa|rsa-sha2-\d+) [A-Za-z0-9+/=]+/.test(hostKey)) {
         problems.push(`sshHostKey must be an OpenSSH public key line like "ssh-ed25519 AAAA...", got "${hostKey.slice(0, 40)}"`);
     }
@@ -178,6 +187,9 @@ export function parseSettings(raw: RawConfig): Settings {
     if (!/^[a-z_][a-z0-9_-]*$/.test(sshUser)) problems.push(`sshUser must be a Unix user name, got "${sshUser}"`);
     const mastodonUser = str("mastodonUser") ?? DEFAULTS.mastodonUser;
     if (!/^[a-z_][a-z0-9_-]*$/.test(mastodonUser)) problems.push(`mastodonUser must be a Unix user name, got "${mastodonUser}"`);
+
+    placeholder("host", str("host"), "your Mastodon server's SSH address (pulumi config set mastodon-closure:host ...)");
+    placeholder("successor", successor, "a real server to send your users to, or remove it (pulumi config rm mastodon-closure:successor)");
 
     const settings: Settings = {
         stage,

@@ -1,83 +1,53 @@
 // End-to-end support: a sandbox host, a closure stack pointed at it, and molecule's converge →
-// idempotence → verify sequence with the real engine.
+// idempotence → verify sequence, all through the `pulumi` CLI in the project directory as an operator runs it.
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { rmSync } from "node:fs";
-import { join } from "node:path";
-import { SandboxStack, openSandboxStack } from "../../bin/sandbox-stack";
-import { PROJECT_ROOT } from "../../lib/automation";
+import { CommandResult, openSandboxStack, SandboxStack } from "../../bin/sandbox-stack";
 import { Sandbox, StartOptions, startSandbox } from "../../sandbox/client";
 
 export interface Closure {
     sandbox: Sandbox;
     s: SandboxStack;
-    /** Everything the engine printed, for the secrets check. */
-    log: string[];
 }
 
 export async function startClosure(opts: StartOptions & { settings?: Record<string, string> } = {}): Promise<Closure> {
     const sandbox = await startSandbox({ sidekiqTickMs: 300, ...opts });
     try {
         const s = await openSandboxStack(sandbox.info, { downloadGraceDays: "0", goneDays: "0", ...opts.settings });
-        return { sandbox, s, log: [] };
+        return { sandbox, s };
     } catch (err) {
         await sandbox.stop();
         throw err;
     }
 }
 
-export interface CommandResult {
-    code: number | null;
-    output: string;
+/** `pulumi preview --diff` / `pulumi up --yes --diff` / `pulumi refresh --yes` ... on this stack. */
+export function pulumi(c: Closure, verb: string, ...args: string[]): Promise<CommandResult> {
+    const yes = ["up", "refresh", "destroy"].includes(verb) ? ["--yes"] : [];
+    const diff = ["up", "preview"].includes(verb) ? ["--diff"] : [];
+    return c.s.pulumi([verb, ...yes, ...diff, "--non-interactive", ...args]);
 }
 
-/** Run a command on the stack as an operator would, in a child process; stdout and stderr together. */
-export function command(c: Closure, program: string, args: string[], opts: { onSpawn?: (pid: number) => void } = {}): Promise<CommandResult> {
-    return new Promise((resolve, reject) => {
-        const child = spawn(program, args, {
-            cwd: c.s.workDir,
-            env: { ...process.env, ...c.s.env, PULUMI_SKIP_UPDATE_CHECK: "true", PATH: `${join(PROJECT_ROOT, ".engine", "bin")}:${process.env.PATH}` },
-            detached: true,
-        });
-        let output = "";
-        child.stdout.on("data", (d: Buffer) => (output += d));
-        child.stderr.on("data", (d: Buffer) => (output += d));
-        child.on("error", reject);
-        child.on("close", (code) => {
-            c.log.push(output);
-            resolve({ code, output });
-        });
-        if (child.pid) opts.onSpawn?.(child.pid);
-    });
-}
-
-/** `npm run closure -- <verb> ...` on this stack. */
-export function closure(c: Closure, verb: string, ...args: string[]): Promise<CommandResult> {
-    return command(c, process.execPath, [join(PROJECT_ROOT, "dist", "bin", "closure.js"), verb, "--dir", c.s.workDir, "--stack", "closing", ...args]);
-}
-
-/** Stop the sandbox and remove the stack's work directory (state included). */
+/** Stop the sandbox and remove the stack (state and config file). */
 export async function stopClosure(c: Closure | undefined): Promise<void> {
     if (!c) return;
     await c.sandbox.stop();
-    rmSync(c.s.workDir, { recursive: true, force: true });
+    await c.s.remove();
 }
 
 /** Converge (up), prove idempotence (preview --expect-no-changes), and return the stack outputs. */
 export async function converge(c: Closure, settings: Record<string, string | undefined>): Promise<Record<string, any>> {
     await c.s.set(settings);
-    const up = await closure(c, "up");
+    const up = await pulumi(c, "up");
     assert.equal(up.code, 0, `up failed:\n${up.output.slice(-3000)}`);
-    const again = await closure(c, "preview", "--expect-no-changes");
+    const again = await pulumi(c, "preview", "--expect-no-changes");
     assert.equal(again.code, 0, `the second preview found changes:\n${again.output.slice(-3000)}`);
-    const outputs = await c.s.stack.outputs();
-    return Object.fromEntries(Object.entries(outputs).map(([k, v]) => [k, v.value]));
+    return c.s.outputs();
 }
 
 /** A preview that must be refused; returns what the engine printed, for assertions on the reason. */
 export async function refusedPreview(c: Closure, settings: Record<string, string | undefined>): Promise<string> {
     await c.s.set(settings);
-    const r = await closure(c, "preview");
+    const r = await pulumi(c, "preview");
     assert.notEqual(r.code, 0, `the preview should have been refused:\n${r.output.slice(-2000)}`);
     return r.output;
 }

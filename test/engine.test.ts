@@ -1,0 +1,42 @@
+// The engine the project builds (scripts/engine.sh): the CLI at the version of @pulumi/pulumi in the
+// lockfile, and the Node.js language host it runs TypeScript programs with. If a new CLI stops accepting
+// the pinned language host, this fails first, with what the CLI said.
+import assert from "node:assert/strict";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { after, test } from "node:test";
+import { PROJECT_ROOT, runPulumi, sandboxEnv } from "../bin/sandbox-stack";
+
+const lockVersion = JSON.parse(readFileSync(join(PROJECT_ROOT, "package-lock.json"), "utf8")).packages["node_modules/@pulumi/pulumi"].version;
+mkdirSync(join(PROJECT_ROOT, ".state"), { recursive: true });
+const dir = mkdtempSync(join(PROJECT_ROOT, ".state", "engine-test-"));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+test("the pulumi CLI on PATH is the lockfile's version", async () => {
+    const r = await runPulumi(["version"], sandboxEnv());
+    assert.equal(r.output.trim(), `v${lockVersion}`, `pulumi version printed: ${r.output}`);
+});
+
+test("the CLI runs a TypeScript program through the pinned language host, with no warning", async () => {
+    writeFileSync(join(dir, "Pulumi.yaml"), "name: engine-check\nruntime:\n  name: nodejs\n  options:\n    typescript: true\n");
+    writeFileSync(join(dir, "package.json"), JSON.stringify({ name: "engine-check", private: true }));
+    writeFileSync(
+        join(dir, "index.ts"),
+        'import * as pulumi from "@pulumi/pulumi";\n' +
+            "class Check extends pulumi.ComponentResource {\n" +
+            '    constructor(name: string) { super("engine:check:Check", name, {}); this.registerOutputs({}); }\n}\n' +
+            'new Check("check");\nconst typed: string = "language host ok";\nexport const answer = typed;\n',
+    );
+    symlinkSync(join(PROJECT_ROOT, "node_modules"), join(dir, "node_modules"));
+    mkdirSync(join(dir, "state"));
+    const env = { ...sandboxEnv(), PULUMI_BACKEND_URL: `file://${join(dir, "state")}` };
+    const run = (args: string[]) => runPulumi([...args, "--non-interactive"], env, { cwd: dir });
+    const init = await run(["stack", "init", "check"]);
+    assert.equal(init.code, 0, init.output);
+    const up = await run(["up", "--yes"]);
+    assert.equal(up.code, 0, `pulumi up of a two-resource TypeScript program failed:\n${up.output}`);
+    assert.match(up.output, /\+ 2 created/, up.output);
+    assert.doesNotMatch(up.output, /from \$PATH|warning/i, "the language host is found next to the CLI, with no warning");
+    const out = await run(["stack", "output", "answer"]);
+    assert.equal(out.output.trim(), "language host ok");
+});
