@@ -1,5 +1,7 @@
 // The probe: reads, never changes, what the closure needs to know about the host before it plans,
-// in preview as in up. One SSH connection; the database read with pg through it.
+// in preview as in up. One SSH connection: the files in one command, the database with pg through it in one
+// query; Rails is never booted for it (the version comes from the source), except for the progress of a
+// self-destruct, which only `tootctl self-destruct` reports.
 import { HostFacts } from "./gates";
 import { HostAccess, JOURNAL_PATH, Journal, registrationsMode, tootctl, versionAtLeast } from "./host-steps";
 import { RemoteHost } from "./ssh";
@@ -18,25 +20,35 @@ export function envValue(envFile: string, name: string): string | undefined {
     return m ? m[1].trim().replace(/^(['"])(.*)\1$/, "$2") : undefined;
 }
 
+/** Mastodon's version as lib/mastodon/version.rb declares it (`def major; 4; end` ...), the prerelease
+ *  suffix included when the file sets a default one. Undefined when the file has no such methods. */
+export function versionFromSource(rb: string): string | undefined {
+    const part = (name: string) => new RegExp(`def ${name}\\s+(\\d+)\\s+end`).exec(rb)?.[1];
+    const [major, minor, patch] = [part("major"), part("minor"), part("patch")];
+    if (major === undefined || minor === undefined) return undefined;
+    const pre = /def default_prerelease\s+'([^']+)'\s+end/.exec(rb)?.[1];
+    return `${major}.${minor}.${patch ?? 0}${pre ? `-${pre}` : ""}`;
+}
+
 export async function probeHost(access: HostAccess, settings: Settings): Promise<Probe> {
     return RemoteHost.with(access.ssh, async (host) => {
         const envPath = `${settings.liveDir}/.env.production`;
-        const env = await host.readFile(envPath, "read .env.production");
+        const versionPath = `${settings.liveDir}/lib/mastodon/version.rb`;
+        const [env, journalText, keptVhost, site, versionRb] = await host.readFiles(
+            [envPath, JOURNAL_PATH, `${settings.nginxSite}.closure-original`, settings.nginxSite, versionPath],
+            "read .env.production, the closure journal, the nginx site and Mastodon's version",
+        );
         if (env === undefined) throw new Error(`no ${envPath} on ${settings.ssh.host}: check liveDir (the Mastodon checkout, default /home/mastodon/live)`);
         const localDomain = envValue(env, "LOCAL_DOMAIN");
         if (localDomain !== settings.domain) {
             throw new Error(`domain is "${settings.domain}" but the host's LOCAL_DOMAIN is "${localDomain ?? "(unset)"}": is this the right host?`);
         }
-
-        const journalText = await host.readFile(JOURNAL_PATH, "read the closure journal");
         const journal: Journal | undefined = journalText ? JSON.parse(journalText) : undefined;
         const currentStage = (STAGES as readonly string[]).includes(journal?.stage ?? "") ? (journal!.stage as Stage) : "operating";
-
-        const keptVhost = await host.readFile(`${settings.nginxSite}.closure-original`, "read the kept vhost");
-        const originalVhost = keptVhost ?? (await host.readFile(settings.nginxSite, "read the nginx site"));
+        const originalVhost = keptVhost ?? site;
         if (originalVhost === undefined) throw new Error(`no nginx site at ${settings.nginxSite}: check nginxSite`);
-
-        const mastodonVersion = (await tootctl(host, access, "version")).trim().split("\n").pop() ?? "";
+        const mastodonVersion = versionRb === undefined ? undefined : versionFromSource(versionRb);
+        if (mastodonVersion === undefined) throw new Error(`cannot read Mastodon's version from ${versionPath}: check liveDir`);
         const reachedAt = journal?.reachedAt ?? {};
         const legacySelfDestruct = !versionAtLeast(mastodonVersion, 4, 3);
         const selfDestructEnabled = legacySelfDestruct ? reachedAt["self-destructing"] !== undefined : !!envValue(env, "SELF_DESTRUCT");
@@ -46,20 +58,21 @@ export async function probeHost(access: HostAccess, settings: Settings): Promise
         if (stageIndex(currentStage) < stageIndex("dormant")) {
             const db = await host.postgres(access.database);
             try {
-                const one = async (sql: string) => (await db.query(sql)).rows[0] ?? {};
-                const pending = await one("SELECT count(*)::int AS n FROM backups WHERE processed = false");
-                const last = await one("SELECT max(dump_updated_at) AS at FROM backups WHERE processed = true");
-                const deletion = await one(
-                    `SELECT (SELECT count(*) FROM accounts WHERE domain IS NULL AND suspended_at IS NULL)
-                          + (SELECT count(*) FROM accounts a JOIN account_deletion_requests r ON r.account_id = a.id
-                              WHERE a.domain IS NULL AND a.suspended_at IS NOT NULL) AS n`,
-                );
-                const registrations = await one("SELECT value FROM settings WHERE var = 'registrations_mode'");
+                const [row] = (
+                    await db.query(
+                        `SELECT (SELECT count(*)::int FROM backups WHERE processed = false) AS pending,
+                                (SELECT max(dump_updated_at) FROM backups WHERE processed = true) AS last,
+                                (SELECT count(*) FROM accounts WHERE domain IS NULL AND suspended_at IS NULL)
+                                  + (SELECT count(*) FROM accounts a JOIN account_deletion_requests r ON r.account_id = a.id
+                                      WHERE a.domain IS NULL AND a.suspended_at IS NOT NULL) AS deletion,
+                                (SELECT value FROM settings WHERE var = 'registrations_mode') AS registrations`,
+                    )
+                ).rows;
                 facts.database = {
-                    pendingArchives: Number(pending.n),
-                    lastArchiveFinishedAt: last.at ? new Date(last.at).toISOString() : undefined,
-                    accountsPendingDeletion: Number(deletion.n),
-                    registrationsMode: registrationsMode(registrations.value),
+                    pendingArchives: Number(row.pending),
+                    lastArchiveFinishedAt: row.last ? new Date(row.last).toISOString() : undefined,
+                    accountsPendingDeletion: Number(row.deletion),
+                    registrationsMode: registrationsMode(row.registrations ?? undefined),
                 };
             } finally {
                 await db.end();

@@ -130,11 +130,14 @@ export class RemoteHost {
 
     /** Read a file, or undefined when it does not exist. */
     async readFile(path: string, label: string): Promise<string | undefined> {
-        const r = await this.run(`if [ -e ${shq(path)} ]; then cat ${shq(path)}; else exit 44; fi`, {
-            label,
-            okCodes: [44],
-        });
-        return r.code === 44 ? undefined : r.stdout;
+        return (await this.readFiles([path], label))[0];
+    }
+
+    /** Read several files in one command (one round trip), each undefined when it does not exist. */
+    async readFiles(paths: string[], label: string): Promise<(string | undefined)[]> {
+        const script = paths.map((p) => `if [ -e ${shq(p)} ]; then echo 1; base64 -w0 < ${shq(p)}; echo; else printf '0\\n\\n'; fi`).join("\n");
+        const lines = (await this.run(script, { label })).stdout.split("\n");
+        return paths.map((_, i) => (lines[2 * i] === "1" ? Buffer.from(lines[2 * i + 1], "base64").toString("utf8") : undefined));
     }
 
     /** A PostgreSQL client tunnelled through this SSH connection: no database port is exposed. */

@@ -220,6 +220,15 @@ export class Sandbox {
     }
   }
 
+  /** SSH sessions sshd accepted since the sandbox started (its own log: one line per session). */
+  sshSessions(): number {
+    try {
+      return fs.readFileSync(path.join(this.info.root, "logs", "sshd-events.log"), "utf8").split("\n").filter((l) => l.includes("Accepted publickey")).length;
+    } catch {
+      return 0;
+    }
+  }
+
   /** Stop every service, start the enabled ones (a fresh /run, as a real reboot). */
   async reboot(): Promise<void> {
     const r = await this.exec("systemctl __halt; umount -l /run && mount -t tmpfs -o mode=755 tmpfs /run; systemctl __boot");

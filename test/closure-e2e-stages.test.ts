@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { after, before, test } from "node:test";
-import { Closure, stopClosure, closure, command, converge, hostSnapshot, refusedPreview, signIn, startClosure, status, waitFor } from "./support/e2e";
+import { Closure, converge, hostSnapshot, pulumi, refusedPreview, signIn, startClosure, status, stopClosure, waitFor } from "./support/e2e";
 
 let c: Closure;
 let originalVhost: string;
@@ -55,7 +55,7 @@ test("closed is refused before the closing date, at preview and at up, and the h
     const before = await hostSnapshot(c.sandbox);
     const out = await refusedPreview(c, { stage: "closed" });
     assert.match(out, /closingDateReached: 40 day\(s\) left until the closing date/);
-    const up = await closure(c, "up");
+    const up = await pulumi(c, "up");
     assert.notEqual(up.code, 0);
     assert.match(up.output, /cannot be entered yet; nothing was changed/);
     assert.doesNotMatch(up.output, /deleting|deleted/, "a refused up deletes nothing");
@@ -81,6 +81,17 @@ test("closed: 410 except media, sign-in, archive download and ACME; archives req
     assert.equal(dl.status, 302);
     assert.ok(dl.headers.location.endsWith(archive), dl.headers.location);
     assert.equal((await c.sandbox.http("/settings/export", { cookie })).status, 200);
+});
+
+test("a no-op up at closed: nothing changes, one SSH session, no Rails boot", async () => {
+    const boots = async () => Number((await c.sandbox.exec("wc -l < /var/lib/mastodon-sim/boots")).stdout.trim());
+    const [sessions, booted] = [c.sandbox.sshSessions(), await boots()];
+    const up = await c.s.pulumi(["up", "--yes", "--skip-preview", "--non-interactive"]);
+    assert.equal(up.code, 0, up.output);
+    assert.match(up.output, /\d+ unchanged/);
+    assert.doesNotMatch(up.output, /\d+ (created|updated|deleted|replaced)/, up.output);
+    assert.equal(c.sandbox.sshSessions() - sessions, 1, "SSH sessions opened by a no-op up");
+    assert.equal((await boots()) - booted, 0, "Rails boots in a no-op up");
 });
 
 test("back from closed to announced restores the original vhost byte for byte, then closed again", async () => {
@@ -187,13 +198,13 @@ test("parked: still 410 everywhere, the outputs say what is left to do by hand",
 
 test("no secret in plain text in the state or the engine's output", async () => {
     // What an operator's `pulumi stack export` shows (the Automation API's exportStack decrypts on purpose).
-    const exported = (await command(c, "pulumi", ["stack", "export", "--stack", "closing"])).output;
+    const exported = (await c.s.pulumi(["stack", "export"])).output;
     // The second line of the OpenSSH key: base64 key material, long enough to be unmistakable.
     const keyBody = readFileSync(c.sandbox.info.sshPrivateKeyPath, "utf8").split("\n")[1];
     const selfDestruct = (await c.sandbox.exec("grep '^SELF_DESTRUCT=' /home/mastodon/live/.env.production | cut -d= -f2-")).stdout.trim();
     const secrets = { keyBody, dbPassword: c.sandbox.info.dbPassword, selfDestruct };
     assert.ok(keyBody.length > 40 && selfDestruct.length > 20);
-    const logs = c.log.join("");
+    const logs = c.s.log.join("");
     for (const [what, value] of Object.entries(secrets)) {
         assert.ok(!exported.includes(value), `${what} in plain text in pulumi stack export`);
         assert.ok(!logs.includes(value), `${what} in the engine's output`);

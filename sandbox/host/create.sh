@@ -126,7 +126,42 @@ cat > $LIVE/bin/rails <<'EOF'
 exec /usr/bin/node /opt/mastodon-sim/dist/sandbox/sim/rails.js "$@"
 EOF
 chmod 755 $LIVE/bin/tootctl $LIVE/bin/rails
-echo "$SBX_VERSION" > $LIVE/VERSION
+# Mastodon declares its version in source (lib/mastodon/version.rb); the closure reads it without booting Rails.
+mkdir -p $LIVE/lib/mastodon
+IFS=. read -r V_MAJOR V_MINOR V_PATCH <<<"${SBX_VERSION%%-*}"
+cat > $LIVE/lib/mastodon/version.rb <<EOF
+# frozen_string_literal: true
+
+module Mastodon
+  module Version
+    module_function
+
+    def major
+      $V_MAJOR
+    end
+
+    def minor
+      $V_MINOR
+    end
+
+    def patch
+      ${V_PATCH:-0}
+    end
+
+    def default_prerelease
+      ''
+    end
+
+    def prerelease
+      ENV['MASTODON_VERSION_PRERELEASE'].presence || default_prerelease
+    end
+
+    def to_a
+      [major, minor, patch].join('.')
+    end
+  end
+end
+EOF
 chown -R $MUID:$MUID home/mastodon
 chmod 751 home/mastodon   # install guide: chmod o+x /home/mastodon (nginx serves public/)
 chmod 755 $LIVE
