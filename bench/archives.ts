@@ -3,7 +3,6 @@
 // call); the naive way is one `tootctl accounts backup USERNAME` per account, a shell loop over SSH.
 // Boots are counted from the sandbox's /var/lib/mastodon-sim/boots.
 import { asMastodon, HostAccess, railsRunner } from "../lib/host-steps";
-import { railsScript } from "../lib/rails-scripts";
 import { RemoteHost } from "../lib/ssh";
 import type { Sandbox } from "../sandbox/client";
 import { accessFor, bootCount, timed, withProgress } from "./common";
@@ -54,7 +53,7 @@ export async function archiveBench(sandbox: Sandbox, accounts: number, bootMs: n
 
     const b1 = await bootCount(sandbox);
     const closure = await withProgress("closure, one bin/rails runner request_archives.rb", () =>
-        timed(() => RemoteHost.with(access.ssh, (h) => railsRunner(h, access, railsScript("request_archives.rb"), { recent_days: 6 }))),
+        timed(() => RemoteHost.with(access.ssh, (h) => railsRunner(h, access, "request_archives.rb", { recent_days: 6 }))),
     );
     const closureBoots = (await bootCount(sandbox)) - b1;
     return {

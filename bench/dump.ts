@@ -81,7 +81,7 @@ export async function dumpBench(sandbox: Sandbox, trials: number): Promise<DumpR
                 // The dump step names files by the second; a pause keeps each trial's file apart.
                 await new Promise((r) => setTimeout(r, 1000 - (Date.now() % 1000) + 5));
                 const { ms, value } = await timed(() =>
-                    RemoteHost.with(access.ssh, (h) => databaseDump.apply(h, access, { dir: CLOSURE_DIR, retentionDays: 365 })),
+                    RemoteHost.with(access.ssh, (h) => databaseDump.apply(h, access, { dir: CLOSURE_DIR, retentionDays: 365, intact: true })),
                 );
                 closureMs.push(ms);
                 bytes = value.bytes;

@@ -13,7 +13,7 @@
 import { spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { openSandboxStack, PROJECT_ROOT, runPulumi, SandboxStack, sandboxEnv } from "../bin/sandbox-stack";
+import { openSandboxStack, PROJECT_ROOT, runPulumi, SandboxStack, sandboxEnv, NO_WAITS } from "../bin/sandbox-stack";
 import { parseOriginalVhost, renderVhost } from "../lib/nginx";
 import { probeHost } from "../lib/probe";
 import { parseSettings, Settings } from "../lib/settings";
@@ -148,7 +148,7 @@ async function sshLogins(sandbox: Sandbox): Promise<number> {
 export async function stackRuns(sandbox: Sandbox, opts: { trials: number; ansible: boolean }): Promise<StackRuns> {
     mkdirSync(join(PROJECT_ROOT, ".state"), { recursive: true });
     const emptyDir = mkdtempSync(join(PROJECT_ROOT, ".state", "bench-empty-"));
-    const s = await openSandboxStack(sandbox.info, { requestArchives: "true", downloadGraceDays: "0", goneDays: "0" });
+    const s = await openSandboxStack(sandbox.info, { requestArchives: "true", ...NO_WAITS });
     try {
         const emptyUp = await emptyProgram(emptyDir);
 

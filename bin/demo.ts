@@ -5,7 +5,7 @@
 import { parseArgs } from "node:util";
 import { STAGES, Stage, stageIndex } from "../lib/stages";
 import { Sandbox, startSandbox } from "../sandbox/client";
-import { CommandResult, openSandboxStack, SandboxStack } from "./sandbox-stack";
+import { CommandResult, openSandboxStack, SandboxStack, NO_WAITS } from "./sandbox-stack";
 
 const PROBES = ["/users/alice", "/.well-known/webfinger?resource=acct:alice@social.example", "/api/v1/instance", "/auth/sign_in"];
 
@@ -52,7 +52,7 @@ async function main(): Promise<void> {
     console.log(`   ${sandbox.info.domain} at ${sandbox.info.address}, Mastodon ${sandbox.info.mastodonVersion}`);
     let s: SandboxStack | undefined;
     try {
-        s = await openSandboxStack(sandbox.info, { requestArchives: "true", downloadGraceDays: "0", goneDays: "0" });
+        s = await openSandboxStack(sandbox.info, { requestArchives: "true", ...NO_WAITS });
         console.log(`   stack ${s.name}: its settings in Pulumi.${s.name}.yaml, its state in ${s.env.PULUMI_BACKEND_URL}`);
         console.log(`   host answers: ${await statusTable(sandbox)}`);
         for (const stage of STAGES) {

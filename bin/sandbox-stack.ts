@@ -105,6 +105,10 @@ export class SandboxStack {
     }
 }
 
+/** A sandbox walks through the stages in minutes: the waits meant for users (notice, download grace, the
+ *  410 period before parking) are zero there. */
+export const NO_WAITS = { downloadGraceDays: "0", goneDays: "0", minimumNoticeDays: "0" };
+
 /** Create the stack `sandbox-<name>` for a sandbox, with every setting it needs, through the CLI. */
 export async function openSandboxStack(info: SandboxInfo, settings: Record<string, string> = {}): Promise<SandboxStack> {
     mkdirSync(join(PROJECT_ROOT, ".state", "backend"), { recursive: true });

@@ -7,7 +7,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { Sandbox, sandboxesRoot, startSandbox } from "../sandbox/client";
-import { openSandboxStack, SandboxStack, sandboxEnv } from "./sandbox-stack";
+import { openSandboxStack, SandboxStack, sandboxEnv, NO_WAITS } from "./sandbox-stack";
 
 async function main(): Promise<void> {
     const name = process.argv[2] ?? "try";
@@ -17,7 +17,7 @@ async function main(): Promise<void> {
     // A stack made by an earlier try is selected as it is (its stage included); otherwise it is created.
     let stack = new SandboxStack(`sandbox-${name}`);
     if ((await stack.pulumi(["stack", "select"])).code !== 0) {
-        stack = await openSandboxStack(sandbox.info, { downloadGraceDays: "0", goneDays: "0" });
+        stack = await openSandboxStack(sandbox.info, NO_WAITS);
         const select = await stack.pulumi(["stack", "select"]);
         if (select.code !== 0) throw new Error(select.output);
     }

@@ -1,7 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { HostAccess } from "../lib/host-steps";
 import { HostStep } from "../lib/host-step-resource";
-import { railsScript } from "../lib/rails-scripts";
 
 export interface ArchiveRequestsArgs {
     access: pulumi.Input<HostAccess>;
@@ -18,7 +17,11 @@ export class ArchiveRequests extends pulumi.ComponentResource {
         const step = new HostStep(
             "requestArchives",
             `${name}-request`,
-            { access: args.access, params: { recentDays: args.recentDays, script: railsScript("request_archives.rb") } },
+            {
+                access: args.access,
+                params: { recentDays: args.recentDays },
+                about: `request an archive for every user without one requested in the last ${args.recentDays} day(s), in one Rails boot (rails/request_archives.rb)`,
+            },
             { parent: this },
         );
         this.requested = step.result.apply((r) => r.requested);

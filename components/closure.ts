@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
-import { HostFacts } from "../lib/gates";
-import { HostAccess } from "../lib/host-steps";
+import { effectiveStage, HostFacts } from "../lib/gates";
+import { HostAccess, JOURNAL_PATH } from "../lib/host-steps";
 import { HostStep } from "../lib/host-step-resource";
 import { parseOriginalVhost } from "../lib/nginx";
 import { Settings } from "../lib/settings";
@@ -85,6 +85,7 @@ export class MastodonClosure extends pulumi.ComponentResource {
                 site: s.nginxSite,
                 mode: spec.front,
                 domain: s.domain,
+                originalText: args.originalVhost,
                 original,
                 page: { domain: s.domain, closingDate: s.closingDate, successor: s.successor },
             },
@@ -118,14 +119,30 @@ export class MastodonClosure extends pulumi.ComponentResource {
         }
 
         const units = spec.stopped.map((role) => unitOf(role, s)).filter((u): u is string => u !== undefined);
-        if (units.length > 0) {
+        // Also below dormant after a move to dormant that died half way (the host records services the closure
+        // stopped, the journal never reached dormant): they start again as they were found, even when the run
+        // that stopped them died before its step was recorded. (A finished dormant is undone by deleting the step.)
+        if (units.length > 0 || effectiveStage(facts) !== facts.currentStage) {
             // Nothing stops before the dump it depends on is made and verified.
-            this.services = new ServiceShutdown(`${name}-services`, { access, units }, { ...child, dependsOn: [this.front, ...(this.dump ? [this.dump] : [])] });
+            this.services = new ServiceShutdown(
+                `${name}-services`,
+                { access, units, dump: this.dump?.manifest },
+                { ...child, dependsOn: [this.front, ...(this.dump ? [this.dump] : [])] },
+            );
         }
 
         if (s.stage !== "operating") {
             const done = [this.notice, this.front, this.archives, this.selfDestruct, this.dump, this.services].filter((r) => r !== undefined) as pulumi.Resource[];
-            new HostStep("journal", `${name}-journal`, { access, params: { stage: s.stage } }, { ...child, dependsOn: done });
+            new HostStep(
+                "journal",
+                `${name}-journal`,
+                {
+                    access,
+                    params: { stage: s.stage, closingDate: s.closingDate },
+                    about: `the host's journal (${JOURNAL_PATH}) records stage "${s.stage}" once every step above holds`,
+                },
+                { ...child, dependsOn: done },
+            );
         }
 
         this.registerOutputs({ stage: s.stage, front: spec.front, keptOneWay: this.keptOneWay });

@@ -21,7 +21,13 @@ export class DatabaseDump extends pulumi.ComponentResource {
         const step = new HostStep(
             "databaseDump",
             `${name}-file`,
-            { access: args.access, params: { dir: args.dir, retentionDays: args.retentionDays, ageRecipient: args.ageRecipient } },
+            {
+                access: args.access,
+                params: { dir: args.dir, retentionDays: args.retentionDays, ageRecipient: args.ageRecipient, intact: true },
+                about:
+                    `pg_dump -Fc into ${args.dir}, checked with pg_restore --list, sha256 and manifest beside it` +
+                    `${args.ageRecipient ? ", encrypted to the age recipient" : ""}; kept ${args.retentionDays} days and never deleted by the closure`,
+            },
             { parent: this, retainOnDelete: true },
         );
         this.manifest = step.result;

@@ -11,27 +11,42 @@ export interface FrontProxyArgs {
     /** What nginx answers; "original" keeps (or restores) the server's own vhost. */
     mode: FrontMode;
     domain: string;
+    /** The server's own vhost as the host has it (the kept copy once the closure replaced it). */
+    originalText: string;
     /** TLS and listen lines taken from the server's own vhost. */
     original: OriginalVhost;
     /** What the 410 page says. */
     page: GonePage;
 }
 
-/** The front nginx: the server's own vhost, or the closure's 410 vhost, validated before every reload. */
+/**
+ * The front nginx: the server's own vhost, or the closure's 410 vhost, validated before every reload. The
+ * site is declared at every stage, so a preview shows the vhost change as a line diff (add
+ * --show-full-output for the whole file) and a refresh shows a hand edit of it as drift.
+ */
 export class FrontProxy extends pulumi.ComponentResource {
     readonly mode: FrontMode;
 
     constructor(name: string, args: FrontProxyArgs, opts?: pulumi.ComponentResourceOptions) {
         super("mastodon-closure:index:FrontProxy", name, {}, opts);
         this.mode = args.mode;
-        if (args.mode !== "original") {
-            new HostStep(
-                "nginxSite",
-                `${name}-vhost`,
-                { access: args.access, params: { site: args.site, content: renderVhost(args.mode, args.domain, args.original, args.page) } },
-                { parent: this },
-            );
-        }
+        const mode = args.mode;
+        new HostStep(
+            "nginxSite",
+            `${name}-vhost`,
+            {
+                access: args.access,
+                params:
+                    mode === "original"
+                        ? { site: args.site, domain: args.domain, mode: "original", content: args.originalText }
+                        : { site: args.site, domain: args.domain, mode: "gone", content: renderVhost(mode, args.domain, args.original, args.page), answers: "410" },
+                about:
+                    mode === "original"
+                        ? `the server's own vhost at ${args.site} (put back from ${args.site}.closure-original when the closure had replaced it)`
+                        : `nginx answers 410 Gone ${mode === "gone-everywhere" ? "on every path" : "except media, sign-in and archive downloads"}; the server's own vhost kept as ${args.site}.closure-original`,
+            },
+            { parent: this },
+        );
         this.registerOutputs({ mode: args.mode, site: args.site });
     }
 }

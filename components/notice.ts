@@ -2,7 +2,6 @@ import * as pulumi from "@pulumi/pulumi";
 import { HostAccess } from "../lib/host-steps";
 import { HostStep } from "../lib/host-step-resource";
 import { announcementText, NoticeInput, reminders } from "../lib/notice";
-import { railsScript } from "../lib/rails-scripts";
 
 export interface ClosureNoticeArgs {
     access: pulumi.Input<HostAccess>;
@@ -22,13 +21,17 @@ export class ClosureNotice extends pulumi.ComponentResource {
 
     constructor(name: string, args: ClosureNoticeArgs, opts?: pulumi.ComponentResourceOptions) {
         super("mastodon-closure:index:ClosureNotice", name, {}, opts);
-        const scripts = { announce: railsScript("announce.rb"), withdraw: railsScript("withdraw_announcement.rb") };
         const text = announcementText(args.notice);
-        new HostStep("closeRegistrations", `${name}-registrations`, { access: args.access, params: {} }, { parent: this });
+        new HostStep(
+            "closeRegistrations",
+            `${name}-registrations`,
+            { access: args.access, params: { mode: "none" }, about: "registrations closed (tootctl settings registrations close); the mode found is put back on the way back" },
+            { parent: this },
+        );
         const main = new HostStep(
             "announcement",
             `${name}-announcement`,
-            { access: args.access, params: { text, scheduledAt: null, ...scripts } },
+            { access: args.access, params: { text, scheduledAt: null }, about: "a server announcement, published now (a row in announcements; withdrawn on the way back)" },
             { parent: this },
         );
         const due = reminders(args.notice, args.reminderDaysBefore, args.announcedAt);
@@ -36,7 +39,11 @@ export class ClosureNotice extends pulumi.ComponentResource {
             new HostStep(
                 "announcement",
                 `${name}-reminder-${r.daysBefore}d`,
-                { access: args.access, params: { text: r.text, scheduledAt: r.scheduledAt, ...scripts } },
+                {
+                    access: args.access,
+                    params: { text: r.text, scheduledAt: r.scheduledAt },
+                    about: `a reminder announcement, published by Mastodon at ${r.scheduledAt} (${r.daysBefore} day(s) before closing)`,
+                },
                 { parent: this },
             );
         }
@@ -44,7 +51,11 @@ export class ClosureNotice extends pulumi.ComponentResource {
             new HostStep(
                 "publicStatus",
                 `${name}-status`,
-                { access: args.access, params: { text, domain: args.notice.domain, backend: args.publicStatusBackend } },
+                {
+                    access: args.access,
+                    params: { text, domain: args.notice.domain, backend: args.publicStatusBackend },
+                    about: "the announcement also posted as a public status of the statusToken's account (deleted on the way back)",
+                },
                 { parent: this },
             );
         }

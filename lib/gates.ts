@@ -26,6 +26,11 @@ export interface HostFacts {
     };
     /** Last line of `tootctl self-destruct` while in self-destruct mode. */
     selfDestructProgress?: string;
+    /** The closing date the host's journal says was announced last. */
+    announcedClosingDate?: string;
+    /** How the closure found the services it began stopping (its record on the host), while they are
+     *  stopped: the move to dormant began, with its gates held then, even if the run that began it died. */
+    stoppedByClosure?: { unit: string; wasActive: boolean; wasEnabled: boolean }[];
 }
 
 export interface GateResult {
@@ -96,12 +101,46 @@ export function evaluateGate(gate: Gate, facts: HostFacts, settings: Settings, n
     }
 }
 
+/** The stage the host is entering or in: a move to dormant whose stops began counts as dormant already. */
+export function effectiveStage(facts: HostFacts): Stage {
+    return facts.stoppedByClosure && stageIndex(facts.currentStage) < stageIndex("dormant") ? "dormant" : facts.currentStage;
+}
+
 /** The gates of `target`, evaluated; they only bind when the stage is being entered (moving forward). */
 export function evaluateGates(target: Stage, facts: HostFacts, settings: Settings, now: Date): { results: GateResult[]; binding: boolean } {
     return {
         results: STAGE_TABLE[target].gates.map((g) => evaluateGate(g, facts, settings, now)),
-        binding: stageIndex(target) > stageIndex(facts.currentStage),
+        binding: stageIndex(target) > stageIndex(effectiveStage(facts)),
     };
+}
+
+/** Days of notice below which preview warns: the Server Covenant of joinmastodon.org asks listed servers
+ *  for three months. */
+export const COVENANT_NOTICE_DAYS = 90;
+
+/**
+ * The closing date as announced: users must get a notice period. Entering `announced` (or moving the date
+ * earlier while announced) needs it at least minimumNoticeDays ahead; moving it later is always allowed.
+ * Returns the refusal, and a warning below the Covenant's 90 days.
+ */
+export function checkClosingDate(target: Stage, facts: HostFacts, settings: Settings, now: Date): { refusal?: string; warning?: string } {
+    if (stageIndex(target) < stageIndex("announced") || !settings.closingDate) return {};
+    const entering = stageIndex(facts.currentStage) < stageIndex("announced");
+    const movedEarlier = !entering && facts.announcedClosingDate !== undefined && settings.closingDate < facts.announcedClosingDate;
+    if (!entering && !movedEarlier) return {};
+    // Whole calendar days (UTC) from today: today is 0, yesterday -1.
+    const days = Math.round((Date.parse(`${settings.closingDate}T00:00:00Z`) - Date.parse(`${now.toISOString().slice(0, 10)}T00:00:00Z`)) / DAY_MS);
+    const what = entering ? "announcing the closure" : `moving the closing date earlier than the announced ${facts.announcedClosingDate}`;
+    if (days < settings.minimumNoticeDays) {
+        return {
+            refusal:
+                `closingDate ${settings.closingDate} is ${days < 0 ? "in the past" : `${days} day(s) away`}: ${what} needs it at least ` +
+                `${settings.minimumNoticeDays} day(s) ahead (minimumNoticeDays), so that users can export their data; set a later closingDate`,
+        };
+    }
+    return days < COVENANT_NOTICE_DAYS
+        ? { warning: `closingDate ${settings.closingDate} gives ${days} day(s) of notice; joinmastodon.org's Server Covenant asks listed servers for ${COVENANT_NOTICE_DAYS}` }
+        : {};
 }
 
 /** What the stage after `stage` will need, in words, for the outputs. */

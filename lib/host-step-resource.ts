@@ -1,8 +1,14 @@
-// One Pulumi resource per host step (lib/host-steps.ts): create and update run the step's `apply`,
-// delete runs its `undo`. A dynamic provider, so it needs no plugin download: the Node.js dynamic
-// provider ships with every Pulumi install.
+// One Pulumi resource per host step (lib/host-steps.ts): create and update run the step's `apply`, read
+// (pulumi refresh, preview --refresh) its `read`, delete its `undo`. A dynamic provider, so it needs no
+// plugin download: the Node.js dynamic provider ships with every Pulumi install.
+//
+// What counts is the host: a step's params say what the host must have, and `read` reports what it has,
+// so a hand change shows as drift and the next up repairs it. The way in (`access`, a secret) is recorded
+// without touching the host when only it changed. No host command starts once the engine that asked for it
+// is gone: a killed `pulumi up` stops the work at the command in flight.
 import * as pulumi from "@pulumi/pulumi";
 import { randomUUID } from "node:crypto";
+import { connect } from "node:net";
 import { HostAccess, STEPS, StepKind } from "./host-steps";
 import { hostStepProvider } from "./host-step-provider";
 import { RemoteHost } from "./ssh";
@@ -15,8 +21,16 @@ interface StepState {
     kind: StepKind;
     access: HostAccess;
     params: unknown;
+    /** What the step does, in words, for the preview. Not compared: wording never re-applies a step. */
+    about?: string;
     result?: unknown;
 }
+
+type AnyStep = {
+    apply(h: RemoteHost, a: HostAccess, p: unknown, prev?: unknown): Promise<unknown>;
+    read(h: RemoteHost, a: HostAccess, p: unknown, r: unknown): Promise<{ params: unknown; result: unknown }>;
+    undo(h: RemoteHost, a: HostAccess, p: unknown, r: unknown): Promise<void>;
+};
 
 /** JSON with sorted keys: state round-trips through the engine, which does not keep key order. */
 function canonical(value: unknown): string {
@@ -25,33 +39,75 @@ function canonical(value: unknown): string {
     );
 }
 
+/** Whether the engine that started this provider process still answers on its address (argv[2] of the
+ *  dynamic-provider process). The plugin runs in its own process group and outlives a killed `pulumi`. */
+function engineAlive(): Promise<boolean> {
+    const m = /^([\d.]+):(\d+)$/.exec(process.argv[2] ?? "");
+    if (!m) return Promise.resolve(true);
+    return new Promise((resolve) => {
+        const socket = connect({ host: m[1], port: Number(m[2]) });
+        socket.setTimeout(2000);
+        socket.once("connect", () => (socket.destroy(), resolve(true)));
+        socket.once("error", () => resolve(false));
+        socket.once("timeout", () => (socket.destroy(), resolve(false)));
+    });
+}
+
+const watch = { started: false };
+
+/** Before every host command: refuse it, and end this process, once the engine is gone. */
+async function requireEngine(): Promise<void> {
+    if (!watch.started) {
+        watch.started = true;
+        // Between commands too: a provider left behind by a killed engine exits instead of lingering.
+        setInterval(() => void engineAlive().then((alive) => alive || process.exit(70)), 1000).unref();
+    }
+    if (!(await engineAlive())) {
+        setImmediate(() => process.exit(70));
+        throw new Error("the pulumi engine that started this step is gone (killed?): no further host command runs");
+    }
+}
+
+function onHost<T>(access: HostAccess, fn: (host: RemoteHost) => Promise<T>): Promise<T> {
+    return RemoteHost.with(access.ssh, fn, { beforeCommand: requireEngine });
+}
+
 const provider: pulumi.dynamic.ResourceProvider = {
     async diff(_id: string, olds: StepState, news: StepState) {
-        const changes = canonical(olds.params) !== canonical(news.params) || canonical(olds.access) !== canonical(news.access);
-        return { changes };
+        return { changes: canonical(olds.params) !== canonical(news.params) || canonical(olds.access) !== canonical(news.access) };
     },
     async create(inputs: StepState) {
-        const step = STEPS[inputs.kind] as { apply(h: RemoteHost, a: HostAccess, p: unknown): Promise<unknown> };
-        const result = await RemoteHost.with(inputs.access.ssh, (host) => step.apply(host, inputs.access, inputs.params));
+        const step = STEPS[inputs.kind] as AnyStep;
+        const result = await onHost(inputs.access, (host) => step.apply(host, inputs.access, inputs.params));
         return { id: randomUUID(), outs: { ...inputs, result } };
+    },
+    async read(id: string, props: StepState) {
+        const step = STEPS[props.kind] as AnyStep;
+        const found = await onHost(props.access, (host) => step.read(host, props.access, props.params, props.result));
+        return { id, props: { ...props, params: found.params, result: found.result } };
     },
     async update(_id: string, olds: StepState, news: StepState) {
         // Only the way in changed (a rotated key, a new address): record it, the host stays as it is.
         if (canonical(olds.params) === canonical(news.params)) return { outs: { ...news, result: olds.result } };
-        const step = STEPS[news.kind] as { apply(h: RemoteHost, a: HostAccess, p: unknown, prev: unknown): Promise<unknown> };
-        const result = await RemoteHost.with(news.access.ssh, (host) => step.apply(host, news.access, news.params, olds.result));
+        const step = STEPS[news.kind] as AnyStep;
+        const result = await onHost(news.access, (host) => step.apply(host, news.access, news.params, olds.result));
         return { outs: { ...news, result } };
     },
     async delete(_id: string, props: StepState) {
-        const step = STEPS[props.kind] as { undo(h: RemoteHost, a: HostAccess, p: unknown, o: unknown): Promise<void> };
-        await RemoteHost.with(props.access.ssh, (host) => step.undo(host, props.access, props.params, props.result));
+        const step = STEPS[props.kind] as AnyStep;
+        await onHost(props.access, (host) => step.undo(host, props.access, props.params, props.result));
     },
 };
+
+/** Params whose fields may be outputs of other steps (known or not in a preview). */
+type ParamsInput<P> = pulumi.Input<{ [F in keyof P]: pulumi.Input<P[F]> }>;
 
 export interface HostStepArgs<K extends StepKind> {
     /** How to reach the host; stored as a secret. */
     access: pulumi.Input<HostAccess>;
-    params: pulumi.Input<StepParams<K>>;
+    params: ParamsInput<StepParams<K>>;
+    /** What the step does, in words an admin reads in the preview. */
+    about: string;
 }
 
 /** Type names shown in preview, e.g. `pulumi-nodejs:dynamic/closure:NginxSite`. */
@@ -76,7 +132,7 @@ export class HostStep<K extends StepKind> extends pulumi.dynamic.Resource {
         super(
             provider,
             name,
-            { kind, access: pulumi.secret(args.access), params: args.params, result: undefined },
+            { kind, about: args.about, access: pulumi.secret(args.access), params: args.params, result: undefined },
             { ...resourceOpts, provider: hostStepProvider(), additionalSecretOutputs: ["access", ...(secretResult ? ["result"] : [])] },
             "closure",
             TYPE_NAMES[kind],

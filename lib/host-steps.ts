@@ -1,6 +1,13 @@
-// What the closure does on the Mastodon host, one step per concern: `apply` brings the host to the
-// step's desired state (and is safe to run again), `undo` puts back what it changed, where that can be done.
-// Run by the dynamic provider in lib/host-step-resource.ts, one SSH connection per operation.
+// What the closure does on the Mastodon host, one step per concern:
+//  - `apply` brings the host to the step's desired state (its params) and is safe to run again: it checks
+//    what the host has first, and records nothing as done before the host shows it (a vhost counts once
+//    nginx, asked on the host, serves it);
+//  - `read` reports what the host has now for what the step owns, as params of the same shape, so that a
+//    refresh shows a hand change as drift and the next up repairs it (the live host is the truth);
+//  - `undo` puts back what apply changed, where that can be done, and refuses loudly where it cannot.
+// One-way steps check their preconditions on the host at the moment they act. Run by the dynamic provider
+// in lib/host-step-resource.ts, one SSH connection per operation.
+import { RAILS_SCRIPTS, RailsScriptName } from "./rails-scripts";
 import { RemoteHost, shq, SshTarget } from "./ssh";
 import { STAGES } from "./stages";
 
@@ -14,6 +21,16 @@ export interface HostAccess {
     statusToken?: string;
 }
 
+/** Where the closure keeps its own records on the host. */
+export const STATE_DIR = "/var/lib/mastodon-closure";
+export const JOURNAL_PATH = `${STATE_DIR}/journal.json`;
+/** How the closure found each service before it stopped the first one (written before any stop). */
+export const SERVICES_RECORD = `${STATE_DIR}/services.json`;
+/** sha256 of the server's own vhost as the closure kept it. */
+export const KEPT_VHOST_SUM = `${STATE_DIR}/original-vhost.sha256`;
+/** The first line of every vhost the closure renders (lib/nginx.ts). */
+export const CLOSURE_VHOST_MARK = "# Managed by mastodon-closure";
+
 /** A shell line running a Mastodon command (bin/tootctl, bin/rails) as the Mastodon user, with rbenv's
  *  Ruby on PATH as the install guide sets it up, from the live directory. */
 export function asMastodon(access: HostAccess, command: string): string {
@@ -25,19 +42,19 @@ export function asMastodon(access: HostAccess, command: string): string {
 }
 
 /** Run one of the closure's Ruby scripts (rails/*.rb) with `bin/rails runner`, JSON in and out. */
-export async function railsRunner(host: RemoteHost, access: HostAccess, script: { name: string; body: string }, input: object): Promise<any> {
+export async function railsRunner(host: RemoteHost, access: HostAccess, name: RailsScriptName, input: object): Promise<any> {
     const r = await host.run(
         `set -e; d=$(mktemp -d /tmp/mastodon-closure.XXXXXX); trap 'rm -rf "$d"' EXIT; ` +
-            `echo ${shq(Buffer.from(script.body).toString("base64"))} | base64 -d > "$d/${script.name}"; ` +
-            `chmod 755 "$d"; chmod 644 "$d/${script.name}"; ` +
-            asMastodon(access, `bin/rails runner "$d/${script.name}"`),
-        { stdin: JSON.stringify(input), label: `bin/rails runner ${script.name}` },
+            `echo ${shq(Buffer.from(RAILS_SCRIPTS[name]).toString("base64"))} | base64 -d > "$d/${name}"; ` +
+            `chmod 755 "$d"; chmod 644 "$d/${name}"; ` +
+            asMastodon(access, `bin/rails runner "$d/${name}"`),
+        { stdin: JSON.stringify(input), label: `bin/rails runner ${name}` },
     );
     const last = r.stdout.trim().split("\n").pop() ?? "";
     try {
         return JSON.parse(last);
     } catch {
-        throw new Error(`bin/rails runner ${script.name} printed no JSON result: ${last.slice(0, 200)}`);
+        throw new Error(`bin/rails runner ${name} printed no JSON result: ${last.slice(0, 200)}`);
     }
 }
 
@@ -46,56 +63,159 @@ export async function tootctl(host: RemoteHost, access: HostAccess, args: string
     return r.stdout;
 }
 
-export interface Step<P, O> {
-    apply(host: RemoteHost, access: HostAccess, params: P, previous?: O): Promise<O>;
-    undo(host: RemoteHost, access: HostAccess, params: P, outputs: O): Promise<void>;
+/** One query through the SSH tunnel; undefined when the database does not answer (stopped at dormant). */
+async function queryOrUndefined<T>(host: RemoteHost, access: HostAccess, sql: string, params: unknown[]): Promise<T[] | undefined> {
+    let db;
+    try {
+        db = await host.postgres(access.database);
+    } catch {
+        return undefined;
+    }
+    try {
+        return (await db.query(sql, params as any[])).rows as T[];
+    } finally {
+        await db.end();
+    }
 }
 
-// --- nginx vhost -------------------------------------------------------------------------------------
+export interface Step<P, R> {
+    apply(host: RemoteHost, access: HostAccess, params: P, previous?: R): Promise<R>;
+    /** What the host has now for what the step owns, as the step's params (and result) would say it. */
+    read(host: RemoteHost, access: HostAccess, params: P, result: R): Promise<{ params: P; result: R }>;
+    undo(host: RemoteHost, access: HostAccess, params: P, result: R): Promise<void>;
+}
+
+const unchanged = async <P, R>(_h: RemoteHost, _a: HostAccess, params: P, result: R) => ({ params, result });
+
+// --- nginx ---------------------------------------------------------------------------------------------
+
+/** What nginx on the host answers to each request, asked on the host itself (so no DNS or firewall
+ *  between the closure and the server can hide a wrong answer). "000" when nothing answers. */
+export async function nginxAnswers(host: RemoteHost, domain: string, requests: { method: string; path: string }[]): Promise<string[]> {
+    const lines = requests.map(
+        (r) =>
+            `curl -sk -o /dev/null -w '%{http_code}\\n' --max-time 10 -X ${r.method} --resolve ${shq(`${domain}:443:127.0.0.1`)} ${shq(`https://${domain}${r.path}`)} || true`,
+    );
+    const r = await host.run(lines.join("\n"), { label: "ask nginx on the host what it answers" });
+    return r.stdout.trim().split("\n").map((s) => s.trim().slice(-3));
+}
+
+/** What nginx answers on an actor path once a reload took effect: old workers finish their requests with
+ *  the old configuration, so the host is asked again (for up to 10 s) until the expected answer comes. */
+async function nginxAnswerAfterReload(host: RemoteHost, domain: string, expected: string): Promise<string> {
+    const { path } = fediversePaths(domain)[0];
+    const r = await host.run(
+        `for i in $(seq 100); do code=$(curl -sk -o /dev/null -w '%{http_code}' --max-time 5 --resolve ${shq(`${domain}:443:127.0.0.1`)} ${shq(`https://${domain}${path}`)} || true)
+[ "$code" = ${shq(expected)} ] && break; sleep 0.1; done; echo "$code"`,
+        { label: "ask nginx on the host what it answers after the reload" },
+    );
+    return r.stdout.trim().slice(-3);
+}
+
+/** Requests whose 410 shows that the fediverse sees the closure vhost: an actor, WebFinger, the inbox. */
+export function fediversePaths(domain: string): { method: string; path: string }[] {
+    return [
+        { method: "GET", path: "/users/mastodon-closure-check" },
+        { method: "GET", path: `/.well-known/webfinger?resource=acct:mastodon-closure-check@${domain}` },
+        { method: "POST", path: "/inbox" },
+    ];
+}
 
 export interface NginxSiteParams {
     site: string;
+    domain: string;
+    /** "original": the server's own vhost (restored from the kept copy when there is one); else a 410 vhost. */
+    mode: "original" | "gone";
+    /** The vhost the site file must hold. */
     content: string;
+    /** What nginx must answer on an actor path, asked on the host ("410" for a 410 vhost). */
+    answers?: string;
 }
 
-/** Swap in a vhost, validated with `nginx -t` before the reload; on rejection the previous file is put
- *  back and nothing is reloaded. The server's own vhost is kept the first time, to restore byte for byte. */
-export const nginxSite: Step<NginxSiteParams, { reloaded: boolean }> = {
-    async apply(host, _access, p) {
-        const s = shq(p.site);
-        const r = await host.run(
-            `set -e; site=${s}; keep="$site.closure-original"; prev="$site.closure-previous"; new="$site.closure-new"
-[ -e "$keep" ] || cp -p "$site" "$keep"
-cat > "$new"; chown --reference="$site" "$new"; chmod --reference="$site" "$new"
-if cmp -s "$new" "$site"; then rm -f "$new"; echo unchanged; exit 0; fi
-cp -p "$site" "$prev"; mv -f "$new" "$site"
-if ! out=$(nginx -t 2>&1); then
-  mv -f "$prev" "$site"
-  printf '%s\\nnginx -t rejected the closure vhost; the previous vhost is back in place and nginx was not reloaded\\n' "$out" >&2
-  exit 1
+/** Puts the kept original back (nginx -t before the reload), or refuses saying why; "none" when nothing
+ *  is kept and the site is the server's own. */
+async function restoreOriginal(host: RemoteHost, site: string): Promise<"restored" | "none"> {
+    const r = await host.run(
+        `set -euo pipefail; site=${shq(site)}; keep="$site.closure-original"; sums=${shq(KEPT_VHOST_SUM)}
+if [ ! -e "$keep" ]; then
+  if grep -q ${shq(`^${CLOSURE_VHOST_MARK}`)} "$site" 2>/dev/null; then
+    echo "the server's own vhost is not kept at $keep, so the closure cannot put it back: the 410 vhost stays at $site. Put your own vhost at $site by hand (nginx -t, systemctl reload nginx), then run up again" >&2
+    exit 3
+  fi
+  echo none; exit 0
 fi
-rm -f "$prev"; systemctl reload nginx; echo reloaded`,
-            { stdin: p.content, label: `install the closure vhost at ${p.site}` },
-        );
-        return { reloaded: r.stdout.trim().endsWith("reloaded") };
-    },
-    async undo(host, _access, p) {
-        await host.run(
-            `set -e; site=${shq(p.site)}; keep="$site.closure-original"; prev="$site.closure-previous"
-[ -e "$keep" ] || { echo "no kept original vhost at $keep; the site stays as it is" >&2; exit 0; }
-cp -p "$site" "$prev"; cp -p "$keep" "$site"
+want=$(cat "$sums" 2>/dev/null || true); have=$(sha256sum "$keep" | cut -d' ' -f1)
+if [ -n "$want" ] && [ "$want" != "$have" ]; then
+  echo "the kept original $keep changed since the closure kept it (sha256 $have, kept as $want): check it, put the right vhost at $site by hand, remove $keep, then run up again" >&2
+  exit 3
+fi
+prev="$site.closure-previous"; cp -p "$site" "$prev"; cp -p "$keep" "$site"
 if ! out=$(nginx -t 2>&1); then
   mv -f "$prev" "$site"
   printf '%s\\nnginx -t rejected the restored original vhost; the closure vhost stays in place\\n' "$out" >&2
   exit 1
 fi
-rm -f "$prev" "$keep"; systemctl reload nginx`,
-            { label: `restore the original vhost at ${p.site}` },
+rm -f "$prev"; systemctl reload nginx; rm -f "$keep" "$sums"; echo restored`,
+        { label: `restore the original vhost at ${site}` },
+    );
+    return r.stdout.trim().endsWith("restored") ? "restored" : "none";
+}
+
+/**
+ * The front vhost. A 410 vhost replaces the server's own, which is kept (byte for byte, with its sha256)
+ * the first time and never overwritten; nginx -t runs before every reload, and on rejection the previous
+ * file is put back and nothing is reloaded. The step is done once nginx, asked on the host, serves it.
+ */
+export const nginxSite: Step<NginxSiteParams, { reloaded: boolean }> = {
+    async apply(host, _access, p) {
+        if (p.mode === "original") return { reloaded: (await restoreOriginal(host, p.site)) === "restored" };
+        const r = await host.run(
+            `set -euo pipefail; site=${shq(p.site)}; keep="$site.closure-original"; sums=${shq(KEPT_VHOST_SUM)}
+mkdir -p ${shq(STATE_DIR)}
+if [ ! -e "$keep" ]; then
+  if grep -q ${shq(`^${CLOSURE_VHOST_MARK}`)} "$site"; then
+    echo "$site already holds a closure vhost but the server's own vhost is not kept at $keep: the closure will not keep a 410 vhost as the original. Put your own vhost back at $site, then run up again" >&2
+    exit 3
+  fi
+  cp -p "$site" "$keep"; sha256sum "$keep" | cut -d' ' -f1 > "$sums"
+fi
+new="$site.closure-new"; cat > "$new"; chown --reference="$site" "$new"; chmod --reference="$site" "$new"
+if cmp -s "$new" "$site"; then rm -f "$new"; echo same; exit 0; fi
+prev="$site.closure-previous"; cp -p "$site" "$prev"; mv -f "$new" "$site"
+if ! out=$(nginx -t 2>&1); then
+  mv -f "$prev" "$site"
+  printf '%s\\nnginx -t rejected the closure vhost; the previous vhost is back in place and nginx was not reloaded\\n' "$out" >&2
+  exit 1
+fi
+rm -f "$prev"; echo written`,
+            { stdin: p.content, label: `install the closure vhost at ${p.site}` },
         );
+        const written = r.stdout.trim().endsWith("written");
+        const [before] = await nginxAnswers(host, p.domain, fediversePaths(p.domain).slice(0, 1));
+        if (!written && before === p.answers) return { reloaded: false };
+        const reload = await host.run("systemctl is-active --quiet nginx && systemctl reload nginx", {
+            label: "reload nginx",
+            okCodes: [3],
+        });
+        if (reload.code !== 0) throw new Error(`nginx is not running on ${host.target.host}: the closure vhost is on disk at ${p.site} but not served. Start nginx (systemctl start nginx), then run up again`);
+        const after = await nginxAnswerAfterReload(host, p.domain, p.answers ?? "410");
+        if (after !== p.answers) {
+            throw new Error(`after the reload nginx answers ${after} on /users/… (asked on the host), not ${p.answers}: the closure vhost at ${p.site} is not what nginx serves`);
+        }
+        return { reloaded: true };
+    },
+    async read(host, _access, p, result) {
+        const [content] = await host.readFiles([p.site], `read ${p.site}`);
+        const found: NginxSiteParams = { ...p, content: content ?? "(no file)" };
+        if (p.answers !== undefined) [found.answers] = await nginxAnswers(host, p.domain, fediversePaths(p.domain).slice(0, 1));
+        return { params: found, result };
+    },
+    async undo(host, _access, p) {
+        await restoreOriginal(host, p.site);
     },
 };
 
-// --- registrations -----------------------------------------------------------------------------------
+// --- registrations -------------------------------------------------------------------------------------
 
 /** Mastodon stores settings as YAML scalars ("--- open\n"). */
 export function parseSettingValue(value: string | undefined): string | undefined {
@@ -109,19 +229,20 @@ export function registrationsMode(value: string | undefined): string {
     return parseSettingValue(value) ?? "none";
 }
 
-export const closeRegistrations: Step<Record<string, never>, { previousMode: string }> = {
+const REGISTRATIONS_SQL = "SELECT value FROM settings WHERE var = 'registrations_mode'";
+
+/** Registrations closed (mode "none"); the mode found the first time is put back on the way back. */
+export const closeRegistrations: Step<{ mode: "none" }, { previousMode: string }> = {
     async apply(host, access, _p, previous) {
-        if (previous) return previous;
-        const db = await host.postgres(access.database);
-        let mode: string;
-        try {
-            const rows = await db.query("SELECT value FROM settings WHERE var = 'registrations_mode'");
-            mode = registrationsMode(rows.rows[0]?.value);
-        } finally {
-            await db.end();
-        }
+        const rows = await queryOrUndefined<{ value: string }>(host, access, REGISTRATIONS_SQL, []);
+        if (!rows) throw new Error(`cannot read the registrations mode: PostgreSQL on ${host.target.host} does not answer`);
+        const mode = registrationsMode(rows[0]?.value);
         if (mode !== "none") await tootctl(host, access, "settings registrations close");
-        return { previousMode: mode };
+        return previous ?? { previousMode: mode };
+    },
+    async read(host, access, p, result) {
+        const rows = await queryOrUndefined<{ value: string }>(host, access, REGISTRATIONS_SQL, []);
+        return { params: rows ? { ...p, mode: registrationsMode(rows[0]?.value) as "none" } : p, result };
     },
     async undo(host, access, _p, outputs) {
         const arg = { none: "close", open: "open", approved: "approved" }[outputs.previousMode] ?? "close";
@@ -129,36 +250,38 @@ export const closeRegistrations: Step<Record<string, never>, { previousMode: str
     },
 };
 
-// --- announcements -----------------------------------------------------------------------------------
-
-export interface RailsScript {
-    name: string;
-    body: string;
-}
+// --- announcements -------------------------------------------------------------------------------------
 
 export interface AnnouncementParams {
     text: string;
     /** ISO time; null publishes at once. */
     scheduledAt: string | null;
-    announce: RailsScript;
-    withdraw: RailsScript;
 }
+
+/** Text of a row the closure made that is no longer on the host. */
+export const MISSING_ROW = "(not on the host any more)";
 
 /** A reminder whose time has passed when it is first made is skipped (announcementId 0), never
  *  published late: "closes in 30 days" four days before closing would mislead. */
 export const announcement: Step<AnnouncementParams, { announcementId: number }> = {
     async apply(host, access, p, previous) {
-        if (previous?.announcementId) await railsRunner(host, access, p.withdraw, { id: previous.announcementId });
+        if (previous?.announcementId) await railsRunner(host, access, "withdraw_announcement.rb", { id: previous.announcementId });
         if (p.scheduledAt !== null && new Date(p.scheduledAt) <= new Date()) return { announcementId: 0 };
-        const r = await railsRunner(host, access, p.announce, { text: p.text, scheduled_at: p.scheduledAt });
+        const r = await railsRunner(host, access, "announce.rb", { text: p.text, scheduled_at: p.scheduledAt });
         return { announcementId: Number(r.id) };
     },
-    async undo(host, access, p, outputs) {
-        if (outputs.announcementId) await railsRunner(host, access, p.withdraw, { id: outputs.announcementId });
+    async read(host, access, p, result) {
+        if (!result.announcementId) return { params: p, result };
+        const rows = await queryOrUndefined<{ text: string }>(host, access, "SELECT text FROM announcements WHERE id = $1", [result.announcementId]);
+        if (!rows) return { params: p, result };
+        return { params: { ...p, text: rows[0]?.text ?? MISSING_ROW }, result };
+    },
+    async undo(host, access, _p, outputs) {
+        if (outputs.announcementId) await railsRunner(host, access, "withdraw_announcement.rb", { id: outputs.announcementId });
     },
 };
 
-// --- public status -----------------------------------------------------------------------------------
+// --- public status -------------------------------------------------------------------------------------
 
 export interface PublicStatusParams {
     text: string;
@@ -183,28 +306,34 @@ curl -sS --fail-with-body -X ${method} -H @"$h" -H ${shq(`Host: ${p.domain}`)} -
 /** The announcement also posted as a public status (POST /api/v1/statuses); deleted on the way back. */
 export const publicStatus: Step<PublicStatusParams, { statusId: string }> = {
     async apply(host, access, p, previous) {
-        if (previous) await statusesApi(host, access, p, "DELETE", `/api/v1/statuses/${previous.statusId}`);
+        if (previous) await statusesApi(host, access, p, "DELETE", `/api/v1/statuses/${previous.statusId}`).catch(() => undefined);
         const r = await statusesApi(host, access, p, "POST", "/api/v1/statuses", JSON.stringify({ status: p.text, visibility: "public" }));
         return { statusId: String(r.id) };
+    },
+    async read(host, access, p, result) {
+        const rows = await queryOrUndefined<{ text: string }>(host, access, "SELECT text FROM statuses WHERE id = $1 AND deleted_at IS NULL", [result.statusId]);
+        if (!rows) return { params: p, result };
+        return { params: { ...p, text: rows[0]?.text ?? MISSING_ROW }, result };
     },
     async undo(host, access, p, outputs) {
         await statusesApi(host, access, p, "DELETE", `/api/v1/statuses/${outputs.statusId}`);
     },
 };
 
-// --- archives ----------------------------------------------------------------------------------------
+// --- archives ------------------------------------------------------------------------------------------
 
-export const requestArchives: Step<{ recentDays: number; script: RailsScript }, { requested: number; skipped: number }> = {
+export const requestArchives: Step<{ recentDays: number }, { requested: number; skipped: number }> = {
     async apply(host, access, p, previous) {
         if (previous) return previous;
-        const r = await railsRunner(host, access, p.script, { recent_days: p.recentDays });
+        const r = await railsRunner(host, access, "request_archives.rb", { recent_days: p.recentDays });
         return { requested: Number(r.requested), skipped: Number(r.skipped) };
     },
-    // Archives are the users' data: nothing to take back.
+    // The archives belong to their users: the closure owns nothing there to read back or take back.
+    read: unchanged,
     async undo() {},
 };
 
-// --- self-destruct -----------------------------------------------------------------------------------
+// --- self-destruct -------------------------------------------------------------------------------------
 
 export const MASTODON_UNITS = ["mastodon-web", "mastodon-streaming", "mastodon-sidekiq"];
 
@@ -216,28 +345,43 @@ export function versionAtLeast(version: string, major: number, minor: number): b
 export interface SelfDestructParams {
     domain: string;
     mastodonVersion: string;
-    script: RailsScript;
+    /** SELF_DESTRUCT is in .env.production (4.3+). */
+    enabled: true;
 }
 
+/** Refuses a one-way step unless nginx, asked on the host now, answers 410 on the fediverse paths. */
+async function require410(host: RemoteHost, domain: string, what: string): Promise<void> {
+    const paths = fediversePaths(domain);
+    const codes = await nginxAnswers(host, domain, paths);
+    const wrong = paths.map((r, i) => ({ ...r, code: codes[i] })).filter((r) => r.code !== "410");
+    if (wrong.length) {
+        throw new Error(
+            `${what} refused, nothing was changed: nginx on the host answers ${wrong.map((w) => `${w.code} to ${w.method} ${w.path.split("?")[0]}`).join(", ")}, ` +
+                `not 410: the closure's 410 vhost is not what nginx serves. Run up at stage "closed" first (or put the closure vhost back)`,
+        );
+    }
+}
+
+const envLine = (access: HostAccess) => `grep -E '^SELF_DESTRUCT=.+' ${shq(`${access.liveDir}/.env.production`)} | tail -n 1 | cut -d= -f2- || true`;
+
 /** One-way. 4.3+: the SELF_DESTRUCT value goes into .env.production (on stdin, never in argv) and the
- *  Mastodon services restart once. Before 4.3: the legacy `tootctl self-destruct`, which deletes itself. */
+ *  Mastodon services restart once. Before 4.3: the legacy `tootctl self-destruct`, which deletes itself.
+ *  Either runs only while nginx, asked on the host at that moment, answers 410 to the fediverse. */
 export const selfDestruct: Step<SelfDestructParams, { value: string; enabledAt: string; mode: string }> = {
     async apply(host, access, p, previous) {
-        if (previous) return previous;
-        const enabledAt = new Date().toISOString();
         if (!versionAtLeast(p.mastodonVersion, 4, 3)) {
+            if (previous) return previous;
+            await require410(host, p.domain, "self-destruct");
             await tootctl(host, access, "self-destruct", { stdin: `${p.domain}\ny\ny\n` });
-            return { value: "", enabledAt, mode: "legacy tootctl self-destruct" };
+            return { value: "", enabledAt: new Date().toISOString(), mode: "legacy tootctl self-destruct" };
         }
-        const env = `${access.liveDir}/.env.production`;
-        const existing = await host.run(`grep -E '^SELF_DESTRUCT=.+' ${shq(env)} | tail -n 1 | cut -d= -f2-`, {
-            label: "read SELF_DESTRUCT from .env.production",
-        });
-        let value = existing.stdout.trim();
-        if (!value) {
-            value = String((await railsRunner(host, access, p.script, {})).value);
+        const existing = (await host.run(envLine(access), { label: "read SELF_DESTRUCT from .env.production" })).stdout.trim();
+        if (previous && existing === previous.value) return previous;
+        await require410(host, p.domain, "self-destruct");
+        const value = existing || previous?.value || String((await railsRunner(host, access, "self_destruct_value.rb", {})).value);
+        if (value !== existing) {
             await host.run(
-                `set -e; f=${shq(env)}; IFS= read -r value; t=$(mktemp "$f.XXXXXX")
+                `set -e; f=${shq(`${access.liveDir}/.env.production`)}; IFS= read -r value; t=$(mktemp "$f.XXXXXX")
 grep -v '^SELF_DESTRUCT=' "$f" > "$t" || true
 printf 'SELF_DESTRUCT=%s\\n' "$value" >> "$t"
 chown --reference="$f" "$t"; chmod --reference="$f" "$t"; mv -f "$t" "$f"`,
@@ -245,18 +389,25 @@ chown --reference="$f" "$t"; chmod --reference="$f" "$t"; mv -f "$t" "$f"`,
             );
         }
         await host.run(`systemctl restart ${MASTODON_UNITS.join(" ")}`, { label: "restart Mastodon into self-destruct mode" });
-        return { value, enabledAt, mode: "SELF_DESTRUCT" };
+        return { value, enabledAt: previous?.enabledAt ?? new Date().toISOString(), mode: "SELF_DESTRUCT" };
+    },
+    async read(host, access, p, result) {
+        if (result.mode !== "SELF_DESTRUCT") return { params: p, result };
+        const value = (await host.run(envLine(access), { label: "read SELF_DESTRUCT from .env.production" })).stdout.trim();
+        return { params: { ...p, enabled: (value === result.value) as true }, result };
     },
     // One-way: accounts are being deleted on other servers. Nothing to undo.
     async undo() {},
 };
 
-// --- database dump -----------------------------------------------------------------------------------
+// --- database dump -------------------------------------------------------------------------------------
 
 export interface DumpParams {
     dir: string;
     retentionDays: number;
     ageRecipient?: string;
+    /** The dump file is on the host and matches its sha256. */
+    intact: true;
 }
 
 export interface DumpManifest {
@@ -270,11 +421,27 @@ export interface DumpManifest {
     retainUntil: string;
 }
 
+/** sha256 of a file on the host, or undefined when it is not there. */
+async function sha256Of(host: RemoteHost, path: string): Promise<string | undefined> {
+    const r = await host.run(`if [ -e ${shq(path)} ]; then sha256sum ${shq(path)} | cut -d' ' -f1; else exit 44; fi`, { label: `sha256 of ${path}`, okCodes: [44] });
+    return r.code === 44 ? undefined : r.stdout.trim();
+}
+
 /** pg_dump in custom format, verified with `pg_restore --list` before anything may stop the database,
- *  optionally encrypted to an age recipient, sha256 and a manifest written beside it. Kept on delete. */
+ *  optionally encrypted to an age recipient, sha256 and a manifest written beside it. Kept on delete.
+ *  A failed or interrupted dump leaves no file behind. A dump that vanished later is reported, never made
+ *  again silently: the database has changed since (self-destruct), and the old dump is the one to keep. */
 export const databaseDump: Step<DumpParams, DumpManifest> = {
     async apply(host, access, p, previous) {
-        if (previous) return previous;
+        if (previous) {
+            const sum = await sha256Of(host, previous.path);
+            if (sum === previous.sha256) return previous;
+            throw new Error(
+                `the database dump ${previous.path} made ${previous.createdAt} (sha256 ${previous.sha256}) is ${sum ? `changed (sha256 ${sum})` : "gone"} on the host. ` +
+                    `It is not made again from a database that self-destruct has been changing since. Put your copy back at that path; ` +
+                    `or, to keep a new dump instead, remove the DatabaseDump resource from the stack (pulumi state delete with its URN from pulumi stack --show-urns) and run up again`,
+            );
+        }
         const db = access.database;
         const createdAt = new Date();
         const stamp = createdAt.toISOString().replace(/[-:]/g, "").replace(/\..*/, "Z");
@@ -283,13 +450,15 @@ export const databaseDump: Step<DumpParams, DumpManifest> = {
         const r = await host.run(
             `set -euo pipefail; umask 077; IFS= read -r PGPASSWORD; export PGPASSWORD
 mkdir -p ${shq(p.dir)}; chmod 700 ${shq(p.dir)}
-f=${shq(base)}
+f=${shq(base)}; done=0
+trap '[ "$done" = 1 ] || rm -f "$f" "$f.age" "$f.sha256" "$f.age.sha256"' EXIT
 pg_dump -Fc -h ${shq(db.host)} -p ${db.port} -U ${shq(db.user)} -d ${shq(db.name)} -f "$f"
 entries=$(pg_restore --list "$f" | grep -cv '^;' || true)
 [ "$entries" -gt 0 ] || { echo "pg_restore --list found no entries in $f" >&2; exit 1; }
 ${p.ageRecipient ? `age -r ${shq(p.ageRecipient)} -o "$f.age" "$f"; rm -f "$f"; f="$f.age"` : ":"}
 sum=$(sha256sum "$f" | cut -d' ' -f1); bytes=$(stat -c %s "$f")
 echo "$sum  $(basename "$f")" > "$f.sha256"
+done=1
 printf '{"path":"%s","sha256":"%s","bytes":%s,"tocEntries":%s}\\n' "$f" "$sum" "$bytes" "$entries"`,
             { stdin: `${db.password}\n`, label: "pg_dump and verify the Mastodon database" },
         );
@@ -302,11 +471,14 @@ printf '{"path":"%s","sha256":"%s","bytes":%s,"tocEntries":%s}\\n' "$f" "$sum" "
         });
         return manifest;
     },
+    async read(host, _access, p, result) {
+        return { params: { ...p, intact: ((await sha256Of(host, result.path)) === result.sha256) as true }, result };
+    },
     // The dump is kept: it is the only copy of the data once the host is turned off.
     async undo() {},
 };
 
-// --- services ----------------------------------------------------------------------------------------
+// --- services ------------------------------------------------------------------------------------------
 
 export interface UnitState {
     unit: string;
@@ -314,27 +486,72 @@ export interface UnitState {
     wasEnabled: boolean;
 }
 
-async function unitState(host: RemoteHost, unit: string): Promise<UnitState> {
-    const r = await host.run(`systemctl is-active ${shq(unit)}; systemctl is-enabled ${shq(unit)}; true`, { label: `state of ${unit}` });
-    const [active, enabled] = r.stdout.trim().split("\n");
-    return { unit, wasActive: active === "active", wasEnabled: enabled === "enabled" };
+export interface StopParams {
+    /** Stopped and disabled, in this order; started again in reverse order on the way back. */
+    units: string[];
+    /** The verified dump the stop depends on: checked on the host again right before the first stop. */
+    dump?: { path: string; sha256: string; encrypted: boolean };
 }
 
-/** Stop and disable units in the given order; on the way back start them in reverse order, as they were. */
-export const stopServices: Step<{ units: string[] }, { states: UnitState[] }> = {
+async function unitStates(host: RemoteHost, units: string[]): Promise<UnitState[]> {
+    const r = await host.run(units.map((u) => `echo "$(systemctl is-active ${shq(u)} || true) $(systemctl is-enabled ${shq(u)} || true)"`).join("\n"), {
+        label: `state of ${units.join(", ")}`,
+    });
+    return r.stdout.trim().split("\n").map((line, i) => {
+        const [active, enabled] = line.trim().split(/\s+/);
+        return { unit: units[i], wasActive: active === "active", wasEnabled: enabled === "enabled" };
+    });
+}
+
+/** Refuses to stop anything unless the dump on disk matches its sha256 and (when not encrypted) lists
+ *  entries with pg_restore --list, now. */
+async function requireIntactDump(host: RemoteHost, dump: NonNullable<StopParams["dump"]>): Promise<void> {
+    const r = await host.run(
+        `set -uo pipefail; f=${shq(dump.path)}
+[ -e "$f" ] || { echo "missing"; exit 0; }
+sum=$(sha256sum "$f" | cut -d' ' -f1); [ "$sum" = ${shq(dump.sha256)} ] || { echo "sha256 $sum"; exit 0; }
+${dump.encrypted ? "echo ok" : `n=$(pg_restore --list "$f" 2>/dev/null | grep -cv '^;' || true); [ "\${n:-0}" -gt 0 ] && echo ok || echo "pg_restore --list found no entries"`}`,
+        { label: "check the database dump before stopping anything" },
+    );
+    const seen = r.stdout.trim();
+    if (seen !== "ok") throw new Error(`services not stopped, nothing was changed: the dump ${dump.path} (sha256 ${dump.sha256}) is not intact on the host: ${seen}`);
+}
+
+/** The record of how the closure found each service, from the host (written before the first stop). */
+async function recordedStates(host: RemoteHost): Promise<UnitState[] | undefined> {
+    const text = await host.readFile(SERVICES_RECORD, "read the services record");
+    return text ? (JSON.parse(text).states as UnitState[]) : undefined;
+}
+
+/**
+ * Stop and disable units in the given order, only after the dump they depend on is checked on the host.
+ * How each service was found is written on the host before the first one stops, once: a run killed half
+ * way (or a later one that finds them stopped) still knows what to start again on the way back.
+ */
+export const stopServices: Step<StopParams, { states: UnitState[] }> = {
     async apply(host, _access, p, previous) {
-        const states = previous?.states.filter((s) => p.units.includes(s.unit)) ?? [];
-        const restore = previous?.states.filter((s) => !p.units.includes(s.unit)) ?? [];
-        await startAgain(host, restore);
-        for (const unit of p.units) {
-            if (states.some((s) => s.unit === unit)) continue;
-            states.push(await unitState(host, unit));
-            await host.run(`systemctl disable --now ${shq(unit)}`, { label: `stop and disable ${unit}` });
+        const recorded = (await recordedStates(host)) ?? previous?.states ?? [];
+        const elsewhere = recorded.filter((s) => !p.units.includes(s.unit));
+        if (elsewhere.length) await startAgain(host, elsewhere); // units this stage no longer stops
+        const current = await unitStates(host, p.units);
+        const todo = current.filter((s) => s.wasActive || s.wasEnabled);
+        if (todo.length && p.dump) await requireIntactDump(host, p.dump);
+        // How each unit was found: as first recorded, or as it is now for a unit stopped the first time.
+        const states = p.units.map((u) => recorded.find((s) => s.unit === u) ?? current.find((s) => s.unit === u)!);
+        if (states.length === 0) await host.run(`rm -f ${shq(SERVICES_RECORD)}`, { label: "remove the services record" });
+        else if (JSON.stringify(states) !== JSON.stringify(recorded)) {
+            await host.writeFile(SERVICES_RECORD, JSON.stringify({ states }, null, 2) + "\n", { owner: "root", mode: "644", label: "record how the services were found" });
         }
+        for (const s of todo) await host.run(`systemctl disable --now ${shq(s.unit)}`, { label: `stop and disable ${s.unit}` });
         return { states };
     },
+    async read(host, _access, p, result) {
+        const now = await unitStates(host, p.units);
+        return { params: { ...p, units: now.filter((s) => !s.wasActive && !s.wasEnabled).map((s) => s.unit) }, result };
+    },
     async undo(host, _access, _p, outputs) {
-        await startAgain(host, outputs.states);
+        await startAgain(host, (await recordedStates(host)) ?? outputs.states);
+        await host.run(`rm -f ${shq(SERVICES_RECORD)}`, { label: "remove the services record" });
     },
 };
 
@@ -345,28 +562,35 @@ async function startAgain(host: RemoteHost, states: UnitState[]): Promise<void> 
     }
 }
 
-// --- journal -----------------------------------------------------------------------------------------
-
-export const JOURNAL_PATH = "/var/lib/mastodon-closure/journal.json";
+// --- journal -------------------------------------------------------------------------------------------
 
 export interface Journal {
     stage: string;
     reachedAt: Record<string, string>;
+    /** The closing date the announcement gives (the last one applied). */
+    announcedClosingDate?: string;
 }
 
 /** Record on the host the stage it reached and when each stage was last entered from below (gates count
- *  from it). */
-export const journal: Step<{ stage: string }, Journal> = {
+ *  from it). Written last, once every step of the stage holds on the host. */
+export const journal: Step<{ stage: string; closingDate?: string }, Journal> = {
     async apply(host, _access, p) {
         const text = await host.readFile(JOURNAL_PATH, "read the closure journal");
         const old: Journal = text ? JSON.parse(text) : { stage: "operating", reachedAt: {} };
-        const next: Journal = { stage: p.stage, reachedAt: { ...old.reachedAt } };
+        const next: Journal = { ...old, stage: p.stage, reachedAt: { ...old.reachedAt } };
         // Entering a stage from below starts its clock anew (a second announcement, a second 410 period);
         // coming back down to it keeps the time it was first reached.
         const order = STAGES as readonly string[];
         if (order.indexOf(p.stage) > order.indexOf(old.stage) || !next.reachedAt[p.stage]) next.reachedAt[p.stage] = new Date().toISOString();
+        // The date users were told last: moving it earlier is checked against it (lib/gates.ts).
+        if (p.stage === "operating") delete next.announcedClosingDate;
+        else if (p.closingDate) next.announcedClosingDate = p.closingDate;
         await host.writeFile(JOURNAL_PATH, JSON.stringify(next, null, 2) + "\n", { owner: "root", mode: "644", label: "write the closure journal" });
         return next;
+    },
+    async read(host, _access, p, result) {
+        const text = await host.readFile(JOURNAL_PATH, "read the closure journal");
+        return { params: { ...p, stage: text ? (JSON.parse(text) as Journal).stage : "(no journal)" }, result };
     },
     // Back to operating: the journal stays (the host's own record of its closure) with the stage reset.
     async undo(host, access, _p, outputs) {

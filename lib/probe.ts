@@ -3,7 +3,8 @@
 // query; Rails is never booted for it (the version comes from the source), except for the progress of a
 // self-destruct, which only `tootctl self-destruct` reports.
 import { HostFacts } from "./gates";
-import { HostAccess, JOURNAL_PATH, Journal, registrationsMode, tootctl, versionAtLeast } from "./host-steps";
+import { HostAccess, JOURNAL_PATH, Journal, registrationsMode, SERVICES_RECORD, tootctl, UnitState, versionAtLeast } from "./host-steps";
+import { shq } from "./ssh";
 import { RemoteHost } from "./ssh";
 import { Settings } from "./settings";
 import { Stage, STAGES, stageIndex } from "./stages";
@@ -12,6 +13,8 @@ export interface Probe {
     facts: HostFacts;
     /** The server's own vhost (the kept original once the closure has replaced it). */
     originalVhost: string;
+    /** Every database dump in dumpDir, finished or not (a dump the closure made has a manifest beside it). */
+    dumpsOnHost: { path: string; bytes: number }[];
 }
 
 /** A variable from .env.production (dotenv syntax, optional quotes). */
@@ -34,8 +37,8 @@ export async function probeHost(access: HostAccess, settings: Settings): Promise
     return RemoteHost.with(access.ssh, async (host) => {
         const envPath = `${settings.liveDir}/.env.production`;
         const versionPath = `${settings.liveDir}/lib/mastodon/version.rb`;
-        const [env, journalText, keptVhost, site, versionRb] = await host.readFiles(
-            [envPath, JOURNAL_PATH, `${settings.nginxSite}.closure-original`, settings.nginxSite, versionPath],
+        const [env, journalText, keptVhost, site, versionRb, servicesRecord] = await host.readFiles(
+            [envPath, JOURNAL_PATH, `${settings.nginxSite}.closure-original`, settings.nginxSite, versionPath, SERVICES_RECORD],
             "read .env.production, the closure journal, the nginx site and Mastodon's version",
         );
         if (env === undefined) throw new Error(`no ${envPath} on ${settings.ssh.host}: check liveDir (the Mastodon checkout, default /home/mastodon/live)`);
@@ -52,11 +55,30 @@ export async function probeHost(access: HostAccess, settings: Settings): Promise
         const reachedAt = journal?.reachedAt ?? {};
         const legacySelfDestruct = !versionAtLeast(mastodonVersion, 4, 3);
         const selfDestructEnabled = legacySelfDestruct ? reachedAt["self-destructing"] !== undefined : !!envValue(env, "SELF_DESTRUCT");
-        const facts: HostFacts = { mastodonVersion, currentStage, reachedAt, selfDestructEnabled, legacySelfDestruct };
+        const stoppedByClosure = servicesRecord ? (JSON.parse(servicesRecord).states as UnitState[]) : undefined;
+        const facts: HostFacts = {
+            mastodonVersion,
+            currentStage,
+            reachedAt,
+            selfDestructEnabled,
+            legacySelfDestruct,
+            announcedClosingDate: journal?.announcedClosingDate,
+            stoppedByClosure,
+        };
+        const dumps = await host.run(
+            `[ -d ${shq(settings.dumpDir)} ] || exit 0; find ${shq(settings.dumpDir)} -maxdepth 1 -type f \\( -name '*.dump' -o -name '*.dump.age' \\) -printf '%s %p\\n' | sort -k2`,
+            { label: `list the dumps in ${settings.dumpDir}` },
+        );
+        const dumpsOnHost = dumps.stdout.trim().split("\n").filter(Boolean).map((l) => ({ bytes: Number(l.split(" ")[0]), path: l.slice(l.indexOf(" ") + 1) }));
 
-        // Dormant hosts have their database stopped on purpose.
+        // Dormant hosts have their database stopped on purpose; so has a host whose move to dormant was
+        // interrupted after the closure began stopping services (its record says so).
         if (stageIndex(currentStage) < stageIndex("dormant")) {
-            const db = await host.postgres(access.database);
+            const db = await host.postgres(access.database).catch((err: Error) => {
+                if (stoppedByClosure) return undefined;
+                throw err;
+            });
+            if (!db) return { facts, originalVhost, dumpsOnHost };
             try {
                 const [row] = (
                     await db.query(
@@ -82,6 +104,6 @@ export async function probeHost(access: HostAccess, settings: Settings): Promise
                 facts.selfDestructProgress = out.trim().split("\n").filter((l) => l.trim()).pop()?.trim();
             }
         }
-        return { facts, originalVhost };
+        return { facts, originalVhost, dumpsOnHost };
     });
 }

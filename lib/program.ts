@@ -3,11 +3,11 @@
 // before any resource is declared, so preview fails with the reason and up changes nothing.
 import * as pulumi from "@pulumi/pulumi";
 import { MastodonClosure } from "../components/closure";
-import { evaluateGates, nextStageNeeds } from "./gates";
-import { HostAccess } from "./host-steps";
+import { checkClosingDate, effectiveStage, evaluateGates, nextStageNeeds } from "./gates";
+import { HostAccess, SERVICES_RECORD } from "./host-steps";
 import { probeHost } from "./probe";
 import { parseSettings, SECRET_KEYS, Settings } from "./settings";
-import { checkTransition, STAGE_TABLE } from "./stages";
+import { checkTransition, STAGE_TABLE, stageIndex } from "./stages";
 
 // Exported by @pulumi/pulumi's runtime (runtime/config.js) but missing from its type declarations.
 const { isConfigSecret } = require("@pulumi/pulumi/runtime/config") as { isConfigSecret(fullKey: string): boolean };
@@ -73,10 +73,19 @@ async function declareClosure(): Promise<Record<string, unknown>> {
     }));
 
     const now = new Date();
-    const { facts, originalVhost } = await probeHost(await reveal(access), settings);
+    const { facts, originalVhost, dumpsOnHost } = await probeHost(await reveal(access), settings);
 
     const skip = checkTransition(facts.currentStage, settings.stage);
     if (skip) throw new ClosureError(`stage: ${skip}`);
+    const notice = checkClosingDate(settings.stage, facts, settings, now);
+    if (notice.refusal) throw new ClosureError(`stage "${settings.stage}" refused, nothing was changed: ${notice.refusal}`);
+    if (notice.warning) pulumi.log.warn(notice.warning);
+    if (facts.stoppedByClosure && effectiveStage(facts) !== facts.currentStage) {
+        pulumi.log.warn(
+            `a move to dormant did not finish: the closure had begun stopping services (${SERVICES_RECORD} records how it found them). ` +
+                (stageIndex(settings.stage) >= stageIndex("dormant") ? "This run finishes it." : "This run starts them again as they were."),
+        );
+    }
     const gates = evaluateGates(settings.stage, facts, settings, now);
     for (const g of gates.results) pulumi.log.info(`gate ${g.gate}: ${g.ok ? "holds" : "does not hold"} (${g.figure})`);
     const failed = gates.results.filter((g) => !g.ok);
@@ -97,7 +106,8 @@ async function declareClosure(): Promise<Record<string, unknown>> {
         mastodonVersion: facts.mastodonVersion,
         front: spec.front,
         gates: gates.results,
-        database: facts.database ?? "stopped (dormant)",
+        database: facts.database ?? (effectiveStage(facts) === "dormant" ? "stopped by the closure (dormant)" : "not readable"),
+        dumpsOnHost,
         next: nextStageNeeds(settings.stage),
         keptOneWay: closure.keptOneWay,
         manualSteps: spec.manual,

@@ -26,6 +26,9 @@ export const DEFAULTS = {
     dumpRetentionDays: 365,
     /** Days the domain answers 410 everywhere (dormant) before it may be parked. */
     goneDays: 14,
+    /** Days of notice users get at least: closingDate is that far ahead when the closure is announced (the
+     *  shortest period of the seed runbook; preview warns below the Server Covenant's 90). */
+    minimumNoticeDays: 7,
 };
 
 export const LANGUAGES = ["en", "ja"] as const;
@@ -53,6 +56,7 @@ export interface Settings {
     dumpAgeRecipient?: string;
     dumpRetentionDays: number;
     goneDays: number;
+    minimumNoticeDays: number;
     /** systemd unit of a local mail server to stop when dormant (none by default: most use a relay). */
     mailService?: string;
 }
@@ -89,6 +93,20 @@ export function isCalendarDate(value: string): boolean {
     if (!m) return false;
     const d = new Date(Date.UTC(+m[1], +m[2] - 1, +m[3]));
     return d.getUTCFullYear() === +m[1] && d.getUTCMonth() === +m[2] - 1 && d.getUTCDate() === +m[3];
+}
+
+/** A secret found in plain text has been written where it cannot be taken back: say where, and rotate it. */
+function plainSecret(key: string): string {
+    const rotate: Record<string, string> = {
+        sshPrivateKey: "make a new key pair, add its public key to the server's authorized_keys and remove the old one",
+        databasePassword: "change the role's password in PostgreSQL (ALTER ROLE ... PASSWORD) and DB_PASS in .env.production",
+        statusToken: "revoke the token (Preferences > Development, or Account > Authorized apps) and make a new one",
+    };
+    return (
+        `${key} is stored in plain text: it is in Pulumi.<stack>.yaml (and in its git history if that file was committed) and in the ` +
+        `backend's history of every update run with it. Treat it as leaked: ${rotate[key] ?? "replace it"}; then set the new value with: ` +
+        `pulumi config set --secret ${key} ...`
+    );
 }
 
 export function parseSettings(raw: RawConfig): Settings {
@@ -132,11 +150,11 @@ export function parseSettings(raw: RawConfig): Settings {
 
     for (const key of SECRET_KEYS) {
         if (str(key) === undefined) problems.push(`${key} is required; set it with: pulumi config set --secret ${key} ...`);
-        else if (!raw.isSecret(key)) problems.push(`${key} is stored in plain text; set it again with: pulumi config set --secret ${key} ...`);
+        else if (!raw.isSecret(key)) problems.push(plainSecret(key));
     }
 
     for (const key of OPTIONAL_SECRET_KEYS) {
-        if (str(key) !== undefined && !raw.isSecret(key)) problems.push(`${key} is stored in plain text; set it again with: pulumi config set --secret ${key} ...`);
+        if (str(key) !== undefined && !raw.isSecret(key)) problems.push(plainSecret(key));
     }
 
     const placeholder = (key: string, value: string | undefined, what: string) => {
@@ -222,6 +240,7 @@ export function parseSettings(raw: RawConfig): Settings {
         dumpAgeRecipient,
         dumpRetentionDays: int("dumpRetentionDays", DEFAULTS.dumpRetentionDays, 1, 36500),
         goneDays: int("goneDays", DEFAULTS.goneDays, 0, 3650),
+        minimumNoticeDays: int("minimumNoticeDays", DEFAULTS.minimumNoticeDays, 0, 3650),
         mailService,
     };
     if (stageIndex(stage) >= stageIndex("self-destructing") && confirmSelfDestruct !== domain) {

@@ -44,20 +44,26 @@ function publicKeyBlob(hostKeyLine: string): Buffer {
     return (Array.isArray(parsed) ? parsed[0] : parsed).getPublicSSH();
 }
 
+export interface HostOptions {
+    /** Runs before every command; a rejection stops the command from starting. */
+    beforeCommand?: () => Promise<void>;
+}
+
 export class RemoteHost {
     private constructor(
         private readonly client: Client,
         readonly target: SshTarget,
+        private readonly opts: HostOptions,
     ) {}
 
     /** Connect, refusing any host key but the pinned one. */
-    static connect(target: SshTarget): Promise<RemoteHost> {
+    static connect(target: SshTarget, opts: HostOptions = {}): Promise<RemoteHost> {
         const expected = publicKeyBlob(target.hostKey);
         return new Promise((resolve, reject) => {
             const client = new Client();
             let keyMismatch = false;
             client
-                .on("ready", () => resolve(new RemoteHost(client, target)))
+                .on("ready", () => resolve(new RemoteHost(client, target, opts)))
                 .on("error", (err) =>
                     reject(
                         new Error(
@@ -82,8 +88,8 @@ export class RemoteHost {
     }
 
     /** Run `fn` with a connected host, always closing the connection. */
-    static async with<T>(target: SshTarget, fn: (host: RemoteHost) => Promise<T>): Promise<T> {
-        const host = await RemoteHost.connect(target);
+    static async with<T>(target: SshTarget, fn: (host: RemoteHost) => Promise<T>, opts: HostOptions = {}): Promise<T> {
+        const host = await RemoteHost.connect(target, opts);
         try {
             return await fn(host);
         } finally {
@@ -96,7 +102,8 @@ export class RemoteHost {
     }
 
     /** Run a shell script as root (through `sudo -n` unless the login user is root). */
-    run(script: string, opts: ExecOptions): Promise<ExecResult> {
+    async run(script: string, opts: ExecOptions): Promise<ExecResult> {
+        await this.opts.beforeCommand?.();
         const command =
             this.target.user === "root" ? `bash -c ${shq(script)}` : `sudo -n bash -c ${shq(script)}`;
         return new Promise((resolve, reject) => {

@@ -34,7 +34,7 @@ before(async () => {
         {
             newResource: (args) => {
                 registered.push({ type: args.type, name: args.name, inputs: args.inputs, custom: args.custom });
-                return { id: `${args.name}-id`, state: { ...args.inputs, result: { announcementId: 7, requested: 3, enabledAt: "2026-06-10T00:00:00Z" } } };
+                return { id: `${args.name}-id`, state: { ...args.inputs, result: { announcementId: 7, requested: 3, enabledAt: "2026-06-10T00:00:00Z", path: "/srv/dumps/x.dump.age", sha256: "ab".repeat(32), encrypted: true } } };
             },
             call: (args) => args.inputs,
         },
@@ -171,33 +171,36 @@ async function build(s: Settings, facts: HostFacts, now = NOW, postPublicStatus 
 const params = (r: Registered) => r.inputs.params;
 
 describe("MastodonClosure per stage", () => {
-    test("operating: nothing changes on the host (no HostStep, no journal); the front stays original", async () => {
+    test("operating: only the server's own vhost, as the host has it (no change on the host, no journal)", async () => {
         const b = await build(settings("operating"), factsAt("operating"));
-        assert.deepEqual(b.steps, []);
-        assert.deepEqual(b.all.map((r) => r.type).sort(), ["mastodon-closure:index:FrontProxy", "mastodon-closure:index:MastodonClosure"]);
+        assert.deepEqual(b.kinds(), ["NginxSite"]);
+        assert.deepEqual(params(b.one("NginxSite")), { site: "/etc/nginx/sites-available/mastodon", domain: "social.example", mode: "original", content: ORIGINAL_VHOST });
+        assert.deepEqual(b.all.map((r) => r.type).sort(), ["mastodon-closure:index:FrontProxy", "mastodon-closure:index:MastodonClosure", "pulumi-nodejs:dynamic/closure:NginxSite"]);
         assert.equal(b.closure.front.mode, "original");
         assert.equal(b.closure.notice, undefined);
         assert.deepEqual(b.closure.keptOneWay, []);
     });
 
-    test("announced: registrations closed, the announcement and 3 reminders, the journal; no vhost yet", async () => {
+    test("announced: registrations closed, the announcement and 3 reminders, the journal; the server's own vhost", async () => {
         const b = await build(settings("announced"), factsAt("announced", { reachedAt: {} }));
-        assert.deepEqual(b.kinds(), ["Announcement", "Announcement", "Announcement", "Announcement", "Registrations", "StageJournal"]);
+        assert.deepEqual(b.kinds(), ["Announcement", "Announcement", "Announcement", "Announcement", "NginxSite", "Registrations", "StageJournal"]);
+        assert.equal(params(b.one("NginxSite")).mode, "original");
+        assert.deepEqual(params(b.one("Registrations")), { mode: "none" });
         const ann = b.steps.filter((r) => r.kind === "Announcement");
         const main = ann.find((r) => r.name === `${b.prefix}-notice-announcement`)!;
         assert.ok(main, ann.map((r) => r.name).join());
         assert.equal(params(main).scheduledAt, null);
         assert.match(params(main).text, /^social\.example will close on 2026-06-01\. You are welcome to move to next\.example/);
-        assert.equal(params(main).announce.name, "announce.rb");
-        assert.equal(params(main).withdraw.name, "withdraw_announcement.rb");
-        assert.match(params(main).announce.body, /Announcement\.create!/);
+        // The preview shows the row it adds, in words, and no script text.
+        assert.deepEqual(Object.keys(params(main)).sort(), ["scheduledAt", "text"]);
+        assert.match(main.inputs.about, /a server announcement, published now/);
         const reminderNames = ann.filter((r) => r !== main).map((r) => [r.name, params(r).scheduledAt]).sort();
         assert.deepEqual(reminderNames, [
             [`${b.prefix}-notice-reminder-1d`, "2026-05-31T09:00:00.000Z"],
             [`${b.prefix}-notice-reminder-30d`, "2026-05-02T09:00:00.000Z"],
             [`${b.prefix}-notice-reminder-7d`, "2026-05-25T09:00:00.000Z"],
         ]);
-        assert.deepEqual(params(b.one("StageJournal")), { stage: "announced" });
+        assert.deepEqual(params(b.one("StageJournal")), { stage: "announced", closingDate: "2026-06-01" });
         assert.deepEqual(b.closure.notice!.reminderDates, ["2026-05-02T09:00:00.000Z", "2026-05-25T09:00:00.000Z", "2026-05-31T09:00:00.000Z"]);
         assert.equal(b.closure.front.mode, "original");
         assert.equal(await new Promise((r) => b.closure.notice!.announcementId.apply(r)), 7);
@@ -224,12 +227,14 @@ describe("MastodonClosure per stage", () => {
         const site = b.one("NginxSite");
         assert.equal(params(site).site, "/etc/nginx/sites-enabled/social");
         assert.equal(params(site).content, renderVhost("gone-except-downloads", "social.example", parseOriginalVhost(ORIGINAL_VHOST), { domain: "social.example", closingDate: "2026-06-01", successor: "https://next.example" }));
+        assert.equal(params(site).mode, "gone");
+        assert.equal(params(site).answers, "410", "done once nginx, asked on the host, answers 410");
         const arch = b.one("ArchiveRequests");
         assert.equal(params(arch).recentDays, 3);
-        assert.equal(params(arch).script.name, "request_archives.rb");
+        assert.deepEqual(Object.keys(params(arch)), ["recentDays"]);
         assert.deepEqual(b.dependsOn(`${b.prefix}-archives`), [`${b.prefix}-front`]);
         assert.equal(b.closure.front.mode, "gone-except-downloads");
-        assert.deepEqual(params(b.one("StageJournal")), { stage: "closed" });
+        assert.deepEqual(params(b.one("StageJournal")), { stage: "closed", closingDate: "2026-06-01" });
     });
 
     test("closed without requestArchives: no archive requests", async () => {
@@ -242,7 +247,8 @@ describe("MastodonClosure per stage", () => {
     test("self-destructing: SelfDestructMode after the vhost and the archive requests", async () => {
         const b = await build(settings("self-destructing", { requestArchives: "true" }), factsAt("self-destructing"));
         const sd = b.one("SelfDestructMode");
-        assert.deepEqual({ ...params(sd), script: params(sd).script.name }, { domain: "social.example", mastodonVersion: "4.3.2", script: "self_destruct_value.rb" });
+        assert.deepEqual(params(sd), { domain: "social.example", mastodonVersion: "4.3.2", enabled: true });
+        assert.match(sd.inputs.about, /^ONE-WAY: SELF_DESTRUCT/);
         assert.deepEqual(b.dependsOn(`${b.prefix}-self-destruct`), [`${b.prefix}-archives`, `${b.prefix}-front`]);
         assert.equal(b.steps.filter((r) => ["DatabaseDump", "StoppedServices"].includes(r.kind)).length, 0);
         assert.deepEqual(b.closure.keptOneWay, []);
@@ -256,14 +262,16 @@ describe("MastodonClosure per stage", () => {
         test(`${stage}: dump, then services stopped in order, 410 everywhere`, async () => {
             const b = await build(settings(stage, { dumpDir: "/srv/dumps", dumpRetentionDays: "90", dumpAgeRecipient: "age1" + "q".repeat(58) }), factsAt(stage));
             assert.deepEqual(b.kinds(), ["Announcement", "Announcement", "Announcement", "Announcement", "DatabaseDump", "NginxSite", "Registrations", "SelfDestructMode", "StageJournal", "StoppedServices"]);
-            assert.deepEqual(params(b.one("DatabaseDump")), { dir: "/srv/dumps", retentionDays: 90, ageRecipient: "age1" + "q".repeat(58) });
+            assert.deepEqual(params(b.one("DatabaseDump")), { dir: "/srv/dumps", retentionDays: 90, ageRecipient: "age1" + "q".repeat(58), intact: true });
+            // The stop checks this dump on the host again: its manifest is an input of the stop.
+            assert.deepEqual(params(b.one("StoppedServices")).dump, { path: "/srv/dumps/x.dump.age", sha256: "ab".repeat(32), encrypted: true });
             assert.deepEqual(params(b.one("StoppedServices")).units, ["mastodon-web", "mastodon-streaming", "mastodon-sidekiq", "redis-server", "postgresql"]);
             assert.match(params(b.one("NginxSite")).content, /stage front mode: gone-everywhere/);
             assert.deepEqual(b.dependsOn(`${b.prefix}-dump`), [`${b.prefix}-self-destruct`]);
             assert.deepEqual(b.dependsOn(`${b.prefix}-services`), [`${b.prefix}-dump`, `${b.prefix}-front`]);
             // The dump is kept when the stack moves back or is destroyed.
             assert.equal(declared.get(`${b.prefix}-dump-file`)!.opts.retainOnDelete, true);
-            assert.deepEqual(params(b.one("StageJournal")), { stage });
+            assert.deepEqual(params(b.one("StageJournal")), { stage, closingDate: "2026-06-01" });
             assert.deepEqual(
                 b.dependsOn(`${b.prefix}-journal`),
                 [`${b.prefix}-dump`, `${b.prefix}-front`, `${b.prefix}-notice`, `${b.prefix}-self-destruct`, `${b.prefix}-services`],
@@ -303,10 +311,11 @@ describe("moving back", () => {
         assert.equal(b.closure.selfDestruct, undefined);
     });
 
-    test("back to announced from dormant: self-destruct and the dump kept, services and vhost not declared", async () => {
+    test("back to announced from dormant: self-destruct and the dump kept, services not declared, the original vhost", async () => {
         const b = await build(settings("announced"), factsAt("dormant", { currentStage: "dormant", selfDestructEnabled: true }));
-        assert.deepEqual(b.kinds(), ["Announcement", "Announcement", "Announcement", "Announcement", "Registrations", "SelfDestructMode", "StageJournal"]);
-        assert.equal(b.steps.filter((r) => ["NginxSite", "DatabaseDump", "StoppedServices"].includes(r.kind)).length, 0);
+        assert.deepEqual(b.kinds(), ["Announcement", "Announcement", "Announcement", "Announcement", "NginxSite", "Registrations", "SelfDestructMode", "StageJournal"]);
+        assert.equal(b.steps.filter((r) => ["DatabaseDump", "StoppedServices"].includes(r.kind)).length, 0);
+        assert.equal(params(b.one("NginxSite")).mode, "original");
         assert.equal(b.closure.keptOneWay.length, 2);
         assert.match(b.closure.keptOneWay[0], /^self-destruct/);
         assert.equal(b.closure.keptOneWay[1], "database dump (kept in /var/backups/mastodon-closure until its retention date)");
@@ -316,6 +325,13 @@ describe("moving back", () => {
         const b = await build(settings("self-destructing"), factsAt("dormant", { currentStage: "dormant" }));
         assert.equal(b.steps.filter((r) => ["DatabaseDump", "StoppedServices"].includes(r.kind)).length, 0);
         assert.deepEqual(b.closure.keptOneWay, ["database dump (kept in /var/backups/mastodon-closure until its retention date)"]);
+    });
+
+    test("a move to dormant killed after the first stop: back at closed, the stopped services are declared to start again", async () => {
+        const stoppedByClosure = [{ unit: "mastodon-web", wasActive: true, wasEnabled: true }];
+        const b = await build(settings("closed"), factsAt("self-destructing", { currentStage: "self-destructing", selfDestructEnabled: true, stoppedByClosure }));
+        assert.deepEqual(params(b.one("StoppedServices")), { units: [] });
+        assert.match(b.one("StoppedServices").inputs.about, /^start again, as they were found/);
     });
 });
 

@@ -1,7 +1,7 @@
 // End-to-end support: a sandbox host, a closure stack pointed at it, and molecule's converge →
 // idempotence → verify sequence, all through the `pulumi` CLI in the project directory as an operator runs it.
 import assert from "node:assert/strict";
-import { CommandResult, openSandboxStack, SandboxStack } from "../../bin/sandbox-stack";
+import { CommandResult, openSandboxStack, SandboxStack, NO_WAITS } from "../../bin/sandbox-stack";
 import { Sandbox, StartOptions, startSandbox } from "../../sandbox/client";
 
 export interface Closure {
@@ -12,7 +12,7 @@ export interface Closure {
 export async function startClosure(opts: StartOptions & { settings?: Record<string, string> } = {}): Promise<Closure> {
     const sandbox = await startSandbox({ sidekiqTickMs: 300, ...opts });
     try {
-        const s = await openSandboxStack(sandbox.info, { downloadGraceDays: "0", goneDays: "0", ...opts.settings });
+        const s = await openSandboxStack(sandbox.info, { ...NO_WAITS, ...opts.settings });
         return { sandbox, s };
     } catch (err) {
         await sandbox.stop();

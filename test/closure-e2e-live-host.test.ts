@@ -1,0 +1,158 @@
+// The live host is the truth: what an adversarial admin did by hand on a sandbox host, each once broken
+// (issue "Safe on the live server"), proved with the real engine: drift seen by preview --refresh and
+// repaired by up --refresh, one-way steps checking their preconditions on the host when they act, failed
+// steps never counted as done, undo that cannot undo refusing loudly, and a notice period for users.
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+import { Closure, converge, hostSnapshot, pulumi, refusedPreview, startClosure, status, stopClosure, waitFor } from "./support/e2e";
+
+const SITE = "/etc/nginx/sites-available/mastodon";
+const KEPT = `${SITE}.closure-original`;
+const inDays = (n: number) => new Date(Date.now() + n * 86400_000).toISOString().slice(0, 10);
+let c: Closure;
+let originalVhost: string;
+
+before(async () => {
+    c = await startClosure({ accounts: 4, settings: { minimumNoticeDays: "7" } });
+    originalVhost = (await c.sandbox.exec(`cat ${SITE}`)).stdout;
+});
+after(() => stopClosure(c));
+
+const sh = async (command: string) => {
+    const r = await c.sandbox.exec(command);
+    assert.equal(r.code, 0, `${command}: ${r.stderr}${r.stdout}`);
+    return r.stdout;
+};
+const registrations = async () => (await c.sandbox.sql<{ value: string }>("SELECT value FROM settings WHERE var = 'registrations_mode'"))[0]?.value;
+const unitStates = async (units: string[]) => (await sh(units.map((u) => `echo ${u} $(systemctl is-active ${u}) $(systemctl is-enabled ${u})`).join("; "))).trim();
+
+test("a closing date in the past or closer than minimumNoticeDays is refused when announcing; later is allowed, earlier checked", async () => {
+    const pristine = await hostSnapshot(c.sandbox);
+    const past = await refusedPreview(c, { stage: "announced", closingDate: "2020-01-01" });
+    assert.match(past, /closingDate 2020-01-01 is in the past: announcing the closure needs it at least 7 day\(s\) ahead \(minimumNoticeDays\)/);
+    const soon = await refusedPreview(c, { closingDate: inDays(3) });
+    assert.match(soon, new RegExp(`closingDate ${inDays(3)} is 3 day\\(s\\) away: announcing the closure needs it at least 7 day`));
+    assert.equal(await hostSnapshot(c.sandbox), pristine, "refused: the host is untouched");
+
+    await c.s.set({ closingDate: inDays(30) });
+    const warned = await pulumi(c, "preview");
+    assert.equal(warned.code, 0, warned.output);
+    assert.match(warned.output, /gives \d+ day\(s\) of notice; joinmastodon\.org's Server Covenant asks listed servers for 90/);
+    await converge(c, { closingDate: inDays(30) });
+    const earlier = await refusedPreview(c, { closingDate: inDays(2) });
+    assert.match(earlier, new RegExp(`moving the closing date earlier than the announced ${inDays(30)} needs it at least 7 day`));
+    await converge(c, { closingDate: inDays(60) });
+    // The rest of this file walks on without waiting.
+    await converge(c, { minimumNoticeDays: "0", closingDate: inDays(0) });
+});
+
+test("closed: a hand edit of the vhost is drift: preview --refresh shows it, up --refresh puts the 410 vhost back", async () => {
+    await converge(c, { stage: "closed" });
+    assert.equal(await status(c.sandbox, "/users/alice"), 410);
+    await sh(`sed -i 's/return 410/return 200/' ${SITE} && nginx -t 2>/dev/null && systemctl reload nginx`);
+    await waitFor("nginx serving the hand edit", 10, async () => (await status(c.sandbox, "/users/alice")) === 200);
+    const seen = await pulumi(c, "preview", "--refresh", "--expect-no-changes");
+    assert.notEqual(seen.code, 0, `preview --refresh did not see the drift:\n${seen.output.slice(-2000)}`);
+    assert.match(seen.output, /NginxSite[^\n]*\(update\)/);
+    assert.match(seen.output, /return 200/, "the diff shows the edited line");
+    const repaired = await pulumi(c, "up", "--refresh");
+    assert.equal(repaired.code, 0, repaired.output.slice(-2000));
+    assert.equal(await status(c.sandbox, "/users/alice"), 410, "up --refresh put the 410 vhost back");
+    const again = await pulumi(c, "preview", "--refresh", "--expect-no-changes");
+    assert.equal(again.code, 0, again.output.slice(-2000));
+});
+
+test("closed: registrations reopened by hand are seen and closed again", async () => {
+    await sh("cd /home/mastodon/live && runuser -u mastodon -- bin/tootctl settings registrations open");
+    assert.match(String(await registrations()), /open/);
+    const seen = await pulumi(c, "preview", "--refresh", "--expect-no-changes");
+    assert.notEqual(seen.code, 0, seen.output.slice(-2000));
+    assert.match(seen.output, /Registrations[^\n]*\(update\)/);
+    const repaired = await pulumi(c, "up", "--refresh");
+    assert.equal(repaired.code, 0, repaired.output.slice(-2000));
+    assert.match(String(await registrations()), /none/);
+});
+
+test("a 410 vhost is never kept as the original: with the kept copy gone, the way back and a repair both refuse", async () => {
+    await sh(`rm ${KEPT}`);
+    await c.s.set({ stage: "announced" });
+    const back = await pulumi(c, "up");
+    assert.notEqual(back.code, 0, "moving back without the kept original must fail");
+    assert.match(back.output, /the server's own vhost is not kept at .*closure-original, so the closure cannot put it back: the 410 vhost stays/);
+    assert.equal(await status(c.sandbox, "/users/alice"), 410, "the 410 vhost stays in place");
+    // A hand edit makes the next up rewrite the 410 vhost: it must not take the 410 vhost as the original.
+    await c.s.set({ stage: "closed" });
+    await sh(`echo '# edited' >> ${SITE}`);
+    const repair = await pulumi(c, "up", "--refresh");
+    assert.notEqual(repair.code, 0, repair.output.slice(-2000));
+    assert.match(repair.output, /already holds a closure vhost but the server's own vhost is not kept/);
+    assert.equal((await c.sandbox.exec(`test -e ${KEPT}`)).code, 1, "no kept original made from the 410 vhost");
+    // What the message says to do: put the server's own vhost back, run up again.
+    await c.sandbox.exec(`cat > ${SITE}`, originalVhost);
+    const fixed = await pulumi(c, "up", "--refresh");
+    assert.equal(fixed.code, 0, fixed.output.slice(-2000));
+    assert.equal((await sh(`cat ${KEPT}`)), originalVhost, "the kept original is the server's own vhost, byte for byte");
+    assert.equal(await status(c.sandbox, "/users/alice"), 410);
+});
+
+test("self-destruct refuses while nginx, asked on the host, serves the server's own vhost", async () => {
+    await sh(`cp ${KEPT} ${SITE} && nginx -t 2>/dev/null && systemctl reload nginx`);
+    await waitFor("nginx serving the server's own vhost", 10, async () => (await status(c.sandbox, "/users/alice")) === 200);
+    await c.s.set({ stage: "self-destructing", confirmSelfDestruct: "social.example" });
+    const up = await pulumi(c, "up");
+    assert.notEqual(up.code, 0, "self-destruct went ahead while the server answered 200");
+    assert.match(up.output, /self-destruct refused, nothing was changed: nginx on the host answers 200 to GET \/users\/mastodon-closure-check/);
+    assert.equal((await c.sandbox.exec("grep -c '^SELF_DESTRUCT=' /home/mastodon/live/.env.production")).stdout.trim(), "0");
+    // up --refresh sees the vhost changed, puts the 410 vhost back, then self-destruct runs.
+    const repaired = await pulumi(c, "up", "--refresh");
+    assert.equal(repaired.code, 0, repaired.output.slice(-2000));
+    assert.equal(await status(c.sandbox, "/users/alice"), 410);
+    assert.match(await sh("cat /home/mastodon/live/.env.production"), /^SELF_DESTRUCT=.+/m);
+    await waitFor("every deletion notice sent", 120, async () =>
+        (await c.sandbox.exec("cd /home/mastodon/live && runuser -u mastodon -- bin/tootctl self-destruct </dev/null")).stdout.includes("Every deletion notice has been sent"),
+    );
+});
+
+const ALL = ["mastodon-web", "mastodon-streaming", "mastodon-sidekiq", "redis-server", "postgresql"];
+
+test("with nginx stopped the move to dormant fails, twice, and stops nothing; with nginx back it converges", async () => {
+    await sh("systemctl stop nginx");
+    try {
+        await c.s.set({ stage: "dormant" });
+        for (const attempt of [1, 2]) {
+            const up = await pulumi(c, "up");
+            assert.notEqual(up.code, 0, `attempt ${attempt} succeeded with nginx stopped:\n${up.output.slice(-1500)}`);
+            assert.match(up.output, /nginx is not running on .*: the closure vhost is on disk at .* but not served/);
+            assert.equal(await unitStates(ALL), ALL.map((u) => `${u} active enabled`).join("\n"), `attempt ${attempt} stopped a service`);
+            assert.match(await sh("cat /var/lib/mastodon-closure/journal.json"), /"stage": "self-destructing"/);
+        }
+    } finally {
+        await sh("systemctl start nginx");
+    }
+    const up = await converge(c, {});
+    assert.equal(up.stage, "dormant");
+    assert.equal(await unitStates(ALL), ALL.map((u) => `${u} inactive disabled`).join("\n"));
+    assert.ok(up.dumpsOnHost.some((d: { path: string }) => d.path === up.databaseDump.path), JSON.stringify(up.dumpsOnHost));
+});
+
+test("dormant: services started by hand are drift, stopped again by up --refresh", async () => {
+    await sh("systemctl start postgresql redis-server mastodon-web");
+    const seen = await pulumi(c, "preview", "--refresh", "--expect-no-changes");
+    assert.notEqual(seen.code, 0, seen.output.slice(-2000));
+    assert.match(seen.output, /StoppedServices[^\n]*\(update\)/);
+    const repaired = await pulumi(c, "up", "--refresh");
+    assert.equal(repaired.code, 0, repaired.output.slice(-2000));
+    assert.equal(await unitStates(ALL), ALL.map((u) => `${u} inactive disabled`).join("\n"));
+});
+
+test("dormant: a dump gone from the host is reported, never made again from the changed database", async () => {
+    const { databaseDump } = await c.s.outputs();
+    await sh(`mv ${databaseDump.path} /root/held-dump`);
+    const up = await pulumi(c, "up", "--refresh");
+    assert.notEqual(up.code, 0, up.output.slice(-2000));
+    assert.match(up.output, /the database dump .* is gone on the host\. It is not made again from a database that self-destruct has been changing since/);
+    assert.equal((await sh(`ls /var/backups/mastodon-closure | grep -c '\\.dump$' || true`)).trim(), "0", "no new dump was made");
+    await sh(`mv /root/held-dump ${databaseDump.path}`);
+    const back = await pulumi(c, "up", "--refresh");
+    assert.equal(back.code, 0, back.output.slice(-2000));
+});
