@@ -1,13 +1,16 @@
 // The Pulumi program: settings → probe of the host → transition and gate checks → the closure.
 // Everything that can refuse (bad settings, a skipped stage, a gate that does not hold) refuses here,
 // before any resource is declared, so preview fails with the reason and up changes nothing.
+import * as cloudflare from "@pulumi/cloudflare";
 import * as pulumi from "@pulumi/pulumi";
 import { MastodonClosure } from "../components/closure";
 import { evaluateGates, nextStageNeeds } from "./gates";
 import { HostAccess } from "./host-steps";
+import { needsZone } from "./plan";
 import { probeHost } from "./probe";
 import { parseSettings, SECRET_KEYS, Settings } from "./settings";
 import { checkTransition, STAGE_TABLE } from "./stages";
+import { readZone } from "./zone";
 
 // Exported by @pulumi/pulumi's runtime (runtime/config.js) but missing from its type declarations.
 const { isConfigSecret } = require("@pulumi/pulumi/runtime/config") as { isConfigSecret(fullKey: string): boolean };
@@ -57,7 +60,10 @@ async function declareClosure(): Promise<Record<string, unknown>> {
 
     const skip = checkTransition(facts.currentStage, settings.stage);
     if (skip) throw new ClosureError(`stage: ${skip}`);
-    const gates = evaluateGates(settings.stage, facts, settings, now);
+    // Parking on Cloudflare: the zone is read (in preview too) through a provider holding the token.
+    const provider = settings.cloudflare && needsZone(settings, facts) ? new cloudflare.Provider("cloudflare", { apiToken: config.requireSecret("cloudflareApiToken") }) : undefined;
+    const zone = settings.cloudflare && provider ? await readZone(settings.cloudflare, { provider }) : undefined;
+    const gates = evaluateGates(settings.stage, facts, settings, now, zone);
     for (const g of gates.results) pulumi.log.info(`gate ${g.gate}: ${g.ok ? "holds" : "does not hold"} (${g.figure})`);
     const failed = gates.results.filter((g) => !g.ok);
     if (gates.binding && failed.length > 0) {
@@ -66,7 +72,15 @@ async function declareClosure(): Promise<Record<string, unknown>> {
         );
     }
 
-    const closure = new MastodonClosure("closure", { settings, access, facts, originalVhost, postPublicStatus: statusToken !== undefined, now });
+    const closure = new MastodonClosure("closure", {
+        settings,
+        access,
+        facts,
+        originalVhost,
+        postPublicStatus: statusToken !== undefined,
+        now,
+        ...(zone && provider ? { cloudflare: { zone, provider } } : {}),
+    });
     for (const kept of closure.keptOneWay) pulumi.log.warn(`one-way step kept although the stage moved back: ${kept}`);
 
     const spec = STAGE_TABLE[settings.stage];
@@ -80,7 +94,9 @@ async function declareClosure(): Promise<Record<string, unknown>> {
         database: facts.database ?? "stopped (dormant)",
         next: nextStageNeeds(settings.stage),
         keptOneWay: closure.keptOneWay,
-        manualSteps: spec.manual,
+        manualSteps: closure.plan.manual,
+        edge: closure.edge?.summary,
+        hostMayBeTurnedOff: closure.edge?.hostMayBeTurnedOff,
         announcementId: closure.notice?.announcementId,
         reminderDates: closure.notice?.reminderDates,
         archivesRequested: closure.archives?.requested,
