@@ -105,7 +105,7 @@ interface Slot {
     web: boolean;
     /** What the zone holds there now. */
     current: ZoneRecord[];
-    /** The parked record replacing the i-th record there (or the one created when there is none). */
+    /** The parked record replacing the i-th record of its type there (or the one created when there is none). */
     parked: (i: number, was?: ZoneRecord) => Omit<PlannedRecord, "key" | "importId">;
 }
 
@@ -207,7 +207,9 @@ export function planEdge(input: EdgeInput): EdgeDecision {
     const records: PlannedRecord[] = [];
     for (const slot of slots) {
         const originals = before.records.filter((r) => r.slot === slot.slot);
-        const planned = originals.length > 0 ? originals.map((was, i) => ({ key: was.key, ...slot.parked(i, was), was })) : [{ key: keyOf(slot, 0), ...slot.parked(0), was: undefined }];
+        // Records of one type at one name must differ: the n-th of its type gets the n-th address.
+        const nth = (i: number) => originals.slice(0, i).filter((o) => o.type === originals[i].type).length;
+        const planned = originals.length > 0 ? originals.map((was, i) => ({ key: was.key, ...slot.parked(nth(i), was), was })) : [{ key: keyOf(slot, 0), ...slot.parked(0), was: undefined }];
         for (const { was, ...p } of planned) {
             // Take over the record now at this place: the original (same id), or one parking made before.
             const there = zone.records.find((r) => r.id === was?.id) ?? zone.records.find((r) => r.name === p.name && r.type === p.type && r.content === p.content);
