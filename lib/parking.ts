@@ -187,7 +187,7 @@ export function planEdge(input: EdgeInput): EdgeDecision {
         ];
         return {
             refusals,
-            plan: { mode: "restored", zoneId: z.id, accountId: cf.accountId, scriptName, memo: memoPlan(memoRecord.content, memoRecord, id), routes, records, kept },
+            plan: { mode: "restored", zoneId: z.id, accountId: cf.accountId, scriptName, memo: memoPlan(unquote(memoRecord.content), memoRecord, id), routes, records, kept },
         };
     }
 
@@ -216,7 +216,7 @@ export function planEdge(input: EdgeInput): EdgeDecision {
             records.push({ ...p, ...(there ? { importId: id(there) } : {}) });
         }
     }
-    const memoContent = memoRecord ? memoRecord.content : encodeMemo(before);
+    const memoContent = memoRecord ? unquote(memoRecord.content) : encodeMemo(before);
     if (!memoRecord && memoContent.length > TXT_MAX) {
         refusals.push(`the records parking replaces do not fit in one TXT record (${memoContent.length} of ${TXT_MAX} characters): park fewer hostnames (parkExtraHostnames)`);
     }

@@ -241,6 +241,15 @@ describe("planEdge: moving back after parking", () => {
         assert.deepEqual(twice.plan!.memo, back.plan!.memo);
     });
 
+    test("the memo read back as quoted TXT strings (as Cloudflare may give TXT content) is the same memo", () => {
+        const content = parked.memo.content;
+        const quoted = `"${content.slice(0, 255)}" "${content.slice(255)}"`;
+        const z = { ...after, records: after.records.map((r) => (r.name.startsWith("_mastodon-closure.") ? { ...r, content: quoted } : r)) };
+        const p = planEdge({ cf: c, zone: z, parked: false, now: NOW }).plan!;
+        assert.equal(p.memo.content, content);
+        assert.deepEqual(p.records, back.plan!.records);
+    });
+
     test("parked again after moving back: the memo still says what was there first", () => {
         const again = planEdge({ cf: c, zone: applied(back.plan!, after.records), parked: true, now: NOW }).plan!;
         assert.deepEqual(again.records.map(({ importId: _i, ...r }) => r), parked.records.map(({ importId: _i, ...r }) => r));
