@@ -1,16 +1,22 @@
 import * as pulumi from "@pulumi/pulumi";
-import { effectiveStage, HostFacts } from "../lib/gates";
+import { HostFacts } from "../lib/gates";
+import { goneForGoodPage } from "../lib/gone";
 import { HostAccess, JOURNAL_PATH } from "../lib/host-steps";
 import { HostStep } from "../lib/host-step-resource";
 import { parseOriginalVhost } from "../lib/nginx";
+import { ClosurePlan, planClosure } from "../lib/plan";
 import { Settings } from "../lib/settings";
-import { ServiceRole, STAGE_TABLE, stageIndex } from "../lib/stages";
+import { workerSource } from "../lib/worker";
+import { ZoneFacts } from "../lib/zone";
 import { ArchiveRequests } from "./archives";
 import { DatabaseDump } from "./database-dump";
+import type { EdgeParking } from "./edge-parking";
 import { FrontProxy } from "./front-proxy";
 import { ClosureNotice } from "./notice";
 import { SelfDestruct } from "./self-destruct";
 import { ServiceShutdown } from "./services";
+
+export { unitOf } from "../lib/plan";
 
 export interface MastodonClosureArgs {
     settings: Settings;
@@ -23,44 +29,40 @@ export interface MastodonClosureArgs {
     /** Also post the announcement as a public status (statusToken is set). Default false. */
     postPublicStatus?: boolean;
     now: Date;
-}
-
-/** systemd unit of each service role, as Mastodon's install guide names them. */
-export function unitOf(role: ServiceRole, settings: Settings): string | undefined {
-    const units: Record<ServiceRole, string | undefined> = {
-        web: "mastodon-web",
-        streaming: "mastodon-streaming",
-        sidekiq: "mastodon-sidekiq",
-        mail: settings.mailService,
-        redis: "redis-server",
-        postgresql: "postgresql",
-    };
-    return units[role];
+    /** Parking on Cloudflare (settings.cloudflare): what the zone holds, and the provider holding the token. */
+    cloudflare?: { zone: ZoneFacts; provider: pulumi.ProviderResource };
 }
 
 /**
- * The whole closure of one Mastodon server at the stage in settings: each concern a child component,
- * declared from the stage table, in the order that keeps data safe (the 410 vhost before self-destruct,
- * the verified dump before any service stops), and the host's journal written last.
+ * The whole closure of one Mastodon server at the stage in settings: each concern of the plan
+ * (lib/plan.ts) a child component, in the order that keeps data safe (the 410 vhost before self-destruct,
+ * the verified dump before any service stops, the Worker before DNS moves), and the host's journal last.
  */
 export class MastodonClosure extends pulumi.ComponentResource {
+    readonly plan: ClosurePlan;
     readonly notice?: ClosureNotice;
     readonly front: FrontProxy;
     readonly archives?: ArchiveRequests;
     readonly selfDestruct?: SelfDestruct;
     readonly dump?: DatabaseDump;
     readonly services?: ServiceShutdown;
+    readonly edge?: EdgeParking;
     /** One-way steps kept although the stage moved back before them. */
-    readonly keptOneWay: string[] = [];
+    readonly keptOneWay: string[];
 
     constructor(name: string, args: MastodonClosureArgs, opts?: pulumi.ComponentResourceOptions) {
         super("mastodon-closure:index:MastodonClosure", name, {}, opts);
         const { settings: s, access, facts } = args;
-        const spec = STAGE_TABLE[s.stage];
+        const plan = planClosure(s, facts, args.now, args.cloudflare?.zone);
+        if (plan.refusals.length > 0) {
+            throw new Error(`stage "${s.stage}" cannot be reached as set; nothing was changed:\n` + plan.refusals.map((r) => `  - ${r}`).join("\n"));
+        }
+        this.plan = plan;
+        this.keptOneWay = plan.keptOneWay;
         const child = { parent: this };
 
         const original = parseOriginalVhost(args.originalVhost);
-        if (spec.announce) {
+        if (plan.notice) {
             this.notice = new ClosureNotice(
                 `${name}-notice`,
                 {
@@ -68,39 +70,24 @@ export class MastodonClosure extends pulumi.ComponentResource {
                     notice: { domain: s.domain, closingDate: s.closingDate!, successor: s.successor, language: s.language, ownText: s.announcementText },
                     reminderDaysBefore: s.reminderDaysBefore,
                     publicStatusBackend: args.postPublicStatus ? original.backend : undefined,
-                    // Re-announcing after moving back to operating counts from now, not from the first time.
-                    announcedAt:
-                        stageIndex(facts.currentStage) >= stageIndex("announced") && facts.reachedAt.announced
-                            ? new Date(facts.reachedAt.announced)
-                            : args.now,
+                    announcedAt: plan.notice.announcedAt,
                 },
                 child,
             );
         }
 
+        const page = { domain: s.domain, closingDate: s.closingDate, successor: s.successor, language: s.language };
         this.front = new FrontProxy(
             `${name}-front`,
-            {
-                access,
-                site: s.nginxSite,
-                mode: spec.front,
-                domain: s.domain,
-                originalText: args.originalVhost,
-                original,
-                page: { domain: s.domain, closingDate: s.closingDate, successor: s.successor },
-            },
+            { access, site: s.nginxSite, mode: plan.front, domain: s.domain, originalText: args.originalVhost, original, page },
             child,
         );
 
-        if (spec.requestArchives && s.requestArchives) {
+        if (plan.requestArchives) {
             this.archives = new ArchiveRequests(`${name}-archives`, { access, recentDays: s.archiveRecentDays }, { ...child, dependsOn: [this.front] });
         }
 
-        // Kept below its stage only when the host really is in self-destruct mode: a journal alone never
-        // turns it on.
-        const selfDestructDone = facts.reachedAt["self-destructing"] !== undefined && facts.selfDestructEnabled;
-        if (spec.selfDestruct || selfDestructDone) {
-            if (!spec.selfDestruct) this.keptOneWay.push("self-destruct (SELF_DESTRUCT stays in .env.production: deletions cannot be called back)");
+        if (plan.selfDestruct) {
             this.selfDestruct = new SelfDestruct(
                 `${name}-self-destruct`,
                 { access, domain: s.domain, mastodonVersion: facts.mastodonVersion },
@@ -108,31 +95,37 @@ export class MastodonClosure extends pulumi.ComponentResource {
             );
         }
 
-        if (spec.databaseDump) {
+        if (plan.databaseDump) {
             this.dump = new DatabaseDump(
                 `${name}-dump`,
                 { access, dir: s.dumpDir, retentionDays: s.dumpRetentionDays, ageRecipient: s.dumpAgeRecipient },
                 { ...child, dependsOn: this.selfDestruct ? [this.selfDestruct] : [] },
             );
-        } else if (facts.reachedAt.dormant !== undefined && stageIndex(s.stage) < stageIndex("dormant")) {
-            this.keptOneWay.push(`database dump (kept in ${s.dumpDir} until its retention date)`);
         }
 
-        const units = spec.stopped.map((role) => unitOf(role, s)).filter((u): u is string => u !== undefined);
-        // Also below dormant after a move to dormant that died half way (the host records services the closure
-        // stopped, the journal never reached dormant): they start again as they were found, even when the run
-        // that stopped them died before its step was recorded. (A finished dormant is undone by deleting the step.)
-        if (units.length > 0 || effectiveStage(facts) !== facts.currentStage) {
-            // Nothing stops before the dump it depends on is made and verified.
+        if (plan.stoppedUnits.length > 0 || plan.restartInterrupted) {
+            // Nothing stops before the dump it depends on is made and verified (and checked again on the host).
             this.services = new ServiceShutdown(
                 `${name}-services`,
-                { access, units, dump: this.dump?.manifest },
+                { access, units: plan.stoppedUnits, dump: this.dump?.manifest },
                 { ...child, dependsOn: [this.front, ...(this.dump ? [this.dump] : [])] },
             );
         }
 
-        if (s.stage !== "operating") {
-            const done = [this.notice, this.front, this.archives, this.selfDestruct, this.dump, this.services].filter((r) => r !== undefined) as pulumi.Resource[];
+        if (plan.edge && args.cloudflare) {
+            // The domain moves to the edge only once the host is dormant as this stage wants it.
+            const before = [this.front, ...(this.services ? [this.services] : [])];
+            // Required here only: the Cloudflare SDK it uses takes a noticeable part of a run to load.
+            const { EdgeParking } = require("./edge-parking") as typeof import("./edge-parking");
+            this.edge = new EdgeParking(
+                `${name}-edge`,
+                { plan: plan.edge, provider: args.cloudflare.provider, access, ...(plan.edge.mode === "parked" ? { workerSource: workerSource(goneForGoodPage(page)) } : {}) },
+                { ...child, dependsOn: before },
+            );
+        }
+
+        if (plan.journal) {
+            const done = [this.notice, this.front, this.archives, this.selfDestruct, this.dump, this.services, this.edge].filter((r) => r !== undefined) as pulumi.Resource[];
             new HostStep(
                 "journal",
                 `${name}-journal`,
@@ -145,6 +138,6 @@ export class MastodonClosure extends pulumi.ComponentResource {
             );
         }
 
-        this.registerOutputs({ stage: s.stage, front: spec.front, keptOneWay: this.keptOneWay });
+        this.registerOutputs({ stage: s.stage, front: plan.front, keptOneWay: this.keptOneWay, ...(this.edge ? { edge: this.edge.summary } : {}) });
     }
 }

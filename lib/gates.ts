@@ -2,6 +2,7 @@
 // Pure, so preview shows the same figures and the same refusal as up, and tests need no host.
 import { Gate, Stage, STAGES, STAGE_TABLE, stageIndex } from "./stages";
 import type { Settings } from "./settings";
+import type { ZoneFacts } from "./zone";
 
 const DAY_MS = 24 * 3600 * 1000;
 
@@ -46,7 +47,8 @@ function daysBetween(fromIso: string, now: Date): number {
     return (now.getTime() - new Date(fromIso).getTime()) / DAY_MS;
 }
 
-export function evaluateGate(gate: Gate, facts: HostFacts, settings: Settings, now: Date): GateResult {
+/** `zone`: what the Cloudflare zone holds, read when parking on Cloudflare (lib/zone.ts). */
+export function evaluateGate(gate: Gate, facts: HostFacts, settings: Settings, now: Date, zone?: ZoneFacts): GateResult {
     const db = facts.database;
     switch (gate) {
         case "closingDateReached": {
@@ -98,6 +100,19 @@ export function evaluateGate(gate: Gate, facts: HostFacts, settings: Settings, n
                 figure: left > 0 ? `dormant since ${since}; ${left} day(s) of the ${settings.goneDays}-day 410 period left` : `dormant since ${since}; ${settings.goneDays}-day 410 period passed`,
             };
         }
+        case "zoneOnAccount": {
+            const cf = settings.cloudflare;
+            if (!cf) return { gate, ok: true, figure: "no Cloudflare settings: DNS is left to do by hand" };
+            const z = zone?.zone;
+            if (!z) return { gate, ok: false, figure: `zone ${cf.zone} not found with cloudflareApiToken (check the zone's name and the token's Zone: Read permission)` };
+            if (z.accountId !== cf.accountId) {
+                return { gate, ok: false, figure: `zone ${z.name} (${z.id}) is on account ${z.accountId} ("${z.accountName}"), not on cloudflareAccountId ${cf.accountId}` };
+            }
+            if (z.status !== "active") {
+                return { gate, ok: false, figure: `zone ${z.name} is ${z.status}, not active: Cloudflare does not answer for it yet (its nameservers are not Cloudflare's)` };
+            }
+            return { gate, ok: true, figure: `zone ${z.name} (${z.id}) is active on account ${z.accountId}` };
+        }
     }
 }
 
@@ -107,9 +122,9 @@ export function effectiveStage(facts: HostFacts): Stage {
 }
 
 /** The gates of `target`, evaluated; they only bind when the stage is being entered (moving forward). */
-export function evaluateGates(target: Stage, facts: HostFacts, settings: Settings, now: Date): { results: GateResult[]; binding: boolean } {
+export function evaluateGates(target: Stage, facts: HostFacts, settings: Settings, now: Date, zone?: ZoneFacts): { results: GateResult[]; binding: boolean } {
     return {
-        results: STAGE_TABLE[target].gates.map((g) => evaluateGate(g, facts, settings, now)),
+        results: STAGE_TABLE[target].gates.map((g) => evaluateGate(g, facts, settings, now, zone)),
         binding: stageIndex(target) > stageIndex(effectiveStage(facts)),
     };
 }

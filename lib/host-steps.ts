@@ -26,6 +26,8 @@ export const STATE_DIR = "/var/lib/mastodon-closure";
 export const JOURNAL_PATH = `${STATE_DIR}/journal.json`;
 /** How the closure found each service before it stopped the first one (written before any stop). */
 export const SERVICES_RECORD = `${STATE_DIR}/services.json`;
+/** How nginx was found before parking stopped it (apart from SERVICES_RECORD, which is the dormant stop's). */
+export const NGINX_RECORD = `${STATE_DIR}/nginx.json`;
 /** sha256 of the server's own vhost as the closure kept it. */
 export const KEPT_VHOST_SUM = `${STATE_DIR}/original-vhost.sha256`;
 /** The first line of every vhost the closure renders (lib/nginx.ts). */
@@ -491,6 +493,8 @@ export interface StopParams {
     units: string[];
     /** The verified dump the stop depends on: checked on the host again right before the first stop. */
     dump?: { path: string; sha256: string; encrypted: boolean };
+    /** The host record of how these units were found, when not the closure's main one (SERVICES_RECORD). */
+    record?: string;
 }
 
 async function unitStates(host: RemoteHost, units: string[]): Promise<UnitState[]> {
@@ -518,8 +522,8 @@ ${dump.encrypted ? "echo ok" : `n=$(pg_restore --list "$f" 2>/dev/null | grep -c
 }
 
 /** The record of how the closure found each service, from the host (written before the first stop). */
-async function recordedStates(host: RemoteHost): Promise<UnitState[] | undefined> {
-    const text = await host.readFile(SERVICES_RECORD, "read the services record");
+async function recordedStates(host: RemoteHost, record: string): Promise<UnitState[] | undefined> {
+    const text = await host.readFile(record, "read the services record");
     return text ? (JSON.parse(text).states as UnitState[]) : undefined;
 }
 
@@ -530,7 +534,8 @@ async function recordedStates(host: RemoteHost): Promise<UnitState[] | undefined
  */
 export const stopServices: Step<StopParams, { states: UnitState[] }> = {
     async apply(host, _access, p, previous) {
-        const recorded = (await recordedStates(host)) ?? previous?.states ?? [];
+        const record = p.record ?? SERVICES_RECORD;
+        const recorded = (await recordedStates(host, record)) ?? previous?.states ?? [];
         const elsewhere = recorded.filter((s) => !p.units.includes(s.unit));
         if (elsewhere.length) await startAgain(host, elsewhere); // units this stage no longer stops
         const current = await unitStates(host, p.units);
@@ -538,9 +543,9 @@ export const stopServices: Step<StopParams, { states: UnitState[] }> = {
         if (todo.length && p.dump) await requireIntactDump(host, p.dump);
         // How each unit was found: as first recorded, or as it is now for a unit stopped the first time.
         const states = p.units.map((u) => recorded.find((s) => s.unit === u) ?? current.find((s) => s.unit === u)!);
-        if (states.length === 0) await host.run(`rm -f ${shq(SERVICES_RECORD)}`, { label: "remove the services record" });
+        if (states.length === 0) await host.run(`rm -f ${shq(record)}`, { label: "remove the services record" });
         else if (JSON.stringify(states) !== JSON.stringify(recorded)) {
-            await host.writeFile(SERVICES_RECORD, JSON.stringify({ states }, null, 2) + "\n", { owner: "root", mode: "644", label: "record how the services were found" });
+            await host.writeFile(record, JSON.stringify({ states }, null, 2) + "\n", { owner: "root", mode: "644", label: "record how the services were found" });
         }
         for (const s of todo) await host.run(`systemctl disable --now ${shq(s.unit)}`, { label: `stop and disable ${s.unit}` });
         return { states };
@@ -549,9 +554,10 @@ export const stopServices: Step<StopParams, { states: UnitState[] }> = {
         const now = await unitStates(host, p.units);
         return { params: { ...p, units: now.filter((s) => !s.wasActive && !s.wasEnabled).map((s) => s.unit) }, result };
     },
-    async undo(host, _access, _p, outputs) {
-        await startAgain(host, (await recordedStates(host)) ?? outputs.states);
-        await host.run(`rm -f ${shq(SERVICES_RECORD)}`, { label: "remove the services record" });
+    async undo(host, _access, p, outputs) {
+        const record = p.record ?? SERVICES_RECORD;
+        await startAgain(host, (await recordedStates(host, record)) ?? outputs.states);
+        await host.run(`rm -f ${shq(record)}`, { label: "remove the services record" });
     },
 };
 

@@ -1,6 +1,9 @@
 // The vhosts the closure puts in place of the server's own (which is kept, byte for byte, to restore).
 // Rendered from the original's TLS and listen lines so certificates and addresses stay as they were.
+import { escapeHtml, GONE_HEADERS, GONE_JSON, GONE_JSON_TYPE, GONE_PAGE_TYPE, GONE_STATUS, goneForGoodPage, GonePage, JSON_ACCEPT, JSON_PATHS } from "./gone";
 import type { FrontMode } from "./stages";
+
+export type { GonePage } from "./gone";
 
 export interface OriginalVhost {
     /** `listen` parameters of the plain-HTTP server, e.g. ["80", "[::]:80"]. */
@@ -40,17 +43,6 @@ export function parseOriginalVhost(text: string): OriginalVhost {
     };
 }
 
-export interface GonePage {
-    domain: string;
-    closingDate?: string;
-    successor?: string;
-}
-
-/** HTML-escaped, and safe inside an nginx string: `$` would start a variable, `\\` an escape. */
-function escapeHtml(s: string): string {
-    return s.replace(/[&<>"'$\\]/g, (c) => `&#${c.charCodeAt(0)};`);
-}
-
 /** The body of every 410: a short page for people; servers only read the status. */
 export function gonePageHtml(page: GonePage): string {
     const successor = page.successor
@@ -65,16 +57,46 @@ export const DOWNLOAD_APP_PATHS = "^/(auth/(sign_in|sign_out|password)|backups/|
 /** Static files the sign-in and export pages load (as in Mastodon's dist/nginx.conf). */
 export const STATIC_PATHS = "^/(assets|avatars|emoji|headers|packs|shortcuts|sounds)/";
 
+/** The gone contract (lib/gone.ts) in nginx: which body a request gets, decided by path and Accept. */
+const GONE_MAPS = `map $uri $mastodon_closure_json_path {
+    default 0;
+    "~${JSON_PATHS}" 1;
+}
+
+map $http_accept $mastodon_closure_gone_json {
+    default $mastodon_closure_json_path;
+    "~*${JSON_ACCEPT}" 1;
+}
+
+`;
+
+/** The contract's answers at `location /` of a server: the page, or JSON through a named location. */
+function goneLocations(pageHtml: string): string {
+    const q = (s: string) => s.replace(/'/g, "\\'");
+    const headers = Object.entries(GONE_HEADERS).map(([k, v]) => `        add_header ${k} "${v}" always;`).join("\n");
+    return `    location / {
+        error_page 418 = @mastodon_closure_gone_json;
+        if ($mastodon_closure_gone_json) {
+            return 418;
+        }
+        default_type "${GONE_PAGE_TYPE}";
+${headers}
+        return ${GONE_STATUS} '${q(pageHtml)}';
+    }
+
+    location @mastodon_closure_gone_json {
+        default_type "${GONE_JSON_TYPE}";
+${headers}
+        return ${GONE_STATUS} '${q(GONE_JSON)}';
+    }`;
+}
+
 /** The vhost for a closing stage. "original" has no rendering: the kept original is restored instead. */
 export function renderVhost(mode: Exclude<FrontMode, "original">, domain: string, original: OriginalVhost, page: GonePage): string {
-    const q = (s: string) => s.replace(/'/g, "\\'");
-    const gone = `default_type text/html;\n        return 410 '${q(gonePageHtml(page))}';`;
+    const gone = goneLocations(mode === "gone-everywhere" ? goneForGoodPage(page) : gonePageHtml(page));
     const listen = (ls: string[]) => ls.map((l) => `    listen ${l};`).join("\n");
     const acme = `    location /.well-known/acme-challenge/ {\n        root ${original.root};\n        allow all;\n    }`;
-    const httpServer =
-        mode === "gone-everywhere"
-            ? `    location / {\n        ${gone}\n    }`
-            : `    location / {\n        return 301 https://$host$request_uri;\n    }`;
+    const httpServer = mode === "gone-everywhere" ? gone : `    location / {\n        return 301 https://$host$request_uri;\n    }`;
     const downloads =
         mode === "gone-except-downloads"
             ? `
@@ -105,7 +127,7 @@ export function renderVhost(mode: Exclude<FrontMode, "original">, domain: string
         mode === "gone-except-downloads" ? `upstream mastodon_closure_backend {\n    server ${original.backend} fail_timeout=0;\n}\n\n` : "";
     return `# Managed by mastodon-closure (stage front mode: ${mode}). The server's own vhost is kept next to
 # this file as *.closure-original and is restored when the closure moves back.
-${upstream}server {
+${upstream}${GONE_MAPS}server {
 ${listen(original.httpListen)}
     server_name ${domain};
 
@@ -123,9 +145,7 @@ ${listen(original.httpsListen)}
 
     root ${original.root};
 ${downloads}
-    location / {
-        ${gone}
-    }
+${gone}
 }
 `;
 }

@@ -5,9 +5,11 @@ import * as pulumi from "@pulumi/pulumi";
 import { MastodonClosure } from "../components/closure";
 import { checkClosingDate, effectiveStage, evaluateGates, nextStageNeeds } from "./gates";
 import { HostAccess, SERVICES_RECORD } from "./host-steps";
+import { needsZone } from "./plan";
 import { probeHost } from "./probe";
 import { parseSettings, SECRET_KEYS, Settings } from "./settings";
 import { checkTransition, STAGE_TABLE, stageIndex } from "./stages";
+import { readZone } from "./zone";
 
 // Exported by @pulumi/pulumi's runtime (runtime/config.js) but missing from its type declarations.
 const { isConfigSecret } = require("@pulumi/pulumi/runtime/config") as { isConfigSecret(fullKey: string): boolean };
@@ -86,7 +88,14 @@ async function declareClosure(): Promise<Record<string, unknown>> {
                 (stageIndex(settings.stage) >= stageIndex("dormant") ? "This run finishes it." : "This run starts them again as they were."),
         );
     }
-    const gates = evaluateGates(settings.stage, facts, settings, now);
+    // Parking on Cloudflare: the zone is read (in preview too) through a provider holding the token.
+    // (The SDK is loaded only then: it takes a noticeable part of a run to load.)
+    const provider =
+        settings.cloudflare && needsZone(settings, facts)
+            ? new (await import("@pulumi/cloudflare")).Provider("cloudflare", { apiToken: config.requireSecret("cloudflareApiToken") })
+            : undefined;
+    const zone = settings.cloudflare && provider ? await readZone(settings.cloudflare, { provider }) : undefined;
+    const gates = evaluateGates(settings.stage, facts, settings, now, zone);
     for (const g of gates.results) pulumi.log.info(`gate ${g.gate}: ${g.ok ? "holds" : "does not hold"} (${g.figure})`);
     const failed = gates.results.filter((g) => !g.ok);
     if (gates.binding && failed.length > 0) {
@@ -95,7 +104,15 @@ async function declareClosure(): Promise<Record<string, unknown>> {
         );
     }
 
-    const closure = new MastodonClosure("closure", { settings, access, facts, originalVhost, postPublicStatus: statusToken !== undefined, now });
+    const closure = new MastodonClosure("closure", {
+        settings,
+        access,
+        facts,
+        originalVhost,
+        postPublicStatus: statusToken !== undefined,
+        now,
+        ...(zone && provider ? { cloudflare: { zone, provider } } : {}),
+    });
     for (const kept of closure.keptOneWay) pulumi.log.warn(`one-way step kept although the stage moved back: ${kept}`);
 
     const spec = STAGE_TABLE[settings.stage];
@@ -110,7 +127,9 @@ async function declareClosure(): Promise<Record<string, unknown>> {
         dumpsOnHost,
         next: nextStageNeeds(settings.stage),
         keptOneWay: closure.keptOneWay,
-        manualSteps: spec.manual,
+        manualSteps: closure.plan.manual,
+        edge: closure.edge?.summary,
+        hostMayBeTurnedOff: closure.edge?.hostMayBeTurnedOff,
         announcementId: closure.notice?.announcementId,
         reminderDates: closure.notice?.reminderDates,
         archivesRequested: closure.archives?.requested,

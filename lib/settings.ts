@@ -29,6 +29,12 @@ export const DEFAULTS = {
     /** Days of notice users get at least: closingDate is that far ahead when the closure is announced (the
      *  shortest period of the seed runbook; preview warns below the Server Covenant's 90). */
     minimumNoticeDays: 7,
+    /** Parking on Cloudflare closes mail for the domain: null MX, SPF -all, DMARC p=reject. */
+    parkNullMx: true,
+    parkSpf: true,
+    parkDmarc: true,
+    /** Stop nginx on the host once Cloudflare answers for the domain. */
+    stopNginxWhenParked: false,
 };
 
 export const LANGUAGES = ["en", "ja"] as const;
@@ -59,12 +65,29 @@ export interface Settings {
     minimumNoticeDays: number;
     /** systemd unit of a local mail server to stop when dormant (none by default: most use a relay). */
     mailService?: string;
+    /** Parking on Cloudflare; without it `parked` leaves DNS to the operator. */
+    cloudflare?: CloudflareSettings;
 }
+
+export interface CloudflareSettings {
+    accountId: string;
+    /** The zone's name, e.g. example.org; its id is looked up. */
+    zone: string;
+    /** Hostnames answered by the parking Worker: the domain first, then parkExtraHostnames. */
+    hostnames: string[];
+    nullMx: boolean;
+    spf: boolean;
+    dmarc: boolean;
+    stopNginx: boolean;
+}
+
+/** Settings of parking on Cloudflare; with any of them set, the three first are required. */
+export const CLOUDFLARE_KEYS = ["cloudflareAccountId", "cloudflareZone", "cloudflareApiToken", "parkExtraHostnames", "parkNullMx", "parkSpf", "parkDmarc", "stopNginxWhenParked"] as const;
 
 /** Keys whose values must be Pulumi secrets. */
 export const SECRET_KEYS = ["sshPrivateKey", "databasePassword"] as const;
 /** Optional secrets: an access token with write:statuses, to also post the announcement as a public status. */
-export const OPTIONAL_SECRET_KEYS = ["statusToken"] as const;
+export const OPTIONAL_SECRET_KEYS = ["statusToken", "cloudflareApiToken"] as const;
 
 export interface RawConfig {
     get(key: string): string | undefined;
@@ -101,6 +124,7 @@ function plainSecret(key: string): string {
         sshPrivateKey: "make a new key pair, add its public key to the server's authorized_keys and remove the old one",
         databasePassword: "change the role's password in PostgreSQL (ALTER ROLE ... PASSWORD) and DB_PASS in .env.production",
         statusToken: "revoke the token (Preferences > Development, or Account > Authorized apps) and make a new one",
+        cloudflareApiToken: "roll the token in Cloudflare's dashboard (My Profile > API Tokens)",
     };
     return (
         `${key} is stored in plain text: it is in Pulumi.<stack>.yaml (and in its git history if that file was committed) and in the ` +
@@ -208,6 +232,7 @@ export function parseSettings(raw: RawConfig): Settings {
 
     placeholder("host", str("host"), "your Mastodon server's SSH address (pulumi config set mastodon-closure:host ...)");
     placeholder("successor", successor, "a real server to send your users to, or remove it (pulumi config rm mastodon-closure:successor)");
+    const cloudflare = parseCloudflare(str, oneOf, problems, domain);
 
     const settings: Settings = {
         stage,
@@ -242,6 +267,7 @@ export function parseSettings(raw: RawConfig): Settings {
         goneDays: int("goneDays", DEFAULTS.goneDays, 0, 3650),
         minimumNoticeDays: int("minimumNoticeDays", DEFAULTS.minimumNoticeDays, 0, 3650),
         mailService,
+        cloudflare,
     };
     if (stageIndex(stage) >= stageIndex("self-destructing") && confirmSelfDestruct !== domain) {
         problems.push(
@@ -252,4 +278,42 @@ export function parseSettings(raw: RawConfig): Settings {
     }
     if (problems.length > 0) throw new SettingsError(problems);
     return settings;
+}
+
+/** The Cloudflare keys: all absent (parking stays by hand), or a zone the domain belongs to. */
+function parseCloudflare(
+    str: (key: string) => string | undefined,
+    oneOf: <T extends string>(key: string, allowed: readonly T[], dflt?: T) => T | undefined,
+    problems: string[],
+    domain: string,
+): CloudflareSettings | undefined {
+    const flag = (key: "parkNullMx" | "parkSpf" | "parkDmarc" | "stopNginxWhenParked"): boolean => {
+        const v = oneOf(key, ["true", "false"] as const);
+        return v === undefined ? DEFAULTS[key] : v === "true";
+    };
+    const given = CLOUDFLARE_KEYS.filter((k) => str(k) !== undefined);
+    const flags = { nullMx: flag("parkNullMx"), spf: flag("parkSpf"), dmarc: flag("parkDmarc"), stopNginx: flag("stopNginxWhenParked") };
+    if (given.length === 0) return undefined;
+    const what: Record<string, string> = {
+        cloudflareAccountId: "the Cloudflare account id (32 hexadecimal characters, on the dashboard's overview page)",
+        cloudflareZone: "the Cloudflare zone holding the domain, e.g. example.org",
+        cloudflareApiToken: "an API token (README: Parking on Cloudflare); set it with: pulumi config set --secret cloudflareApiToken",
+    };
+    for (const key of ["cloudflareAccountId", "cloudflareZone", "cloudflareApiToken"]) {
+        if (str(key) === undefined) problems.push(`${key} is required with ${given.join(", ")}: ${what[key]}`);
+    }
+    const accountId = str("cloudflareAccountId") ?? "";
+    if (accountId && !/^[0-9a-f]{32}$/.test(accountId)) problems.push(`cloudflareAccountId must be 32 lowercase hexadecimal characters, got "${accountId}"`);
+    const zone = (str("cloudflareZone") ?? "").toLowerCase().replace(/\.$/, "");
+    const inZone = (name: string) => name === zone || name.endsWith(`.${zone}`);
+    if (zone && !DOMAIN.test(zone)) problems.push(`cloudflareZone must be a DNS name like example.org, got "${zone}"`);
+    else if (zone && domain && !inZone(domain.toLowerCase())) problems.push(`cloudflareZone "${zone}" does not hold the domain "${domain}": give the zone the domain is in`);
+    const extraRaw = str("parkExtraHostnames");
+    const extras = extraRaw === undefined ? [] : extraRaw.split(",").map((h) => h.trim().toLowerCase().replace(/\.$/, ""));
+    for (const h of extras) {
+        if (!DOMAIN.test(h)) problems.push(`parkExtraHostnames must be a comma-separated list of DNS names (WEB_DOMAIN, www, media or streaming hosts), got "${h}"`);
+        else if (zone && !inZone(h)) problems.push(`parkExtraHostnames: "${h}" is not in the zone "${zone}"`);
+    }
+    const hostnames = [...new Set([domain.toLowerCase(), ...extras])];
+    return { accountId, zone, hostnames, ...flags };
 }

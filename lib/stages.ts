@@ -21,7 +21,8 @@ export type Gate =
     | "noPendingArchives" //    no row in backups with processed = false
     | "downloadGracePassed" //  downloadGraceDays since the last archive finished
     | "deletionNoticesSent" //  `tootctl self-destruct` reports every deletion notice sent
-    | "goneDaysPassed"; //      goneDays since the host went dormant
+    | "goneDaysPassed" //       goneDays since the host went dormant
+    | "zoneOnAccount"; //       with Cloudflare settings: the zone is active on the given account
 
 /** Services the closure stops (and disables) in order; started again in reverse order on the way back. */
 export type ServiceRole = "web" | "streaming" | "sidekiq" | "redis" | "postgresql" | "mail";
@@ -39,6 +40,8 @@ export interface StageSpec {
     /** Verified pg_dump kept on the host. Kept (retained) when moving back. */
     databaseDump: boolean;
     stopped: ServiceRole[];
+    /** With Cloudflare settings, the domain answers 410 from Cloudflare's edge (lib/parking.ts). */
+    parkAtEdge: boolean;
     gates: Gate[];
     /** What is left to the operator, by hand. */
     manual: string[];
@@ -56,6 +59,7 @@ export const STAGE_TABLE: Record<Stage, StageSpec> = {
         selfDestruct: false,
         databaseDump: false,
         stopped: [],
+        parkAtEdge: false,
         gates: [],
         manual: [],
     },
@@ -68,6 +72,7 @@ export const STAGE_TABLE: Record<Stage, StageSpec> = {
         selfDestruct: false,
         databaseDump: false,
         stopped: [],
+        parkAtEdge: false,
         gates: [],
         manual: [],
     },
@@ -80,6 +85,7 @@ export const STAGE_TABLE: Record<Stage, StageSpec> = {
         selfDestruct: false,
         databaseDump: false,
         stopped: [],
+        parkAtEdge: false,
         gates: ["closingDateReached"],
         manual: [],
     },
@@ -92,6 +98,7 @@ export const STAGE_TABLE: Record<Stage, StageSpec> = {
         selfDestruct: true,
         databaseDump: false,
         stopped: [],
+        parkAtEdge: false,
         gates: ["noPendingArchives", "downloadGracePassed"],
         manual: [],
     },
@@ -104,6 +111,7 @@ export const STAGE_TABLE: Record<Stage, StageSpec> = {
         selfDestruct: true,
         databaseDump: true,
         stopped: ALL_STOPPED,
+        parkAtEdge: false,
         gates: ["deletionNoticesSent"],
         manual: ["copy the database dump off the host (its path and sha256 are in the outputs)"],
     },
@@ -116,7 +124,8 @@ export const STAGE_TABLE: Record<Stage, StageSpec> = {
         selfDestruct: true,
         databaseDump: true,
         stopped: ALL_STOPPED,
-        gates: ["goneDaysPassed"],
+        parkAtEdge: true,
+        gates: ["goneDaysPassed", "zoneOnAccount"],
         manual: [
             "copy the database dump off the host if not done yet (path and sha256 in the outputs)",
             "point the domain's DNS at something that answers 410 Gone to every path (WebFinger and /users/* included) before turning this host off",

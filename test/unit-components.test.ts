@@ -2,13 +2,18 @@
 // stage, with which inputs, in which order of dependencies, and that host access is always a secret.
 import { before, describe, test } from "node:test";
 import assert from "node:assert/strict";
+import * as cloudflare from "@pulumi/cloudflare";
 import * as pulumi from "@pulumi/pulumi";
-import type { MastodonClosure as MastodonClosureT } from "../components/closure";
+import type { MastodonClosure as MastodonClosureT, MastodonClosureArgs } from "../components/closure";
 import type { HostFacts } from "../lib/gates";
 import type { HostAccess } from "../lib/host-steps";
+import { goneForGoodPage } from "../lib/gone";
 import { parseOriginalVhost, renderVhost } from "../lib/nginx";
+import { decodeMemo, DMARC_REJECT, SPF_NONE } from "../lib/parking";
 import { parseSettings, SECRET_KEYS, Settings } from "../lib/settings";
-import { Stage, STAGES } from "../lib/stages";
+import { Stage, STAGE_TABLE, STAGES } from "../lib/stages";
+import { workerSource } from "../lib/worker";
+import type { ZoneFacts } from "../lib/zone";
 
 const SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d";
 const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
@@ -64,7 +69,7 @@ function settings(stage: Stage, extra: Record<string, string> = {}): Settings {
         successor: "https://next.example",
         ...extra,
     };
-    return parseSettings({ get: (k) => values[k], isSecret: (k) => (SECRET_KEYS as readonly string[]).includes(k) });
+    return parseSettings({ get: (k) => values[k], isSecret: (k) => ([...SECRET_KEYS, "cloudflareApiToken"] as readonly string[]).includes(k) });
 }
 
 const ACCESS: HostAccess = {
@@ -141,9 +146,9 @@ interface Built {
     dependsOn(name: string): string[];
 }
 
-async function build(s: Settings, facts: HostFacts, now = NOW, postPublicStatus = false): Promise<Built> {
+async function build(s: Settings, facts: HostFacts, now = NOW, postPublicStatus = false, cloudflare?: MastodonClosureArgs["cloudflare"]): Promise<Built> {
     const prefix = `c${++counter}`;
-    const closure = new MastodonClosure(prefix, { settings: s, access: ACCESS, facts, originalVhost: ORIGINAL_VHOST, postPublicStatus, now }, { transformations: [record] });
+    const closure = new MastodonClosure(prefix, { settings: s, access: ACCESS, facts, originalVhost: ORIGINAL_VHOST, postPublicStatus, now, cloudflare }, { transformations: [record] });
     await waitForRPCs();
     const all = registered.filter((r) => r.name === prefix || r.name.startsWith(`${prefix}-`));
     const steps = all.filter((r) => r.type.startsWith(DYN)).map((r) => ({ ...r, kind: r.type.slice(DYN.length) }));
@@ -374,5 +379,157 @@ describe("secrets", () => {
         }
         // enabledAt is exported in the outputs unsecreted.
         assert.equal(await pulumi.isSecret(b.closure.selfDestruct!.enabledAt), false);
+    });
+});
+
+describe("parking on Cloudflare (the resource graph)", () => {
+    const ACCOUNT = "0123456789abcdef0123456789abcdef";
+    const CF = { cloudflareAccountId: ACCOUNT, cloudflareZone: "social.example", cloudflareApiToken: "TOKEN", parkExtraHostnames: "www.social.example" };
+    const CF_TYPES = { record: "cloudflare:index/dnsRecord:DnsRecord", script: "cloudflare:index/workersScript:WorkersScript", route: "cloudflare:index/workersRoute:WorkersRoute" };
+    /** A zone before parking: the host's A record (DNS only) and an SPF record; nothing at www. */
+    const ZONE: ZoneFacts = {
+        zone: { id: "zone1", name: "social.example", accountId: ACCOUNT, accountName: "Closing", status: "active" },
+        records: [
+            { id: "recA", name: "social.example", type: "A", content: "203.0.113.10", proxied: false, ttl: 300 },
+            { id: "recSpf", name: "social.example", type: "TXT", content: "v=spf1 mx ~all", proxied: false, ttl: 1 },
+        ],
+        routes: [],
+    };
+    let provider: cloudflare.Provider;
+    before(() => {
+        provider = new cloudflare.Provider("cf-test", { apiToken: pulumi.secret("TOKEN") });
+    });
+    const ofType = (b: Built, type: string) => b.all.filter((r) => r.type === type);
+    const inputsOf = (b: Built, name: string) => b.all.find((r) => r.name === name)!.inputs;
+    /** Registration order is not declaration order: sorted by name. */
+    const byName = (rs: Registered[]) => [...rs].sort((x, y) => x.name.localeCompare(y.name));
+
+    test("parked: memo, Worker, one route per hostname, records taken over or created; all retainOnDelete, none protected", async () => {
+        const b = await build(settings("parked", CF), factsAt("dormant", { currentStage: "dormant" }), NOW, false, { zone: ZONE, provider });
+        const p = `${b.prefix}-edge`;
+        assert.deepEqual(ofType(b, CF_TYPES.script).map((r) => r.name), [`${p}-worker`]);
+        const script = inputsOf(b, `${p}-worker`);
+        assert.deepEqual({ ...script, content: undefined }, { accountId: ACCOUNT, scriptName: "mastodon-closure-social-example", mainModule: "worker.js", compatibilityDate: "2026-04-01", content: undefined });
+        // The Worker serves the page the dormant host's nginx serves.
+        const page = goneForGoodPage({ domain: "social.example", closingDate: "2026-06-01", successor: "https://next.example", language: "en" });
+        assert.equal(script.content, workerSource(page));
+        assert.ok(params(b.one("NginxSite")).content.includes(page));
+
+        assert.deepEqual(
+            byName(ofType(b, CF_TYPES.route)).map((r) => [r.name, r.inputs]),
+            [
+                [`${p}-route-social.example`, { zoneId: "zone1", pattern: "social.example/*", script: "mastodon-closure-social-example" }],
+                [`${p}-route-www.social.example`, { zoneId: "zone1", pattern: "www.social.example/*", script: "mastodon-closure-social-example" }],
+            ],
+        );
+        const records = byName(ofType(b, CF_TYPES.record)).map((r) => [r.name.slice(p.length + 1), r.inputs.name, r.inputs.type, r.inputs.priority, r.inputs.content, r.inputs.proxied, r.inputs.ttl, (declared.get(r.name)!.opts as pulumi.CustomResourceOptions).import]);
+        const memo = records.find((r) => r[0] === "dns-memo")![4] as string;
+        assert.deepEqual(records, [
+            ["dns-dmarc", "_dmarc.social.example", "TXT", undefined, DMARC_REJECT, false, 1, undefined],
+            ["dns-memo", "_mastodon-closure.social.example", "TXT", undefined, memo, false, 1, undefined],
+            ["dns-mx", "social.example", "MX", 0, ".", false, 1, undefined],
+            ["dns-social.example-0", "social.example", "A", undefined, "192.0.2.1", true, 1, "zone1/recA"],
+            ["dns-spf", "social.example", "TXT", undefined, SPF_NONE, false, 1, "zone1/recSpf"],
+            ["dns-www.social.example-0", "www.social.example", "AAAA", undefined, "100::", true, 1, undefined],
+        ]);
+        assert.deepEqual(decodeMemo(memo).records.map((r) => [r.key, r.content]), [["social.example-0", "203.0.113.10"], ["spf", "v=spf1 mx ~all"]]);
+        for (const r of [...ofType(b, CF_TYPES.record), ...ofType(b, CF_TYPES.route), ...ofType(b, CF_TYPES.script)]) {
+            const opts = declared.get(r.name)!.opts;
+            assert.equal(opts.retainOnDelete, true, r.name);
+            assert.ok(!opts.protect, `${r.name} is protected`);
+            assert.equal(opts.provider, provider, r.name);
+        }
+    });
+
+    test("parked: the Worker, then its routes, then DNS; the edge after the host is dormant; the journal last", async () => {
+        const b = await build(settings("parked", CF), factsAt("dormant", { currentStage: "dormant" }), NOW, false, { zone: ZONE, provider });
+        const p = `${b.prefix}-edge`;
+        assert.deepEqual(b.dependsOn(`${p}-route-social.example`), [`${p}-worker`]);
+        const routes = [`${p}-route-social.example`, `${p}-route-www.social.example`];
+        for (const key of ["social.example-0", "www.social.example-0", "mx", "spf", "dmarc"]) {
+            assert.deepEqual(b.dependsOn(`${p}-dns-${key}`), [`${p}-dns-memo`, ...routes].sort(), key);
+        }
+        assert.deepEqual(b.dependsOn(`${p}-dns-memo`), []);
+        assert.deepEqual(b.dependsOn(p), [`${b.prefix}-front`, `${b.prefix}-services`]);
+        assert.ok(b.dependsOn(`${b.prefix}-journal`).includes(p));
+        // The outputs say the host may go only once every record has an id (was written).
+        assert.equal(await new Promise((r) => b.closure.edge!.hostMayBeTurnedOff!.apply(r)), "yes: Cloudflare answers 410 for social.example, www.social.example");
+        assert.equal(b.steps.filter((r) => r.kind === "StoppedServices").length, 1, "no nginx stop unless asked");
+        assert.deepEqual(b.closure.plan.manual.filter((m) => /DNS/.test(m)), []);
+    });
+
+    test("the API token reaches the provider as a secret only", async () => {
+        const reg = registered.find((r) => r.type === "pulumi:providers:cloudflare" && r.name === "cf-test")!;
+        assert.ok(reg, registered.map((r) => r.type).join());
+        assert.equal(reg.inputs.apiToken?.[SECRET_SIG_KEY], SECRET_SIG);
+        const b = await build(settings("parked", CF), factsAt("dormant", { currentStage: "dormant" }), NOW, false, { zone: ZONE, provider });
+        for (const r of b.all) assert.ok(!JSON.stringify(r.inputs).includes("TOKEN"), r.name);
+    });
+
+    test("stopNginxWhenParked, parked since longer than the replaced TTL: nginx stopped after every DNS record", async () => {
+        const facts = factsAt("parked");
+        const b = await build(settings("parked", { ...CF, stopNginxWhenParked: "true" }), facts, new Date("2026-07-10T10:05:00Z"), false, { zone: ZONE, provider });
+        const p = `${b.prefix}-edge`;
+        const nginx = b.steps.find((r) => r.name === `${p}-nginx`)!;
+        // Its own record of how nginx was found: the dormant stop's record (services.json) is not touched.
+        assert.deepEqual(params(nginx), { units: ["nginx"], record: "/var/lib/mastodon-closure/nginx.json" });
+        assert.deepEqual(b.dependsOn(`${p}-nginx`), ["dmarc", "mx", "social.example-0", "spf", "www.social.example-0"].map((k) => `${p}-dns-${k}`));
+        assert.equal(await new Promise((r) => b.closure.edge!.hostMayBeTurnedOff!.apply(r)), "yes: Cloudflare answers 410 for social.example, www.social.example; nginx on the host is stopped");
+        // Entering parked: not yet, the outputs say until when.
+        const entering = await build(settings("parked", { ...CF, stopNginxWhenParked: "true" }), factsAt("dormant", { currentStage: "dormant" }), NOW, false, { zone: ZONE, provider });
+        assert.equal(entering.steps.filter((r) => r.name.endsWith("-edge-nginx")).length, 0);
+        assert.match(String(entering.closure.edge!.summary.nginx), /^keeps answering until 2026-04-01T12:05:00.000Z/);
+    });
+
+    test("moving back to dormant after parking: records restored in place, routes without Worker, no Worker declared", async () => {
+        const parked = await build(settings("parked", CF), factsAt("dormant", { currentStage: "dormant" }), NOW, false, { zone: ZONE, provider });
+        const memo = ofType(parked, CF_TYPES.record).find((r) => r.name.endsWith("-dns-memo"))!.inputs.content as string;
+        const pp = `${parked.prefix}-edge`;
+        const zoneAfter: ZoneFacts = {
+            ...ZONE,
+            records: [
+                { id: "recA", name: "social.example", type: "A", content: "192.0.2.1", proxied: true, ttl: 1, comment: "mastodon-closure: parked; the Worker answers 410" },
+                { id: "recSpf", name: "social.example", type: "TXT", content: SPF_NONE, proxied: false, ttl: 1, comment: "mastodon-closure: parked; the Worker answers 410" },
+                { id: "recMemo", name: "_mastodon-closure.social.example", type: "TXT", content: memo, proxied: false, ttl: 1 },
+            ],
+            routes: [{ id: "rt1", pattern: "social.example/*", script: "mastodon-closure-social-example" }],
+        };
+        const b = await build(settings("dormant", CF), factsAt("parked"), NOW, false, { zone: zoneAfter, provider });
+        const p = `${b.prefix}-edge`;
+        assert.equal(ofType(b, CF_TYPES.script).length, 0);
+        assert.deepEqual(ofType(b, CF_TYPES.route).map((r) => r.inputs), [{ zoneId: "zone1", pattern: "social.example/*" }]);
+        assert.deepEqual((declared.get(`${p}-route-social.example`)!.opts as pulumi.CustomResourceOptions).import, "zone1/rt1");
+        assert.deepEqual(
+            byName(ofType(b, CF_TYPES.record)).map((r) => [r.name.slice(p.length + 1), r.inputs.type, r.inputs.content, r.inputs.proxied, r.inputs.ttl, (declared.get(r.name)!.opts as pulumi.CustomResourceOptions).import]),
+            [
+                ["dns-memo", "TXT", memo, false, 1, "zone1/recMemo"],
+                ["dns-social.example-0", "A", "203.0.113.10", false, 300, "zone1/recA"],
+                ["dns-spf", "TXT", "v=spf1 mx ~all", false, 1, "zone1/recSpf"],
+            ],
+        );
+        // The same resource names as when parked: the engine updates them back, never deletes them.
+        for (const key of ["dns-social.example-0", "dns-spf", "dns-memo"]) assert.ok(parked.all.some((r) => r.name === `${pp}-${key}`), key);
+        // Records first, then the routes stop running the Worker.
+        assert.deepEqual(b.dependsOn(`${p}-route-social.example`), [`${p}-dns-social.example-0`, `${p}-dns-spf`]);
+        assert.match(b.closure.keptOneWay.at(-1)!, /^parking on Cloudflare: stays in the zone.*the Worker mastodon-closure-social-example/);
+        assert.equal(b.closure.edge!.hostMayBeTurnedOff, undefined);
+    });
+
+    test("parked without Cloudflare settings: no Cloudflare resource, the manual steps of the stage table", async () => {
+        const b = await build(settings("parked"), factsAt("parked"));
+        assert.deepEqual(b.all.filter((r) => r.type.startsWith("cloudflare:")), []);
+        assert.equal(b.closure.edge, undefined);
+        assert.deepEqual(b.closure.plan.manual, STAGE_TABLE.parked.manual);
+    });
+
+    test("a refusal of the plan throws before any child is declared", async () => {
+        const zone = { ...ZONE, routes: [{ id: "x", pattern: "social.example/api/*", script: "cache" }] };
+        const before = registered.length;
+        assert.throws(
+            () => new MastodonClosure("refused", { settings: settings("parked", CF), access: ACCESS, facts: factsAt("dormant", { currentStage: "dormant" }), originalVhost: ORIGINAL_VHOST, now: NOW, cloudflare: { zone, provider } }),
+            /^Error: stage "parked" cannot be reached as set; nothing was changed:\n {2}- the Worker route social\.example\/api\/\* \(Worker cache\) covers social\.example/,
+        );
+        await waitForRPCs();
+        assert.deepEqual(registered.slice(before).map((r) => r.name).filter((n) => n.startsWith("refused-")), []);
     });
 });

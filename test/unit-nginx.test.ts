@@ -5,11 +5,12 @@ import assert from "node:assert/strict";
 import { execFileSync, spawn, spawnSync, ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
 import * as http from "node:http";
-import * as https from "node:https";
 import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
-import { DOWNLOAD_APP_PATHS, gonePageHtml, GonePage, parseOriginalVhost, renderVhost } from "../lib/nginx";
+import { goneForGoodPage } from "../lib/gone";
+import { DOWNLOAD_APP_PATHS, gonePageHtml, GonePage, parseOriginalVhost, renderVhost, STATIC_PATHS } from "../lib/nginx";
+import { assertContract, contractCases, request as contractRequest } from "./support/gone-contract";
 
 const DOMAIN = "social.example";
 
@@ -196,8 +197,16 @@ describe("renderVhost (text)", () => {
         }
         assert.ok(some.includes("return 301 https://$host$request_uri;"), "port 80 redirects while downloads remain");
         assert.ok(!none.includes("return 301"), "gone-everywhere answers 410 on port 80 too");
-        assert.equal((none.match(/return 410 /g) ?? []).length, 2);
-        assert.equal((some.match(/return 410 /g) ?? []).length, 1);
+        // The page and the JSON answer, in each server that answers 410.
+        assert.equal((none.match(/return 410 /g) ?? []).length, 4);
+        assert.equal((some.match(/return 410 /g) ?? []).length, 2);
+    });
+
+    test("dormant and parked show the page of a domain gone for good; closed shows its own page", () => {
+        const none = renderVhost("gone-everywhere", DOMAIN, original, PAGE);
+        const some = renderVhost("gone-except-downloads", DOMAIN, original, PAGE);
+        assert.ok(none.includes(`return 410 '${goneForGoodPage(PAGE)}';`));
+        assert.ok(some.includes(`return 410 '${gonePageHtml(PAGE)}';`));
     });
 
     test("the 410 page escapes HTML in the domain and the successor", () => {
@@ -207,6 +216,24 @@ describe("renderVhost (text)", () => {
         assert.ok(html.includes("a&#60;b&#62;.example"));
         assert.ok(html.includes("next.example/&#39;x&#34;&#60;script&#62;&#38;"), html);
         assert.ok(!/'/.test(html), "no raw single quote: it would end nginx's quoted string");
+    });
+
+    test("the gone-for-good page: both languages, the configured one first, date and successor only when given", () => {
+        const en = goneForGoodPage(PAGE);
+        assert.match(en, /^<!doctype html><html lang="en">/);
+        assert.ok(en.indexOf('<section lang="en">') < en.indexOf('<section lang="ja">'), en);
+        assert.ok(en.includes("<h1>social.example has closed on 2026-06-01.</h1>"), en);
+        assert.ok(en.includes("<h1>social.example は 2026-06-01 に閉鎖しました。</h1>"), en);
+        assert.ok(en.includes('Its community continues at <a href="https://next.example">next.example</a>.'), en);
+        assert.ok(en.includes('コミュニティは <a href="https://next.example">next.example</a> で続いています。'), en);
+        const ja = goneForGoodPage({ ...PAGE, language: "ja" });
+        assert.match(ja, /^<!doctype html><html lang="ja">/);
+        assert.ok(ja.indexOf('<section lang="ja">') < ja.indexOf('<section lang="en">'), ja);
+        const bare = goneForGoodPage({ domain: DOMAIN });
+        assert.ok(bare.includes("<h1>social.example has closed.</h1>") && bare.includes("<h1>social.example は閉鎖しました。</h1>"), bare);
+        assert.ok(!bare.includes("<a "), bare);
+        const hostile = goneForGoodPage({ domain: DOMAIN, successor: "https://next.example/'$x<script>" });
+        assert.ok(!/'|\$|<script>/.test(hostile), hostile);
     });
 
     test("the 410 page: date and successor only when given, https:// stripped from the shown name", () => {
@@ -306,27 +333,11 @@ describe("nginx -t accepts the rendered vhosts", () => {
     );
 });
 
-interface Answer {
-    status: number;
-    body: string;
-    headers: http.IncomingHttpHeaders;
-}
+const request = (opts: { tls: boolean; port: number; path: string; method?: string; headers?: Record<string, string> }) =>
+    contractRequest({ port: opts.port, tls: opts.tls, host: DOMAIN }, opts.path, { method: opts.method ?? "GET", headers: opts.headers ?? {} });
 
-function request(opts: { tls: boolean; port: number; path: string; method?: string; headers?: Record<string, string> }): Promise<Answer> {
-    return new Promise((resolve, reject) => {
-        const base = { host: "127.0.0.1", port: opts.port, path: opts.path, method: opts.method ?? "GET", headers: { Host: DOMAIN, ...opts.headers }, agent: false as const };
-        const req = opts.tls ? https.request({ ...base, servername: DOMAIN, rejectUnauthorized: false }) : http.request(base);
-        req.on("response", (res) => {
-            let body = "";
-            res.setEncoding("utf8");
-            res.on("data", (c) => (body += c));
-            res.on("end", () => resolve({ status: res.statusCode ?? 0, body, headers: res.headers }));
-        });
-        req.on("error", reject);
-        req.setTimeout(5000, () => req.destroy(new Error(`timeout ${opts.path}`)));
-        req.end(opts.method === "POST" ? '{"type":"Delete"}' : undefined);
-    });
-}
+/** Paths the closed vhost keeps open (lib/nginx.ts): the contract is checked on every other path. */
+const OPEN_WHILE_CLOSED = [new RegExp(DOWNLOAD_APP_PATHS), new RegExp(STATIC_PATHS), /^\/system\//, /^\/sw\.js$/];
 
 async function waitListening(port: number): Promise<void> {
     const end = Date.now() + 5000;
@@ -372,7 +383,7 @@ for (const mode of ["gone-except-downloads", "gone-everywhere"] as const) {
                 mastodonVhost({ http: [`127.0.0.1:${httpPort}`], https: [`127.0.0.1:${httpsPort} ssl`], backend: `127.0.0.1:${backendPort}`, cert, key, root }),
             );
             assert.deepEqual(original.httpListen, [`127.0.0.1:${httpPort}`]);
-            const conf = nginxConf(dir, renderVhost(mode, DOMAIN, original, { domain: DOMAIN, closingDate: "2026-06-01", successor: "https://next.example" }));
+            const conf = nginxConf(dir, renderVhost(mode, DOMAIN, original, PAGE));
             fs.chmodSync(tmp, 0o755);
             const t = nginxTest(dir, conf);
             assert.equal(t.status, 0, t.output);
@@ -389,19 +400,15 @@ for (const mode of ["gone-except-downloads", "gone-everywhere"] as const) {
             await new Promise((r) => backend?.close(r));
         });
 
-        for (const p of ["/users/alice", "/@alice", "/.well-known/webfinger?resource=acct:alice@social.example", "/api/v1/instance", "/.well-known/nodeinfo", "/"]) {
-            test(`GET ${p} over HTTPS answers 410 with the page`, async () => {
-                const r = await request({ tls: true, port: httpsPort, path: p });
-                assert.equal(r.status, 410);
-                assert.match(String(r.headers["content-type"]), /^text\/html/);
-                assert.equal(r.body, gonePageHtml({ domain: DOMAIN, closingDate: "2026-06-01", successor: "https://next.example" }));
-            });
-        }
-
-        test("POST /inbox and /users/alice/inbox answer 410 (deliveries are not retried)", async () => {
-            for (const p of ["/inbox", "/users/alice/inbox"]) {
-                const r = await request({ tls: true, port: httpsPort, path: p, method: "POST", headers: { "Content-Type": "application/activity+json" } });
-                assert.equal(r.status, 410, p);
+        test("every path and kind of request of the gone contract, over HTTPS", async () => {
+            const page = (mode === "gone-everywhere" ? goneForGoodPage : gonePageHtml)(PAGE);
+            const skip = mode === "gone-except-downloads" ? (p: string) => OPEN_WHILE_CLOSED.some((re) => re.test(p)) : undefined;
+            const cases = contractCases(DOMAIN, skip);
+            const checked = await assertContract({ port: httpsPort, tls: true, host: DOMAIN }, page, cases);
+            assert.ok(checked >= (mode === "gone-everywhere" ? 300 : 200), String(checked));
+            if (mode === "gone-everywhere") {
+                // Over plain HTTP too: port 80 answers the same (only ACME is served there).
+                await assertContract({ port: httpPort, tls: false, host: DOMAIN }, page, cases);
             }
         });
 

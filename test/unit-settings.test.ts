@@ -1,7 +1,7 @@
 // Unit tests of lib/settings.ts: every key's validation and default, with a fake RawConfig.
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { DEFAULTS, isCalendarDate, parseSettings, RawConfig, SECRET_KEYS, SettingsError } from "../lib/settings";
+import { CLOUDFLARE_KEYS, DEFAULTS, isCalendarDate, OPTIONAL_SECRET_KEYS, parseSettings, RawConfig, SECRET_KEYS, SettingsError } from "../lib/settings";
 import { STAGES } from "../lib/stages";
 
 const HOST_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMmJ1cGvQ0f0g3Kf9gq0u3l1Y2rP6oZr2m6Ykq7yQX5d";
@@ -22,7 +22,7 @@ function baseConfig(stage = "operating"): Record<string, string> {
 function raw(values: Record<string, string | undefined>, plain: string[] = []): RawConfig {
     return {
         get: (k) => values[k],
-        isSecret: (k) => (SECRET_KEYS as readonly string[]).includes(k) && !plain.includes(k),
+        isSecret: (k) => ([...SECRET_KEYS, ...OPTIONAL_SECRET_KEYS] as readonly string[]).includes(k) && !plain.includes(k),
     };
 }
 
@@ -318,6 +318,77 @@ describe("parseSettings: defaults and several problems", () => {
         const p = problems({});
         for (const key of ["stage", "host", "domain", "sshHostKey", "sshPrivateKey", "databasePassword"]) {
             assert.ok(p.some((l) => l.startsWith(`${key} is required`)), `${key} not named:\n${p.join("\n")}`);
+        }
+    });
+});
+
+describe("parseSettings: parking on Cloudflare", () => {
+    const ACCOUNT = "0123456789abcdef0123456789abcdef";
+    const cf = (extra: Record<string, string> = {}) => ({ ...baseConfig(), cloudflareAccountId: ACCOUNT, cloudflareZone: "social.example", cloudflareApiToken: "tok", ...extra });
+
+    test("without any Cloudflare key there is no parking at the edge", () => {
+        assert.equal(parseSettings(raw(baseConfig("operating"))).cloudflare, undefined);
+    });
+
+    test("the three keys give the zone, the domain as the one hostname and the documented defaults", () => {
+        const s = parseSettings(raw(cf()));
+        assert.deepEqual(s.cloudflare, { accountId: ACCOUNT, zone: "social.example", hostnames: ["social.example"], nullMx: true, spf: true, dmarc: true, stopNginx: false });
+        assert.equal(DEFAULTS.parkNullMx && DEFAULTS.parkSpf && DEFAULTS.parkDmarc, true);
+        assert.equal(DEFAULTS.stopNginxWhenParked, false);
+    });
+
+    test("extras, flags, a zone written with a trailing dot or in capitals", () => {
+        const s = parseSettings(
+            raw(cf({ cloudflareZone: "Social.Example.", parkExtraHostnames: " www.social.example, Files.Social.Example ,social.example", parkNullMx: "false", parkSpf: "false", parkDmarc: "false", stopNginxWhenParked: "true" })),
+        );
+        assert.deepEqual(s.cloudflare, { accountId: ACCOUNT, zone: "social.example", hostnames: ["social.example", "www.social.example", "files.social.example"], nullMx: false, spf: false, dmarc: false, stopNginx: true });
+    });
+
+    for (const key of ["cloudflareAccountId", "cloudflareZone", "cloudflareApiToken"]) {
+        test(`${key} missing while other Cloudflare keys are set is refused, naming it`, () => {
+            const values = cf();
+            delete (values as Record<string, string>)[key];
+            assert.match(onlyProblem(values), new RegExp(`^${key} is required with `));
+        });
+    }
+
+    for (const key of CLOUDFLARE_KEYS.filter((k) => !["cloudflareAccountId", "cloudflareZone", "cloudflareApiToken"].includes(k))) {
+        test(`${key} alone asks for the account, the zone and the token`, () => {
+            const value = key === "parkExtraHostnames" ? "www.social.example" : "true";
+            const p = problems({ ...baseConfig(), [key]: value });
+            assert.deepEqual(
+                p.map((l) => l.split(" ")[0]),
+                ["cloudflareAccountId", "cloudflareZone", "cloudflareApiToken"],
+                p.join("\n"),
+            );
+            assert.ok(p.every((l) => l.includes(`required with ${key}`)), p.join("\n"));
+        });
+    }
+
+    test("the API token stored in plain text is refused with the --secret hint", () => {
+        const p = onlyProblem(cf(), ["cloudflareApiToken"]);
+        assert.match(p, /^cloudflareApiToken is stored in plain text: .* Treat it as leaked: roll the token in Cloudflare's dashboard \(My Profile > API Tokens\); then set the new value with: pulumi config set --secret cloudflareApiToken \.\.\.$/);
+    });
+
+    test("bad values name the key and what is allowed", () => {
+        const cases: Array<[string, string, RegExp]> = [
+            ["cloudflareAccountId", "0123456789ABCDEF0123456789ABCDEF", /^cloudflareAccountId must be 32 lowercase hexadecimal characters, got "0123456789ABCDEF/],
+            ["cloudflareAccountId", "1234", /^cloudflareAccountId must be 32 lowercase hexadecimal/],
+            ["cloudflareZone", "example_org", /^cloudflareZone must be a DNS name like example.org, got "example_org"/],
+            ["cloudflareZone", "other.example", /^cloudflareZone "other.example" does not hold the domain "social.example"/],
+            ["cloudflareZone", "cial.example", /^cloudflareZone "cial.example" does not hold the domain/],
+            ["parkExtraHostnames", "www.social.example,,", /^parkExtraHostnames must be a comma-separated list of DNS names/],
+            ["parkExtraHostnames", "https://www.social.example", /^parkExtraHostnames must be a comma-separated list/],
+            ["parkExtraHostnames", "www.other.org", /^parkExtraHostnames: "www.other.org" is not in the zone "social.example"/],
+            ["parkNullMx", "yes", /^parkNullMx must be one of true, false; got "yes"/],
+            ["parkSpf", "1", /^parkSpf must be one of true, false/],
+            ["parkDmarc", "no", /^parkDmarc must be one of true, false/],
+            ["stopNginxWhenParked", "on", /^stopNginxWhenParked must be one of true, false/],
+        ];
+        for (const [key, value, re] of cases) {
+            const p = problems(cf({ [key]: value }));
+            assert.ok(p.some((l) => re.test(l)), `${key}=${value}:\n${p.join("\n")}`);
+            assert.equal(p.length, 1 + (value === "www.social.example,," ? 1 : 0), `${key}=${value}:\n${p.join("\n")}`);
         }
     });
 });

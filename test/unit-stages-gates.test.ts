@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { checkTransition, Gate, STAGES, STAGE_TABLE, Stage, stageIndex } from "../lib/stages";
 import { evaluateGate, evaluateGates, HostFacts, nextStageNeeds } from "../lib/gates";
 import { parseSettings, SECRET_KEYS, Settings } from "../lib/settings";
+import type { ZoneFacts } from "../lib/zone";
 
 function settings(extra: Record<string, string> = {}): Settings {
     const values: Record<string, string> = {
@@ -17,7 +18,7 @@ function settings(extra: Record<string, string> = {}): Settings {
         confirmSelfDestruct: "social.example",
         ...extra,
     };
-    return parseSettings({ get: (k) => values[k], isSecret: (k) => (SECRET_KEYS as readonly string[]).includes(k) });
+    return parseSettings({ get: (k) => values[k], isSecret: (k) => ([...SECRET_KEYS, "cloudflareApiToken"] as readonly string[]).includes(k) });
 }
 
 function facts(extra: Partial<HostFacts> = {}): HostFacts {
@@ -132,7 +133,7 @@ describe("stage table invariants", () => {
             closed: ["closingDateReached"],
             "self-destructing": ["noPendingArchives", "downloadGracePassed"],
             dormant: ["deletionNoticesSent"],
-            parked: ["goneDaysPassed"],
+            parked: ["goneDaysPassed", "zoneOnAccount"],
         };
         for (const s of STAGES) assert.deepEqual(STAGE_TABLE[s].gates, gates[s], s);
     });
@@ -276,13 +277,50 @@ describe("evaluateGates", () => {
     });
 });
 
+describe("zoneOnAccount (parking on Cloudflare)", () => {
+    const ACCOUNT = "0123456789abcdef0123456789abcdef";
+    const cf = settings({ stage: "parked", cloudflareAccountId: ACCOUNT, cloudflareZone: "social.example", cloudflareApiToken: "t" });
+    const zone = (over: Partial<NonNullable<ZoneFacts["zone"]>> = {}): ZoneFacts => ({
+        zone: { id: "z1", name: "social.example", accountId: ACCOUNT, accountName: "Closing", status: "active", ...over },
+        records: [],
+        routes: [],
+    });
+    const now = at("2026-07-20T00:00:00Z");
+
+    test("without Cloudflare settings it holds: DNS stays by hand", () => {
+        assert.deepEqual(evaluateGate("zoneOnAccount", facts(), settings({ stage: "parked" }), now), { gate: "zoneOnAccount", ok: true, figure: "no Cloudflare settings: DNS is left to do by hand" });
+    });
+
+    test("the zone on the given account and active: holds, with its id", () => {
+        assert.deepEqual(evaluateGate("zoneOnAccount", facts(), cf, now, zone()), { gate: "zoneOnAccount", ok: true, figure: "zone social.example (z1) is active on account " + ACCOUNT });
+    });
+
+    test("the zone on another account: refused with both accounts", () => {
+        const r = evaluateGate("zoneOnAccount", facts(), cf, now, zone({ accountId: "f".repeat(32), accountName: "Someone else" }));
+        assert.deepEqual(r, { gate: "zoneOnAccount", ok: false, figure: `zone social.example (z1) is on account ${"f".repeat(32)} ("Someone else"), not on cloudflareAccountId ${ACCOUNT}` });
+    });
+
+    test("a zone not found, or not read, or pending: refused saying why", () => {
+        assert.match(evaluateGate("zoneOnAccount", facts(), cf, now, { records: [], routes: [] }).figure, /^zone social\.example not found with cloudflareApiToken/);
+        assert.equal(evaluateGate("zoneOnAccount", facts(), cf, now).ok, false);
+        const pending = evaluateGate("zoneOnAccount", facts(), cf, now, zone({ status: "pending" }));
+        assert.deepEqual([pending.ok, pending.figure], [false, "zone social.example is pending, not active: Cloudflare does not answer for it yet (its nameservers are not Cloudflare's)"]);
+    });
+
+    test("evaluateGates passes the zone to the parked gates and binds when entering", () => {
+        const r = evaluateGates("parked", facts({ currentStage: "dormant", reachedAt: { dormant: "2026-07-01T00:00:00Z" } }), cf, now, zone({ accountId: "e".repeat(32) }));
+        assert.equal(r.binding, true);
+        assert.deepEqual(r.results.map((g) => [g.gate, g.ok]), [["goneDaysPassed", true], ["zoneOnAccount", false]]);
+    });
+});
+
 describe("nextStageNeeds", () => {
     test("each stage names the next stage's gates", () => {
         assert.equal(nextStageNeeds("operating"), 'stage "announced" needs: no gate');
         assert.equal(nextStageNeeds("announced"), 'stage "closed" needs: closingDateReached');
         assert.equal(nextStageNeeds("closed"), 'stage "self-destructing" needs: noPendingArchives, downloadGracePassed, confirmSelfDestruct set to the domain');
         assert.equal(nextStageNeeds("self-destructing"), 'stage "dormant" needs: deletionNoticesSent');
-        assert.equal(nextStageNeeds("dormant"), 'stage "parked" needs: goneDaysPassed');
+        assert.equal(nextStageNeeds("dormant"), 'stage "parked" needs: goneDaysPassed, zoneOnAccount');
         assert.equal(nextStageNeeds("parked"), "nothing: this is the last stage");
     });
 });

@@ -1,0 +1,111 @@
+// The plan: which concerns the stage has, decided in pure code from the settings, what the probe saw on
+// the host and (when parking on Cloudflare) what the zone holds. The components only turn it into
+// resources (components/closure.ts); the program prints its refusals and outputs.
+import { effectiveStage, HostFacts } from "./gates";
+import { EdgePlan, planEdge } from "./parking";
+import type { Settings } from "./settings";
+import { FrontMode, ServiceRole, Stage, STAGE_TABLE, StageSpec, stageIndex } from "./stages";
+import type { ZoneFacts } from "./zone";
+
+export interface ClosurePlan {
+    stage: Stage;
+    spec: StageSpec;
+    /** Announcement and reminders, counted from when the stage was first reached. */
+    notice?: { announcedAt: Date };
+    front: FrontMode;
+    requestArchives: boolean;
+    /** In self-destruct mode: the stage wants it, or it is kept (one-way) below its stage. */
+    selfDestruct: boolean;
+    databaseDump: boolean;
+    /** systemd units stopped, in order. */
+    stoppedUnits: string[];
+    /** Services a move to dormant that died half way had stopped (the host's record) start again, as they
+     *  were found: declared below dormant too, even when the run that stopped them never recorded its step. */
+    restartInterrupted: boolean;
+    /** Parking on Cloudflare: parked, or restored after moving back. */
+    edge?: EdgePlan;
+    /** The host's journal records the stage (every stage but operating). */
+    journal: boolean;
+    /** One-way steps (and what parking leaves at Cloudflare) kept although the stage moved back. */
+    keptOneWay: string[];
+    /** Refusals: the stage cannot be reached as set; nothing may be declared. */
+    refusals: string[];
+    /** What is left to the operator, by hand. */
+    manual: string[];
+}
+
+/** systemd unit of each service role, as Mastodon's install guide names them. */
+export function unitOf(role: ServiceRole, settings: Settings): string | undefined {
+    const units: Record<ServiceRole, string | undefined> = {
+        web: "mastodon-web",
+        streaming: "mastodon-streaming",
+        sidekiq: "mastodon-sidekiq",
+        mail: settings.mailService,
+        redis: "redis-server",
+        postgresql: "postgresql",
+    };
+    return units[role];
+}
+
+/** Whether the Cloudflare zone has to be read: parking now, or moved back after parking (to restore). */
+export function needsZone(settings: Settings, facts: HostFacts): boolean {
+    return settings.cloudflare !== undefined && (STAGE_TABLE[settings.stage].parkAtEdge || facts.reachedAt.parked !== undefined);
+}
+
+export function planClosure(settings: Settings, facts: HostFacts, now: Date, zone?: ZoneFacts): ClosurePlan {
+    const s = settings;
+    const spec = STAGE_TABLE[s.stage];
+    const keptOneWay: string[] = [];
+    const refusals: string[] = [];
+
+    // Re-announcing after moving back to operating counts from now, not from the first time.
+    const announcedAt = stageIndex(facts.currentStage) >= stageIndex("announced") && facts.reachedAt.announced ? new Date(facts.reachedAt.announced) : now;
+
+    // Kept below its stage only when the host really is in self-destruct mode: a journal alone never turns it on.
+    const selfDestructDone = facts.reachedAt["self-destructing"] !== undefined && facts.selfDestructEnabled;
+    if (!spec.selfDestruct && selfDestructDone) keptOneWay.push("self-destruct (SELF_DESTRUCT stays in .env.production: deletions cannot be called back)");
+
+    if (!spec.databaseDump && facts.reachedAt.dormant !== undefined && stageIndex(s.stage) < stageIndex("dormant")) {
+        keptOneWay.push(`database dump (kept in ${s.dumpDir} until its retention date)`);
+    }
+
+    let edge: EdgePlan | undefined;
+    if (s.cloudflare && zone && needsZone(s, facts)) {
+        const decision = planEdge({
+            cf: s.cloudflare,
+            zone,
+            parked: spec.parkAtEdge,
+            parkedSince: facts.currentStage === "parked" ? facts.reachedAt.parked : undefined,
+            now,
+        });
+        refusals.push(...decision.refusals);
+        edge = decision.plan;
+        if (edge?.mode === "restored") keptOneWay.push(`parking on Cloudflare: stays in the zone, delete by hand if the domain is to work again: ${edge.kept.join("; ")}`);
+    }
+
+    const manual =
+        spec.parkAtEdge && edge
+            ? [
+                  spec.manual[0],
+                  "keep the domain registered and its Cloudflare zone active, with auto-renewal and a registrar lock: a new owner would inherit remote servers' caches (README: Parking on Cloudflare)",
+                  `then turn the Mastodon host off and delete it, once the output hostMayBeTurnedOff says Cloudflare answers for ${s.cloudflare!.hostnames.join(", ")}`,
+              ]
+            : spec.manual;
+
+    return {
+        stage: s.stage,
+        spec,
+        notice: spec.announce ? { announcedAt } : undefined,
+        front: spec.front,
+        requestArchives: spec.requestArchives && s.requestArchives,
+        selfDestruct: spec.selfDestruct || selfDestructDone,
+        databaseDump: spec.databaseDump,
+        stoppedUnits: spec.stopped.map((role) => unitOf(role, s)).filter((u): u is string => u !== undefined),
+        restartInterrupted: spec.stopped.length === 0 && effectiveStage(facts) !== facts.currentStage,
+        edge,
+        journal: s.stage !== "operating",
+        keptOneWay,
+        refusals,
+        manual,
+    };
+}
