@@ -20,9 +20,13 @@ export interface HostFacts {
     legacySelfDestruct: boolean;
     database?: {
         pendingArchives: number;
+        /** Archives finished in the last hour: the rate the estimates use. */
+        archivesLastHour: number;
         /** Latest dump_updated_at of a processed archive. */
         lastArchiveFinishedAt?: string;
         accountsPendingDeletion: number;
+        /** Local accounts suspended in the last 10 minutes (self-destruct's pace). */
+        suspendedLast10Min: number;
         registrationsMode: string;
     };
     /** Last line of `tootctl self-destruct` while in self-destruct mode. */
@@ -47,6 +51,21 @@ function daysBetween(fromIso: string, now: Date): number {
     return (now.getTime() - new Date(fromIso).getTime()) / DAY_MS;
 }
 
+/** When `left` things are done, at the pace of the last `minutes` (`done` in that time): words for a
+ *  figure, "" when none is left. */
+export function etaAtPace(left: number, done: number, minutes: number, what: string): string {
+    if (left <= 0) return "";
+    const window = minutes === 60 ? "the last hour" : `the last ${minutes} minutes`;
+    if (done <= 0) return `; no ${what} in ${window}, so no estimate yet`;
+    const eta = Math.ceil((left / done) * minutes);
+    return `; about ${eta < 120 ? `${eta} min` : `${Math.ceil(eta / 60)} h`} left at the pace of ${window} (${done} ${what})`;
+}
+
+/** The day a gate counting `daysLeft` days holds. */
+function holdsOn(daysLeft: number, now: Date): string {
+    return new Date(now.getTime() + daysLeft * DAY_MS).toISOString().slice(0, 10);
+}
+
 /** `zone`: what the Cloudflare zone holds, read when parking on Cloudflare (lib/zone.ts). */
 export function evaluateGate(gate: Gate, facts: HostFacts, settings: Settings, now: Date, zone?: ZoneFacts): GateResult {
     const db = facts.database;
@@ -62,7 +81,11 @@ export function evaluateGate(gate: Gate, facts: HostFacts, settings: Settings, n
         }
         case "noPendingArchives":
             if (!db) return { gate, ok: false, figure: "database not readable" };
-            return { gate, ok: db.pendingArchives === 0, figure: `${db.pendingArchives} archive(s) pending` };
+            return {
+                gate,
+                ok: db.pendingArchives === 0,
+                figure: `${db.pendingArchives} archive(s) pending; ${db.archivesLastHour} finished in the last hour${etaAtPace(db.pendingArchives, db.archivesLastHour, 60, "archives")}`,
+            };
         case "downloadGracePassed": {
             if (!db) return { gate, ok: false, figure: "database not readable" };
             if (!db.lastArchiveFinishedAt) return { gate, ok: true, figure: "no archive was ever made" };
@@ -73,7 +96,7 @@ export function evaluateGate(gate: Gate, facts: HostFacts, settings: Settings, n
                 ok: waited >= settings.downloadGraceDays,
                 figure:
                     left > 0
-                        ? `last archive finished ${db.lastArchiveFinishedAt}; ${left} day(s) of the ${settings.downloadGraceDays}-day download grace left`
+                        ? `last archive finished ${db.lastArchiveFinishedAt}; ${left} day(s) of the ${settings.downloadGraceDays}-day download grace left (holds on ${holdsOn(left, now)})`
                         : `last archive finished ${db.lastArchiveFinishedAt}; ${settings.downloadGraceDays}-day download grace passed`,
             };
         }
@@ -88,7 +111,8 @@ export function evaluateGate(gate: Gate, facts: HostFacts, settings: Settings, n
             }
             const progress = facts.selfDestructProgress ?? "self-destruct is not enabled";
             const pending = db ? `${db.accountsPendingDeletion} account(s) pending deletion; ` : "";
-            return { gate, ok: facts.selfDestructEnabled && progress.includes(SENT_ALL), figure: `${pending}${progress}` };
+            const pace = db ? etaAtPace(db.accountsPendingDeletion, db.suspendedLast10Min, 10, "accounts suspended") : "";
+            return { gate, ok: facts.selfDestructEnabled && progress.includes(SENT_ALL), figure: `${pending}${progress}${pace}` };
         }
         case "goneDaysPassed": {
             const since = facts.reachedAt.dormant;
@@ -97,7 +121,10 @@ export function evaluateGate(gate: Gate, facts: HostFacts, settings: Settings, n
             return {
                 gate,
                 ok: left <= 0,
-                figure: left > 0 ? `dormant since ${since}; ${left} day(s) of the ${settings.goneDays}-day 410 period left` : `dormant since ${since}; ${settings.goneDays}-day 410 period passed`,
+                figure:
+                    left > 0
+                        ? `dormant since ${since}; ${left} day(s) of the ${settings.goneDays}-day 410 period left (holds on ${holdsOn(left, now)})`
+                        : `dormant since ${since}; ${settings.goneDays}-day 410 period passed`,
             };
         }
         case "zoneOnAccount": {

@@ -454,7 +454,10 @@ export const databaseDump: Step<DumpParams, DumpManifest> = {
 mkdir -p ${shq(p.dir)}; chmod 700 ${shq(p.dir)}
 f=${shq(base)}; done=0
 trap '[ "$done" = 1 ] || rm -f "$f" "$f.age" "$f.sha256" "$f.age.sha256"' EXIT
-pg_dump -Fc -h ${shq(db.host)} -p ${db.port} -U ${shq(db.user)} -d ${shq(db.name)} -f "$f"
+pg_dump -Fc -h ${shq(db.host)} -p ${db.port} -U ${shq(db.user)} -d ${shq(db.name)} -f "$f" &
+dump=$!
+while kill -0 "$dump" 2>/dev/null; do sleep 5; kill -0 "$dump" 2>/dev/null && echo "progress: $(stat -c %s "$f" 2>/dev/null || echo 0)"; done
+wait "$dump"
 entries=$(pg_restore --list "$f" | grep -cv '^;' || true)
 [ "$entries" -gt 0 ] || { echo "pg_restore --list found no entries in $f" >&2; exit 1; }
 ${p.ageRecipient ? `age -r ${shq(p.ageRecipient)} -o "$f.age" "$f"; rm -f "$f"; f="$f.age"` : ":"}
@@ -462,7 +465,12 @@ sum=$(sha256sum "$f" | cut -d' ' -f1); bytes=$(stat -c %s "$f")
 echo "$sum  $(basename "$f")" > "$f.sha256"
 done=1
 printf '{"path":"%s","sha256":"%s","bytes":%s,"tocEntries":%s}\\n' "$f" "$sum" "$bytes" "$entries"`,
-            { stdin: `${db.password}\n`, label: "pg_dump and verify the Mastodon database" },
+            {
+                stdin: `${db.password}\n`,
+                label: "pg_dump and verify the Mastodon database",
+                // Shown by the engine while the step runs: a large database takes a while.
+                onLine: (line) => line.startsWith("progress: ") && console.error(`database dump: ${(Number(line.slice(10)) / 1e6).toFixed(1)} MB written so far`),
+            },
         );
         const made = JSON.parse(r.stdout.trim().split("\n").pop() ?? "{}");
         const manifest: DumpManifest = { ...made, encrypted: !!p.ageRecipient, createdAt: createdAt.toISOString(), retainUntil };

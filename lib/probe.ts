@@ -84,6 +84,8 @@ export async function probeHost(access: HostAccess, settings: Settings): Promise
                     await db.query(
                         `SELECT (SELECT count(*)::int FROM backups WHERE processed = false) AS pending,
                                 (SELECT max(dump_updated_at) FROM backups WHERE processed = true) AS last,
+                                (SELECT count(*)::int FROM backups WHERE processed = true AND dump_updated_at > now() - interval '1 hour') AS last_hour,
+                                (SELECT count(*)::int FROM accounts WHERE domain IS NULL AND suspended_at > now() - interval '10 minutes') AS suspended_recently,
                                 (SELECT count(*) FROM accounts WHERE domain IS NULL AND suspended_at IS NULL)
                                   + (SELECT count(*) FROM accounts a JOIN account_deletion_requests r ON r.account_id = a.id
                                       WHERE a.domain IS NULL AND a.suspended_at IS NOT NULL) AS deletion,
@@ -92,6 +94,8 @@ export async function probeHost(access: HostAccess, settings: Settings): Promise
                 ).rows;
                 facts.database = {
                     pendingArchives: Number(row.pending),
+                    archivesLastHour: Number(row.last_hour),
+                    suspendedLast10Min: Number(row.suspended_recently),
                     lastArchiveFinishedAt: row.last ? new Date(row.last).toISOString() : undefined,
                     accountsPendingDeletion: Number(row.deletion),
                     registrationsMode: registrationsMode(row.registrations ?? undefined),

@@ -8,7 +8,7 @@ import { HostAccess, SERVICES_RECORD } from "./host-steps";
 import { needsZone } from "./plan";
 import { probeHost } from "./probe";
 import { parseSettings, SECRET_KEYS, Settings } from "./settings";
-import { checkTransition, STAGE_TABLE, stageIndex } from "./stages";
+import { checkTransition, STAGE_TABLE, STAGES, stageIndex } from "./stages";
 import { readZone } from "./zone";
 
 // Exported by @pulumi/pulumi's runtime (runtime/config.js) but missing from its type declarations.
@@ -97,6 +97,10 @@ async function declareClosure(): Promise<Record<string, unknown>> {
     const zone = settings.cloudflare && provider ? await readZone(settings.cloudflare, { provider }) : undefined;
     const gates = evaluateGates(settings.stage, facts, settings, now, zone);
     for (const g of gates.results) pulumi.log.info(`gate ${g.gate}: ${g.ok ? "holds" : "does not hold"} (${g.figure})`);
+    // What the next stage waits for, with the pace so far: when to come back.
+    const next = STAGES[stageIndex(settings.stage) + 1];
+    const nextGates = next ? evaluateGates(next, { ...facts, currentStage: settings.stage }, settings, now, zone).results : [];
+    for (const g of nextGates) pulumi.log.info(`next stage "${next}": ${g.gate} ${g.ok ? "holds" : "does not hold yet"} (${g.figure})`);
     const failed = gates.results.filter((g) => !g.ok);
     if (gates.binding && failed.length > 0) {
         throw new ClosureError(
@@ -126,6 +130,7 @@ async function declareClosure(): Promise<Record<string, unknown>> {
         database: facts.database ?? (effectiveStage(facts) === "dormant" ? "stopped by the closure (dormant)" : "not readable"),
         dumpsOnHost,
         next: nextStageNeeds(settings.stage),
+        nextGates,
         keptOneWay: closure.keptOneWay,
         manualSteps: closure.plan.manual,
         edge: closure.edge?.summary,

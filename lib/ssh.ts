@@ -29,6 +29,8 @@ export interface ExecOptions {
     label: string;
     /** Accept these exit codes instead of failing (default: only 0). */
     okCodes?: number[];
+    /** Each complete line of stdout as it arrives (progress of a long command). */
+    onLine?: (line: string) => void;
 }
 
 /** Single-quote a word for a POSIX shell. */
@@ -111,7 +113,14 @@ export class RemoteHost {
                 if (err) return reject(new Error(`${opts.label}: ${err.message}`));
                 let stdout = "";
                 let stderr = "";
-                channel.on("data", (d: Buffer) => (stdout += d.toString()));
+                let pending = "";
+                channel.on("data", (d: Buffer) => {
+                    stdout += d.toString();
+                    if (!opts.onLine) return;
+                    const lines = (pending + d.toString()).split("\n");
+                    pending = lines.pop() ?? "";
+                    for (const line of lines) opts.onLine(line);
+                });
                 channel.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
                 channel.on("close", (code: number | null) => {
                     const result = { code: code ?? -1, stdout, stderr };

@@ -220,6 +220,27 @@ export class Sandbox {
     }
   }
 
+  /** Crash points (sandbox/host/session): from now on count every SSH command; with `at`, hold the at-th
+   *  one once it ran, until release(). */
+  async armCrashPoint(at?: number): Promise<void> {
+    const r = await this.exec(
+      `rm -rf /run/mcsbx-crash && mkdir /run/mcsbx-crash && ${at ? `echo ${at} > /run/mcsbx-crash/at && ` : ""}chown -R admin /run/mcsbx-crash`,
+    );
+    if (r.code !== 0) throw new Error(`arming a crash point failed: ${r.stderr}`);
+  }
+
+  /** SSH commands run since armCrashPoint, and whether the armed one is being held now. */
+  async crashPoint(): Promise<{ count: number; held: boolean }> {
+    const r = await this.exec("cat /run/mcsbx-crash/count 2>/dev/null || echo 0; test -e /run/mcsbx-crash/hit && echo held || true");
+    const [count, held] = r.stdout.trim().split("\n");
+    return { count: Number(count), held: held === "held" };
+  }
+
+  /** Let a held command finish; hold no other. */
+  async disarmCrashPoint(): Promise<void> {
+    await this.exec("[ -d /run/mcsbx-crash ] && touch /run/mcsbx-crash/release && rm -f /run/mcsbx-crash/at; true");
+  }
+
   /** SSH sessions sshd accepted since the sandbox started (its own log: one line per session). */
   sshSessions(): number {
     try {

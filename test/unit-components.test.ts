@@ -121,7 +121,7 @@ function factsAt(stage: Stage, extra: Partial<HostFacts> = {}): HostFacts {
         currentStage: stage,
         reachedAt,
         selfDestructEnabled: STAGES.indexOf(stage) >= STAGES.indexOf("self-destructing"),
-        database: { pendingArchives: 0, accountsPendingDeletion: 0, registrationsMode: "none" },
+        database: { pendingArchives: 0, archivesLastHour: 0, accountsPendingDeletion: 0, suspendedLast10Min: 0, registrationsMode: "none" },
         ...extra,
     };
 }

@@ -28,7 +28,7 @@ function facts(extra: Partial<HostFacts> = {}): HostFacts {
         currentStage: "closed",
         reachedAt: {},
         selfDestructEnabled: false,
-        database: { pendingArchives: 0, accountsPendingDeletion: 0, registrationsMode: "none" },
+        database: { pendingArchives: 0, archivesLastHour: 0, accountsPendingDeletion: 0, suspendedLast10Min: 0, registrationsMode: "none" },
         ...extra,
     };
 }
@@ -166,17 +166,24 @@ describe("evaluateGate", () => {
 
     test("noPendingArchives: 0 holds, 3 does not, no database does not", () => {
         const now = at("2026-06-10T00:00:00Z");
-        assert.deepEqual(evaluateGate("noPendingArchives", facts(), s, now), { gate: "noPendingArchives", ok: true, figure: "0 archive(s) pending" });
-        const three = facts({ database: { pendingArchives: 3, accountsPendingDeletion: 0, registrationsMode: "none" } });
-        assert.deepEqual(evaluateGate("noPendingArchives", three, s, now), { gate: "noPendingArchives", ok: false, figure: "3 archive(s) pending" });
+        assert.deepEqual(evaluateGate("noPendingArchives", facts(), s, now), { gate: "noPendingArchives", ok: true, figure: "0 archive(s) pending; 0 finished in the last hour" });
+        const three = facts({ database: { pendingArchives: 3, archivesLastHour: 0, accountsPendingDeletion: 0, suspendedLast10Min: 0, registrationsMode: "none" } });
+        assert.deepEqual(evaluateGate("noPendingArchives", three, s, now), {
+            gate: "noPendingArchives",
+            ok: false,
+            figure: "3 archive(s) pending; 0 finished in the last hour; no archives in the last hour, so no estimate yet",
+        });
+        // The estimate: 90 pending at 60 an hour is an hour and a half.
+        const busy = facts({ database: { pendingArchives: 90, archivesLastHour: 60, accountsPendingDeletion: 0, suspendedLast10Min: 0, registrationsMode: "none" } });
+        assert.equal(evaluateGate("noPendingArchives", busy, s, now).figure, "90 archive(s) pending; 60 finished in the last hour; about 90 min left at the pace of the last hour (60 archives)");
         assert.deepEqual(evaluateGate("noPendingArchives", facts({ database: undefined }), s, now), { gate: "noPendingArchives", ok: false, figure: "database not readable" });
     });
 
     test("downloadGracePassed: passed, not passed, never any archive", () => {
-        const db = (last?: string) => facts({ database: { pendingArchives: 0, lastArchiveFinishedAt: last, accountsPendingDeletion: 0, registrationsMode: "none" } });
+        const db = (last?: string) => facts({ database: { pendingArchives: 0, archivesLastHour: 0, lastArchiveFinishedAt: last, accountsPendingDeletion: 0, suspendedLast10Min: 0, registrationsMode: "none" } });
         let r = evaluateGate("downloadGracePassed", db("2026-06-01T10:00:00Z"), s, at("2026-06-05T10:00:00Z"));
         assert.equal(r.ok, false);
-        assert.equal(r.figure, "last archive finished 2026-06-01T10:00:00Z; 3 day(s) of the 7-day download grace left");
+        assert.equal(r.figure, "last archive finished 2026-06-01T10:00:00Z; 3 day(s) of the 7-day download grace left (holds on 2026-06-08)");
         r = evaluateGate("downloadGracePassed", db("2026-06-01T10:00:00Z"), s, at("2026-06-08T09:59:00Z"));
         assert.equal(r.ok, false, "a minute short of 7 days");
         assert.match(r.figure, /1 day\(s\) of the 7-day download grace left/);
@@ -193,7 +200,7 @@ describe("evaluateGate", () => {
     test("deletionNoticesSent before Mastodon 4.3: decided from the database, never by re-running tootctl", () => {
         const now = at("2026-07-01T00:00:00Z");
         const legacy = (pending: number, enabled = true) =>
-            facts({ legacySelfDestruct: true, selfDestructEnabled: enabled, database: { pendingArchives: 0, accountsPendingDeletion: pending, registrationsMode: "none" } });
+            facts({ legacySelfDestruct: true, selfDestructEnabled: enabled, database: { pendingArchives: 0, archivesLastHour: 0, accountsPendingDeletion: pending, suspendedLast10Min: 0, registrationsMode: "none" } });
         let r = evaluateGate("deletionNoticesSent", legacy(0), s, now);
         assert.deepEqual(r, { gate: "deletionNoticesSent", ok: true, figure: "0 account(s) pending deletion (legacy tootctl self-destruct: Sidekiq's deliveries are not counted)" });
         r = evaluateGate("deletionNoticesSent", legacy(3), s, now);
@@ -211,12 +218,12 @@ describe("evaluateGate", () => {
         assert.equal(r.figure, `0 account(s) pending deletion; ${sent}`);
         r = evaluateGate(
             "deletionNoticesSent",
-            facts({ selfDestructEnabled: true, selfDestructProgress: "12 accounts are still pending deletion.", database: { pendingArchives: 0, accountsPendingDeletion: 12, registrationsMode: "none" } }),
+            facts({ selfDestructEnabled: true, selfDestructProgress: "12 accounts are still pending deletion.", database: { pendingArchives: 0, archivesLastHour: 0, accountsPendingDeletion: 12, suspendedLast10Min: 0, registrationsMode: "none" } }),
             s,
             now,
         );
         assert.equal(r.ok, false);
-        assert.equal(r.figure, "12 account(s) pending deletion; 12 accounts are still pending deletion.");
+        assert.equal(r.figure, "12 account(s) pending deletion; 12 accounts are still pending deletion.; no accounts suspended in the last 10 minutes, so no estimate yet");
         r = evaluateGate("deletionNoticesSent", facts({ selfDestructEnabled: true, selfDestructProgress: "Deletion notices are still being processed" }), s, now);
         assert.equal(r.ok, false);
         r = evaluateGate("deletionNoticesSent", facts({ selfDestructEnabled: false }), s, now);
@@ -236,7 +243,7 @@ describe("evaluateGate", () => {
         const f = facts({ reachedAt: { dormant: "2026-07-01T12:00:00Z" } });
         r = evaluateGate("goneDaysPassed", f, s, at("2026-07-10T12:00:00Z"));
         assert.equal(r.ok, false);
-        assert.equal(r.figure, "dormant since 2026-07-01T12:00:00Z; 5 day(s) of the 14-day 410 period left");
+        assert.equal(r.figure, "dormant since 2026-07-01T12:00:00Z; 5 day(s) of the 14-day 410 period left (holds on 2026-07-15)");
         r = evaluateGate("goneDaysPassed", f, s, at("2026-07-15T11:00:00Z"));
         assert.equal(r.ok, false, "an hour short");
         r = evaluateGate("goneDaysPassed", f, s, at("2026-07-15T12:00:00Z"));
@@ -270,7 +277,7 @@ describe("evaluateGates", () => {
     });
 
     test("self-destructing with 3 pending archives: one failing, one holding", () => {
-        const f = facts({ currentStage: "closed", database: { pendingArchives: 3, accountsPendingDeletion: 0, registrationsMode: "none" } });
+        const f = facts({ currentStage: "closed", database: { pendingArchives: 3, archivesLastHour: 0, accountsPendingDeletion: 0, suspendedLast10Min: 0, registrationsMode: "none" } });
         const r = evaluateGates("self-destructing", f, s, at("2026-06-10T00:00:00Z"));
         assert.equal(r.binding, true);
         assert.deepEqual(r.results.map((g) => g.ok), [false, true]);

@@ -66,6 +66,7 @@ PasswordAuthentication no
 KbdInteractiveAuthentication no
 UsePAM no
 AllowUsers admin
+ForceCommand /usr/local/sbin/mcsbx-session
 AllowTcpForwarding yes
 PrintMotd no
 AcceptEnv LANG LC_*
@@ -184,6 +185,7 @@ for u in web streaming sidekiq; do
   sed "s#@REPO@#/opt/mastodon-sim#g" "$HERE/units/mastodon-$u.service" > etc/systemd/system/mastodon-$u.service
 done
 install -m 755 "$HERE/systemctl" usr-local-sbin/systemctl
+install -m 755 "$HERE/session" usr-local-sbin/mcsbx-session
 for u in mastodon-web mastodon-streaming mastodon-sidekiq; do
   ln -s /etc/systemd/system/$u.service etc/systemd/system/multi-user.target.wants/$u.service
 done
