@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { Closure, converge, startClosure, status, stopClosure } from "./support/e2e";
+import { Closure, converge, startClosure, stopClosure, expectStatus } from "./support/e2e";
 
 let c: Closure;
 const keys = mkdtempSync(join(tmpdir(), "age-"));
@@ -36,7 +36,7 @@ test("Mastodon 4.2: legacy self-destruct, then dormant once no local account is 
     // The probe read the database; it never ran the legacy command again (only `tootctl version` booted).
     const bootLog = (await c.sandbox.exec("tail -n +" + (boots + 1) + " /var/lib/mastodon-sim/boots")).stdout;
     assert.doesNotMatch(bootLog, /self-destruct/);
-    assert.equal(await status(c.sandbox, "/users/alice"), 410);
+    await expectStatus(c.sandbox, "/users/alice", 410);
 
     // The dump is encrypted on the host: no plain copy left, and only the identity opens it.
     const dump = dormant.databaseDump;

@@ -4,7 +4,7 @@
 // steps never counted as done, undo that cannot undo refusing loudly, and a notice period for users.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { Closure, converge, hostSnapshot, pulumi, refusedPreview, startClosure, status, stopClosure, waitFor } from "./support/e2e";
+import { Closure, converge, hostSnapshot, pulumi, refusedPreview, startClosure, status, stopClosure, waitFor, expectStatus } from "./support/e2e";
 
 const SITE = "/etc/nginx/sites-available/mastodon";
 const KEPT = `${SITE}.closure-original`;
@@ -48,7 +48,7 @@ test("a closing date in the past or closer than minimumNoticeDays is refused whe
 
 test("closed: a hand edit of the vhost is drift: preview --refresh shows it, up --refresh puts the 410 vhost back", async () => {
     await converge(c, { stage: "closed" });
-    assert.equal(await status(c.sandbox, "/users/alice"), 410);
+    await expectStatus(c.sandbox, "/users/alice", 410);
     await sh(`sed -i 's/return 410/return 200/' ${SITE} && nginx -t 2>/dev/null && systemctl reload nginx`);
     await waitFor("nginx serving the hand edit", 10, async () => (await status(c.sandbox, "/users/alice")) === 200);
     const seen = await pulumi(c, "preview", "--refresh", "--expect-no-changes");
@@ -57,7 +57,7 @@ test("closed: a hand edit of the vhost is drift: preview --refresh shows it, up 
     assert.match(seen.output, /return 200/, "the diff shows the edited line");
     const repaired = await pulumi(c, "up", "--refresh");
     assert.equal(repaired.code, 0, repaired.output.slice(-2000));
-    assert.equal(await status(c.sandbox, "/users/alice"), 410, "up --refresh put the 410 vhost back");
+    await expectStatus(c.sandbox, "/users/alice", 410, { why: "up --refresh put the 410 vhost back" });
     const again = await pulumi(c, "preview", "--refresh", "--expect-no-changes");
     assert.equal(again.code, 0, again.output.slice(-2000));
 });
@@ -79,7 +79,7 @@ test("a 410 vhost is never kept as the original: with the kept copy gone, the wa
     const back = await pulumi(c, "up");
     assert.notEqual(back.code, 0, "moving back without the kept original must fail");
     assert.match(back.output, /the server's own vhost is not kept at .*closure-original, so the closure cannot put it back: the 410 vhost stays/);
-    assert.equal(await status(c.sandbox, "/users/alice"), 410, "the 410 vhost stays in place");
+    await expectStatus(c.sandbox, "/users/alice", 410, { why: "the 410 vhost stays in place" });
     // A hand edit makes the next up rewrite the 410 vhost: it must not take the 410 vhost as the original.
     await c.s.set({ stage: "closed" });
     await sh(`echo '# edited' >> ${SITE}`);
@@ -92,7 +92,7 @@ test("a 410 vhost is never kept as the original: with the kept copy gone, the wa
     const fixed = await pulumi(c, "up", "--refresh");
     assert.equal(fixed.code, 0, fixed.output.slice(-2000));
     assert.equal((await sh(`cat ${KEPT}`)), originalVhost, "the kept original is the server's own vhost, byte for byte");
-    assert.equal(await status(c.sandbox, "/users/alice"), 410);
+    await expectStatus(c.sandbox, "/users/alice", 410);
 });
 
 test("self-destruct refuses while nginx, asked on the host, serves the server's own vhost", async () => {
@@ -107,7 +107,7 @@ test("self-destruct refuses while nginx, asked on the host, serves the server's 
     // up --refresh sees the vhost changed, puts the 410 vhost back, then self-destruct runs.
     const repaired = await pulumi(c, "up", "--refresh");
     assert.equal(repaired.code, 0, repaired.output.slice(-2000));
-    assert.equal(await status(c.sandbox, "/users/alice"), 410);
+    await expectStatus(c.sandbox, "/users/alice", 410);
     assert.match(await sh("cat /home/mastodon/live/.env.production"), /^SELF_DESTRUCT=.+/m);
     await waitFor("every deletion notice sent", 120, async () =>
         (await c.sandbox.exec("cd /home/mastodon/live && runuser -u mastodon -- bin/tootctl self-destruct </dev/null")).stdout.includes("Every deletion notice has been sent"),

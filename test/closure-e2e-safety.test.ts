@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { Closure, converge, hostSnapshot, pulumi, refusedPreview, startClosure, status, stopClosure, waitFor } from "./support/e2e";
+import { Closure, converge, hostSnapshot, pulumi, refusedPreview, startClosure, stopClosure, waitFor, expectStatus } from "./support/e2e";
 
 let c: Closure;
 let pristine: string;
@@ -70,12 +70,12 @@ test("a broken nginx configuration never reaches a reload: the vhost is put back
         assert.match(up.output, /nginx -t rejected the closure vhost; the previous vhost is back in place and nginx was not reloaded/);
         assert.equal(await site(), siteBefore, "the original vhost is back");
         assert.equal(await workers(), workersBefore, "no reload happened");
-        assert.equal(await status(c.sandbox, "/users/alice"), 200);
+        await expectStatus(c.sandbox, "/users/alice", 200);
     } finally {
         await c.sandbox.exec("rm -f /etc/nginx/conf.d/zz-broken.conf");
     }
     await converge(c, { stage: "closed" });
-    assert.equal(await status(c.sandbox, "/users/alice"), 410);
+    await expectStatus(c.sandbox, "/users/alice", 410);
 });
 
 test("an up killed half-way converges when run again", async () => {
@@ -93,7 +93,7 @@ test("an up killed half-way converges when run again", async () => {
     }
     assert.equal(again.code, 0, again.output.slice(-2000));
     await converge(c, {});
-    assert.equal(await status(c.sandbox, "/users/alice"), 200);
+    await expectStatus(c.sandbox, "/users/alice", 200);
     await waitFor("journal at announced", 5, async () => (await c.sandbox.exec("cat /var/lib/mastodon-closure/journal.json")).stdout.includes('"stage": "announced"'));
 });
 

@@ -67,6 +67,12 @@ export async function status(sandbox: Sandbox, path: string, opts: { https?: boo
     return (await sandbox.http(path, opts)).status;
 }
 
+/** Asserts what nginx answers on the host, saying what it got when it is not that. */
+export async function expectStatus(sandbox: Sandbox, path: string, expected: number, opts: { https?: boolean; method?: string; why?: string } = {}): Promise<void> {
+    const got = await status(sandbox, path, opts);
+    assert.equal(got, expected, `${opts.method ?? "GET"} ${path}${opts.https === false ? " (http)" : ""} answered ${got}, not ${expected}${opts.why ? `: ${opts.why}` : ""}`);
+}
+
 /** Poll `check` until it returns true, printing progress; fails after `seconds`. */
 export async function waitFor(what: string, seconds: number, check: () => Promise<boolean>): Promise<void> {
     const start = Date.now();
