@@ -3,7 +3,7 @@
 // then changed: proxied to the Worker, with no origin behind them) and mail for the domain is closed off;
 // what they held before is kept in a TXT record first, and moving back restores it from there.
 import type { CloudflareSettings } from "./settings";
-import { memoName, ZoneFacts, ZoneRecord } from "./zone";
+import { DnsRecordValues, memoName, ZoneFacts, ZoneRecord } from "./zone";
 
 /** The comment on every record parking writes, so that the zone shows who changed it. */
 export const PARKED_COMMENT = "mastodon-closure: parked; the Worker answers 410";
@@ -17,16 +17,9 @@ const AUTO_TTL = 300;
 /** TXT content Cloudflare accepts. */
 const TXT_MAX = 2048;
 
-export interface PlannedRecord {
+export interface PlannedRecord extends DnsRecordValues {
     /** Stable within the stack: the resource name's suffix, the same when parked and when restored. */
     key: string;
-    name: string;
-    type: string;
-    content: string;
-    proxied: boolean;
-    ttl: number;
-    priority?: number;
-    comment?: string;
     /** `<zone id>/<record id>` of the record now at this place, taken over by the stack. */
     importId?: string;
 }

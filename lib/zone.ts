@@ -4,8 +4,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { CloudflareSettings } from "./settings";
 
-export interface ZoneRecord {
-    id: string;
+/** A DNS record's values, as the zone holds them and as parking writes them. */
+export interface DnsRecordValues {
     name: string;
     type: string;
     content: string;
@@ -14,6 +14,10 @@ export interface ZoneRecord {
     ttl: number;
     priority?: number;
     comment?: string;
+}
+
+export interface ZoneRecord extends DnsRecordValues {
+    id: string;
 }
 
 export interface ZoneRoute {
