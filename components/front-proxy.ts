@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { HostAccess } from "../lib/host-steps";
+import { HostAccess, vhostAnswers } from "../lib/host-steps";
 import { HostStep } from "../lib/host-step-resource";
 import { GonePage, OriginalVhost, renderVhost } from "../lib/nginx";
 import { FrontMode } from "../lib/stages";
@@ -39,7 +39,13 @@ export class FrontProxy extends pulumi.ComponentResource {
                 params:
                     mode === "original"
                         ? { site: args.site, domain: args.domain, mode: "original", content: args.originalText }
-                        : { site: args.site, domain: args.domain, mode: "gone", content: renderVhost(mode, args.domain, args.original, args.page), answers: "410" },
+                        : {
+                              site: args.site,
+                              domain: args.domain,
+                              mode: "gone",
+                              content: renderVhost(mode, args.domain, args.original, args.page),
+                              answers: vhostAnswers(mode === "gone-except-downloads"),
+                          },
                 about:
                     mode === "original"
                         ? `the server's own vhost at ${args.site} (put back from ${args.site}.closure-original when the closure had replaced it)`

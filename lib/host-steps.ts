@@ -91,28 +91,53 @@ const unchanged = async <P, R>(_h: RemoteHost, _a: HostAccess, params: P, result
 
 // --- nginx ---------------------------------------------------------------------------------------------
 
-/** What nginx on the host answers to each request, asked on the host itself (so no DNS or firewall
- *  between the closure and the server can hide a wrong answer). "000" when nothing answers. */
+/** One request to nginx on the host itself (so no DNS or firewall between the closure and the server can
+ *  hide a wrong answer), printing the status; "000" when nothing answers. */
+function curlOnHost(domain: string, r: { method: string; path: string }, maxSeconds: number): string {
+    return `curl -sk -o /dev/null -w '%{http_code}' --max-time ${maxSeconds} -X ${r.method} --resolve ${shq(`${domain}:443:127.0.0.1`)} ${shq(`https://${domain}${r.path}`)} || true`;
+}
+
+/** What nginx on the host answers to each request, asked on the host itself. */
 export async function nginxAnswers(host: RemoteHost, domain: string, requests: { method: string; path: string }[]): Promise<string[]> {
-    const lines = requests.map(
-        (r) =>
-            `curl -sk -o /dev/null -w '%{http_code}\\n' --max-time 10 -X ${r.method} --resolve ${shq(`${domain}:443:127.0.0.1`)} ${shq(`https://${domain}${r.path}`)} || true`,
-    );
-    const r = await host.run(lines.join("\n"), { label: "ask nginx on the host what it answers" });
+    const r = await host.run(requests.map((q) => `${curlOnHost(domain, q, 10)}; echo`).join("\n"), { label: "ask nginx on the host what it answers" });
     return r.stdout.trim().split("\n").map((s) => s.trim().slice(-3));
 }
 
-/** What nginx answers on an actor path once a reload took effect: old workers finish their requests with
- *  the old configuration, so the host is asked again (for up to 10 s) until the expected answer comes. */
-async function nginxAnswerAfterReload(host: RemoteHost, domain: string, expected: string): Promise<string> {
-    const { path } = fediversePaths(domain)[0];
-    const r = await host.run(
-        `for i in $(seq 100); do code=$(curl -sk -o /dev/null -w '%{http_code}' --max-time 5 --resolve ${shq(`${domain}:443:127.0.0.1`)} ${shq(`https://${domain}${path}`)} || true)
-[ "$code" = ${shq(expected)} ] && break; sleep 0.1; done; echo "$code"`,
-        { label: "ask nginx on the host what it answers after the reload" },
-    );
-    return r.stdout.trim().slice(-3);
+/**
+ * What a 410 vhost must answer, asked on the host: "410", or "not 410" where it hands the request to
+ * Mastodon. Keyed "METHOD path". An actor alone cannot tell the closed vhost (sign-in kept) from the
+ * dormant one (410 everywhere), so sign-in is asked too: a run killed between writing one of them and the
+ * reload leaves nginx serving the other, which only this shows.
+ */
+export type VhostAnswers = Record<string, "410" | "not 410">;
+
+export function vhostAnswers(signInKept: boolean): VhostAnswers {
+    return { "GET /users/mastodon-closure-check": "410", "GET /auth/sign_in": signInKept ? "not 410" : "410" };
 }
+
+function requestsOf(answers: VhostAnswers): { method: string; path: string }[] {
+    return Object.keys(answers).map((k) => ({ method: k.split(" ")[0], path: k.slice(k.indexOf(" ") + 1) }));
+}
+
+/** What nginx answers now, in the shape of `expected`. Once a reload took effect old workers still finish
+ *  their requests with the old configuration, so with `untilExpected` the host is asked again (for up to
+ *  10 s, in one command) until every answer is the expected one. */
+async function vhostAnswersOnHost(host: RemoteHost, domain: string, expected: VhostAnswers, untilExpected: boolean): Promise<VhostAnswers> {
+    const keys = Object.keys(expected);
+    const want = keys.map((k) => `|${expected[k]}`).join("");
+    const ask = requestsOf(expected).map((q) => `c=$(${curlOnHost(domain, q, 5)}); [ "$c" = 410 ] && got="$got|410" || got="$got|not 410"`);
+    const r = await host.run(
+        untilExpected
+            ? `for i in $(seq 100); do got=""; ${ask.join("; ")}; [ "$got" = ${shq(want)} ] && break; sleep 0.1; done; echo "$got"`
+            : `got=""; ${ask.join("; ")}; echo "$got"`,
+        { label: `ask nginx on the host what it answers${untilExpected ? " after the reload" : ""}` },
+    );
+    const got = r.stdout.trim().split("|").slice(1);
+    return Object.fromEntries(keys.map((k, i) => [k, got[i] === "410" ? "410" : "not 410"]));
+}
+
+const canonicalAnswers = (a: VhostAnswers) => JSON.stringify(Object.keys(a).sort().map((k) => [k, a[k]]));
+const describeAnswers = (a: VhostAnswers) => Object.entries(a).map(([k, v]) => `${v} to ${k}`).join(", ");
 
 /** Requests whose 410 shows that the fediverse sees the closure vhost: an actor, WebFinger, the inbox. */
 export function fediversePaths(domain: string): { method: string; path: string }[] {
@@ -130,8 +155,8 @@ export interface NginxSiteParams {
     mode: "original" | "gone";
     /** The vhost the site file must hold. */
     content: string;
-    /** What nginx must answer on an actor path, asked on the host ("410" for a 410 vhost). */
-    answers?: string;
+    /** What nginx must answer, asked on the host, for a 410 vhost. */
+    answers?: VhostAnswers;
 }
 
 /** Puts the kept original back (nginx -t before the reload), or refuses saying why; "none" when nothing
@@ -171,7 +196,7 @@ rm -f "$prev"; systemctl reload nginx; rm -f "$keep" "$sums"; echo restored`,
 export const nginxSite: Step<NginxSiteParams, { reloaded: boolean }> = {
     async apply(host, _access, p) {
         if (p.mode === "original") return { reloaded: (await restoreOriginal(host, p.site)) === "restored" };
-        const r = await host.run(
+        await host.run(
             `set -euo pipefail; site=${shq(p.site)}; keep="$site.closure-original"; sums=${shq(KEPT_VHOST_SUM)}
 mkdir -p ${shq(STATE_DIR)}
 if [ ! -e "$keep" ]; then
@@ -182,7 +207,11 @@ if [ ! -e "$keep" ]; then
   cp -p "$site" "$keep"; sha256sum "$keep" | cut -d' ' -f1 > "$sums"
 fi
 new="$site.closure-new"; cat > "$new"; chown --reference="$site" "$new"; chmod --reference="$site" "$new"
-if cmp -s "$new" "$site"; then rm -f "$new"; echo same; exit 0; fi
+if cmp -s "$new" "$site"; then
+  rm -f "$new"
+  out=$(nginx -t 2>&1) || { printf '%s\\nnginx -t rejects the configuration; nginx was not reloaded\\n' "$out" >&2; exit 1; }
+  echo same; exit 0
+fi
 prev="$site.closure-previous"; cp -p "$site" "$prev"; mv -f "$new" "$site"
 if ! out=$(nginx -t 2>&1); then
   mv -f "$prev" "$site"
@@ -192,24 +221,24 @@ fi
 rm -f "$prev"; echo written`,
             { stdin: p.content, label: `install the closure vhost at ${p.site}` },
         );
-        const written = r.stdout.trim().endsWith("written");
-        const [before] = await nginxAnswers(host, p.domain, fediversePaths(p.domain).slice(0, 1));
-        if (!written && before === p.answers) return { reloaded: false };
+        // Reloaded whenever the step runs (only when what the host must have changed): the file may already
+        // be in place from a run killed before its reload, with nginx still serving the previous vhost.
         const reload = await host.run("systemctl is-active --quiet nginx && systemctl reload nginx", {
             label: "reload nginx",
             okCodes: [3],
         });
         if (reload.code !== 0) throw new Error(`nginx is not running on ${host.target.host}: the closure vhost is on disk at ${p.site} but not served. Start nginx (systemctl start nginx), then run up again`);
-        const after = await nginxAnswerAfterReload(host, p.domain, p.answers ?? "410");
-        if (after !== p.answers) {
-            throw new Error(`after the reload nginx answers ${after} on /users/… (asked on the host), not ${p.answers}: the closure vhost at ${p.site} is not what nginx serves`);
+        const expected = p.answers ?? vhostAnswers(false);
+        const after = await vhostAnswersOnHost(host, p.domain, expected, true);
+        if (canonicalAnswers(after) !== canonicalAnswers(expected)) {
+            throw new Error(`after the reload nginx answers ${describeAnswers(after)} (asked on the host), not ${describeAnswers(expected)}: the closure vhost at ${p.site} is not what nginx serves`);
         }
         return { reloaded: true };
     },
     async read(host, _access, p, result) {
         const [content] = await host.readFiles([p.site], `read ${p.site}`);
         const found: NginxSiteParams = { ...p, content: content ?? "(no file)" };
-        if (p.answers !== undefined) [found.answers] = await nginxAnswers(host, p.domain, fediversePaths(p.domain).slice(0, 1));
+        if (p.answers !== undefined) found.answers = await vhostAnswersOnHost(host, p.domain, p.answers, false);
         return { params: found, result };
     },
     async undo(host, _access, p) {

@@ -233,7 +233,11 @@ describe("MastodonClosure per stage", () => {
         assert.equal(params(site).site, "/etc/nginx/sites-enabled/social");
         assert.equal(params(site).content, renderVhost("gone-except-downloads", "social.example", parseOriginalVhost(ORIGINAL_VHOST), { domain: "social.example", closingDate: "2026-06-01", successor: "https://next.example" }));
         assert.equal(params(site).mode, "gone");
-        assert.equal(params(site).answers, "410", "done once nginx, asked on the host, answers 410");
+        assert.deepEqual(
+            params(site).answers,
+            { "GET /users/mastodon-closure-check": "410", "GET /auth/sign_in": "not 410" },
+            "done once nginx, asked on the host, answers 410 to an actor and hands sign-in to Mastodon",
+        );
         const arch = b.one("ArchiveRequests");
         assert.equal(params(arch).recentDays, 3);
         assert.deepEqual(Object.keys(params(arch)), ["recentDays"]);
@@ -272,6 +276,7 @@ describe("MastodonClosure per stage", () => {
             assert.deepEqual(params(b.one("StoppedServices")).dump, { path: "/srv/dumps/x.dump.age", sha256: "ab".repeat(32), encrypted: true });
             assert.deepEqual(params(b.one("StoppedServices")).units, ["mastodon-web", "mastodon-streaming", "mastodon-sidekiq", "redis-server", "postgresql"]);
             assert.match(params(b.one("NginxSite")).content, /stage front mode: gone-everywhere/);
+            assert.deepEqual(params(b.one("NginxSite")).answers, { "GET /users/mastodon-closure-check": "410", "GET /auth/sign_in": "410" });
             assert.deepEqual(b.dependsOn(`${b.prefix}-dump`), [`${b.prefix}-self-destruct`]);
             assert.deepEqual(b.dependsOn(`${b.prefix}-services`), [`${b.prefix}-dump`, `${b.prefix}-front`]);
             // The dump is kept when the stack moves back or is destroyed.
