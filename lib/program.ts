@@ -128,7 +128,10 @@ async function declareClosure(): Promise<Record<string, unknown>> {
         front: spec.front,
         gates: gates.results,
         database: facts.database ?? (effectiveStage(facts) === "dormant" ? "stopped by the closure (dormant)" : "not readable"),
-        dumpsOnHost,
+        // What the probe listed, and the dump this run made (the probe ran before it).
+        dumpsOnHost: closure.dump
+            ? closure.dump.manifest.apply((m) => (dumpsOnHost.some((d) => d.path === m.path) ? dumpsOnHost : [...dumpsOnHost, { path: m.path, bytes: m.bytes }]))
+            : dumpsOnHost,
         next: nextStageNeeds(settings.stage),
         nextGates,
         keptOneWay: closure.keptOneWay,

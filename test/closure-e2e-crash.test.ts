@@ -98,43 +98,58 @@ async function upTo(stage: Stage): Promise<void> {
     assert.equal(up.code, 0, `up to ${stage} failed:\n${up.output.slice(-2000)}`);
 }
 
-/** After a killed run: what the operator is told to do (cancel the stale lock), then up, converging. */
+/** After a killed run: what the operator is told to do (cancel the stale lock), then up, which must
+ *  converge (a second preview finds nothing to change) and leave the host as `stage` wants it. */
 async function recover(stage: Stage): Promise<void> {
     const cancel = await c.s.pulumi(["cancel", "--yes", "--non-interactive"]);
     assert.ok(cancel.code === 0 || /no update in progress|not locked/i.test(cancel.output), cancel.output);
-    await converge(c, { stage });
+    await upTo(stage);
+    const again = await c.s.pulumi(["preview", "--expect-no-changes", "--non-interactive"]);
+    assert.equal(again.code, 0, `after the killed run, up did not converge to ${stage}:\n${again.output.slice(-3000)}`);
     await verify(stage);
 }
 
-/** Every crash point of the move from `from` to `to`, each followed by a run that must converge. */
-async function crashMatrix(from: Stage, to: Stage, settings: Record<string, string> = {}): Promise<void> {
-    await converge(c, { stage: from, ...settings });
-    for (let k = 1; ; k++) {
-        if (k > 1) await upTo(from); // back for the next crash point (the last converge proved `to`)
-        await c.s.set({ stage: to });
-        if (!(await upKilledAfter(k))) break;
-        tally.tried++;
-        await recover(to);
-        tally.converged++;
-        console.log(`   ${from} → ${to}: killed after host command ${k}, converged`);
+/**
+ * Every crash point of the move from `a` to `b` and of the move back, each followed by a run that must
+ * converge. The two directions take turns (killed forward at k, recovered at `b`, killed back at k,
+ * recovered at `a`), so each recovery is where the other direction starts.
+ */
+async function crashMatrix(a: Stage, b: Stage, settings: Record<string, string> = {}): Promise<void> {
+    await converge(c, { stage: a, ...settings });
+    let at = a;
+    const moves = [
+        { from: a, to: b, more: true },
+        { from: b, to: a, more: true },
+    ];
+    for (let k = 1; moves.some((m) => m.more); k++) {
+        for (const m of moves.filter((m) => m.more)) {
+            if (at !== m.from) await upTo(m.from); // the other direction ran out of crash points
+            await c.s.set({ stage: m.to });
+            at = m.to;
+            if (!(await upKilledAfter(k))) {
+                m.more = false; // the whole run has fewer host commands than k, and it succeeded
+                await verify(m.to);
+                continue;
+            }
+            tally.tried++;
+            await recover(m.to);
+            tally.converged++;
+            console.log(`   ${m.from} → ${m.to}: killed after host command ${k}, converged`);
+        }
     }
-    await verify(to);
 }
 
 test("operating → announced and back", async () => {
     await verify("operating");
     await crashMatrix("operating", "announced");
-    await crashMatrix("announced", "operating");
 });
 
 test("announced → closed and back", async () => {
     await crashMatrix("announced", "closed");
-    await crashMatrix("closed", "announced");
 });
 
 test("closed → self-destructing (one-way) and back to closed", async () => {
     await crashMatrix("closed", "self-destructing", { confirmSelfDestruct: "social.example" });
-    await crashMatrix("self-destructing", "closed");
     await converge(c, { stage: "self-destructing" });
     await waitFor("every deletion notice sent", 120, async () =>
         (await c.sandbox.exec("cd /home/mastodon/live && runuser -u mastodon -- bin/tootctl self-destruct </dev/null")).stdout.includes("Every deletion notice has been sent"),
@@ -143,12 +158,10 @@ test("closed → self-destructing (one-way) and back to closed", async () => {
 
 test("self-destructing → dormant and back", async () => {
     await crashMatrix("self-destructing", "dormant");
-    await crashMatrix("dormant", "self-destructing");
 });
 
 test("dormant → parked and back", async () => {
     await crashMatrix("dormant", "parked");
-    await crashMatrix("parked", "dormant");
 });
 
 test("killing only pulumi's process group (^C, a lost CI job) leaves no provider changing the host", async () => {
