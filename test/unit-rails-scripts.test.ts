@@ -16,7 +16,8 @@ const CONTRACT: Record<RailsScriptName, { stdin: string[]; stdout: string[] }> =
     "announce.rb": { stdin: ["text", "scheduled_at"], stdout: ["id"] },
     "withdraw_announcement.rb": { stdin: ["id"], stdout: ["deleted"] },
     "request_archives.rb": { stdin: ["recent_days"], stdout: ["requested", "skipped"] },
-    "self_destruct_value.rb": { stdin: [], stdout: ["value"] },
+    "self_destruct_value.rb": { stdin: [], stdout: ["value", "enabled"] },
+    "delete_deliveries.rb": { stdin: [], stdout: ["enqueued", "retrying"] },
 };
 
 describe("rails/*.rb", () => {
