@@ -1,6 +1,6 @@
 // Gates: the preconditions a stage needs before it is entered, decided from facts read on the host.
 // Pure, so preview shows the same figures and the same refusal as up, and tests need no host.
-import { selfDestructEra } from "./self-destruct";
+import { DELAY_TO_DELETION_DAYS, selfDestructEra } from "./self-destruct";
 import { Gate, Stage, STAGES, STAGE_TABLE, stageIndex } from "./stages";
 import type { Settings } from "./settings";
 import type { ZoneFacts } from "./zone";
@@ -162,9 +162,8 @@ function deletionNoticesSent(facts: HostFacts): GateResult {
         if (!db) return { gate, ok: false, figure: "database not readable" };
         const d = facts.legacyDeliveries;
         const deliveries = d ? `Delete deliveries in Sidekiq: ${d.enqueued} queued, ${d.retrying} to retry` : "Sidekiq's Delete deliveries not read";
-        const purge = db.deletionRequestsDueFrom
-            ? `; Mastodon purges the suspended accounts' local data from ${db.deletionRequestsDueFrom.slice(0, 10)} (deletion requests due 30 days after the command)`
-            : "";
+        const from = legacyPurgeFrom(facts);
+        const purge = from ? `; Mastodon purges the suspended accounts' local data from ${from.slice(0, 10)} (deletion requests due 30 days after the command)` : "";
         return {
             gate,
             ok: db.accountsPendingDeletion === 0 && d !== undefined && d.enqueued === 0 && d.retrying === 0,
@@ -178,6 +177,19 @@ function deletionNoticesSent(facts: HostFacts): GateResult {
     return { gate, ok: facts.selfDestructEnabled && progress.includes(SENT_ALL) && schedulerDone, figure: `${pending}${progress}${pace}` };
 }
 
+/**
+ * Before 4.3, once the legacy command ran: when Mastodon begins purging the suspended accounts' local data.
+ * The earliest deletion request on the host falls due then; the journal's time of the command counts too,
+ * as a request is gone once its account is purged. Undefined when there is no request (never federated).
+ */
+function legacyPurgeFrom(facts: HostFacts): string | undefined {
+    const fromRequests = facts.database?.deletionRequestsDueFrom;
+    if (selfDestructEra(facts.mastodonVersion) !== "legacy" || !facts.selfDestructEnabled || !fromRequests) return undefined;
+    const ran = facts.reachedAt["self-destructing"];
+    const fromCommand = ran ? new Date(new Date(ran).getTime() + DELAY_TO_DELETION_DAYS * DAY_MS).toISOString() : undefined;
+    return fromCommand && fromCommand < fromRequests ? fromCommand : fromRequests;
+}
+
 /** Days before the purge of suspended accounts (before 4.3) below which preview warns. */
 export const PURGE_WARNING_DAYS = 7;
 
@@ -187,8 +199,8 @@ export const PURGE_WARNING_DAYS = 7;
  * a warning once the first purge is less than PURGE_WARNING_DAYS away (or has begun) while no dump exists.
  */
 export function purgeWarning(facts: HostFacts, now: Date): string | undefined {
-    const due = facts.database?.deletionRequestsDueFrom;
-    if (selfDestructEra(facts.mastodonVersion) !== "legacy" || !facts.selfDestructEnabled || !due || stageIndex(effectiveStage(facts)) >= stageIndex("dormant")) return undefined;
+    const due = legacyPurgeFrom(facts);
+    if (!due || stageIndex(effectiveStage(facts)) >= stageIndex("dormant")) return undefined;
     const days = (new Date(due).getTime() - now.getTime()) / DAY_MS;
     if (days >= PURGE_WARNING_DAYS) return undefined;
     return days <= 0

@@ -78,7 +78,8 @@ export async function tootctl(host: RemoteHost, access: HostAccess, args: string
         okCodes: ANY_EXIT,
     });
     if (r.code === 0) return r.stdout;
-    const lastWords = (r.stderr.trim() || r.stdout.trim()).split("\n").slice(-3).join(" / ") || "(nothing)";
+    const tail = (text: string) => text.trim().split("\n").slice(-2).join(" / ");
+    const lastWords = [r.stdout.trim() && `stdout: ${tail(r.stdout)}`, r.stderr.trim() && `stderr: ${tail(r.stderr)}`].filter(Boolean).join("; ") || "(nothing)";
     if (r.code === 124 || r.code === 137) {
         throw new Error(
             `${label} did not finish within ${limit} s on ${host.target.host} and was stopped (it may have been waiting on a prompt, or working through a large server): its last output: ${lastWords}`,

@@ -255,6 +255,9 @@ describe("evaluateGate", () => {
         assert.match(purgeWarning(legacy(due), at("2026-07-25T00:00:00Z")) ?? "(none)", /begins purging .* on 2026-07-30T10:00:00.000Z.*enter dormant before then/);
         assert.match(purgeWarning(legacy(due), at("2026-08-02T00:00:00Z")) ?? "(none)", /has been purging .* since 2026-07-30T10:00:00.000Z.*Enter dormant now/);
         assert.equal(purgeWarning(legacy(due, { currentStage: "dormant" }), at("2026-08-02T00:00:00Z")), undefined, "dormant: the dump exists");
+        // The first accounts purged have no request left: the command's time (journal) still dates the purge.
+        const purgedFirst = legacy("2026-08-05T00:00:00.000Z", { reachedAt: { "self-destructing": "2026-06-30T10:00:00.000Z" } });
+        assert.match(purgeWarning(purgedFirst, at("2026-08-02T00:00:00Z")) ?? "(none)", /has been purging .* since 2026-07-30T10:00:00.000Z/);
         assert.equal(purgeWarning(legacy(undefined), at("2026-08-02T00:00:00Z")), undefined, "never federated: no deletion request, no purge");
         assert.equal(purgeWarning(legacy(due, { mastodonVersion: "4.3.2", legacySelfDestruct: false }), at("2026-08-02T00:00:00Z")), undefined, "4.3+: the self-destruct schedule replaces the purge");
     });

@@ -4,7 +4,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { Client } from "pg";
 import * as yazl from "yazl";
-import { generateSelfDestructValue, isSelfDestructMode } from "../../lib/self-destruct";
+import { generateSelfDestructValue, isSelfDestructMode, versionAtLeast } from "../../lib/self-destruct";
 
 export const LIVE = "/home/mastodon/live";
 export const SIMDIR = "/var/lib/mastodon-sim";
@@ -59,6 +59,11 @@ export function selfDestructValue(secretKeyBase: string, domain: string): string
 /** SelfDestructHelper.self_destruct?: the value must verify and decode to LOCAL_DOMAIN. */
 export function isSelfDestruct(env: Record<string, string | undefined>): boolean {
   return isSelfDestructMode(env);
+}
+
+/** Whether a Mastodon process starting now is in self-destruct mode: SELF_DESTRUCT exists from 4.3 on. */
+export function selfDestructAtStart(env: Record<string, string | undefined>): boolean {
+  return versionAtLeast(simConfig().mastodonVersion, 4, 3) && isSelfDestruct(env);
 }
 
 // ---------------------------------------------------------------- database

@@ -13,7 +13,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { DELAY_TO_DELETION_DAYS, versionAtLeast } from "../../lib/self-destruct";
-import { db, FLAKY_DOMAIN, idPartition, INBOXES_SQL, isSelfDestruct, LIVE, processBackup, railsEnv, retrySize, simConfig, SIMDIR, sleep, updateState } from "./common";
+import { db, FLAKY_DOMAIN, idPartition, INBOXES_SQL, LIVE, selfDestructAtStart, processBackup, railsEnv, retrySize, simConfig, SIMDIR, sleep, updateState } from "./common";
 
 const MAX_ACCOUNT_DELETIONS_PER_JOB = 50;
 const MAX_DELETIONS_PER_JOB = 10; // SuspendedUserCleanupScheduler
@@ -23,8 +23,7 @@ const RETRY_AFTER_TICKS = 3;
 async function main(): Promise<void> {
   const env = railsEnv();
   const cfg = simConfig();
-  // SELF_DESTRUCT exists from 4.3 on; before, self-destruct is the tootctl command alone.
-  const selfDestruct = versionAtLeast(cfg.mastodonVersion, 4, 3) && isSelfDestruct(env);
+  const selfDestruct = selfDestructAtStart(env);
   const logFile = path.join(SIMDIR, "sidekiq.log");
   const log = (s: string) => fs.appendFileSync(logFile, `${new Date().toISOString()} ${s}\n`);
   let stopping = false;
