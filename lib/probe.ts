@@ -1,7 +1,8 @@
 // The probe: reads, never changes, what the closure needs to know about the host before it plans,
 // in preview as in up. One SSH connection: the files in one command, the database with pg through it in one
 // query; Rails is never booted for it (the version comes from the source), except for the progress of a
-// self-destruct, which only `tootctl self-destruct` reports.
+// self-destruct, which only `tootctl self-destruct` reports (before 4.3: Sidekiq, asked by a runner script),
+// and to check SELF_DESTRUCT when .env.production does not hold SECRET_KEY_BASE.
 import { HostFacts } from "./gates";
 import { HostAccess, JOURNAL_PATH, Journal, railsRunner, registrationsMode, selfDestructModeOnHost, SERVICES_RECORD, tootctl, UnitState } from "./host-steps";
 import { accountsLeftSql, DELAY_TO_DELETION_DAYS, envValue, selfDestructEra } from "./self-destruct";

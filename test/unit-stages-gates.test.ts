@@ -236,6 +236,14 @@ describe("evaluateGate", () => {
         assert.match(r.figure, /Sidekiq's Delete deliveries not read/);
         r = evaluateGate("deletionNoticesSent", legacy(0, { enqueued: 0, retrying: 0 }, false), s, now);
         assert.deepEqual(r, { gate: "deletionNoticesSent", ok: false, figure: "the legacy tootctl self-destruct has not run" });
+        // Never federated: the command only suspended (update_all), no deletion request, so nothing is purged.
+        const lone = legacy(0, { enqueued: 0, retrying: 0 });
+        lone.database = { ...lone.database!, deletionRequestsDueFrom: undefined };
+        assert.deepEqual(evaluateGate("deletionNoticesSent", lone, s, now), {
+            gate: "deletionNoticesSent",
+            ok: true,
+            figure: "0 local account(s) not suspended (legacy tootctl self-destruct); Delete deliveries in Sidekiq: 0 queued, 0 to retry",
+        });
         const noDb = facts({ mastodonVersion: "4.2.10", legacySelfDestruct: true, selfDestructEnabled: true, legacyDeliveries: { enqueued: 0, retrying: 0 }, database: undefined });
         assert.equal(evaluateGate("deletionNoticesSent", noDb, s, now).ok, false);
     });
