@@ -39,6 +39,20 @@ test("Mastodon 4.7: a wrong SELF_DESTRUCT replaced, accounts marked requested_de
     assert.ok(isSelfDestructMode({ SELF_DESTRUCT: value, SECRET_KEY_BASE: envValue(envFile, "SECRET_KEY_BASE"), LOCAL_DOMAIN: "social.example" }), "the written value does not verify");
     assert.equal(await backend("/api/v1/instance"), "410", "the app itself is in self-destruct mode");
 
+    // The value damaged by hand later: refresh shows Mastodon out of self-destruct mode, up --refresh repairs it.
+    await c.sandbox.exec(`sed -i 's/^SELF_DESTRUCT=.*/SELF_DESTRUCT=${wrong}/' ${ENV} && systemctl restart mastodon-web mastodon-sidekiq mastodon-streaming`);
+    assert.equal(await backend("/api/v1/instance"), "200", "the damaged value turned self-destruct mode off");
+    const drift = await pulumi(c, "preview", "--refresh");
+    assert.equal(drift.code, 0, drift.output.slice(-2000));
+    assert.match(drift.output, /SELF_DESTRUCT in \.env\.production does not verify .*pulumi up --refresh replaces it/);
+    assert.match(drift.output, /~ 1 to update/, `preview --refresh should update the self-destruct step:\n${drift.output.slice(-2000)}`);
+    const repaired = await pulumi(c, "up", "--refresh");
+    assert.equal(repaired.code, 0, repaired.output.slice(-2000));
+    assert.equal(envValue((await c.sandbox.exec(`cat ${ENV}`)).stdout, "SELF_DESTRUCT"), value, "up --refresh put the verified value back");
+    assert.equal(await backend("/api/v1/instance"), "410", "the app is in self-destruct mode again");
+    const settled = await pulumi(c, "preview", "--expect-no-changes");
+    assert.equal(settled.code, 0, settled.output.slice(-2000));
+
     // 4.7's scheduler marks the accounts deleted and leaves them unsuspended.
     await waitFor("every local account marked requested_deletion_at", 60, async () => {
         const [r] = await c.sandbox.sql<{ n: number }>("SELECT count(*)::int AS n FROM accounts WHERE domain IS NULL AND requested_deletion_at IS NULL");
