@@ -1,5 +1,6 @@
 // Gates: the preconditions a stage needs before it is entered, decided from facts read on the host.
 // Pure, so preview shows the same figures and the same refusal as up, and tests need no host.
+import { DELAY_TO_DELETION_DAYS, selfDestructEra } from "./self-destruct";
 import { Gate, Stage, STAGES, STAGE_TABLE, stageIndex } from "./stages";
 import type { Settings } from "./settings";
 import type { ZoneFacts } from "./zone";
@@ -13,20 +14,32 @@ export interface HostFacts {
     currentStage: Stage;
     /** When each stage was last entered from below (ISO times), from the host's journal. */
     reachedAt: Partial<Record<Stage, string>>;
-    /** SELF_DESTRUCT is in .env.production (4.3+), or the legacy command was run (before 4.3). */
+    /** 4.3+: Mastodon is in self-destruct mode (SELF_DESTRUCT verifies to LOCAL_DOMAIN); before 4.3: the
+     *  legacy command was run (the journal says self-destructing was reached). */
     selfDestructEnabled: boolean;
+    /** 4.3+: SELF_DESTRUCT is set but does not verify, so Mastodon is not in self-destruct mode. */
+    selfDestructValueWrong?: boolean;
     /** Before 4.3 `tootctl self-destruct` deletes by itself and running it again would start over:
-     *  progress is read from the database only. */
+     *  progress is read from the database and Sidekiq (legacyDeliveries). */
     legacySelfDestruct: boolean;
+    /** Before 4.3, in self-destructing: the Delete deliveries (ActivityPub::DeliveryWorker) still queued
+     *  or waiting to be retried in Sidekiq. */
+    legacyDeliveries?: { enqueued: number; retrying: number };
     database?: {
         pendingArchives: number;
         /** Archives finished in the last hour: the rate the estimates use. */
         archivesLastHour: number;
         /** Latest dump_updated_at of a processed archive. */
         lastArchiveFinishedAt?: string;
+        /** Local accounts the version's self-destruct has still to send a Delete for (lib/self-destruct.ts
+         *  accountsLeftSql): before 4.3 not suspended; 4.3 to 4.6 as `tootctl self-destruct` counts them;
+         *  4.7+ what SelfDestructScheduler still selects (no requested_deletion_at, or a deletion request). */
         accountsPendingDeletion: number;
-        /** Local accounts suspended in the last 10 minutes (self-destruct's pace). */
+        /** Local accounts self-destruct marked in the last 10 minutes (suspended_at; 4.7+ requested_deletion_at). */
         suspendedLast10Min: number;
+        /** When the first of the local accounts' AccountDeletionRequests falls due: from then on, while
+         *  Mastodon runs its normal schedule (not self-destruct mode), their local data is purged. */
+        deletionRequestsDueFrom?: string;
         registrationsMode: string;
     };
     /** Last line of `tootctl self-destruct` while in self-destruct mode. */
@@ -100,20 +113,8 @@ export function evaluateGate(gate: Gate, facts: HostFacts, settings: Settings, n
                         : `last archive finished ${db.lastArchiveFinishedAt}; ${settings.downloadGraceDays}-day download grace passed`,
             };
         }
-        case "deletionNoticesSent": {
-            if (facts.legacySelfDestruct) {
-                if (!db) return { gate, ok: false, figure: "database not readable" };
-                return {
-                    gate,
-                    ok: facts.selfDestructEnabled && db.accountsPendingDeletion === 0,
-                    figure: `${db.accountsPendingDeletion} account(s) pending deletion (legacy tootctl self-destruct: Sidekiq's deliveries are not counted)`,
-                };
-            }
-            const progress = facts.selfDestructProgress ?? "self-destruct is not enabled";
-            const pending = db ? `${db.accountsPendingDeletion} account(s) pending deletion; ` : "";
-            const pace = db ? etaAtPace(db.accountsPendingDeletion, db.suspendedLast10Min, 10, "accounts suspended") : "";
-            return { gate, ok: facts.selfDestructEnabled && progress.includes(SENT_ALL), figure: `${pending}${progress}${pace}` };
-        }
+        case "deletionNoticesSent":
+            return deletionNoticesSent(facts);
         case "goneDaysPassed": {
             const since = facts.reachedAt.dormant;
             if (!since) return { gate, ok: false, figure: "the host never went dormant" };
@@ -141,6 +142,70 @@ export function evaluateGate(gate: Gate, facts: HostFacts, settings: Settings, n
             return { gate, ok: true, figure: `zone ${z.name} (${z.id}) is active on account ${z.accountId}` };
         }
     }
+}
+
+/**
+ * Every Delete has gone out, measured as the running version does its self-destruct (lib/self-destruct.ts):
+ *  - before 4.3: the legacy command ran, every local account is suspended and Sidekiq has no Delete
+ *    delivery left, queued or to retry. Its deletion requests stay (they are what the purge 30 days later
+ *    works from): the gate never waits for them;
+ *  - 4.3 to 4.6: `tootctl self-destruct` says every deletion notice has been sent;
+ *  - 4.7+: the same, and SelfDestructScheduler has no account left (its tootctl count leaves out
+ *    suspended accounts the scheduler still sends a Delete for).
+ */
+function deletionNoticesSent(facts: HostFacts): GateResult {
+    const gate: Gate = "deletionNoticesSent";
+    const db = facts.database;
+    const era = selfDestructEra(facts.mastodonVersion);
+    if (era === "legacy") {
+        if (!facts.selfDestructEnabled) return { gate, ok: false, figure: "the legacy tootctl self-destruct has not run" };
+        if (!db) return { gate, ok: false, figure: "database not readable" };
+        const d = facts.legacyDeliveries;
+        const deliveries = d ? `Delete deliveries in Sidekiq: ${d.enqueued} queued, ${d.retrying} to retry` : "Sidekiq's Delete deliveries not read";
+        const from = legacyPurgeFrom(facts);
+        const purge = from ? `; Mastodon purges the suspended accounts' local data from ${from.slice(0, 10)} (deletion requests due 30 days after the command)` : "";
+        return {
+            gate,
+            ok: db.accountsPendingDeletion === 0 && d !== undefined && d.enqueued === 0 && d.retrying === 0,
+            figure: `${db.accountsPendingDeletion} local account(s) not suspended (legacy tootctl self-destruct); ${deliveries}${purge}`,
+        };
+    }
+    const progress = facts.selfDestructProgress ?? (facts.selfDestructValueWrong ? "SELF_DESTRUCT does not verify: Mastodon is not in self-destruct mode" : "self-destruct is not enabled");
+    const pending = db ? `${db.accountsPendingDeletion} account(s) pending deletion; ` : "";
+    const pace = db ? etaAtPace(db.accountsPendingDeletion, db.suspendedLast10Min, 10, "accounts deleted") : "";
+    const schedulerDone = era === "suspend" || !db || db.accountsPendingDeletion === 0;
+    return { gate, ok: facts.selfDestructEnabled && progress.includes(SENT_ALL) && schedulerDone, figure: `${pending}${progress}${pace}` };
+}
+
+/**
+ * Before 4.3, once the legacy command ran: when Mastodon begins purging the suspended accounts' local data.
+ * The earliest deletion request on the host falls due then; the journal's time of the command counts too,
+ * as a request is gone once its account is purged. Undefined when there is no request (never federated).
+ */
+function legacyPurgeFrom(facts: HostFacts): string | undefined {
+    const fromRequests = facts.database?.deletionRequestsDueFrom;
+    if (selfDestructEra(facts.mastodonVersion) !== "legacy" || !facts.selfDestructEnabled || !fromRequests) return undefined;
+    const ran = facts.reachedAt["self-destructing"];
+    const fromCommand = ran ? new Date(new Date(ran).getTime() + DELAY_TO_DELETION_DAYS * DAY_MS).toISOString() : undefined;
+    return fromCommand && fromCommand < fromRequests ? fromCommand : fromRequests;
+}
+
+/** Days before the purge of suspended accounts (before 4.3) below which preview warns. */
+export const PURGE_WARNING_DAYS = 7;
+
+/**
+ * Before 4.3 the legacy command leaves every account suspended with a deletion request, and Mastodon's
+ * normal schedule purges each account's local data 30 days later. The dormant dump must be made before:
+ * a warning once the first purge is less than PURGE_WARNING_DAYS away (or has begun) while no dump exists.
+ */
+export function purgeWarning(facts: HostFacts, now: Date): string | undefined {
+    const due = legacyPurgeFrom(facts);
+    if (!due || stageIndex(effectiveStage(facts)) >= stageIndex("dormant")) return undefined;
+    const days = (new Date(due).getTime() - now.getTime()) / DAY_MS;
+    if (days >= PURGE_WARNING_DAYS) return undefined;
+    return days <= 0
+        ? `Mastodon has been purging the suspended accounts' local data since ${due} (deletion requests of the legacy tootctl self-destruct, due after 30 days): the dump made when dormant is entered holds only what is left. Enter dormant now`
+        : `Mastodon begins purging the suspended accounts' local data on ${due} (deletion requests of the legacy tootctl self-destruct, due after 30 days): enter dormant before then, so that its dump holds that data`;
 }
 
 /** The stage the host is entering or in: a move to dormant whose stops began counts as dormant already. */

@@ -8,6 +8,7 @@
 // One-way steps check their preconditions on the host at the moment they act. Run by the dynamic provider
 // in lib/host-step-resource.ts, one SSH connection per operation.
 import { RAILS_SCRIPTS, RailsScriptName } from "./rails-scripts";
+import { envValue, isSelfDestructMode, versionAtLeast } from "./self-destruct";
 import { RemoteHost, shq, SshTarget } from "./ssh";
 import { STAGES } from "./stages";
 
@@ -60,9 +61,32 @@ export async function railsRunner(host: RemoteHost, access: HostAccess, name: Ra
     }
 }
 
-export async function tootctl(host: RemoteHost, access: HostAccess, args: string, opts: { stdin?: string } = {}): Promise<string> {
-    const r = await host.run(asMastodon(access, `bin/tootctl ${args}`), { stdin: opts.stdin, label: `tootctl ${args.split(" ").slice(0, 3).join(" ")}` });
-    return r.stdout;
+/** Every exit code: tootctl's own are explained here (a prompt it was not answered, the time limit). */
+const ANY_EXIT = Array.from({ length: 255 }, (_, i) => i + 1);
+
+/**
+ * `bin/tootctl ARGS`, never left waiting: its stdin carries the closure's `answers` (one line each) and is
+ * then closed, and the command is stopped after `limitSeconds` (SIGTERM, then SIGKILL 10 s later). A
+ * failure says which of the two ended it, with the command's last words.
+ */
+export async function tootctl(host: RemoteHost, access: HostAccess, args: string, opts: { answers?: string[]; limitSeconds?: number } = {}): Promise<string> {
+    const limit = opts.limitSeconds ?? 300;
+    const label = `tootctl ${args.split(" ").slice(0, 3).join(" ")}`;
+    const r = await host.run(asMastodon(access, `timeout -k 10 ${limit} bin/tootctl ${args}`), {
+        stdin: (opts.answers ?? []).map((a) => `${a}\n`).join(""),
+        label,
+        okCodes: ANY_EXIT,
+    });
+    if (r.code === 0) return r.stdout;
+    const tail = (text: string) => text.trim().split("\n").slice(-2).join(" / ");
+    const lastWords = [r.stdout.trim() && `stdout: ${tail(r.stdout)}`, r.stderr.trim() && `stderr: ${tail(r.stderr)}`].filter(Boolean).join("; ") || "(nothing)";
+    if (r.code === 124 || r.code === 137) {
+        throw new Error(
+            `${label} did not finish within ${limit} s on ${host.target.host} and was stopped (it may have been waiting on a prompt, or working through a large server): its last output: ${lastWords}`,
+        );
+    }
+    const answered = opts.answers?.length ? `after the ${opts.answers.length} answer(s) the closure gives, its input is closed` : "its input is closed (no answers given)";
+    throw new Error(`${label} failed on ${host.target.host} (exit ${r.code}); ${answered}, so a prompt it did not expect ends it: its last output: ${lastWords}`);
 }
 
 /** One query through the SSH tunnel; undefined when the database does not answer (stopped at dormant). */
@@ -368,15 +392,12 @@ export const requestArchives: Step<{ recentDays: number }, { requested: number; 
 
 export const MASTODON_UNITS = ["mastodon-web", "mastodon-streaming", "mastodon-sidekiq"];
 
-export function versionAtLeast(version: string, major: number, minor: number): boolean {
-    const m = /^v?(\d+)\.(\d+)/.exec(version);
-    return !!m && (+m[1] > major || (+m[1] === major && +m[2] >= minor));
-}
+export { versionAtLeast };
 
 export interface SelfDestructParams {
     domain: string;
     mastodonVersion: string;
-    /** SELF_DESTRUCT is in .env.production (4.3+). */
+    /** Mastodon is in self-destruct mode: SELF_DESTRUCT in .env.production verifies (4.3+). */
     enabled: true;
 }
 
@@ -393,39 +414,69 @@ async function require410(host: RemoteHost, domain: string, what: string): Promi
     }
 }
 
-const envLine = (access: HostAccess) => `grep -E '^SELF_DESTRUCT=.+' ${shq(`${access.liveDir}/.env.production`)} | tail -n 1 | cut -d= -f2- || true`;
+/** The legacy command's time limit: it signs and queues a Delete for every local account in one process. */
+const LEGACY_SELF_DESTRUCT_LIMIT_SECONDS = 4 * 3600;
+
+async function readEnvProduction(host: RemoteHost, access: HostAccess): Promise<string> {
+    const path = `${access.liveDir}/.env.production`;
+    const text = await host.readFile(path, "read .env.production");
+    if (text === undefined) throw new Error(`no ${path} on ${host.target.host}`);
+    return text;
+}
+
+/**
+ * Whether Mastodon, booted with this .env.production, is in self-destruct mode: SELF_DESTRUCT verifies to
+ * LOCAL_DOMAIN with the verifier derived from SECRET_KEY_BASE (SelfDestructHelper). Checked here when the
+ * file has SECRET_KEY_BASE (no Rails boot); otherwise (the secret comes from elsewhere) by Rails itself.
+ * A wrong value means off, as it does to Mastodon.
+ */
+export async function selfDestructModeOnHost(host: RemoteHost, access: HostAccess, envFile: string): Promise<boolean> {
+    const env = { SELF_DESTRUCT: envValue(envFile, "SELF_DESTRUCT"), SECRET_KEY_BASE: envValue(envFile, "SECRET_KEY_BASE"), LOCAL_DOMAIN: envValue(envFile, "LOCAL_DOMAIN") };
+    if (!env.SELF_DESTRUCT?.trim()) return false;
+    if (env.SECRET_KEY_BASE && env.LOCAL_DOMAIN) return isSelfDestructMode(env);
+    return (await railsRunner(host, access, "self_destruct_value.rb", {})).enabled === true;
+}
 
 /** One-way. 4.3+: the SELF_DESTRUCT value goes into .env.production (on stdin, never in argv) and the
- *  Mastodon services restart once. Before 4.3: the legacy `tootctl self-destruct`, which deletes itself.
- *  Either runs only while nginx, asked on the host at that moment, answers 410 to the fediverse. */
+ *  Mastodon services restart once; a value already there is kept only if it verifies (else Mastodon would
+ *  silently stay out of self-destruct mode) and is replaced by the one Rails generates. Before 4.3: the
+ *  legacy `tootctl self-destruct`, answered and time-limited. Either runs only while nginx, asked on the
+ *  host at that moment, answers 410 to the fediverse. */
 export const selfDestruct: Step<SelfDestructParams, { value: string; enabledAt: string; mode: string }> = {
     async apply(host, access, p, previous) {
         if (!versionAtLeast(p.mastodonVersion, 4, 3)) {
             if (previous) return previous;
             await require410(host, p.domain, "self-destruct");
-            await tootctl(host, access, "self-destruct", { stdin: `${p.domain}\ny\ny\n` });
-            return { value: "", enabledAt: new Date().toISOString(), mode: "legacy tootctl self-destruct" };
+            const out = await tootctl(host, access, "self-destruct", { answers: [p.domain, "y"], limitSeconds: LEGACY_SELF_DESTRUCT_LIMIT_SECONDS });
+            const said = /Queued \d+ items into Sidekiq for \d+ accounts|It seems like your server has not federated with anything/.exec(out);
+            if (!said) throw new Error(`the legacy tootctl self-destruct ended without saying it queued the deletions: ${out.trim().split("\n").pop() ?? "(no output)"}`);
+            return { value: "", enabledAt: new Date().toISOString(), mode: `legacy tootctl self-destruct: ${said[0]}` };
         }
-        const existing = (await host.run(envLine(access), { label: "read SELF_DESTRUCT from .env.production" })).stdout.trim();
-        if (previous && existing === previous.value) return previous;
+        const envFile = await readEnvProduction(host, access);
+        const existing = envValue(envFile, "SELF_DESTRUCT") ?? "";
+        const existingWorks = await selfDestructModeOnHost(host, access, envFile);
+        if (previous && existing === previous.value && existingWorks) return previous;
         await require410(host, p.domain, "self-destruct");
-        const value = existing || previous?.value || String((await railsRunner(host, access, "self_destruct_value.rb", {})).value);
+        const value = existingWorks ? existing : String((await railsRunner(host, access, "self_destruct_value.rb", {})).value);
         if (value !== existing) {
             await host.run(
                 `set -e; f=${shq(`${access.liveDir}/.env.production`)}; IFS= read -r value; t=$(mktemp "$f.XXXXXX")
-grep -v '^SELF_DESTRUCT=' "$f" > "$t" || true
+grep -Ev '^[[:space:]]*(export[[:space:]]+)?SELF_DESTRUCT[[:space:]]*=' "$f" > "$t" || true
 printf 'SELF_DESTRUCT=%s\\n' "$value" >> "$t"
 chown --reference="$f" "$t"; chmod --reference="$f" "$t"; mv -f "$t" "$f"`,
-                { stdin: `${value}\n`, label: "write SELF_DESTRUCT to .env.production" },
+                { stdin: `${value}\n`, label: existing ? "replace the SELF_DESTRUCT in .env.production that does not verify" : "write SELF_DESTRUCT to .env.production" },
             );
+            if (!(await selfDestructModeOnHost(host, access, await readEnvProduction(host, access)))) {
+                throw new Error(`the SELF_DESTRUCT value Rails generated does not verify in .env.production on ${host.target.host}: check SECRET_KEY_BASE and LOCAL_DOMAIN there`);
+            }
         }
         await host.run(`systemctl restart ${MASTODON_UNITS.join(" ")}`, { label: "restart Mastodon into self-destruct mode" });
         return { value, enabledAt: previous?.enabledAt ?? new Date().toISOString(), mode: "SELF_DESTRUCT" };
     },
     async read(host, access, p, result) {
         if (result.mode !== "SELF_DESTRUCT") return { params: p, result };
-        const value = (await host.run(envLine(access), { label: "read SELF_DESTRUCT from .env.production" })).stdout.trim();
-        return { params: { ...p, enabled: (value === result.value) as true }, result };
+        const enabled = await selfDestructModeOnHost(host, access, await readEnvProduction(host, access));
+        return { params: { ...p, enabled: enabled as true }, result };
     },
     // One-way: accounts are being deleted on other servers. Nothing to undo.
     async undo() {},

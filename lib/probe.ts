@@ -1,9 +1,11 @@
 // The probe: reads, never changes, what the closure needs to know about the host before it plans,
 // in preview as in up. One SSH connection: the files in one command, the database with pg through it in one
 // query; Rails is never booted for it (the version comes from the source), except for the progress of a
-// self-destruct, which only `tootctl self-destruct` reports.
+// self-destruct, which only `tootctl self-destruct` reports (before 4.3: Sidekiq, asked by a runner script),
+// and to check SELF_DESTRUCT when .env.production does not hold SECRET_KEY_BASE.
 import { HostFacts } from "./gates";
-import { HostAccess, JOURNAL_PATH, Journal, registrationsMode, SERVICES_RECORD, tootctl, UnitState, versionAtLeast } from "./host-steps";
+import { HostAccess, JOURNAL_PATH, Journal, railsRunner, registrationsMode, selfDestructModeOnHost, SERVICES_RECORD, tootctl, UnitState } from "./host-steps";
+import { accountsLeftSql, DELAY_TO_DELETION_DAYS, envValue, selfDestructEra } from "./self-destruct";
 import { shq } from "./ssh";
 import { RemoteHost } from "./ssh";
 import { Settings } from "./settings";
@@ -15,12 +17,6 @@ export interface Probe {
     originalVhost: string;
     /** Every database dump in dumpDir, finished or not (a dump the closure made has a manifest beside it). */
     dumpsOnHost: { path: string; bytes: number }[];
-}
-
-/** A variable from .env.production (dotenv syntax, optional quotes). */
-export function envValue(envFile: string, name: string): string | undefined {
-    const m = new RegExp(`^\\s*${name}\\s*=\\s*(.*)$`, "m").exec(envFile);
-    return m ? m[1].trim().replace(/^(['"])(.*)\1$/, "$2") : undefined;
 }
 
 /** Mastodon's version as lib/mastodon/version.rb declares it (`def major; 4; end` ...), the prerelease
@@ -53,8 +49,11 @@ export async function probeHost(access: HostAccess, settings: Settings): Promise
         const mastodonVersion = versionRb === undefined ? undefined : versionFromSource(versionRb);
         if (mastodonVersion === undefined) throw new Error(`cannot read Mastodon's version from ${versionPath}: check liveDir`);
         const reachedAt = journal?.reachedAt ?? {};
-        const legacySelfDestruct = !versionAtLeast(mastodonVersion, 4, 3);
-        const selfDestructEnabled = legacySelfDestruct ? reachedAt["self-destructing"] !== undefined : !!envValue(env, "SELF_DESTRUCT");
+        const era = selfDestructEra(mastodonVersion);
+        const legacySelfDestruct = era === "legacy";
+        // 4.3+: on only when Mastodon would be, i.e. SELF_DESTRUCT verifies; a wrong value is reported.
+        const selfDestructSet = !!envValue(env, "SELF_DESTRUCT")?.trim();
+        const selfDestructEnabled = legacySelfDestruct ? reachedAt["self-destructing"] !== undefined : selfDestructSet && (await selfDestructModeOnHost(host, access, env));
         const stoppedByClosure = servicesRecord ? (JSON.parse(servicesRecord).states as UnitState[]) : undefined;
         const facts: HostFacts = {
             mastodonVersion,
@@ -62,6 +61,7 @@ export async function probeHost(access: HostAccess, settings: Settings): Promise
             reachedAt,
             selfDestructEnabled,
             legacySelfDestruct,
+            ...(!legacySelfDestruct && selfDestructSet && !selfDestructEnabled ? { selfDestructValueWrong: true } : {}),
             announcedClosingDate: journal?.announcedClosingDate,
             stoppedByClosure,
         };
@@ -85,27 +85,35 @@ export async function probeHost(access: HostAccess, settings: Settings): Promise
                         `SELECT (SELECT count(*)::int FROM backups WHERE processed = false) AS pending,
                                 (SELECT max(dump_updated_at) FROM backups WHERE processed = true) AS last,
                                 (SELECT count(*)::int FROM backups WHERE processed = true AND dump_updated_at > now() - interval '1 hour') AS last_hour,
-                                (SELECT count(*)::int FROM accounts WHERE domain IS NULL AND suspended_at > now() - interval '10 minutes') AS suspended_recently,
-                                (SELECT count(*) FROM accounts WHERE domain IS NULL AND suspended_at IS NULL)
-                                  + (SELECT count(*) FROM accounts a JOIN account_deletion_requests r ON r.account_id = a.id
-                                      WHERE a.domain IS NULL AND a.suspended_at IS NOT NULL) AS deletion,
+                                (SELECT count(*)::int FROM accounts WHERE domain IS NULL
+                                   AND ${era === "requested-deletion" ? "requested_deletion_at" : "suspended_at"} > now() - interval '10 minutes') AS deleted_recently,
+                                (${accountsLeftSql(era)}) AS deletion,
+                                (SELECT min(r.created_at) + interval '${DELAY_TO_DELETION_DAYS} days' FROM account_deletion_requests r
+                                   JOIN accounts a ON a.id = r.account_id WHERE a.domain IS NULL) AS purge_from,
                                 (SELECT value FROM settings WHERE var = 'registrations_mode') AS registrations`,
                     )
                 ).rows;
                 facts.database = {
                     pendingArchives: Number(row.pending),
                     archivesLastHour: Number(row.last_hour),
-                    suspendedLast10Min: Number(row.suspended_recently),
+                    suspendedLast10Min: Number(row.deleted_recently),
                     lastArchiveFinishedAt: row.last ? new Date(row.last).toISOString() : undefined,
                     accountsPendingDeletion: Number(row.deletion),
+                    ...(row.purge_from ? { deletionRequestsDueFrom: new Date(row.purge_from).toISOString() } : {}),
                     registrationsMode: registrationsMode(row.registrations ?? undefined),
                 };
             } finally {
                 await db.end();
             }
-            if (selfDestructEnabled && !legacySelfDestruct && (currentStage === "self-destructing" || settings.stage === "dormant")) {
-                const out = await tootctl(host, access, "self-destruct", { stdin: "" });
-                facts.selfDestructProgress = out.trim().split("\n").filter((l) => l.trim()).pop()?.trim();
+            if (selfDestructEnabled && (currentStage === "self-destructing" || settings.stage === "dormant")) {
+                if (legacySelfDestruct) {
+                    // Running the legacy command again would start over: Sidekiq is asked what it has left.
+                    const left = await railsRunner(host, access, "delete_deliveries.rb", {});
+                    facts.legacyDeliveries = { enqueued: Number(left.enqueued), retrying: Number(left.retrying) };
+                } else {
+                    const out = await tootctl(host, access, "self-destruct");
+                    facts.selfDestructProgress = out.trim().split("\n").filter((l) => l.trim()).pop()?.trim();
+                }
             }
         }
         return { facts, originalVhost, dumpsOnHost };

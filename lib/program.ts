@@ -3,7 +3,7 @@
 // before any resource is declared, so preview fails with the reason and up changes nothing.
 import * as pulumi from "@pulumi/pulumi";
 import { MastodonClosure } from "../components/closure";
-import { checkClosingDate, effectiveStage, evaluateGates, nextStageNeeds } from "./gates";
+import { checkClosingDate, effectiveStage, evaluateGates, nextStageNeeds, purgeWarning } from "./gates";
 import { HostAccess, SERVICES_RECORD } from "./host-steps";
 import { needsZone } from "./plan";
 import { probeHost } from "./probe";
@@ -82,6 +82,14 @@ async function declareClosure(): Promise<Record<string, unknown>> {
     const notice = checkClosingDate(settings.stage, facts, settings, now);
     if (notice.refusal) throw new ClosureError(`stage "${settings.stage}" refused, nothing was changed: ${notice.refusal}`);
     if (notice.warning) pulumi.log.warn(notice.warning);
+    const purge = purgeWarning(facts, now);
+    if (purge) pulumi.log.warn(purge);
+    if (facts.selfDestructValueWrong) {
+        pulumi.log.warn(
+            "SELF_DESTRUCT in .env.production does not verify (another SECRET_KEY_BASE or LOCAL_DOMAIN, or a damaged value): Mastodon is not in self-destruct mode. " +
+                (stageIndex(settings.stage) >= stageIndex("self-destructing") ? "pulumi up --refresh replaces it with the value Rails generates" : "It is replaced when self-destructing is entered"),
+        );
+    }
     if (facts.stoppedByClosure && effectiveStage(facts) !== facts.currentStage) {
         pulumi.log.warn(
             `a move to dormant did not finish: the closure had begun stopping services (${SERVICES_RECORD} records how it found them). ` +

@@ -5,9 +5,10 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-# The closure's own tools: ruby (ruby -c of the rails/ scripts), age (encrypted dumps), curl (checks).
+# The closure's own tools: ruby (ruby -c of the rails/ scripts), age (encrypted dumps), curl (checks);
+# ruby-activesupport checks the SELF_DESTRUCT value against Rails' own MessageVerifier (unit tests).
 # `setup.sh bench` adds the benchmarks' peer: Ansible (Debian's ansible-core).
-packages=$(cat sandbox/packages.txt; printf "%s\n" ruby age curl ca-certificates; if [ "${1:-}" = bench ]; then echo ansible-core; fi)
+packages=$(cat sandbox/packages.txt; printf "%s\n" ruby ruby-activesupport age curl ca-certificates; if [ "${1:-}" = bench ]; then echo ansible-core; fi)
 missing=$(for p in $packages; do dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed' || echo "$p"; done)
 if [ -n "$missing" ]; then
   echo "setup: installing Debian packages: $(echo $missing)" >&2

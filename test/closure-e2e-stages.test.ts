@@ -108,7 +108,8 @@ test("back from closed to announced restores the original vhost byte for byte, t
 
 test("self-destructing is refused while an archive is pending or without the confirmation", async () => {
     await c.sandbox.exec("systemctl stop mastodon-sidekiq");
-    await c.sandbox.sql("INSERT INTO backups (user_id, processed, created_at, updated_at) SELECT id, false, now(), now() FROM users LIMIT 1");
+    // Not alice's: a new archive of hers would delete the one the dormant check looks for.
+    await c.sandbox.sql("INSERT INTO backups (user_id, processed, created_at, updated_at) SELECT id, false, now(), now() FROM users ORDER BY id DESC LIMIT 1");
     const before = await hostSnapshot(c.sandbox);
     const pending = await refusedPreview(c, { stage: "self-destructing", confirmSelfDestruct: "social.example" });
     assert.match(pending, /noPendingArchives: 1 archive\(s\) pending/);

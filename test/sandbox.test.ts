@@ -176,6 +176,7 @@ describe("sandbox", { timeout: 150000 }, () => {
 
     const wrong = await sb.exec(`${LIVE} bin/tootctl self-destruct`, "other.example\ny\n");
     assert.equal(wrong.code, 1);
+    assert.match(wrong.stderr, /Domains do not match\. Stopping self-destruct initiation\./);
     const no = await sb.exec(`${LIVE} bin/tootctl self-destruct`, `${sb.info.domain}\nn\n`);
     assert.equal(no.code, 1);
     const yes = await sb.exec(`${LIVE} bin/tootctl self-destruct`, `${sb.info.domain}\ny\n`);
@@ -185,7 +186,7 @@ describe("sandbox", { timeout: 150000 }, () => {
     const value = /^ {2}SELF_DESTRUCT=(\S+)$/m.exec(yes.stdout)![1];
     assert.equal(value, expected);
     const rv = await sb.exec(`${LIVE} bin/rails runner /tmp/closure/self_destruct_value.rb`, "{}");
-    assert.deepEqual(JSON.parse(rv.stdout), { value });
+    assert.deepEqual(JSON.parse(rv.stdout), { value, enabled: false });
 
     // let the archives requested above finish so the progress below is only about deletions
     await waitFor("archives", async () => (await sb.sql(`SELECT count(*)::int AS n FROM backups WHERE processed = false`))[0].n === 0);
@@ -232,7 +233,7 @@ describe("sandbox", { timeout: 150000 }, () => {
     assert.equal((await sb.sql(`SELECT count(*)::int AS n FROM account_deletion_requests`))[0].n, 0);
 
     const log = (await sb.exec("grep self_destruct=true /var/lib/mastodon-sim/sidekiq.log | grep tick=")).stdout;
-    const perTick = [...log.matchAll(/suspended=(\d+) deletion_requests=(\d+)/g)].map((m) => [Number(m[1]), Number(m[2])]).filter(([s, d]) => s + d > 0);
+    const perTick = [...log.matchAll(/deleted=(\d+) deletion_requests=(\d+)/g)].map((m) => [Number(m[1]), Number(m[2])]).filter(([s, d]) => s + d > 0);
     assert.deepEqual(perTick, [[50, 1], [50, 0], [ACCOUNTS - 1 - 100, 0]]);
     assert.ok([...log.matchAll(/retry=(\d+)/g)].some((m) => Number(m[1]) > 0), "some deliveries went through the retry set");
   });

@@ -6,7 +6,8 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { RAILS_SCRIPT_NAMES, RAILS_SCRIPTS, RailsScriptName } from "../lib/rails-scripts";
-import { asMastodon, HostAccess, parseSettingValue, versionAtLeast } from "../lib/host-steps";
+import { asMastodon, HostAccess, parseSettingValue, tootctl, versionAtLeast } from "../lib/host-steps";
+import type { ExecOptions, ExecResult, RemoteHost } from "../lib/ssh";
 
 const RAILS_DIR = [path.join(__dirname, "..", "rails"), path.join(__dirname, "..", "..", "rails")].find((d) => fs.existsSync(path.join(d, "announce.rb")))!;
 const NAMES: readonly RailsScriptName[] = RAILS_SCRIPT_NAMES;
@@ -16,7 +17,8 @@ const CONTRACT: Record<RailsScriptName, { stdin: string[]; stdout: string[] }> =
     "announce.rb": { stdin: ["text", "scheduled_at"], stdout: ["id"] },
     "withdraw_announcement.rb": { stdin: ["id"], stdout: ["deleted"] },
     "request_archives.rb": { stdin: ["recent_days"], stdout: ["requested", "skipped"] },
-    "self_destruct_value.rb": { stdin: [], stdout: ["value"] },
+    "self_destruct_value.rb": { stdin: [], stdout: ["value", "enabled"] },
+    "delete_deliveries.rb": { stdin: [], stdout: ["enqueued", "retrying"] },
 };
 
 describe("rails/*.rb", () => {
@@ -123,5 +125,66 @@ describe("host-step helpers around the scripts", () => {
         } finally {
             fs.rmSync(dir, { recursive: true, force: true });
         }
+    });
+
+    describe("tootctl never waits on a prompt: stdin carries the answers and is closed, the run is time-limited", () => {
+        // A host that runs each script here with bash, a stub runuser/getent, and a live dir whose
+        // bin/tootctl is a shell script standing in for one behaviour.
+        function stubHost(dir: string): RemoteHost {
+            const run = (script: string, opts: ExecOptions) =>
+                new Promise<ExecResult>((resolve, reject) => {
+                    const p = require("node:child_process").spawn("bash", ["-c", script], { env: { PATH: `${dir}/bin:/usr/bin:/bin`, HOME: dir } });
+                    let stdout = "";
+                    let stderr = "";
+                    p.stdout.on("data", (d: Buffer) => (stdout += d));
+                    p.stderr.on("data", (d: Buffer) => (stderr += d));
+                    p.on("close", (code: number) => (code === 0 || opts.okCodes?.includes(code) ? resolve({ code, stdout, stderr }) : reject(new Error(`${opts.label} exit ${code}`))));
+                    p.stdin.end(opts.stdin ?? "");
+                });
+            return { target: { host: "stub" }, run } as unknown as RemoteHost;
+        }
+        function withTootctl(body: string, fn: (host: RemoteHost, access: HostAccess) => Promise<void>): () => Promise<void> {
+            return async () => {
+                const dir = fs.mkdtempSync(path.join(require("node:os").tmpdir(), "closure-tootctl-"));
+                try {
+                    fs.mkdirSync(path.join(dir, "bin"));
+                    fs.mkdirSync(path.join(dir, "live", "bin"), { recursive: true });
+                    fs.writeFileSync(path.join(dir, "bin/getent"), `#!/bin/sh\necho "$2:x:991:991::${dir}:/bin/bash"\n`, { mode: 0o755 });
+                    fs.writeFileSync(path.join(dir, "bin/runuser"), `#!/bin/sh\nshift 3; exec "$@"\n`, { mode: 0o755 });
+                    fs.writeFileSync(path.join(dir, "live/bin/tootctl"), `#!/bin/bash\n${body}\n`, { mode: 0o755 });
+                    await fn(stubHost(dir), { liveDir: path.join(dir, "live"), mastodonUser: "mastodon" } as HostAccess);
+                } finally {
+                    fs.rmSync(dir, { recursive: true, force: true });
+                }
+            };
+        }
+        const PROMPTS = `printf 'Type in the domain of the server to confirm: '; read -r d || exit 1; printf 'Are you sure you want to proceed? (y/N) '; read -r y || exit 1; echo "confirmed $d $y"`;
+
+        test(
+            "the answers are read, then the input ends",
+            withTootctl(PROMPTS, async (host, access) => {
+                assert.match(await tootctl(host, access, "self-destruct", { answers: ["social.example", "y"] }), /confirmed social\.example y\n$/);
+            }),
+        );
+        test(
+            "a prompt with no answer left ends the command, and the error says so with the prompt",
+            withTootctl(PROMPTS, async (host, access) => {
+                await assert.rejects(tootctl(host, access, "self-destruct", { answers: ["social.example"] }), (e: Error) => {
+                    assert.match(e.message, /^tootctl self-destruct failed on stub \(exit 1\); after the 1 answer\(s\) the closure gives, its input is closed, so a prompt it did not expect ends it: its last output: stdout: .*Are you sure you want to proceed\? \(y\/N\)$/);
+                    return true;
+                });
+            }),
+        );
+        test(
+            "a command that never ends is stopped at the time limit, and the error says so",
+            withTootctl("echo working; exec sleep 600", async (host, access) => {
+                const started = Date.now();
+                await assert.rejects(tootctl(host, access, "self-destruct", { limitSeconds: 1 }), (e: Error) => {
+                    assert.match(e.message, /^tootctl self-destruct did not finish within 1 s on stub and was stopped .*its last output: stdout: working$/);
+                    return true;
+                });
+                assert.ok(Date.now() - started < 8000, `stopped after ${Date.now() - started} ms`);
+            }),
+        );
     });
 });

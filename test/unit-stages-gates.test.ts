@@ -2,7 +2,7 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { checkTransition, Gate, STAGES, STAGE_TABLE, Stage, stageIndex } from "../lib/stages";
-import { evaluateGate, evaluateGates, HostFacts, nextStageNeeds } from "../lib/gates";
+import { evaluateGate, evaluateGates, HostFacts, nextStageNeeds, purgeWarning } from "../lib/gates";
 import { parseSettings, SECRET_KEYS, Settings } from "../lib/settings";
 import type { ZoneFacts } from "../lib/zone";
 
@@ -197,17 +197,101 @@ describe("evaluateGate", () => {
         assert.equal(evaluateGate("downloadGracePassed", db("2026-06-01T10:00:00Z"), settings({ downloadGraceDays: "0" }), at("2026-06-01T10:00:00Z")).ok, true);
     });
 
-    test("deletionNoticesSent before Mastodon 4.3: decided from the database, never by re-running tootctl", () => {
+    test("deletionNoticesSent before Mastodon 4.3: every local account suspended and Sidekiq's Delete deliveries drained; the purge is never waited for", () => {
         const now = at("2026-07-01T00:00:00Z");
-        const legacy = (pending: number, enabled = true) =>
-            facts({ legacySelfDestruct: true, selfDestructEnabled: enabled, database: { pendingArchives: 0, archivesLastHour: 0, accountsPendingDeletion: pending, suspendedLast10Min: 0, registrationsMode: "none" } });
-        let r = evaluateGate("deletionNoticesSent", legacy(0), s, now);
-        assert.deepEqual(r, { gate: "deletionNoticesSent", ok: true, figure: "0 account(s) pending deletion (legacy tootctl self-destruct: Sidekiq's deliveries are not counted)" });
-        r = evaluateGate("deletionNoticesSent", legacy(3), s, now);
-        assert.equal(r.ok, false);
-        assert.match(r.figure, /^3 account\(s\) pending deletion/);
-        assert.equal(evaluateGate("deletionNoticesSent", legacy(0, false), s, now).ok, false, "the legacy command was never run");
-        assert.equal(evaluateGate("deletionNoticesSent", facts({ legacySelfDestruct: true, selfDestructEnabled: true, database: undefined }), s, now).ok, false);
+        const legacy = (notSuspended: number, deliveries: HostFacts["legacyDeliveries"], enabled = true) =>
+            facts({
+                mastodonVersion: "4.2.10",
+                legacySelfDestruct: true,
+                selfDestructEnabled: enabled,
+                legacyDeliveries: deliveries,
+                database: {
+                    pendingArchives: 0,
+                    archivesLastHour: 0,
+                    accountsPendingDeletion: notSuspended,
+                    suspendedLast10Min: 0,
+                    registrationsMode: "none",
+                    deletionRequestsDueFrom: "2026-07-30T10:00:00.000Z",
+                },
+            });
+        // Every account has a deletion request (suspend! files one, due in 30 days): the gate holds anyway.
+        let r = evaluateGate("deletionNoticesSent", legacy(0, { enqueued: 0, retrying: 0 }), s, now);
+        assert.deepEqual(r, {
+            gate: "deletionNoticesSent",
+            ok: true,
+            figure:
+                "0 local account(s) not suspended (legacy tootctl self-destruct); Delete deliveries in Sidekiq: 0 queued, 0 to retry; " +
+                "Mastodon purges the suspended accounts' local data from 2026-07-30 (deletion requests due 30 days after the command)",
+        });
+        r = evaluateGate("deletionNoticesSent", legacy(0, { enqueued: 40, retrying: 0 }), s, now);
+        assert.equal(r.ok, false, `deliveries still queued: ${r.figure}`);
+        r = evaluateGate("deletionNoticesSent", legacy(0, { enqueued: 0, retrying: 5 }), s, now);
+        assert.equal(r.ok, false, `deliveries waiting to be retried: ${r.figure}`);
+        assert.match(r.figure, /0 queued, 5 to retry/);
+        r = evaluateGate("deletionNoticesSent", legacy(3, { enqueued: 0, retrying: 0 }), s, now);
+        assert.equal(r.ok, false, r.figure);
+        assert.match(r.figure, /^3 local account\(s\) not suspended/);
+        r = evaluateGate("deletionNoticesSent", legacy(0, undefined), s, now);
+        assert.equal(r.ok, false, `Sidekiq not read: ${r.figure}`);
+        assert.match(r.figure, /Sidekiq's Delete deliveries not read/);
+        r = evaluateGate("deletionNoticesSent", legacy(0, { enqueued: 0, retrying: 0 }, false), s, now);
+        assert.deepEqual(r, { gate: "deletionNoticesSent", ok: false, figure: "the legacy tootctl self-destruct has not run" });
+        // Never federated: the command only suspended (update_all), no deletion request, so nothing is purged.
+        const lone = legacy(0, { enqueued: 0, retrying: 0 });
+        lone.database = { ...lone.database!, deletionRequestsDueFrom: undefined };
+        assert.deepEqual(evaluateGate("deletionNoticesSent", lone, s, now), {
+            gate: "deletionNoticesSent",
+            ok: true,
+            figure: "0 local account(s) not suspended (legacy tootctl self-destruct); Delete deliveries in Sidekiq: 0 queued, 0 to retry",
+        });
+        const noDb = facts({ mastodonVersion: "4.2.10", legacySelfDestruct: true, selfDestructEnabled: true, legacyDeliveries: { enqueued: 0, retrying: 0 }, database: undefined });
+        assert.equal(evaluateGate("deletionNoticesSent", noDb, s, now).ok, false);
+    });
+
+    test("purgeWarning: before 4.3, warns when the purge of suspended accounts is near or has begun and no dump exists", () => {
+        const legacy = (due: string | undefined, extra: Partial<HostFacts> = {}) =>
+            facts({
+                mastodonVersion: "4.2.10",
+                legacySelfDestruct: true,
+                selfDestructEnabled: true,
+                currentStage: "self-destructing",
+                database: { pendingArchives: 0, archivesLastHour: 0, accountsPendingDeletion: 0, suspendedLast10Min: 0, registrationsMode: "none", deletionRequestsDueFrom: due },
+                ...extra,
+            });
+        const due = "2026-07-30T10:00:00.000Z";
+        assert.equal(purgeWarning(legacy(due), at("2026-07-01T00:00:00Z")), undefined, "29 days ahead: no warning");
+        assert.match(purgeWarning(legacy(due), at("2026-07-25T00:00:00Z")) ?? "(none)", /begins purging .* on 2026-07-30T10:00:00.000Z.*enter dormant before then/);
+        assert.match(purgeWarning(legacy(due), at("2026-08-02T00:00:00Z")) ?? "(none)", /has been purging .* since 2026-07-30T10:00:00.000Z.*Enter dormant now/);
+        assert.equal(purgeWarning(legacy(due, { currentStage: "dormant" }), at("2026-08-02T00:00:00Z")), undefined, "dormant: the dump exists");
+        // The first accounts purged have no request left: the command's time (journal) still dates the purge.
+        const purgedFirst = legacy("2026-08-05T00:00:00.000Z", { reachedAt: { "self-destructing": "2026-06-30T10:00:00.000Z" } });
+        assert.match(purgeWarning(purgedFirst, at("2026-08-02T00:00:00Z")) ?? "(none)", /has been purging .* since 2026-07-30T10:00:00.000Z/);
+        assert.equal(purgeWarning(legacy(undefined), at("2026-08-02T00:00:00Z")), undefined, "never federated: no deletion request, no purge");
+        assert.equal(purgeWarning(legacy(due, { mastodonVersion: "4.3.2", legacySelfDestruct: false }), at("2026-08-02T00:00:00Z")), undefined, "4.3+: the self-destruct schedule replaces the purge");
+    });
+
+    test("deletionNoticesSent on 4.7: tootctl's line and nothing left for SelfDestructScheduler (requested_deletion_at)", () => {
+        const now = at("2026-09-01T00:00:00Z");
+        const sent = "Every deletion notice has been sent! You can safely delete all data and decomission your servers!";
+        const v47 = (left: number, progress = sent) =>
+            facts({
+                mastodonVersion: "4.7.0",
+                selfDestructEnabled: true,
+                selfDestructProgress: progress,
+                database: { pendingArchives: 0, archivesLastHour: 0, accountsPendingDeletion: left, suspendedLast10Min: 4, registrationsMode: "none" },
+            });
+        assert.equal(evaluateGate("deletionNoticesSent", v47(0), s, now).ok, true);
+        const r = evaluateGate("deletionNoticesSent", v47(2), s, now);
+        assert.equal(r.ok, false, `the scheduler still has 2 accounts although tootctl says all sent: ${r.figure}`);
+        assert.match(r.figure, /^2 account\(s\) pending deletion; Every deletion notice has been sent!.*; about 5 min left at the pace of the last 10 minutes \(4 accounts deleted\)$/);
+        assert.equal(evaluateGate("deletionNoticesSent", v47(0, "Deletion notices are still being processed"), s, now).ok, false);
+        // A wrong SELF_DESTRUCT: Mastodon is not in self-destruct mode, and the figure says why.
+        const wrong = facts({ mastodonVersion: "4.7.0", selfDestructEnabled: false, selfDestructValueWrong: true });
+        assert.deepEqual(evaluateGate("deletionNoticesSent", wrong, s, now), {
+            gate: "deletionNoticesSent",
+            ok: false,
+            figure: "0 account(s) pending deletion; SELF_DESTRUCT does not verify: Mastodon is not in self-destruct mode",
+        });
     });
 
     test("deletionNoticesSent: sent, still sending, self-destruct not enabled", () => {
@@ -223,7 +307,7 @@ describe("evaluateGate", () => {
             now,
         );
         assert.equal(r.ok, false);
-        assert.equal(r.figure, "12 account(s) pending deletion; 12 accounts are still pending deletion.; no accounts suspended in the last 10 minutes, so no estimate yet");
+        assert.equal(r.figure, "12 account(s) pending deletion; 12 accounts are still pending deletion.; no accounts deleted in the last 10 minutes, so no estimate yet");
         r = evaluateGate("deletionNoticesSent", facts({ selfDestructEnabled: true, selfDestructProgress: "Deletion notices are still being processed" }), s, now);
         assert.equal(r.ok, false);
         r = evaluateGate("deletionNoticesSent", facts({ selfDestructEnabled: false }), s, now);

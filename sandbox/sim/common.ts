@@ -4,6 +4,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { Client } from "pg";
 import * as yazl from "yazl";
+import { generateSelfDestructValue, isSelfDestructMode, versionAtLeast } from "../../lib/self-destruct";
 
 export const LIVE = "/home/mastodon/live";
 export const SIMDIR = "/var/lib/mastodon-sim";
@@ -49,36 +50,20 @@ export function railsEnv(): Record<string, string> {
 }
 
 // ---------------------------------------------------------------- self-destruct token
-// Like Rails.application.message_verifier('self-destruct').generate(LOCAL_DOMAIN):
-// base64(JSON(domain)) + "--" + hex HMAC-SHA256, keyed by a key derived from
-// SECRET_KEY_BASE and the verifier's purpose name.
-function verifierKey(secretKeyBase: string): Buffer {
-  return crypto.pbkdf2Sync(secretKeyBase, "self-destruct", 1000, 64, "sha256");
-}
-
+// Rails.application.message_verifier('self-destruct') as Mastodon 4.3+ configures it (lib/self-destruct.ts,
+// checked against Ruby's ActiveSupport in test/unit-self-destruct.test.ts).
 export function selfDestructValue(secretKeyBase: string, domain: string): string {
-  const data = Buffer.from(JSON.stringify(domain)).toString("base64");
-  const digest = crypto.createHmac("sha256", verifierKey(secretKeyBase)).update(data).digest("hex");
-  return `${data}--${digest}`;
+  return generateSelfDestructValue(secretKeyBase, domain);
 }
 
 /** SelfDestructHelper.self_destruct?: the value must verify and decode to LOCAL_DOMAIN. */
 export function isSelfDestruct(env: Record<string, string | undefined>): boolean {
-  const value = env.SELF_DESTRUCT;
-  const secret = env.SECRET_KEY_BASE;
-  const domain = env.LOCAL_DOMAIN;
-  if (!value || !secret || !domain) return false;
-  const i = value.lastIndexOf("--");
-  if (i < 0) return false;
-  const data = value.slice(0, i);
-  const digest = value.slice(i + 2);
-  const expected = crypto.createHmac("sha256", verifierKey(secret)).update(data).digest("hex");
-  if (digest.length !== expected.length || !crypto.timingSafeEqual(Buffer.from(digest), Buffer.from(expected))) return false;
-  try {
-    return JSON.parse(Buffer.from(data, "base64").toString("utf8")) === domain;
-  } catch {
-    return false;
-  }
+  return isSelfDestructMode(env);
+}
+
+/** Whether a Mastodon process starting now is in self-destruct mode: SELF_DESTRUCT exists from 4.3 on. */
+export function selfDestructAtStart(env: Record<string, string | undefined>): boolean {
+  return versionAtLeast(simConfig().mastodonVersion, 4, 3) && isSelfDestruct(env);
 }
 
 // ---------------------------------------------------------------- database

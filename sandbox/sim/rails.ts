@@ -3,7 +3,7 @@
 // prints one JSON line. Costs one Rails boot.
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { db, railsBoot, railsEnv, selfDestructValue } from "./common";
+import { db, isSelfDestruct, railsBoot, railsEnv, readState, retrySize, selfDestructValue } from "./common";
 import type { Client } from "pg";
 
 type Handler = (c: Client, input: Record<string, unknown>, env: Record<string, string>) => Promise<unknown>;
@@ -43,7 +43,12 @@ const SCRIPTS: Record<string, Handler> = {
     }
     return { requested: todo.length, skipped: eligible.rows.length - todo.length };
   },
-  "self_destruct_value.rb": async (_c, _input, env) => ({ value: selfDestructValue(env.SECRET_KEY_BASE, env.LOCAL_DOMAIN) }),
+  "self_destruct_value.rb": async (_c, _input, env) => ({ value: selfDestructValue(env.SECRET_KEY_BASE, env.LOCAL_DOMAIN), enabled: isSelfDestruct(env) }),
+  // The sandbox's queues hold only deliveries (sidekiq.json stands in for Redis).
+  "delete_deliveries.rb": async () => {
+    const s = readState();
+    return { enqueued: s.enqueued, retrying: retrySize(s) };
+  },
 };
 
 async function readStdin(): Promise<string> {

@@ -1,5 +1,6 @@
 // Creates the Mastodon schema subset and seeds a small server. Run once at sandbox creation.
-import { db, processBackup, railsEnv, FLAKY_DOMAIN } from "./common";
+import { versionAtLeast } from "../../lib/self-destruct";
+import { db, processBackup, railsEnv, FLAKY_DOMAIN, simConfig } from "./common";
 
 const SCHEMA = `
 CREATE TABLE accounts (
@@ -138,6 +139,8 @@ async function main(): Promise<void> {
   const c = await db(env);
   try {
     await c.query(SCHEMA);
+    // 4.7 (#23617): deleted-but-not-suspended accounts
+    if (versionAtLeast(simConfig().mastodonVersion, 4, 7)) await c.query(`ALTER TABLE accounts ADD COLUMN requested_deletion_at timestamp(6) without time zone`);
     await c.query("BEGIN");
     await c.query(`INSERT INTO settings (var, value, created_at, updated_at) VALUES ('registrations_mode', E'--- open\\n', now(), now()),
       ('site_title', E'--- ${domain}\\n', now(), now())`);

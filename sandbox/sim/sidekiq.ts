@@ -1,22 +1,29 @@
 // Sidekiq stand-in (unit mastodon-sidekiq). Every tick:
 //  - BackupWorker: processes pending backups (processed = false);
-//  - in self-destruct mode (read at process start), Scheduler::SelfDestructScheduler:
-//    suspends up to 50 unsuspended local accounts and up to 50 suspended ones with a
-//    deletion request, enqueuing one Delete delivery per known inbox per account;
+//  - in self-destruct mode (4.3+, read at process start), where config/initializers/sidekiq.rb replaces the
+//    whole schedule, Scheduler::SelfDestructScheduler: up to 50 local accounts not yet deleted and up to 50
+//    with a deletion request each get one Delete delivery per known inbox, and are marked: suspended_at
+//    (4.3 to 4.6; the deletion request of the second kind destroyed) or requested_deletion_at (4.7+, both
+//    kinds' deletion requests destroyed);
+//  - otherwise (the normal schedule), Scheduler::SuspendedUserCleanupScheduler: up to 10 deletion requests
+//    older than DELAY_TO_DELETION (30 days) have their account's local data purged (DeleteAccountService
+//    with reserve_username: statuses, archives, the user; the account row stays, suspended);
 //  - ActivityPub::DeliveryWorker: works off a few hundred queued deliveries; deliveries
 //    to FLAKY_DOMAIN fail once and go to the retry set, which succeeds later.
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { db, FLAKY_DOMAIN, INBOXES_SQL, isSelfDestruct, processBackup, railsEnv, retrySize, simConfig, SIMDIR, sleep, updateState } from "./common";
+import { DELAY_TO_DELETION_DAYS, versionAtLeast } from "../../lib/self-destruct";
+import { db, FLAKY_DOMAIN, idPartition, INBOXES_SQL, LIVE, selfDestructAtStart, processBackup, railsEnv, retrySize, simConfig, SIMDIR, sleep, updateState } from "./common";
 
 const MAX_ACCOUNT_DELETIONS_PER_JOB = 50;
+const MAX_DELETIONS_PER_JOB = 10; // SuspendedUserCleanupScheduler
 const DELIVERIES_PER_TICK = 300;
 const RETRY_AFTER_TICKS = 3;
 
 async function main(): Promise<void> {
   const env = railsEnv();
   const cfg = simConfig();
-  const selfDestruct = isSelfDestruct(env);
+  const selfDestruct = selfDestructAtStart(env);
   const logFile = path.join(SIMDIR, "sidekiq.log");
   const log = (s: string) => fs.appendFileSync(logFile, `${new Date().toISOString()} ${s}\n`);
   let stopping = false;
@@ -31,7 +38,7 @@ async function main(): Promise<void> {
   while (!stopping) {
     const started = Date.now();
     try {
-      await tick(c, env, selfDestruct, log);
+      await tick(c, env, cfg.mastodonVersion, selfDestruct, log);
     } catch (e) {
       log(`error ${(e as Error).message}`);
     }
@@ -43,7 +50,21 @@ async function main(): Promise<void> {
   process.exit(0);
 }
 
-async function tick(c: import("pg").Client, env: Record<string, string>, selfDestruct: boolean, log: (s: string) => void): Promise<void> {
+/** Admin::AccountDeletionWorker → DeleteAccountService (reserve_username: true): the account's local data
+ *  goes (statuses, archives with their files, the user); the suspended account row stays. */
+async function purgeAccount(c: import("pg").Client, accountId: string): Promise<number> {
+  const backups = await c.query(`SELECT b.id FROM backups b JOIN users u ON u.id = b.user_id WHERE u.account_id = $1`, [accountId]);
+  for (const b of backups.rows) fs.rmSync(path.join(LIVE, "public", `system/backups/dumps/${idPartition(b.id)}`), { recursive: true, force: true });
+  await c.query("BEGIN");
+  await c.query(`DELETE FROM statuses WHERE account_id = $1`, [accountId]);
+  await c.query(`DELETE FROM users WHERE account_id = $1`, [accountId]);
+  await c.query(`UPDATE accounts SET note = '', display_name = '', updated_at = now() WHERE id = $1`, [accountId]);
+  await c.query(`DELETE FROM account_deletion_requests WHERE account_id = $1`, [accountId]);
+  await c.query("COMMIT");
+  return 1;
+}
+
+async function tick(c: import("pg").Client, env: Record<string, string>, version: string, selfDestruct: boolean, log: (s: string) => void): Promise<void> {
   // BackupWorker
   const pending = await c.query(`SELECT id FROM backups WHERE processed = false ORDER BY id`);
   let backups = 0;
@@ -51,33 +72,47 @@ async function tick(c: import("pg").Client, env: Record<string, string>, selfDes
     if (await processBackup(c, b.id, env)) backups++;
   }
 
-  // SelfDestructScheduler
-  let suspended = 0;
-  let deleted = 0;
+  // SelfDestructScheduler, or the normal schedule's SuspendedUserCleanupScheduler
+  let marked = 0;
+  let withRequest = 0;
+  let purged = 0;
   let enqueued = 0;
   let flakyEnqueued = 0;
   if (selfDestruct) {
     const inboxes: string[] = (await c.query(INBOXES_SQL)).rows.map((r) => r.inbox);
     const flaky = inboxes.filter((i) => i.includes(`://${FLAKY_DOMAIN}/`)).length;
+    const era47 = versionAtLeast(version, 4, 7);
+    // 4.7: Account#update!(requested_deletion_at:) then deletion_request&.destroy; before: suspended_at only
+    const mark = era47 ? "requested_deletion_at = now()" : "suspended_at = now(), suspension_origin = 0";
+    const notDeleted = era47 ? "requested_deletion_at IS NULL" : "suspended_at IS NULL";
+    const requested = era47 ? "" : "AND a.suspended_at IS NOT NULL";
     await c.query("BEGIN");
-    const a = await c.query(
-      `UPDATE accounts SET suspended_at = now(), suspension_origin = 0, updated_at = now()
-       WHERE id IN (SELECT id FROM accounts WHERE domain IS NULL AND suspended_at IS NULL ORDER BY id LIMIT ${MAX_ACCOUNT_DELETIONS_PER_JOB})
+    const first = await c.query(
+      `UPDATE accounts SET ${mark}, updated_at = now()
+       WHERE id IN (SELECT id FROM accounts WHERE domain IS NULL AND ${notDeleted} ORDER BY id LIMIT ${MAX_ACCOUNT_DELETIONS_PER_JOB})
        RETURNING id`,
     );
-    const d = await c.query(
-      `DELETE FROM account_deletion_requests WHERE id IN (
-         SELECT r.id FROM account_deletion_requests r JOIN accounts a ON a.id = r.account_id
-         WHERE a.domain IS NULL AND a.suspended_at IS NOT NULL AND NOT (a.id = ANY($1::bigint[]))
-         ORDER BY r.id LIMIT ${MAX_ACCOUNT_DELETIONS_PER_JOB}) RETURNING account_id`,
-      [a.rows.map((r) => r.id)],
+    if (era47) await c.query(`DELETE FROM account_deletion_requests WHERE account_id = ANY($1::bigint[])`, [first.rows.map((r) => r.id)]);
+    const second = await c.query(
+      `SELECT DISTINCT a.id FROM accounts a JOIN account_deletion_requests r ON r.account_id = a.id
+       WHERE a.domain IS NULL ${requested} ORDER BY a.id LIMIT ${MAX_ACCOUNT_DELETIONS_PER_JOB}`,
     );
+    const ids = second.rows.map((r) => r.id);
+    if (ids.length) {
+      await c.query(`UPDATE accounts SET ${mark}, updated_at = now() WHERE id = ANY($1::bigint[])`, [ids]);
+      await c.query(`DELETE FROM account_deletion_requests WHERE account_id = ANY($1::bigint[])`, [ids]);
+    }
     await c.query("COMMIT");
-    suspended = a.rows.length;
-    deleted = d.rows.length;
-    const accounts = suspended + deleted;
+    marked = first.rows.length;
+    withRequest = ids.length;
+    const accounts = marked + withRequest;
     enqueued = accounts * inboxes.length;
     flakyEnqueued = accounts * flaky;
+  } else {
+    const due = await c.query(
+      `SELECT account_id FROM account_deletion_requests WHERE created_at < now() - interval '${DELAY_TO_DELETION_DAYS} days' ORDER BY id LIMIT ${MAX_DELETIONS_PER_JOB}`,
+    );
+    for (const r of due.rows) purged += await purgeAccount(c, r.account_id);
   }
 
   // DeliveryWorker
@@ -106,7 +141,7 @@ async function tick(c: import("pg").Client, env: Record<string, string>, selfDes
     if (failing > 0) st.retry.push({ due: st.tick + RETRY_AFTER_TICKS, n: failing });
   });
   log(
-    `tick=${s.tick} backups=${backups} self_destruct=${selfDestruct} suspended=${suspended} deletion_requests=${deleted} ` +
+    `tick=${s.tick} backups=${backups} self_destruct=${selfDestruct} deleted=${marked} deletion_requests=${withRequest} purged=${purged} ` +
       `enqueued_now=${enqueued} enqueued=${s.enqueued} retry=${retrySize(s)} delivered=${s.delivered}`,
   );
 }

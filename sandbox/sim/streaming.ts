@@ -1,10 +1,10 @@
 // mastodon-streaming stand-in (127.0.0.1:4000): health endpoint; other paths answer like the
 // real server does to unauthenticated requests. In self-destruct mode streaming is gone too.
 import * as http from "node:http";
-import { isSelfDestruct, railsEnv } from "./common";
+import { railsEnv, selfDestructAtStart } from "./common";
 
 const env = railsEnv();
-const selfDestruct = isSelfDestruct(env);
+const selfDestruct = selfDestructAtStart(env);
 const port = Number(process.env.PORT || 4000);
 
 const server = http.createServer((req, res) => {

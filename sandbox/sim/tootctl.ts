@@ -1,6 +1,8 @@
 // bin/tootctl stand-in. Every call boots "Rails" first (railsBootMs, one line in
 // /var/lib/mastodon-sim/boots). Messages follow lib/mastodon/cli/*.rb.
-import { db, INBOXES_SQL, isSelfDestruct, railsBoot, railsEnv, readState, retrySize, selfDestructValue, simConfig, updateState } from "./common";
+import type { Client } from "pg";
+import { versionAtLeast } from "../../lib/self-destruct";
+import { db, FLAKY_DOMAIN, INBOXES_SQL, isSelfDestruct, railsBoot, railsEnv, readState, retrySize, selfDestructValue, simConfig, updateState } from "./common";
 
 class Exit extends Error {
   constructor(public code: number) {
@@ -61,12 +63,27 @@ async function no(question: string): Promise<boolean> {
   return !(a !== null && /^\s*(y|yes)\s*$/i.test(a));
 }
 
-function versionAtLeast(v: string, major: number, minor: number): boolean {
-  const [a, b] = v.split(".").map((x) => parseInt(x, 10));
-  return a > major || (a === major && (b || 0) >= minor);
+// ---------------------------------------------------------------- commands
+/** Account#suspend! (app/models/account.rb at v4.2.0): a new AccountDeletionRequest (has_one with
+ *  dependent: :destroy, so an earlier one is replaced: due 30 days from now), then suspended_at. */
+async function suspendWithDeletionRequest(c: Client, ids: string[]): Promise<void> {
+  await c.query("BEGIN");
+  await c.query(`DELETE FROM account_deletion_requests WHERE account_id = ANY($1::bigint[])`, [ids]);
+  await c.query(`INSERT INTO account_deletion_requests (account_id, created_at, updated_at) SELECT id, now(), now() FROM unnest($1::bigint[]) AS id`, [ids]);
+  await c.query(`UPDATE accounts SET suspended_at = now(), suspension_origin = 0, updated_at = now() WHERE id = ANY($1::bigint[])`, [ids]);
+  await c.query("COMMIT");
 }
 
-// ---------------------------------------------------------------- commands
+/** What `tootctl self-destruct` counts as pending in self-destruct mode (lib/mastodon/cli/federation.rb):
+ *  Account.local.without_suspended.count + Account.local.suspended.joins(:deletion_request).count, where
+ *  4.7's without_suspended also leaves out accounts with requested_deletion_at (Account::Suspensions). */
+function pendingSql(version: string): string {
+  const withoutSuspended = versionAtLeast(version, 4, 7) ? "suspended_at IS NULL AND requested_deletion_at IS NULL" : "suspended_at IS NULL";
+  return `SELECT (SELECT count(*) FROM accounts WHERE domain IS NULL AND ${withoutSuspended})
+               + (SELECT count(*) FROM accounts a JOIN account_deletion_requests r ON r.account_id = a.id
+                  WHERE a.domain IS NULL AND a.suspended_at IS NOT NULL) AS n`;
+}
+
 async function selfDestruct(env: Record<string, string>, version: string): Promise<void> {
   const domain = env.LOCAL_DOMAIN;
   if (versionAtLeast(version, 4, 3)) {
@@ -75,12 +92,7 @@ async function selfDestruct(env: Record<string, string>, version: string): Promi
       const c = await db(env);
       let pending = 0;
       try {
-        const r = await c.query(
-          `SELECT (SELECT count(*) FROM accounts WHERE domain IS NULL AND suspended_at IS NULL)
-                + (SELECT count(*) FROM accounts a JOIN account_deletion_requests r ON r.account_id = a.id
-                   WHERE a.domain IS NULL AND a.suspended_at IS NOT NULL) AS n`,
-        );
-        pending = Number(r.rows[0].n);
+        pending = Number((await c.query(pendingSql(version))).rows[0].n);
       } finally {
         await c.end();
       }
@@ -91,22 +103,23 @@ async function selfDestruct(env: Record<string, string>, version: string): Promi
       else say("Every deletion notice has been sent! You can safely delete all data and decomission your servers!");
       throw new Exit(0);
     }
+    // Thor's ask/no? read a line; at the end of input the answer is nil.
     const typed = await ask("Type in the domain of the server to confirm:");
-    if (typed === null || typed.trim() !== domain) throw new Exit(1);
+    if (typed?.trim() !== domain) fail("Domains do not match. Stopping self-destruct initiation.");
     say("This operation WILL NOT be reversible.");
     say("While the data won't be erased locally, the server will be in a BROKEN STATE afterwards.");
     say(
       "The deletion process itself may take a long time, and will be handled by Sidekiq, so do not shut it down until it has finished (you will be able to re-run this command to see the state of the self-destruct process).",
     );
-    if (await no("Are you sure you want to proceed?")) throw new Exit(1);
+    if (await no("Are you sure you want to proceed?")) fail("Operation cancelled. Self-destruct will not begin.");
     say(
       "To switch Mastodon to self-destruct mode, add the following variable to your evironment (e.g. by adding a line to your `.env.production`) and restart all Mastodon processes:",
     );
     say(`  SELF_DESTRUCT=${selfDestructValue(env.SECRET_KEY_BASE, domain)}`);
-    say("\nYou can re-run this command to see the state of the self-destruct process.");
+    say("You can re-run this command to see the state of the self-destruct process.");
     return;
   }
-  // before 4.3: the command does the work itself, in one run
+  // before 4.3 (lib/mastodon/cli/main.rb at v4.2.0): the command queues the deletions itself, in one run
   const typed = await ask("Type in the domain of the server to confirm:");
   if (typed === null || typed.trim() !== domain) throw new Exit(1);
   say("This operation WILL NOT be reversible. It can also take a long time.");
@@ -115,25 +128,34 @@ async function selfDestruct(env: Record<string, string>, version: string): Promi
   if (await no("Are you sure you want to proceed?")) throw new Exit(1);
   const c = await db(env);
   try {
-    const inboxes = (await c.query(INBOXES_SQL)).rows.length;
-    await c.query(`UPDATE settings SET value = E'--- none\\n', updated_at = now() WHERE var = 'registrations_mode'`);
-    if (inboxes === 0) {
+    const inboxes: string[] = (await c.query(INBOXES_SQL)).rows.map((r) => r.inbox);
+    await c.query(
+      `INSERT INTO settings (var, value, created_at, updated_at) VALUES ('registrations_mode', E'--- none\\n', now(), now())
+       ON CONFLICT (var) DO UPDATE SET value = EXCLUDED.value, updated_at = now()`,
+    );
+    if (inboxes.length === 0) {
+      // update_all: no Account#suspend!, so no deletion request
       await c.query(`UPDATE accounts SET suspended_at = now(), suspension_origin = 0 WHERE domain IS NULL AND suspended_at IS NULL`);
       say("It seems like your server has not federated with anything");
       say("You can shut it down and delete it any time");
       return;
     }
     say("Do NOT interrupt this process...");
-    const a = await c.query(`UPDATE accounts SET suspended_at = now(), suspension_origin = 0, updated_at = now() WHERE domain IS NULL AND suspended_at IS NULL RETURNING id`);
-    const d = await c.query(
-      `DELETE FROM account_deletion_requests r USING accounts a WHERE a.id = r.account_id AND a.domain IS NULL AND NOT (a.id = ANY($1::bigint[])) RETURNING r.id`,
-      [a.rows.map((r) => r.id)],
-    );
-    const processed = a.rows.length + d.rows.length;
+    // Account.local.without_suspended.find_each, then Account.local.suspended.joins(:deletion_request).find_each:
+    // the second query runs after the first loop, so it finds every account the first one just suspended too.
+    const unsuspended = (await c.query(`SELECT id FROM accounts WHERE domain IS NULL AND suspended_at IS NULL ORDER BY id`)).rows.map((r) => r.id);
+    await suspendWithDeletionRequest(c, unsuspended);
+    const withRequest = (
+      await c.query(`SELECT a.id FROM accounts a JOIN account_deletion_requests r ON r.account_id = a.id WHERE a.domain IS NULL AND a.suspended_at IS NOT NULL ORDER BY a.id`)
+    ).rows.map((r) => r.id);
+    await suspendWithDeletionRequest(c, withRequest);
+    const processed = unsuspended.length + withRequest.length;
+    const flaky = inboxes.filter((i) => i.includes(`://${FLAKY_DOMAIN}/`)).length;
     updateState((s) => {
-      s.enqueued += inboxes * processed;
+      s.enqueued += inboxes.length * processed;
+      s.flakyQueued = (s.flakyQueued ?? 0) + flaky * processed;
     });
-    say(`Queued ${inboxes * processed} items into Sidekiq for ${processed} accounts`);
+    say(`Queued ${inboxes.length * processed} items into Sidekiq for ${processed} accounts`);
     say("Wait until Sidekiq processes all items, then you can shut everything down and delete the data");
   } finally {
     await c.end();

@@ -2,12 +2,12 @@
 // process start, from the environment (EnvironmentFile) and .env.production, as a restart would.
 import * as crypto from "node:crypto";
 import * as http from "node:http";
-import { backupRelPath, db, isSelfDestruct, railsEnv, simConfig } from "./common";
+import { backupRelPath, db, railsEnv, selfDestructAtStart, simConfig } from "./common";
 import type { Client } from "pg";
 
 const env = railsEnv();
 const domain = env.LOCAL_DOMAIN;
-const selfDestruct = isSelfDestruct(env);
+const selfDestruct = selfDestructAtStart(env);
 const version = simConfig().mastodonVersion;
 const port = Number(process.env.PORT || 3000);
 const cookieKey = crypto.createHash("sha256").update(`${env.SECRET_KEY_BASE}:session`).digest();
