@@ -141,6 +141,8 @@ test("merged at operating: up runs with the guard rails, the scheduled check pas
 test("a pull request moving stage to announced: the preview is posted, then updated on the next push; the host is untouched; the merge announces", async () => {
     const first = await pullRequest({ stage: "announced" }, /Announcement[^\n]*create/);
     assert.match(first, /Guard rails[^\n]*\n\n```\nPolicy Packs run:[\s\S]*mastodon-closure-guard-rails\|local\|policy\/analyzer/, first.slice(0, 2000));
+    assert.match(first, /\n\*\*Resources:\*\* \+ \d+ to create/, first.slice(0, 2000));
+    assert.match(first, /\n- next stage "closed": closingDateReached does not hold yet/, "the gates' figures, listed");
     const id = previewComments()[0].id;
     // A second push to the same pull request: the same comment, updated.
     await pullRequest({ stage: "announced", successor: "next.example" }, /next\.example/);
@@ -214,7 +216,7 @@ test("a pull request that skips a stage is refused by the preview, with the reas
     const run = await expectJob("preview.yml", "preview", false);
     assert.equal(await host(), before, "the refused preview changed the host");
     assert.equal(run.steps.at(-1)!.outcome, "success", `the comment is posted although the preview failed:\n${steps(run)}`);
-    assert.match(previewComments()[0].body, /Preview of stack `closing` failed[\s\S]*stage "dormant" skips "self-destructing"/);
+    assert.match(previewComments()[0].body, /Preview of stack `closing` failed[^\n]*\n\nRun: [^\n]+\n\n\*\*Refused:\*\*\n\n```\nerror: stage: stage "dormant" skips "self-destructing"/);
     await change({ stage: "closed" });
     await operator(["config", "rm", "mastodon-closure:confirmSelfDestruct"]);
 });

@@ -7,9 +7,9 @@ report="$REPORTS/preview.md"
 [ -s "$report" ] || { echo "no preview report (the preview did not run): nothing to post" >&2; exit 0; }
 id=$(find_comment "$PR_NUMBER" "mastodon-closure-preview:$STACK")
 if [ -n "$id" ]; then
-  body_json "$report" | github --method PATCH "repos/$GITHUB_REPOSITORY/issues/comments/$id" --input - > /dev/null
+  body_json "$report" | gh api --method PATCH "repos/$GITHUB_REPOSITORY/issues/comments/$id" --input - > /dev/null
   echo "updated the preview comment $id on #$PR_NUMBER"
 else
-  body_json "$report" | github --method POST "repos/$GITHUB_REPOSITORY/issues/$PR_NUMBER/comments" --input - > /dev/null
+  body_json "$report" | gh api --method POST "repos/$GITHUB_REPOSITORY/issues/$PR_NUMBER/comments" --input - > /dev/null
   echo "posted the preview on #$PR_NUMBER"
 fi

@@ -9,22 +9,22 @@ run_url="${GITHUB_SERVER_URL:-https://github.com}/$GITHUB_REPOSITORY/actions/run
 issues="repos/$GITHUB_REPOSITORY/issues"
 comment() { # N TEXT
   # shellcheck disable=SC2016 # $body is jq's variable
-  jq -n --arg body "$2" '{body: $body}' | github --method POST "$issues/$1/comments" --input - > /dev/null
+  jq -n --arg body "$2" '{body: $body}' | gh api --method POST "$issues/$1/comments" --input - > /dev/null
 }
 
 drift=$(find_issue "mastodon-closure-drift:$STACK")
 if [ "$DRIFTED" = true ]; then
   if [ -n "$drift" ]; then
-    body_json "$REPORTS/drift.md" | github --method PATCH "$issues/$drift" --input - > /dev/null
+    body_json "$REPORTS/drift.md" | gh api --method PATCH "$issues/$drift" --input - > /dev/null
     comment "$drift" "Still drifted: $run_url"
     echo "drift: updated issue #$drift"
   else
-    drift=$(body_json "$REPORTS/drift.md" "Stack $STACK drifted from the live server" | github --method POST "$issues" --input - | jq -r .number)
+    drift=$(body_json "$REPORTS/drift.md" "Stack $STACK drifted from the live server" | gh api --method POST "$issues" --input - | jq -r .number)
     echo "drift: opened issue #$drift"
   fi
 elif [ -n "$drift" ]; then
   comment "$drift" "The server is as the stack says again: $run_url"
-  jq -n '{state: "closed", state_reason: "completed"}' | github --method PATCH "$issues/$drift" --input - > /dev/null
+  jq -n '{state: "closed", state_reason: "completed"}' | gh api --method PATCH "$issues/$drift" --input - > /dev/null
   echo "drift: closed issue #$drift"
 fi
 
@@ -33,7 +33,7 @@ gates=$(grep -E '^ *next stage "' "$REPORTS/drift.txt" | sed -E 's/^ +//' | sort
 next=$(find_issue "mastodon-closure-next:$STACK")
 if [ -z "$gates" ]; then
   if [ -n "$next" ]; then
-    jq -n '{state: "closed", state_reason: "completed"}' | github --method PATCH "$issues/$next" --input - > /dev/null
+    jq -n '{state: "closed", state_reason: "completed"}' | gh api --method PATCH "$issues/$next" --input - > /dev/null
     echo "next stage: no gate waits any more, closed issue #$next"
   fi
   exit 0
@@ -51,11 +51,11 @@ body="$REPORTS/next.md"
   sed -E 's/^/- /' <<< "$gates"
 } > "$body"
 if [ -z "$next" ]; then
-  next=$(body_json "$body" "Stack $STACK: when the next stage can be entered" | github --method POST "$issues" --input - | jq -r .number)
+  next=$(body_json "$body" "Stack $STACK: when the next stage can be entered" | gh api --method POST "$issues" --input - | jq -r .number)
   echo "next stage: opened issue #$next ($verdict)"
 else
-  was_ready=$(github "$issues/$next" | jq -r '.body | test("<!-- ready: true -->")')
-  body_json "$body" | github --method PATCH "$issues/$next" --input - > /dev/null
+  was_ready=$(gh api "$issues/$next" | jq -r '.body | test("<!-- ready: true -->")')
+  body_json "$body" | gh api --method PATCH "$issues/$next" --input - > /dev/null
   if [ "$ready" = true ] && [ "$was_ready" != true ]; then comment "$next" "The next stage, \`$stage\`, can be entered now: $run_url"; fi
   echo "next stage: updated issue #$next ($verdict)"
 fi

@@ -27,21 +27,36 @@ run_pulumi() { # FILE VERB ARGS...
   set -e
 }
 
-# The body of a comment or issue: a marker (found again on the next run), a title, the gates' figures
-# the program printed, what changes, the policy verdicts, and the engine's whole output folded (GitHub keeps 65536
-# characters of a body; the tail is what matters when it is cut).
+# The body of a comment or issue: a marker (found again on the next run), a title, the run, why it was
+# refused, the gates' figures the program printed, what changes, the guard rails' verdict, and the
+# engine's whole output folded (GitHub keeps 65536 characters of a body; the tail matters most).
 render_report() { # MARKER TITLE OUTPUT_FILE
   local marker=$1 title=$2 file=$3
   echo "<!-- $marker -->"
   echo "### $title"
   echo
+  if [ -n "${GITHUB_RUN_ID:-}" ]; then
+    echo "Run: ${GITHUB_SERVER_URL:-https://github.com}/${GITHUB_REPOSITORY:-}/actions/runs/$GITHUB_RUN_ID"
+    echo
+  fi
+  # Why the engine or the program refused, first: each `error:` line and the items listed under it.
+  local refused
+  refused=$(awk '/^ *error: / { print; listing = 1; next } listing && /^ +- / { print; next } { listing = 0 }' "$file" | sed -E 's/^ +//' | awk '!seen[$0]++')
+  if [ -n "$refused" ]; then
+    echo "**Refused:**"
+    echo
+    echo '```'
+    echo "$refused"
+    echo '```'
+    echo
+  fi
   if grep -qE '^ *(gate |next stage )' "$file"; then
     echo "**Gates** (as the program read them on the host):"
     echo
     grep -E '^ *(gate |next stage )' "$file" | sed -E 's/^ */- /' | sort -u
     echo
   fi
-  # The engine's count of what changes ("Resources:"), the first thing a reviewer reads.
+  # The engine's count of what changes ("Resources:"), on one line.
   local changes
   changes=$(awk '/^Resources:/ { block = 1; next } block && /^$/ { block = 0 } block' "$file" | sed -E 's/^ +//')
   if [ -n "$changes" ]; then
@@ -68,11 +83,9 @@ render_report() { # MARKER TITLE OUTPUT_FILE
   echo "</details>"
 }
 
-# The GitHub REST API as the job's token allows (GH_TOKEN, GITHUB_REPOSITORY): `gh api` prints JSON.
-github() { gh api "$@"; }
-
-# All pages of a list, as one JSON array.
-github_list() { github --paginate "$1" | jq -s 'add // []'; }
+# GitHub's REST API is reached with `gh api` (GH_TOKEN: the job's token; GITHUB_REPOSITORY). All pages of
+# a list, as one JSON array:
+github_list() { gh api --paginate "$1" | jq -s 'add // []'; }
 
 # The JSON to POST or PATCH: the body from markdown FILE; with TITLE, a new issue labelled mastodon-closure.
 # shellcheck disable=SC2016 # $body and $title are jq's variables
