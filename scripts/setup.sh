@@ -6,12 +6,13 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 # The closure's own tools: ruby (ruby -c of the rails/ scripts), age (encrypted dumps), curl (checks);
-# ruby-activesupport checks the SELF_DESTRUCT value against Rails' own MessageVerifier (unit tests).
+# ruby-activesupport checks the SELF_DESTRUCT value against Rails' own MessageVerifier (unit tests);
+# the pipeline's: jq (its scripts) and shellcheck (checks them and the workflows' steps).
 # `setup.sh bench` adds the benchmarks' peer: Ansible (Debian's ansible-core).
-packages=$(cat sandbox/packages.txt; printf "%s\n" ruby ruby-activesupport age curl ca-certificates; if [ "${1:-}" = bench ]; then echo ansible-core; fi)
+packages=$(cat sandbox/packages.txt; printf "%s\n" ruby ruby-activesupport age curl ca-certificates jq shellcheck; if [ "${1:-}" = bench ]; then echo ansible-core; fi)
 missing=$(for p in $packages; do dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed' || echo "$p"; done)
 if [ -n "$missing" ]; then
-  echo "setup: installing Debian packages: $(echo $missing)" >&2
+  echo "setup: installing Debian packages: ${missing//$'\n'/ }" >&2
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   # shellcheck disable=SC2086
@@ -24,3 +25,10 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
 fi
 npx tsc -p tsconfig.json
 bash scripts/engine.sh >/dev/null
+
+# actionlint checks .github/workflows (test/pipeline-lint.test.ts); built once from the Go module proxy.
+actionlint=v1.7.12
+if [ "$(.engine/bin/actionlint -version 2>/dev/null | head -1)" != "$actionlint" ]; then
+  echo "setup: building actionlint $actionlint" >&2
+  GOBIN="$PWD/.engine/bin" PATH="$PATH:/usr/local/go/bin" go install "github.com/rhysd/actionlint/cmd/actionlint@$actionlint"
+fi
