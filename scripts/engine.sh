@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # Make a Pulumi engine available at the version of @pulumi/pulumi in package-lock.json and print the
-# directory to put first on PATH. The engine is four parts, all in .engine/bin:
+# directory to put first on PATH. The engine is three parts, all in .engine/bin:
 #  - the CLI: a `pulumi` already on PATH at that version is used as it is (users who installed Pulumi);
 #    otherwise it is built with Go from Pulumi's Go modules (engine/go.mod), once;
 #  - the Node.js language host (runs index.ts for `pulumi preview|up`): the one next to a `pulumi` from
 #    PATH when it has one; otherwise built from engine/language-host (Pulumi's Go SDK at v3.68.0, the newest
 #    version the Go module proxy serves that still contains it; the CLI speaks to it over the same gRPC
 #    protocol, and the program's runtime is @pulumi/pulumi from node_modules, at the pinned version);
-#  - the dynamic-provider plugin and the policy-pack analyzer: shell shims that run node_modules' code.
-#    They are linked relatively, so a copied checkout uses its own node_modules.
+#  - the dynamic-provider plugin: a shell shim that runs node_modules' code, linked relatively, so a copied
+#    checkout uses its own node_modules. (Policy packs run as policy/analyzer, an executable of their own.)
 # Progress goes to stderr; stdout is only the bin directory.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -64,9 +64,4 @@ else
   go_build "$root/engine/language-host" "$bin/pulumi-language-nodejs" github.com/pulumi/pulumi/sdk/v3/nodejs/cmd/pulumi-language-nodejs "$host_version" "the Node.js language host"
 fi
 
-# The analyzer shim of the same SDK module runs @pulumi/policy packs from node_modules (--policy-pack).
-if [ ! -x "$bin/pulumi-analyzer-policy" ] && ! $own_host; then
-  sdk_dir=$(cd "$root/engine/language-host" && go list -m -f '{{.Dir}}' github.com/pulumi/pulumi/sdk/v3)
-  install -m 755 "$sdk_dir/nodejs/dist/pulumi-analyzer-policy" "$bin/pulumi-analyzer-policy"
-fi
 echo "$bin"
