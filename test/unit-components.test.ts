@@ -231,7 +231,8 @@ describe("MastodonClosure per stage", () => {
         assert.deepEqual(b.kinds(), ["Announcement", "Announcement", "Announcement", "Announcement", "ArchiveRequests", "NginxSite", "Registrations", "StageJournal"]);
         const site = b.one("NginxSite");
         assert.equal(params(site).site, "/etc/nginx/sites-enabled/social");
-        assert.equal(params(site).content, renderVhost("gone-except-downloads", "social.example", parseOriginalVhost(ORIGINAL_VHOST), { domain: "social.example", closingDate: "2026-06-01", successor: "https://next.example" }));
+        assert.equal(params(site).content, renderVhost("gone-except-downloads", "social.example", parseOriginalVhost(ORIGINAL_VHOST, "social.example"), { domain: "social.example", closingDate: "2026-06-01", successor: "https://next.example", downloadsUntil: "2026-06-08" }));
+        assert.match(params(site).content, /until 2026-06-08/, "the page promises downloadGraceDays (7) after the day the server was closed (2026-06-01)");
         assert.equal(params(site).mode, "gone");
         assert.equal(params(site).answers, "410", "done once nginx, asked on the host, answers 410");
         const arch = b.one("ArchiveRequests");
