@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { Closure, converge, startClosure, stopClosure, expectStatus } from "./support/e2e";
+import { Closure, converge, postSignIn, sessionOf, startClosure, stopClosure, expectStatus } from "./support/e2e";
 
 let c: Closure;
 const keys = mkdtempSync(join(tmpdir(), "age-"));
@@ -22,6 +22,19 @@ after(async () => {
 test("Mastodon 4.2: legacy self-destruct, then dormant once no local account is left", async () => {
     await converge(c, { stage: "announced" });
     await converge(c, { stage: "closed" });
+    // The closed vhost rendered from 4.2's own (a regex location per directory, @proxy): users still sign in and
+    // land on the export page, their archive is served with 4.2's /system/ headers, the rest answers 410.
+    const home = await postSignIn(c.sandbox, "alice");
+    assert.equal(home.headers.location, "https://social.example/settings/export", `sign-in answered ${home.status} to ${home.headers.location}`);
+    const exportPage = await c.sandbox.http("/settings/export", { cookie: sessionOf(home) });
+    assert.equal(exportPage.status, 200, `the export page answered ${exportPage.status}`);
+    const archive = /href="(\/backups\/\d+\/download)"/.exec(exportPage.body)?.[1];
+    assert.ok(archive, exportPage.body);
+    const file = await c.sandbox.http(new URL((await c.sandbox.http(archive, { cookie: sessionOf(home) })).headers.location).pathname);
+    assert.equal(file.status, 200, `the archive answered ${file.status}`);
+    assert.equal(file.headers["x-content-type-options"], "nosniff");
+    await expectStatus(c.sandbox, "/settings/profile", 410, { cookie: sessionOf(home), why: "dropped, as Mastodon drops it in self-destruct mode" });
+    await expectStatus(c.sandbox, "/settings/exports/custom_filters.json", 404, { cookie: sessionOf(home), why: "kept, but 4.2 has no such export" });
     const sd = await converge(c, { stage: "self-destructing", confirmSelfDestruct: "social.example" });
     assert.equal(typeof sd.selfDestructEnabledAt, "string");
     const [left] = await c.sandbox.sql<{ n: string }>("SELECT count(*) AS n FROM accounts WHERE domain IS NULL AND suspended_at IS NULL");

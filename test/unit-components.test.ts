@@ -523,6 +523,18 @@ describe("parking on Cloudflare (the resource graph)", () => {
         assert.deepEqual(b.closure.plan.manual, STAGE_TABLE.parked.manual);
     });
 
+    test("a site the closure cannot close (its TLS server in another file) is refused naming the file, before any child", async () => {
+        const split = ORIGINAL_VHOST.slice(0, ORIGINAL_VHOST.indexOf("server {", ORIGINAL_VHOST.indexOf("listen 80;")));
+        assert.ok(!split.includes("ssl"), split);
+        const before = registered.length;
+        assert.throws(
+            () => new MastodonClosure("split", { settings: settings("closed"), access: ACCESS, facts: factsAt("announced", { currentStage: "announced" }), originalVhost: split, now: NOW }),
+            /^Error: \/etc\/nginx\/sites-available\/mastodon: the nginx site has no `listen \.\.\. ssl` line in a server for social\.example;.*set nginxSite to it/,
+        );
+        await waitForRPCs();
+        assert.deepEqual(registered.slice(before).map((r) => r.name).filter((n) => n.startsWith("split-")), []);
+    });
+
     test("a refusal of the plan throws before any child is declared", async () => {
         const zone = { ...ZONE, routes: [{ id: "x", pattern: "social.example/api/*", script: "cache" }] };
         const before = registered.length;
