@@ -86,7 +86,7 @@ const WRITE = ["POST", "PUT", "PATCH"] as const;
  */
 export const KEPT_ROUTES: readonly KeptRoute[] = [
     { pattern: "^/auth/sign_in$", methods: FORM, example: "/auth/sign_in", controller: "Auth::SessionsController#new, #create (password, then TOTP or security key)" },
-    { pattern: "^/auth/sign_out$", methods: ["GET", "POST", "DELETE"], example: "/auth/sign_out", controller: "Auth::SessionsController#destroy (DELETE, sent as POST by the web UI)" },
+    { pattern: "^/auth/sign_out$", methods: ["POST", "DELETE"], example: "/auth/sign_out", controller: "Auth::SessionsController#destroy (sign_out_via :delete, sent as POST by the web UI)" },
     { pattern: "^/auth/sessions/security_key_options$", methods: READ, example: "/auth/sessions/security_key_options", controller: "Auth::Sessions::SecurityKeyOptionsController#show (Auth::SessionsController#webauthn_options before 4.6)" },
     { pattern: "^/auth/password(/new|/edit)?$", methods: [...FORM, "PUT", "PATCH"], example: "/auth/password/new", controller: "Auth::PasswordsController (forgotten password)" },
     { pattern: "^/auth/confirmation(/new)?$", methods: FORM, example: "/auth/confirmation?confirmation_token=x", controller: "Auth::ConfirmationsController (confirming the e-mail address)" },
@@ -94,6 +94,8 @@ export const KEPT_ROUTES: readonly KeptRoute[] = [
     { pattern: "^/auth/auth/[^/]+(/callback)?$", methods: FORM, example: "/auth/auth/openid_connect", controller: "OmniAuth request phase (middleware) and Auth::OmniauthCallbacksController (single sign-on)" },
     { pattern: "^/auth/challenge$", methods: ["POST"], example: "/auth/challenge", controller: "Auth::ChallengesController#create (password asked again before account changes)" },
     { pattern: "^/auth/edit$", methods: READ, example: "/auth/edit", controller: "Auth::RegistrationsController#edit (where Mastodon's self-destruct page sends signed-in users)" },
+    // The form's POST cannot be told from a sign-up's (#create) here; registrations are closed since `announced`,
+    // so the app refuses a sign-up (but one with a valid invite code).
     { pattern: "^/auth$", methods: WRITE, example: "/auth", controller: "Auth::RegistrationsController#update (PUT, sent as POST by the form)" },
     { pattern: "^/backups/[0-9]+/download$", methods: READ, example: "/backups/1/download", controller: "BackupsController#download (the link in the archive e-mail)" },
     { pattern: "^/settings/export$", methods: FORM, example: "/settings/export", controller: "Settings::ExportsController#show, #create (request an archive)" },

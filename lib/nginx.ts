@@ -49,14 +49,14 @@ export interface OriginalVhost {
 /** Includes of TLS settings that may stay in the closure's TLS server (certbot's options, ssl snippets). */
 const TLS_INCLUDE = /letsencrypt|ssl|tls/i;
 /** Directives of a server that only redirects. */
-const REDIRECT_ONLY = new Set(["listen", "server_name", "return", "if", "location", "access_log", "error_log", "root", "include", "http2", "http3", "add_header"]);
+const REDIRECT_ONLY = new Set(["listen", "server_name", "return", "if", "location", "access_log", "error_log", "root", "allow", "deny", "include", "http2", "http3", "add_header"]);
 
 const listensOf = (server: Directive) =>
     (server.block ?? []).filter((d) => d.name === "listen").map((d) => d.args.join(" "));
 const namesOf = (server: Directive) => (server.block ?? []).filter((d) => d.name === "server_name").flatMap((d) => d.args.map(unquote));
 const isTls = (listen: string) => /(^|\s)(ssl|quic)(\s|$)/.test(listen);
 
-function describe(server: Directive): string {
+function serverLabel(server: Directive): string {
     return `the server block for ${namesOf(server).join(" ") || "(no server_name)"} (listen ${listensOf(server).join(", ") || "80"})`;
 }
 
@@ -128,7 +128,7 @@ export function parseOriginalVhost(text: string, domain: string): OriginalVhost 
     const streaming = new Set(allDirectives(top.filter((d) => d.name === "location" && d.args.join(" ").includes("/api/v1/streaming"))));
     const pass = inTls.find((d) => d.name === "proxy_pass" && !streaming.has(d));
     const target = pass ? /^https?:\/\/([^/]+)/.exec(unquote(pass.args[0]))?.[1] : undefined;
-    const backend = (target && (upstreams.get(target) ?? (/[:]/.test(target) ? target : undefined))) ?? upstreams.get("backend") ?? "127.0.0.1:3000";
+    const backend = (target && (upstreams.get(target) ?? (target.includes(":") ? target : undefined))) ?? upstreams.get("backend") ?? "127.0.0.1:3000";
 
     const hsts = inTls.find((d) => d.name === "add_header" && d.args[0]?.toLowerCase() === "strict-transport-security")?.args[1];
     const proxyReadTimeout = (direct("proxy_read_timeout")[0] ?? inTls.find((d) => d.name === "proxy_read_timeout"))?.args[0];
@@ -139,7 +139,7 @@ export function parseOriginalVhost(text: string, domain: string): OriginalVhost 
         const returns = allDirectives(s.block ?? []).some((d) => d.name === "return" && /^30[1278]$/.test(d.args[0]));
         if (serving.length > 0 || !returns) {
             throw new Error(
-                `${describe(s)} in the nginx site does more than redirect (${serving.map((d) => d.name).join(", ") || "no return 301"}): ` +
+                `${serverLabel(s)} in the nginx site does more than redirect (${serving.map((d) => d.name).join(", ") || "no return 301"}): ` +
                     `the closure answers 410 for ${domain} and cannot tell what that server is for. Make it redirect (return 301 https://${domain}$request_uri;), ` +
                     `or move it to a file of its own, then preview again`,
             );
@@ -248,8 +248,8 @@ ${timeout}${hsts.length ? addHeaders(hsts, "        ") + "\n" : ""}        proxy
 export function renderVhost(mode: Exclude<FrontMode, "original">, domain: string, original: OriginalVhost, page: GonePage): string {
     const keep = mode === "gone-except-downloads";
     const hsts: [string, string][] = original.hsts ? [["Strict-Transport-Security", original.hsts]] : [];
-    const gone = goneLocations(keep ? closedPage(page) : goneForGoodPage(page), hsts, keep);
-    const goneHttp = goneLocations(keep ? closedPage(page) : goneForGoodPage(page), [], false);
+    const pageHtml = keep ? closedPage(page) : goneForGoodPage(page);
+    const gone = goneLocations(pageHtml, hsts, keep);
     const listen = (ls: string[]) => ls.map((l) => `    listen ${l};`).join("\n");
     const names = (ns: string[]) => (ns.length ? ns : [domain]).join(" ");
     const acme = `    location /.well-known/acme-challenge/ {\n        root ${original.root};\n        allow all;\n    }`;
@@ -260,7 +260,7 @@ ${listen(original.httpListen)}
 
 ${acme}
 
-${keep ? `    location / {\n        return 301 https://$host$request_uri;\n    }` : goneHttp}
+${keep ? `    location / {\n        return 301 https://$host$request_uri;\n    }` : goneLocations(pageHtml, [], false)}
 }
 
 `

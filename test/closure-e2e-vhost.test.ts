@@ -32,7 +32,7 @@ test("a server block that serves more than a redirect is refused at preview with
     await converge(c, { stage: "announced", closingDate: new Date(Date.now() + 86400_000).toISOString().slice(0, 10) });
     await writeSite(own + server("media.social.example", "  location / { proxy_pass http://backend; }\n"));
     const before = await hostSnapshot(c.sandbox);
-    const out = await refusedPreview(c, { stage: "closed" });
+    const out = await refusedPreview(c, { stage: "closed", closingDate: new Date().toISOString().slice(0, 10) });
     assert.match(out, /the server block for media\.social\.example \(listen 443 ssl\) in the nginx site does more than redirect \(proxy_pass\)/, out.slice(-3000));
     assert.match(out, /Make it redirect \(return 301 https:\/\/social\.example\$request_uri;\), or move it to a file of its own/);
     assert.equal(await hostSnapshot(c.sandbox), before);
@@ -41,7 +41,7 @@ test("a server block that serves more than a redirect is refused at preview with
 test("closed on 4.7: rendered from its vhost, a www redirect kept; sign-in lands on the export page; back restores the admin's vhost", async () => {
     const withWww = own + server("www.social.example", "  return 301 https://social.example$request_uri;\n");
     await writeSite(withWww);
-    await converge(c, { stage: "closed", closingDate: new Date().toISOString().slice(0, 10) });
+    await converge(c, { stage: "closed" });
     const site = (await c.sandbox.exec(`cat ${SITE}`)).stdout;
     assert.ok(site.startsWith("# Managed by mastodon-closure"), site.slice(0, 200));
     assert.ok(site.includes("        proxy_read_timeout 120;\n"), "4.7's proxy_read_timeout kept for the exports");
