@@ -151,7 +151,7 @@ export function parseOriginalVhost(text: string, domain: string): OriginalVhost 
         serverNames: namesOf(tlsServer),
         httpListen,
         httpServerNames,
-        httpsListen: listensOf(tlsServer).map((l) => l.replace(/\s+/g, " ")),
+        httpsListen: listensOf(tlsServer).filter(isTls),
         sslCertificate,
         sslCertificateKey,
         tls,

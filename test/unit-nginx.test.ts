@@ -100,6 +100,14 @@ describe("parseOriginalVhost", () => {
         assert.deepEqual(both.serverNames, [DOMAIN, `www.${DOMAIN}`]);
     });
 
+    test("one server block listening on both ports (certbot on a single-block site): TLS and plain listens split", () => {
+        const single = `upstream backend {\n    server 127.0.0.1:3000;\n}\nserver {\n    server_name ${DOMAIN};\n    root /srv/live/public;\n    location / { proxy_pass http://backend; }\n\n    listen 443 ssl; # managed by Certbot\n    listen 80;\n    ssl_certificate /etc/letsencrypt/live/${DOMAIN}/fullchain.pem; # managed by Certbot\n    ssl_certificate_key /etc/letsencrypt/live/${DOMAIN}/privkey.pem; # managed by Certbot\n}\n`;
+        const o = parseOriginalVhost(single, DOMAIN);
+        assert.deepEqual([o.httpsListen, o.httpListen], [["443 ssl"], ["80"]]);
+        const v = renderVhost("gone-everywhere", DOMAIN, o, PAGE);
+        assert.equal((v.match(/listen 80;/g) ?? []).length, 1, v);
+    });
+
     test("commented-out lines are ignored (certificate, listen, server)", () => {
         const text = releaseVhost("4.2").replace("upstream backend {\n", "upstream backend {\n    # server 10.0.0.9:3000;\n") + "\n# listen 8443 ssl;\n";
         const o = parseOriginalVhost(text, DOMAIN);
