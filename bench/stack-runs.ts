@@ -155,7 +155,7 @@ export async function stackRuns(sandbox: Sandbox, opts: { trials: number; ansibl
         // --- 3. time to first 410 -------------------------------------------------------------------
         const original = (await sandbox.exec(`cat ${SITE}`)).stdout;
         const closed = settingsFor(sandbox, "closed");
-        const vhost = renderVhost("gone-except-downloads", closed.domain, parseOriginalVhost(original), {
+        const vhost = renderVhost("gone-except-downloads", closed.domain, parseOriginalVhost(original, closed.domain), {
             domain: closed.domain,
             closingDate: closed.closingDate,
             successor: closed.successor,

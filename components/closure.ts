@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { HostFacts } from "../lib/gates";
+import { downloadsUntil, HostFacts } from "../lib/gates";
 import { goneForGoodPage } from "../lib/gone";
 import { HostAccess, JOURNAL_PATH } from "../lib/host-steps";
 import { HostStep } from "../lib/host-step-resource";
@@ -17,6 +17,15 @@ import { SelfDestruct } from "./self-destruct";
 import { ServiceShutdown } from "./services";
 
 export { unitOf } from "../lib/plan";
+
+/** The server's own vhost as the closure reads it; a shape it cannot close is refused naming the file. */
+function parseVhostOf(site: string, text: string, domain: string) {
+    try {
+        return parseOriginalVhost(text, domain);
+    } catch (e) {
+        throw new Error(`${site}: ${(e as Error).message}`);
+    }
+}
 
 export interface MastodonClosureArgs {
     settings: Settings;
@@ -61,7 +70,7 @@ export class MastodonClosure extends pulumi.ComponentResource {
         this.keptOneWay = plan.keptOneWay;
         const child = { parent: this };
 
-        const original = parseOriginalVhost(args.originalVhost);
+        const original = parseVhostOf(s.nginxSite, args.originalVhost, s.domain);
         if (plan.notice) {
             this.notice = new ClosureNotice(
                 `${name}-notice`,
@@ -77,9 +86,12 @@ export class MastodonClosure extends pulumi.ComponentResource {
         }
 
         const page = { domain: s.domain, closingDate: s.closingDate, successor: s.successor, language: s.language };
+        // While closed the page promises a last day to download; once self-destruct runs, no date is promised.
+        const until = s.stage === "closed" ? downloadsUntil(facts, s, args.now) : undefined;
+        const front = { ...page, ...(until ? { downloadsUntil: until } : {}) };
         this.front = new FrontProxy(
             `${name}-front`,
-            { access, site: s.nginxSite, mode: plan.front, domain: s.domain, originalText: args.originalVhost, original, page },
+            { access, site: s.nginxSite, mode: plan.front, domain: s.domain, originalText: args.originalVhost, original, page: front },
             child,
         );
 

@@ -79,6 +79,16 @@ function holdsOn(daysLeft: number, now: Date): string {
     return new Date(now.getTime() + daysLeft * DAY_MS).toISOString().slice(0, 10);
 }
 
+/** The last day users can count on to sign in and download their archive: downloadGraceDays after the day
+ *  the closure closed the server (today, when it is closing it now); none when there is no grace. The 410
+ *  page promises it, and downloadGracePassed holds only once that day is over. */
+export function downloadsUntil(facts: HostFacts, settings: Settings, now: Date): string | undefined {
+    if (settings.downloadGraceDays === 0) return undefined;
+    const closedAt = stageIndex(facts.currentStage) >= stageIndex("closed") && facts.reachedAt.closed ? new Date(facts.reachedAt.closed) : now;
+    const day = Date.UTC(closedAt.getUTCFullYear(), closedAt.getUTCMonth(), closedAt.getUTCDate());
+    return new Date(day + settings.downloadGraceDays * DAY_MS).toISOString().slice(0, 10);
+}
+
 /** `zone`: what the Cloudflare zone holds, read when parking on Cloudflare (lib/zone.ts). */
 export function evaluateGate(gate: Gate, facts: HostFacts, settings: Settings, now: Date, zone?: ZoneFacts): GateResult {
     const db = facts.database;
@@ -101,6 +111,13 @@ export function evaluateGate(gate: Gate, facts: HostFacts, settings: Settings, n
             };
         case "downloadGracePassed": {
             if (!db) return { gate, ok: false, figure: "database not readable" };
+            // The 410 page told users they could download until that day, included.
+            const until = facts.reachedAt.closed ? downloadsUntil(facts, settings, now) : undefined;
+            if (until) {
+                const left = Math.ceil((new Date(`${until}T00:00:00Z`).getTime() + DAY_MS - now.getTime()) / DAY_MS);
+                const after = new Date(new Date(`${until}T00:00:00Z`).getTime() + DAY_MS).toISOString().slice(0, 10);
+                if (left > 0) return { gate, ok: false, figure: `the 410 page tells users they can download their archive until ${until}; ${left} day(s) left (holds on ${after})` };
+            }
             if (!db.lastArchiveFinishedAt) return { gate, ok: true, figure: "no archive was ever made" };
             const waited = daysBetween(db.lastArchiveFinishedAt, now);
             const left = Math.ceil(settings.downloadGraceDays - waited);

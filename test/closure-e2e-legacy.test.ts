@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { Closure, converge, expectStatus, hostSnapshot, pulumi, refusedPreview, startClosure, stopClosure, waitFor } from "./support/e2e";
+import { Closure, converge, expectStatus, hostSnapshot, postSignIn, pulumi, refusedPreview, sessionOf, startClosure, stopClosure, waitFor } from "./support/e2e";
 
 let c: Closure;
 const keys = mkdtempSync(join(tmpdir(), "age-"));
@@ -27,6 +27,19 @@ test("Mastodon 4.2: legacy self-destruct, dormant once every Delete is out of Si
     await converge(c, { stage: "announced" });
     await converge(c, { stage: "closed" });
     await waitFor("bob's pending archive", 60, async () => (await c.sandbox.sql("SELECT id FROM backups WHERE NOT processed")).length === 0);
+    // The closed vhost rendered from 4.2's own (a regex location per directory, @proxy): users still sign in and
+    // land on the export page, their archive is served with 4.2's /system/ headers, the rest answers 410.
+    const home = await postSignIn(c.sandbox, "alice");
+    assert.equal(home.headers.location, "https://social.example/settings/export", `sign-in answered ${home.status} to ${home.headers.location}`);
+    const exportPage = await c.sandbox.http("/settings/export", { cookie: sessionOf(home) });
+    assert.equal(exportPage.status, 200, `the export page answered ${exportPage.status}`);
+    const archive = /href="(\/backups\/\d+\/download)"/.exec(exportPage.body)?.[1];
+    assert.ok(archive, exportPage.body);
+    const file = await c.sandbox.http(new URL((await c.sandbox.http(archive, { cookie: sessionOf(home) })).headers.location).pathname);
+    assert.equal(file.status, 200, `the archive answered ${file.status}`);
+    assert.equal(file.headers["x-content-type-options"], "nosniff");
+    await expectStatus(c.sandbox, "/settings/profile", 410, { cookie: sessionOf(home), why: "dropped, as Mastodon drops it in self-destruct mode" });
+    await expectStatus(c.sandbox, "/settings/exports/custom_filters.json", 404, { cookie: sessionOf(home), why: "kept, but 4.2 has no such export" });
     // Sidekiq held back: the command only queues the Deletes, so they wait in Sidekiq.
     await c.sandbox.exec("systemctl stop mastodon-sidekiq");
     const sd = await converge(c, { stage: "self-destructing", confirmSelfDestruct: "social.example" });

@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { after, before, test } from "node:test";
-import { Closure, converge, hostSnapshot, pulumi, refusedPreview, signIn, startClosure, stopClosure, waitFor, expectStatus } from "./support/e2e";
+import { Closure, converge, hostSnapshot, postSignIn, pulumi, refusedPreview, sessionOf, signIn, startClosure, stopClosure, waitFor, expectStatus } from "./support/e2e";
 
 let c: Closure;
 let originalVhost: string;
@@ -65,7 +65,8 @@ test("closed is refused before the closing date, at preview and at up, and the h
 });
 
 test("closed: 410 except media, sign-in, archive download and ACME; archives requested", async () => {
-    const up = await converge(c, { stage: "closed", closingDate: today });
+    // Three days of grace: the page promises downloads until then, and self-destruct waits for it.
+    const up = await converge(c, { stage: "closed", closingDate: today, downloadGraceDays: "3" });
     assert.ok(up.archivesRequested > 0, "archives requested for users without a recent one");
     const reminders = await c.sandbox.sql("SELECT id FROM announcements WHERE NOT published");
     assert.equal(reminders.length, 0, "reminders for the old date withdrawn: today's closing has none left");
@@ -84,6 +85,64 @@ test("closed: 410 except media, sign-in, archive download and ACME; archives req
     assert.equal(dl.status, 302);
     assert.ok(dl.headers.location.endsWith(archive), dl.headers.location);
     assert.equal((await c.sandbox.http("/settings/export", { cookie })).status, 200);
+});
+
+test("closed: the page says users can still sign in and take their data until a day, in both languages, with the links", async () => {
+    for (const p of ["/", "/about", "/@alice"]) {
+        const r = await c.sandbox.http(p, { headers: { Accept: "text/html" } });
+        assert.equal(r.status, 410, `${p} answered ${r.status}`);
+        assert.match(r.body, new RegExp(`You can still sign in and download the archive of your account until ${inDays(3)}`), r.body.slice(0, 400));
+        assert.match(r.body, new RegExp(`${inDays(3)} までは、ログインしてアカウントのアーカイブをダウンロードできます`), r.body);
+        assert.ok(r.body.includes('<a href="/auth/sign_in">Sign in</a>') && r.body.includes('<a href="/settings/export">Download your archive</a>'), r.body);
+        assert.doesNotMatch(r.body, /gone for good/);
+    }
+});
+
+test("closed: signing in lands on the export page; the e-mailed link comes back to the archive after signing in", async () => {
+    const home = await postSignIn(c.sandbox, "bob");
+    assert.equal(home.status, 302, `sign-in answered ${home.status}`);
+    assert.equal(home.headers.location, "https://social.example/settings/export", "Mastodon sends users home (the 410 page); nginx sends them to the export page");
+    const exportPage = await c.sandbox.http("/settings/export", { cookie: sessionOf(home) });
+    assert.equal(exportPage.status, 200, `the export page answered ${exportPage.status}`);
+    assert.match(exportPage.body, /href="\/backups\/\d+\/download"/, "the archive is listed");
+
+    // The link in the archive e-mail, opened signed out: sign in, then straight to the archive.
+    const id = /dumps\/(\d{3})\/(\d{3})\/(\d{3})/.exec(aliceArchive)!.slice(1).join("").replace(/^0+/, "");
+    const link = await c.sandbox.http(`/backups/${id}/download`);
+    assert.equal(link.status, 302);
+    assert.equal(link.headers.location, "https://social.example/auth/sign_in");
+    const back = await postSignIn(c.sandbox, "alice", sessionOf(link));
+    assert.equal(back.headers.location, `https://social.example/backups/${id}/download`, "Devise's stored location is kept");
+    const file = await c.sandbox.http(new URL((await c.sandbox.http(`/backups/${id}/download`, { cookie: sessionOf(back) })).headers.location).pathname);
+    assert.equal(file.status, 200, `the archive answered ${file.status}`);
+    assert.ok(file.body.startsWith("PK"), "a zip archive");
+    // The server's own hardening of /system/ (user uploads on the sign-in origin) and HSTS.
+    assert.equal(file.headers["x-content-type-options"], "nosniff");
+    assert.equal(file.headers["content-security-policy"], "default-src 'none'; form-action 'none'");
+    assert.equal(file.headers["strict-transport-security"], "max-age=63072000; includeSubDomains");
+});
+
+test("closed: single sign-on and every route Mastodon keeps reach the app; what it drops answers 410", async () => {
+    // OmniAuth's request phase (middleware) and its callback: on SSO-only servers the only way in.
+    const sso = await c.sandbox.http("/auth/auth/openid_connect", { method: "POST", headers: { "Content-Type": "application/x-www-form-urlencoded" }, body: "authenticity_token=t" });
+    assert.equal(sso.status, 302, `the OmniAuth request phase answered ${sso.status}`);
+    assert.match(sso.headers.location, /^https:\/\/sso\.example\/authorize/);
+    const [carol] = await c.sandbox.sql<{ email: string }>("SELECT u.email FROM users u JOIN accounts a ON a.id = u.account_id WHERE a.username = 'carol'");
+    const callback = await c.sandbox.http(`/auth/auth/openid_connect/callback?email=${encodeURIComponent(carol.email)}`);
+    assert.equal(callback.status, 302, `the callback answered ${callback.status}`);
+    assert.equal(callback.headers.location, "https://social.example/settings/export");
+    const cookie = sessionOf(callback);
+
+    const securityKey = await c.sandbox.http("/auth/sessions/security_key_options", { headers: { Accept: "application/json" } });
+    assert.equal(securityKey.status, 401, `security-key options answered ${securityKey.status} (410 would stop security-key users signing in)`);
+    for (const p of ["/auth/edit", "/settings/login_activities", "/settings/two_factor_authentication_methods", "/settings/security_keys", "/settings/exports/follows.csv", "/settings/exports/bookmarks.csv"]) {
+        await expectStatus(c.sandbox, p, 200, { cookie, why: "Mastodon keeps it for signed-in users" });
+    }
+    for (const p of ["/auth/password/new", "/auth/confirmation/new"]) await expectStatus(c.sandbox, p, 200, { why: "signed out" });
+    await expectStatus(c.sandbox, "/auth/edit", 302, { why: "signed out: to sign in" });
+    // Dropped, as Mastodon itself drops them in self-destruct mode: 410 even signed in.
+    for (const p of ["/settings/profile", "/settings/otp_authentication", "/auth/sign_up", "/home"]) await expectStatus(c.sandbox, p, 410, { cookie });
+    await expectStatus(c.sandbox, "/auth/sign_in", 410, { method: "PUT" });
 });
 
 test("a no-op up at closed: nothing changes, one SSH session, no Rails boot", async () => {
@@ -107,6 +166,9 @@ test("back from closed to announced restores the original vhost byte for byte, t
 });
 
 test("self-destructing is refused while an archive is pending or without the confirmation", async () => {
+    const promised = await refusedPreview(c, { stage: "self-destructing", confirmSelfDestruct: "social.example" });
+    assert.match(promised, new RegExp(`downloadGracePassed: the 410 page tells users they can download their archive until ${inDays(3)}`), promised.slice(-2000));
+    await c.s.set({ stage: "closed", downloadGraceDays: "0" });
     await c.sandbox.exec("systemctl stop mastodon-sidekiq");
     // Not alice's: a new archive of hers would delete the one the dormant check looks for.
     await c.sandbox.sql("INSERT INTO backups (user_id, processed, created_at, updated_at) SELECT id, false, now(), now() FROM users ORDER BY id DESC LIMIT 1");

@@ -83,6 +83,10 @@ describe("sandbox", { timeout: 150000 }, () => {
     assert.equal(redirect.headers.location, `https://${sb.info.domain}/users/alice`);
     const site = await sb.exec("readlink /etc/nginx/sites-enabled/mastodon && grep -c 'proxy_cache_valid 410 24h' /etc/nginx/sites-available/mastodon");
     assert.equal(site.stdout, "/etc/nginx/sites-available/mastodon\n1\n");
+    // 4.3.2's own vhost: a regex location per static directory, @proxy, gzip_static, no proxy_read_timeout yet.
+    const own = (await sb.exec("cat /etc/nginx/sites-available/mastodon")).stdout;
+    for (const line of ["location ~ ^/system/ {", "location = /sw.js {", "location @proxy {", "gzip_static on;"]) assert.ok(own.includes(line), `${line} missing`);
+    assert.ok(!own.includes("proxy_read_timeout"), "proxy_read_timeout came with 4.5");
   });
 
   test("archives: paperclip path, processed semantics, signed-in download", async () => {
@@ -216,6 +220,20 @@ describe("sandbox", { timeout: 150000 }, () => {
     const cookie = await signIn("dave@mail.example");
     assert.equal((await sb.http("/auth/edit", { cookie })).status, 200);
     assert.equal((await sb.http("/settings/export", { cookie })).status, 200);
+    // The controllers that skip check_self_destruct! answer; the others answer 410 before authentication.
+    for (const p of ["/settings/login_activities", "/settings/exports/follows.csv", "/settings/two_factor_authentication_methods", "/settings/security_keys"]) {
+      const r = await sb.http(p, { cookie });
+      assert.equal(r.status, 200, `${p} answered ${r.status} in self-destruct mode`);
+    }
+    assert.equal((await sb.http("/auth/sessions/security_key_options")).status, 401, "security-key options still answer (no key in use)");
+    const sso = await sb.http("/auth/auth/openid_connect", { method: "POST", headers: { "Content-Type": "application/x-www-form-urlencoded" }, body: "x=1" });
+    assert.equal(sso.status, 302, `OmniAuth's request phase answered ${sso.status}`);
+    const profile = await sb.http("/settings/profile", { cookie });
+    assert.equal(profile.status, 410, `a settings page that does not skip it answered ${profile.status}`);
+    assert.match(profile.body, /This server is closing down.*href="\/auth\/edit">Account settings/s, "upstream's self-destruct page sends signed-in users to /auth/edit");
+    assert.match((await sb.http("/settings/profile")).body, /href="\/auth\/sign_in">Log in/, "and the others to sign in");
+    assert.equal((await sb.http("/auth", { method: "POST", headers: { "Content-Type": "application/x-www-form-urlencoded" }, body: "user%5Bemail%5D=new%40mail.example" })).status, 410, "registration (create) answers 410");
+    assert.equal((await sb.http("/auth", { method: "POST", cookie, headers: { "Content-Type": "application/x-www-form-urlencoded" }, body: "_method=put" })).status, 302, "the account settings form (PUT through _method) is kept");
     const daveBackup = await sb.sql(`SELECT b.id FROM backups b JOIN users u ON u.id = b.user_id JOIN accounts a ON a.id = u.account_id WHERE a.username = 'dave'`);
     const dl = await sb.http(`/backups/${daveBackup[0].id}/download`, { cookie });
     assert.equal(dl.status, 302);

@@ -231,7 +231,8 @@ describe("MastodonClosure per stage", () => {
         assert.deepEqual(b.kinds(), ["Announcement", "Announcement", "Announcement", "Announcement", "ArchiveRequests", "NginxSite", "Registrations", "StageJournal"]);
         const site = b.one("NginxSite");
         assert.equal(params(site).site, "/etc/nginx/sites-enabled/social");
-        assert.equal(params(site).content, renderVhost("gone-except-downloads", "social.example", parseOriginalVhost(ORIGINAL_VHOST), { domain: "social.example", closingDate: "2026-06-01", successor: "https://next.example" }));
+        assert.equal(params(site).content, renderVhost("gone-except-downloads", "social.example", parseOriginalVhost(ORIGINAL_VHOST, "social.example"), { domain: "social.example", closingDate: "2026-06-01", successor: "https://next.example", downloadsUntil: "2026-06-08" }));
+        assert.match(params(site).content, /until 2026-06-08/, "the page promises downloadGraceDays (7) after the day the server was closed (2026-06-01)");
         assert.equal(params(site).mode, "gone");
         assert.deepEqual(
             params(site).answers,
@@ -525,6 +526,18 @@ describe("parking on Cloudflare (the resource graph)", () => {
         assert.deepEqual(b.all.filter((r) => r.type.startsWith("cloudflare:")), []);
         assert.equal(b.closure.edge, undefined);
         assert.deepEqual(b.closure.plan.manual, STAGE_TABLE.parked.manual);
+    });
+
+    test("a site the closure cannot close (its TLS server in another file) is refused naming the file, before any child", async () => {
+        const split = ORIGINAL_VHOST.slice(0, ORIGINAL_VHOST.indexOf("server {", ORIGINAL_VHOST.indexOf("listen 80;")));
+        assert.ok(!split.includes("ssl"), split);
+        const before = registered.length;
+        assert.throws(
+            () => new MastodonClosure("split", { settings: settings("closed"), access: ACCESS, facts: factsAt("announced", { currentStage: "announced" }), originalVhost: split, now: NOW }),
+            /^Error: \/etc\/nginx\/sites-available\/mastodon: the nginx site has no `listen \.\.\. ssl` line in a server for social\.example;.*set nginxSite to it/,
+        );
+        await waitForRPCs();
+        assert.deepEqual(registered.slice(before).map((r) => r.name).filter((n) => n.startsWith("split-")), []);
     });
 
     test("a refusal of the plan throws before any child is declared", async () => {

@@ -1,5 +1,7 @@
-// Unit tests of lib/nginx.ts: parsing the server's own vhost, rendering the 410 vhosts, and checking the
-// rendered files with the real nginx: `nginx -t`, then a running nginx answering real HTTPS requests.
+// Unit tests of lib/nginx.ts: reading the server's own vhost (each release's dist/nginx.conf as the sandbox
+// installs it, certbot's edits, a www redirect, shapes refused), rendering the 410 vhosts, and checking the
+// rendered files with the real nginx: `nginx -t`, then a running nginx answering real requests, against the
+// gone contract (lib/gone.ts) and what stays open while users take their data.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync, spawn, spawnSync, ChildProcess } from "node:child_process";
@@ -8,243 +10,236 @@ import * as http from "node:http";
 import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
-import { goneForGoodPage } from "../lib/gone";
-import { DOWNLOAD_APP_PATHS, gonePageHtml, GonePage, parseOriginalVhost, renderVhost, STATIC_PATHS } from "../lib/nginx";
+import { closedPage, EXPORT_PATH, goneForGoodPage, KEPT_FILE_DIRS, KEPT_ROUTES, keptWhileClosed, SIGN_IN_PATH } from "../lib/gone";
+import { GonePage, OriginalVhost, parseOriginalVhost, renderVhost } from "../lib/nginx";
 import { assertContract, contractCases, request as contractRequest } from "./support/gone-contract";
 
 const DOMAIN = "social.example";
+const RELEASES = ["4.2", "4.3", "4.5"] as const;
+type Release = (typeof RELEASES)[number];
+const SANDBOX_HOST = path.resolve(__dirname, "..", "..", "sandbox", "host");
 
-/** A vhost shaped like Mastodon's dist/nginx.conf (the standard install), with its comments. */
-function mastodonVhost(o: { http?: string[]; https?: string[]; backend?: string; cert?: string; key?: string; root?: string } = {}): string {
-    const httpListen = (o.http ?? ["80", "[::]:80"]).map((l) => `  listen ${l};`).join("\n");
-    const httpsListen = (o.https ?? ["443 ssl http2", "[::]:443 ssl http2"]).map((l) => `  listen ${l};`).join("\n");
-    const root = o.root ?? "/home/mastodon/live/public";
-    return `map $http_upgrade $connection_upgrade {
-  default upgrade;
-  ''      close;
+interface Place {
+    httpPort?: number;
+    httpsPort?: number;
+    backend?: string;
+    cert?: string;
+    key?: string;
+    root?: string;
+    cache?: string;
 }
 
-upstream backend {
-    server ${o.backend ?? "127.0.0.1:3000"} fail_timeout=0;
+/** The vhost the sandbox installs for a release (its dist/nginx.conf), moved to loopback ports and paths. */
+function releaseVhost(release: Release, o: Place = {}): string {
+    let v = fs.readFileSync(path.join(SANDBOX_HOST, `nginx-mastodon-${release}.conf`), "utf8").replace(/@DOMAIN@/g, DOMAIN);
+    if (o.httpPort) v = v.replace("  listen 80;\n  listen [::]:80;", `  listen 127.0.0.1:${o.httpPort};`);
+    if (o.httpsPort) v = v.replace("  listen 443 ssl http2;\n  listen [::]:443 ssl http2;", `  listen 127.0.0.1:${o.httpsPort} ssl http2;`);
+    if (o.backend) v = v.replace("server 127.0.0.1:3000 fail_timeout=0;", `server ${o.backend} fail_timeout=0;`);
+    if (o.cert) v = v.replace(`/etc/nginx/ssl/${DOMAIN}.crt`, o.cert);
+    if (o.key) v = v.replace(`/etc/nginx/ssl/${DOMAIN}.key`, o.key);
+    if (o.root) v = v.replace(/\/home\/mastodon\/live\/public/g, o.root);
+    if (o.cache) v = v.replace("/var/lib/nginx/cache", o.cache);
+    return v;
 }
 
-upstream streaming {
-    # Instruct nginx to send connections to the server with the least number of connections
-    # to ensure load is distributed evenly.
-    least_conn;
-
-    server 127.0.0.1:4000 fail_timeout=0;
-    # Uncomment these lines for load-balancing multiple instances of streaming for scaling,
-    # this assumes your running the streaming server on ports 4000, 4001, and 4002:
-    # server 127.0.0.1:4001 fail_timeout=0;
+/** 4.5's vhost after `certbot --nginx`: certbot's port-80 server, its marks, and its TLS options include
+ *  (the server's own TLS lines removed, as certbot's options file sets them). */
+function certbotVhost(o: Place & { options: string }): string {
+    const v = releaseVhost("4.5", o)
+        .replace(/^ {2}ssl_(protocols|ciphers|prefer_server_ciphers|session_cache|session_tickets) .*\n/gm, "")
+        .replace(/^( {2}ssl_certificate(_key)? +[^;]+;)$/gm, "$1 # managed by Certbot")
+        .replace(/^( {2}ssl_certificate_key .*)$/m, `$1\n  include ${o.options}; # managed by Certbot`)
+        .replace(/^server \{\n( {2}listen [^;]+;\n)+ {2}server_name [^;]+;\n[\s\S]*?\n\}\n/m, (block) => {
+            const listens = block.match(/^ {2}listen [^;]+;$/gm)!.join("\n");
+            return `server {\n    if ($host = ${DOMAIN}) {\n        return 301 https://$host$request_uri;\n    } # managed by Certbot\n\n\n${listens}\n  server_name ${DOMAIN};\n    return 404; # managed by Certbot\n\n\n}\n`;
+        });
+    assert.match(v, /return 404; # managed by Certbot/, "the fixture has certbot's port-80 server");
+    return v;
 }
 
-proxy_cache_path /var/cache/nginx levels=1:2 keys_zone=CACHE:10m inactive=7d max_size=1g;
-
-server {
-${httpListen}
-  server_name ${DOMAIN};
-  root ${root};
-  location /.well-known/acme-challenge/ { allow all; }
-  location / { return 301 https://$host$request_uri; }
+/** A vhost with a `www` server on 443 that redirects to the domain (its own certificate lines). */
+function wwwVhost(o: Place): string {
+    return (
+        releaseVhost("4.3", o) +
+        `\nserver {\n  listen 127.0.0.1:${o.httpsPort ?? 443} ssl;\n  server_name www.${DOMAIN};\n  ssl_certificate ${o.cert};\n  ssl_certificate_key ${o.key};\n  return 301 https://${DOMAIN}$request_uri;\n}\n`
+    );
 }
 
-server {
-${httpsListen}
-  server_name ${DOMAIN};
-
-  ssl_protocols TLSv1.2 TLSv1.3;
-
-  # You can use https://ssl-config.mozilla.org/ to generate your cipher set.
-  # We recommend their "Intermediate" level.
-  ssl_ciphers ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256;
-
-  ssl_prefer_server_ciphers on;
-  ssl_session_cache shared:SSL:10m;
-  ssl_session_tickets off;
-
-  # Uncomment these lines once you acquire a certificate:
-  # ssl_certificate     /etc/letsencrypt/live/example.com/fullchain.pem;
-  # ssl_certificate_key /etc/letsencrypt/live/example.com/privkey.pem;
-  ssl_certificate     ${o.cert ?? `/etc/letsencrypt/live/${DOMAIN}/fullchain.pem`};
-  ssl_certificate_key ${o.key ?? `/etc/letsencrypt/live/${DOMAIN}/privkey.pem`};
-
-  keepalive_timeout    70;
-  sendfile             on;
-  client_max_body_size 99m;
-
-  root ${root};
-
-  gzip on;
-  gzip_disable "msie6";
-
-  location / {
-    try_files $uri @proxy;
-  }
-
-  # If Docker is used for deployment and Rails serves static files,
-  # then needed must replace line \`try_files $uri =404;\` with \`try_files $uri @proxy;\`.
-  location = /sw.js {
-    add_header Cache-Control "public, max-age=604800, must-revalidate";
-    add_header Strict-Transport-Security "max-age=63072000; includeSubDomains";
-    try_files $uri =404;
-  }
-
-  location ~ ^/system/ {
-    add_header Cache-Control "public, max-age=2419200, immutable";
-    try_files $uri =404;
-  }
-
-  location ^~ /api/v1/streaming {
-    proxy_set_header Host $host;
-    proxy_pass http://streaming;
-  }
-
-  location @proxy {
-    proxy_set_header Host $host;
-    proxy_pass http://backend;
-    proxy_cache CACHE;
-    proxy_cache_valid 200 7d;
-    proxy_cache_valid 410 24h;
-  }
-
-  error_page 404 500 501 502 503 504 /500.html;
-}
-`;
-}
-
-const PAGE: GonePage = { domain: DOMAIN, closingDate: "2026-06-01", successor: "https://next.example" };
+const PAGE: GonePage = { domain: DOMAIN, closingDate: "2026-06-01", successor: "https://next.example", downloadsUntil: "2026-06-08" };
 
 describe("parseOriginalVhost", () => {
-    test("reads listen lines, certificate, root and backend from Mastodon's vhost", () => {
-        const o = parseOriginalVhost(mastodonVhost());
-        assert.deepEqual(o, {
-            httpListen: ["80", "[::]:80"],
-            httpsListen: ["443 ssl http2", "[::]:443 ssl http2"],
-            sslCertificate: `/etc/letsencrypt/live/${DOMAIN}/fullchain.pem`,
-            sslCertificateKey: `/etc/letsencrypt/live/${DOMAIN}/privkey.pem`,
-            root: "/home/mastodon/live/public",
-            backend: "127.0.0.1:3000",
-        });
+    test("each release's vhost: listen lines, names, certificate, TLS lines, root, backend, HSTS, proxy_read_timeout", () => {
+        for (const release of RELEASES) {
+            const o = parseOriginalVhost(releaseVhost(release), DOMAIN);
+            assert.deepEqual(o.httpListen, ["80", "[::]:80"], release);
+            assert.deepEqual(o.httpsListen, ["443 ssl http2", "[::]:443 ssl http2"], release);
+            assert.deepEqual(o.serverNames, [DOMAIN], release);
+            assert.equal(o.sslCertificate, `/etc/nginx/ssl/${DOMAIN}.crt`, release);
+            assert.equal(o.sslCertificateKey, `/etc/nginx/ssl/${DOMAIN}.key`, release);
+            assert.ok(o.tls.includes("ssl_protocols TLSv1.2 TLSv1.3;") && o.tls.includes("ssl_session_tickets off;"), `${release}: ${o.tls.join(" ")}`);
+            assert.equal(o.root, "/home/mastodon/live/public", release);
+            assert.equal(o.backend, "127.0.0.1:3000", release);
+            assert.equal(o.hsts, '"max-age=63072000; includeSubDomains"', release);
+            assert.equal(o.proxyReadTimeout, release === "4.5" ? "120" : undefined, release);
+            assert.deepEqual(o.redirectServers, [], release);
+        }
+    });
+
+    test("certbot's edits: the marks are comments, its options include is kept, its port-80 server gives the listen lines", () => {
+        const o = parseOriginalVhost(certbotVhost({ options: "/etc/letsencrypt/options-ssl-nginx.conf" }), DOMAIN);
+        assert.deepEqual(o.httpListen, ["80", "[::]:80"]);
+        assert.equal(o.sslCertificate, `/etc/nginx/ssl/${DOMAIN}.crt`);
+        assert.ok(o.tls.includes("include /etc/letsencrypt/options-ssl-nginx.conf;"), o.tls.join("\n"));
+    });
+
+    test("a www server that only redirects is kept as written; several names of the TLS server are kept", () => {
+        const o = parseOriginalVhost(wwwVhost({ httpsPort: 443, cert: "/c.pem", key: "/k.pem" }), DOMAIN);
+        assert.equal(o.redirectServers.length, 1);
+        assert.match(o.redirectServers[0], /^server \{\n {2}listen 127\.0\.0\.1:443 ssl;\n {2}server_name www\.social\.example;[\s\S]*return 301 https:\/\/social\.example\$request_uri;\n\}$/);
+        const both = parseOriginalVhost(releaseVhost("4.5").replace(`server_name ${DOMAIN};\n\n  ssl_protocols`, `server_name ${DOMAIN} www.${DOMAIN};\n\n  ssl_protocols`), DOMAIN);
+        assert.deepEqual(both.serverNames, [DOMAIN, `www.${DOMAIN}`]);
+    });
+
+    test("one server block listening on both ports (certbot on a single-block site): TLS and plain listens split", () => {
+        const single = `upstream backend {\n    server 127.0.0.1:3000;\n}\nserver {\n    server_name ${DOMAIN};\n    root /srv/live/public;\n    location / { proxy_pass http://backend; }\n\n    listen 443 ssl; # managed by Certbot\n    listen 80;\n    ssl_certificate /etc/letsencrypt/live/${DOMAIN}/fullchain.pem; # managed by Certbot\n    ssl_certificate_key /etc/letsencrypt/live/${DOMAIN}/privkey.pem; # managed by Certbot\n}\n`;
+        const o = parseOriginalVhost(single, DOMAIN);
+        assert.deepEqual([o.httpsListen, o.httpListen], [["443 ssl"], ["80"]]);
+        const v = renderVhost("gone-everywhere", DOMAIN, o, PAGE);
+        assert.equal((v.match(/listen 80;/g) ?? []).length, 1, v);
     });
 
     test("commented-out lines are ignored (certificate, listen, server)", () => {
-        const text = mastodonVhost().replace(
-            "upstream backend {\n",
-            "upstream backend {\n    # server 10.0.0.9:3000;\n",
-        ) + "\n# listen 8443 ssl;\n";
-        const o = parseOriginalVhost(text);
+        const text = releaseVhost("4.2").replace("upstream backend {\n", "upstream backend {\n    # server 10.0.0.9:3000;\n") + "\n# listen 8443 ssl;\n";
+        const o = parseOriginalVhost(text, DOMAIN);
         assert.equal(o.backend, "127.0.0.1:3000");
         assert.deepEqual(o.httpsListen, ["443 ssl http2", "[::]:443 ssl http2"]);
-        assert.equal(o.sslCertificate, `/etc/letsencrypt/live/${DOMAIN}/fullchain.pem`);
     });
 
-    test("backend from the upstream, multiple spaces collapsed", () => {
-        const o = parseOriginalVhost(mastodonVhost({ backend: "unix:/run/mastodon/web.sock", https: ["10.0.0.5:443   ssl"] }));
-        assert.equal(o.backend, "unix:/run/mastodon/web.sock");
-        assert.deepEqual(o.httpsListen, ["10.0.0.5:443 ssl"]);
+    test("the backend is the upstream the TLS server proxies to, whatever its name", () => {
+        const v = releaseVhost("4.5").replace("upstream backend {\n    server 127.0.0.1:3000", "upstream puma {\n    server unix:/run/mastodon/web.sock").replace("proxy_pass http://backend;", "proxy_pass http://puma;");
+        assert.equal(parseOriginalVhost(v, DOMAIN).backend, "unix:/run/mastodon/web.sock");
     });
 
-    test("no upstream backend: 127.0.0.1:3000; no plain listen: 80", () => {
-        const text = `server {\n  listen 443 ssl;\n  ssl_certificate /c.pem;\n  ssl_certificate_key /k.pem;\n  root /srv/public;\n}\n`;
-        const o = parseOriginalVhost(text);
-        assert.equal(o.backend, "127.0.0.1:3000");
-        assert.deepEqual(o.httpListen, ["80"]);
-        assert.deepEqual(o.httpsListen, ["443 ssl"]);
+    test("no port-80 server for the domain in the file: none rendered (the admin's own stays)", () => {
+        const v = releaseVhost("4.5").replace(/server \{\n {2}listen 80;[\s\S]*?\n\}\n/, "");
+        const o = parseOriginalVhost(v, DOMAIN);
+        assert.deepEqual(o.httpListen, []);
+        const r = renderVhost("gone-everywhere", DOMAIN, o, PAGE);
+        assert.ok(!/listen 80;/.test(r) && r.includes("No plain-HTTP server for social.example"), r.slice(0, 600));
     });
 
-    test("no `listen ... ssl` line: refused", () => {
-        assert.throws(() => parseOriginalVhost(mastodonVhost({ https: ["443"] }).replace(/listen \[::\]:443 ssl http2;/, "")), /no `listen \.\.\. ssl` line/);
-        // Only a commented one.
-        const commented = mastodonVhost().replace(/  listen (\S+ ssl http2);/g, "  # listen $1;");
-        assert.throws(() => parseOriginalVhost(commented), /no `listen \.\.\. ssl` line/);
+    test("refused, saying what to do: the TLS server in another file (a split vhost)", () => {
+        const portOnly = releaseVhost("4.5").replace(/\nserver \{\n {2}listen 443[\s\S]*$/, "\n");
+        assert.throws(() => parseOriginalVhost(portOnly, DOMAIN), /no `listen \.\.\. ssl` line in a server for social\.example;.*put the whole vhost of social\.example in one file and set nginxSite to it/);
     });
 
-    test("no certificate (only the commented lines of the fresh install): refused naming it", () => {
-        const text = mastodonVhost().replace(/^  ssl_certificate(_key)?\s+\/etc.*\n/gm, "");
-        assert.throws(() => parseOriginalVhost(text), /the nginx site has no ssl_certificate;/);
-        const noKey = mastodonVhost().replace(/^  ssl_certificate_key\s+\/etc.*\n/gm, "");
-        assert.throws(() => parseOriginalVhost(noKey), /the nginx site has no ssl_certificate_key;/);
+    test("refused: no server for the domain, two TLS servers, a server that serves more than a redirect, an include it cannot read", () => {
+        assert.throws(() => parseOriginalVhost(releaseVhost("4.5"), "other.example"), /no server block with server_name other\.example; set nginxSite/);
+        const two = releaseVhost("4.5") + releaseVhost("4.5").slice(releaseVhost("4.5").indexOf("server {\n  listen 443"));
+        assert.throws(() => parseOriginalVhost(two, DOMAIN), /2 TLS server blocks for social\.example/);
+        const serving = releaseVhost("4.5") + `\nserver {\n  listen 443 ssl;\n  server_name files.${DOMAIN};\n  location / { proxy_pass http://backend; }\n}\n`;
+        assert.throws(() => parseOriginalVhost(serving, DOMAIN), /the server block for files\.social\.example \(listen 443 ssl\) in the nginx site does more than redirect \(proxy_pass\).*return 301 https:\/\/social\.example\$request_uri;.*file of its own/);
+        const snippet = releaseVhost("4.5").replace("  root /home/mastodon/live/public;\n\n  gzip on;", "  root /home/mastodon/live/public;\n  include snippets/mastodon-locations.conf;\n\n  gzip on;");
+        assert.throws(() => parseOriginalVhost(snippet, DOMAIN), /includes snippets\/mastodon-locations\.conf, which the closure does not read.*copy what it holds into the site file/);
+        assert.throws(() => parseOriginalVhost("server {\n  listen 443 ssl;\n", DOMAIN), /cannot be read \(a block is not closed at the end of the file\)/);
     });
 
-    test("no root: refused", () => {
-        assert.throws(() => parseOriginalVhost(mastodonVhost().replace(/^\s*root .*\n/gm, "")), /the nginx site has no root;/);
+    test("refused: no certificate (only the commented lines of the fresh install), no key, no root", () => {
+        const fresh = releaseVhost("4.5").replace(/^ {2}ssl_certificate(_key)? .*\n/gm, "");
+        assert.throws(() => parseOriginalVhost(fresh, DOMAIN), /the nginx site has no ssl_certificate in the TLS server of social\.example;/);
+        const inSnippet = fresh.replace("  ssl_protocols TLSv1.2 TLSv1.3;", "  ssl_protocols TLSv1.2 TLSv1.3;\n  include snippets/ssl-social.conf;");
+        assert.throws(() => parseOriginalVhost(inSnippet, DOMAIN), /no ssl_certificate .*\(if it is in snippets\/ssl-social\.conf, put the line in the site file itself\)/);
+        assert.throws(() => parseOriginalVhost(releaseVhost("4.5").replace(/^ {2}ssl_certificate_key .*\n/gm, ""), DOMAIN), /no ssl_certificate_key/);
+        assert.throws(() => parseOriginalVhost(releaseVhost("4.5").replace(/^\s*root .*\n/gm, ""), DOMAIN), /the nginx site has no root;/);
     });
 });
 
 describe("renderVhost (text)", () => {
-    const original = parseOriginalVhost(mastodonVhost());
+    const original = parseOriginalVhost(releaseVhost("4.5"), DOMAIN);
 
     for (const mode of ["gone-except-downloads", "gone-everywhere"] as const) {
-        test(`${mode}: keeps listen lines, certificate and root; ACME served on port 80`, () => {
+        test(`${mode}: keeps listen lines, names, TLS lines and root; ACME served on port 80`, () => {
             const v = renderVhost(mode, DOMAIN, original, PAGE);
             for (const l of ["80", "[::]:80", "443 ssl http2", "[::]:443 ssl http2"]) assert.ok(v.includes(`    listen ${l};\n`), l);
-            assert.ok(v.includes(`ssl_certificate ${original.sslCertificate};`));
-            assert.ok(v.includes(`ssl_certificate_key ${original.sslCertificateKey};`));
+            for (const l of original.tls) assert.ok(v.includes(`    ${l}\n`), l);
             assert.ok(v.includes(`location /.well-known/acme-challenge/ {\n        root /home/mastodon/live/public;`));
             assert.equal((v.match(/server_name social\.example;/g) ?? []).length, 2);
-            assert.ok(v.includes("return 410 '"));
             assert.ok(v.startsWith(`# Managed by mastodon-closure (stage front mode: ${mode})`));
+            assert.ok(v.includes('add_header Strict-Transport-Security "max-age=63072000; includeSubDomains" always;'), "HSTS kept");
         });
     }
 
-    test("downloads, media and sign-in only in gone-except-downloads", () => {
+    test("the kept routes, the static files and the backend only in gone-except-downloads", () => {
         const some = renderVhost("gone-except-downloads", DOMAIN, original, PAGE);
         const none = renderVhost("gone-everywhere", DOMAIN, original, PAGE);
-        for (const s of ["location /system/", "location = /sw.js", `location ~ ${DOWNLOAD_APP_PATHS}`, "auth/(sign_in|sign_out|password)", "backups/", "settings/export", "proxy_pass http://mastodon_closure_backend;", "server 127.0.0.1:3000 fail_timeout=0;"]) {
+        for (const s of ["location ^~ /system/", "location ^~ /packs/", "$mastodon_closure_kept", "proxy_pass http://mastodon_closure_backend;", "server 127.0.0.1:3000 fail_timeout=0;", "proxy_read_timeout 120;", "X-Content-Type-Options nosniff", "default-src 'none'; form-action 'none'"]) {
             assert.ok(some.includes(s), `gone-except-downloads lacks ${s}`);
             assert.ok(!none.includes(s), `gone-everywhere has ${s}`);
         }
+        for (const r of KEPT_ROUTES) assert.ok(some.includes(`"~^(${r.methods.join("|")}) ${r.pattern.slice(1)}" 1;`), r.pattern);
         assert.ok(some.includes("return 301 https://$host$request_uri;"), "port 80 redirects while downloads remain");
         assert.ok(!none.includes("return 301"), "gone-everywhere answers 410 on port 80 too");
-        // The page and the JSON answer, in each server that answers 410.
         assert.equal((none.match(/return 410 /g) ?? []).length, 4);
         assert.equal((some.match(/return 410 /g) ?? []).length, 2);
-    });
-
-    test("dormant and parked show the page of a domain gone for good; closed shows its own page", () => {
-        const none = renderVhost("gone-everywhere", DOMAIN, original, PAGE);
-        const some = renderVhost("gone-except-downloads", DOMAIN, original, PAGE);
+        assert.ok(some.includes(`return 410 '${closedPage(PAGE)}';`));
         assert.ok(none.includes(`return 410 '${goneForGoodPage(PAGE)}';`));
-        assert.ok(some.includes(`return 410 '${gonePageHtml(PAGE)}';`));
     });
 
-    test("the 410 page escapes HTML in the domain and the successor", () => {
-        const html = gonePageHtml({ domain: "a<b>.example", closingDate: "2026-06-01", successor: "https://next.example/'x\"<script>&" });
-        assert.ok(!html.includes("<b>"));
-        assert.ok(!html.includes("<script>"));
-        assert.ok(html.includes("a&#60;b&#62;.example"));
-        assert.ok(html.includes("next.example/&#39;x&#34;&#60;script&#62;&#38;"), html);
-        assert.ok(!/'/.test(html), "no raw single quote: it would end nginx's quoted string");
+    test("no HSTS and no proxy_read_timeout where the server's own vhost has none", () => {
+        const bare = parseOriginalVhost(releaseVhost("4.2").replace(/^ *add_header Strict-Transport-Security .*\n/gm, ""), DOMAIN);
+        const v = renderVhost("gone-except-downloads", DOMAIN, bare, PAGE);
+        assert.ok(!v.includes("Strict-Transport-Security") && !v.includes("proxy_read_timeout"), v);
+    });
+
+    test("the closed page: both languages, the configured one first, the last day to download, links to sign in and to the export", () => {
+        const en = closedPage(PAGE);
+        assert.match(en, /^<!doctype html><html lang="en">/);
+        assert.ok(en.indexOf('<section lang="en">') < en.indexOf('<section lang="ja">'), en);
+        assert.ok(en.includes("<h1>social.example has closed on 2026-06-01.</h1>"), en);
+        assert.ok(en.includes("You can still sign in and download the archive of your account until 2026-06-08"), en);
+        assert.ok(en.includes("2026-06-08 までは、ログインしてアカウントのアーカイブをダウンロードできます。"), en);
+        for (const [href, text] of [[SIGN_IN_PATH, "Sign in"], [EXPORT_PATH, "Download your archive"], [SIGN_IN_PATH, "ログイン"], [EXPORT_PATH, "アーカイブをダウンロード"]]) {
+            assert.ok(en.includes(`<a href="${href}">${text}</a>`), `${href} ${text}: ${en}`);
+        }
+        assert.ok(!/gone for good/.test(en), "it does not tell users their data is gone");
+        const ja = closedPage({ ...PAGE, language: "ja" });
+        assert.ok(ja.indexOf('<section lang="ja">') < ja.indexOf('<section lang="en">'), ja);
+        const noDate = closedPage({ domain: DOMAIN });
+        assert.ok(noDate.includes("for a short while") && noDate.includes("しばらくの間"), noDate);
+        const hostile = closedPage({ domain: DOMAIN, successor: "https://next.example/'$x<script>", downloadsUntil: "<b>" });
+        assert.ok(!/'|\$|<script>|<b>/.test(hostile), hostile);
     });
 
     test("the gone-for-good page: both languages, the configured one first, date and successor only when given", () => {
         const en = goneForGoodPage(PAGE);
-        assert.match(en, /^<!doctype html><html lang="en">/);
-        assert.ok(en.indexOf('<section lang="en">') < en.indexOf('<section lang="ja">'), en);
         assert.ok(en.includes("<h1>social.example has closed on 2026-06-01.</h1>"), en);
         assert.ok(en.includes("<h1>social.example は 2026-06-01 に閉鎖しました。</h1>"), en);
         assert.ok(en.includes('Its community continues at <a href="https://next.example">next.example</a>.'), en);
-        assert.ok(en.includes('コミュニティは <a href="https://next.example">next.example</a> で続いています。'), en);
         const ja = goneForGoodPage({ ...PAGE, language: "ja" });
         assert.match(ja, /^<!doctype html><html lang="ja">/);
-        assert.ok(ja.indexOf('<section lang="ja">') < ja.indexOf('<section lang="en">'), ja);
         const bare = goneForGoodPage({ domain: DOMAIN });
-        assert.ok(bare.includes("<h1>social.example has closed.</h1>") && bare.includes("<h1>social.example は閉鎖しました。</h1>"), bare);
         assert.ok(!bare.includes("<a "), bare);
-        const hostile = goneForGoodPage({ domain: DOMAIN, successor: "https://next.example/'$x<script>" });
-        assert.ok(!/'|\$|<script>/.test(hostile), hostile);
+    });
+});
+
+describe("keptWhileClosed (the contract's open part)", () => {
+    test("each kept route's example with its methods, and no other method", () => {
+        for (const r of KEPT_ROUTES) {
+            for (const m of ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]) {
+                assert.equal(keptWhileClosed(m, r.example), r.methods.includes(m), `${m} ${r.example}`);
+            }
+        }
     });
 
-    test("the 410 page: date and successor only when given, https:// stripped from the shown name", () => {
-        assert.equal(
-            gonePageHtml(PAGE),
-            '<!doctype html><html><head><meta charset="utf-8"><title>social.example has closed</title></head><body><h1>social.example has closed on 2026-06-01.</h1>' +
-                '<p>This Mastodon server is gone for good. Its community continues at <a href="https://next.example">next.example</a>.</p></body></html>',
-        );
-        const bare = gonePageHtml({ domain: DOMAIN });
-        assert.ok(bare.includes("<h1>social.example has closed.</h1>"));
-        assert.ok(!bare.includes("continues at"));
+    test("what upstream answers 410 to stays 410: sign-up, registration pages, other settings, the app, the API", () => {
+        for (const [m, p] of [
+            ["GET", "/auth/sign_up"], ["GET", "/auth/setup"], ["GET", "/auth/cancel"], ["DELETE", "/auth"], ["GET", "/auth"],
+            ["GET", "/settings/profile"], ["GET", "/settings/otp_authentication"], ["GET", "/settings/two_factor_authentication/confirmation/new"],
+            ["GET", "/settings/exports/follows.json"], ["GET", "/settings/export.json"], ["GET", "/backups/1"], ["GET", "/backupsX/1/download"],
+            ["GET", "/auth/sign_in.json"], ["GET", "/"], ["GET", "/home"], ["GET", "/api/v1/instance"], ["POST", "/inbox"], ["GET", "/sw.js"],
+            ["GET", "/auth/auth/openid_connect/callback/x"],
+        ]) assert.equal(keptWhileClosed(m, p), false, `${m} ${p}`);
+        for (const d of KEPT_FILE_DIRS) assert.equal(keptWhileClosed("GET", `/${d}/x`), true, d);
     });
 });
 
@@ -253,6 +248,7 @@ describe("renderVhost (text)", () => {
 let tmp: string;
 let cert: string;
 let key: string;
+let options: string;
 
 function freePort(): Promise<number> {
     return new Promise((resolve, reject) => {
@@ -265,7 +261,7 @@ function freePort(): Promise<number> {
     });
 }
 
-/** A minimal nginx.conf in `dir` around the rendered vhost. */
+/** A minimal nginx.conf in `dir` around a site file. */
 function nginxConf(dir: string, vhost: string): string {
     fs.mkdirSync(dir, { recursive: true });
     fs.writeFileSync(path.join(dir, "site.conf"), vhost);
@@ -297,47 +293,34 @@ function nginxTest(dir: string, conf: string): { status: number | null; output: 
 
 before(() => {
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), "closure-nginx-"));
+    fs.chmodSync(tmp, 0o755);
     cert = path.join(tmp, "cert.pem");
     key = path.join(tmp, "key.pem");
     execFileSync("openssl", ["req", "-x509", "-newkey", "ed25519", "-keyout", key, "-out", cert, "-days", "2", "-nodes", "-subj", `/CN=${DOMAIN}`], { stdio: "ignore" });
+    // certbot's options-ssl-nginx.conf, as `certbot --nginx` writes it.
+    options = path.join(tmp, "options-ssl-nginx.conf");
+    fs.writeFileSync(options, "ssl_session_cache shared:le_nginx_SSL:10m;\nssl_session_timeout 1440m;\nssl_session_tickets off;\nssl_protocols TLSv1.2 TLSv1.3;\nssl_prefer_server_ciphers off;\n");
 });
 after(() => {
     if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
 });
 
-describe("nginx -t accepts the rendered vhosts", () => {
-    for (const mode of ["gone-except-downloads", "gone-everywhere"] as const) {
-        test(`${mode} from Mastodon's standard vhost`, () => {
-            const o = parseOriginalVhost(mastodonVhost({ cert, key }));
-            const dir = path.join(tmp, `t-${mode}`);
-            const r = nginxTest(dir, nginxConf(dir, renderVhost(mode, DOMAIN, o, { domain: DOMAIN, closingDate: "2026-06-01", successor: "https://next.example/a'b<c>" })));
-            assert.equal(r.status, 0, r.output);
-            assert.match(r.output, /syntax is ok/);
-        });
-    }
-
-    test("nginx -t rejects a broken vhost (the check is real)", () => {
+describe("nginx -t", () => {
+    test("rejects a broken vhost (the check is real)", () => {
         const dir = path.join(tmp, "t-broken");
         const r = nginxTest(dir, nginxConf(dir, "server { listen 127.0.0.1:1 ssl; return 410 'x; }\n"));
         assert.notEqual(r.status, 0);
     });
 
-    test(
-        "a successor URL with `$` in its path (accepted by settings) still renders a valid vhost showing it literally",
-        () => {
-            const o = parseOriginalVhost(mastodonVhost({ cert, key }));
-            const dir = path.join(tmp, "t-dollar");
-            const r = nginxTest(dir, nginxConf(dir, renderVhost("gone-everywhere", DOMAIN, o, { domain: DOMAIN, successor: "https://next.example/@$closure_owner" })));
+    test("a successor URL with `$` in its path still renders a valid vhost showing it literally", () => {
+        const o = parseOriginalVhost(releaseVhost("4.5", { cert, key, cache: path.join(tmp, "cache-dollar") }), DOMAIN);
+        const dir = path.join(tmp, "t-dollar");
+        for (const mode of ["gone-everywhere", "gone-except-downloads"] as const) {
+            const r = nginxTest(dir, nginxConf(dir, renderVhost(mode, DOMAIN, o, { domain: DOMAIN, successor: "https://next.example/@$closure_owner'a<b>" })));
             assert.equal(r.status, 0, r.output);
-        },
-    );
+        }
+    });
 });
-
-const request = (opts: { tls: boolean; port: number; path: string; method?: string; headers?: Record<string, string> }) =>
-    contractRequest({ port: opts.port, tls: opts.tls, host: DOMAIN }, opts.path, { method: opts.method ?? "GET", headers: opts.headers ?? {} });
-
-/** Paths the closed vhost keeps open (lib/nginx.ts): the contract is checked on every other path. */
-const OPEN_WHILE_CLOSED = [new RegExp(DOWNLOAD_APP_PATHS), new RegExp(STATIC_PATHS), /^\/system\//, /^\/sw\.js$/];
 
 async function waitListening(port: number): Promise<void> {
     const end = Date.now() + 5000;
@@ -352,112 +335,199 @@ async function waitListening(port: number): Promise<void> {
     }
 }
 
-for (const mode of ["gone-except-downloads", "gone-everywhere"] as const) {
-    describe(`running nginx: ${mode}`, () => {
-        let nginx: ChildProcess | undefined;
-        let backend: http.Server;
-        let httpPort: number;
-        let httpsPort: number;
-        const backendSeen: string[] = [];
+/** The Rails app behind the kept routes: records what reaches it; `?redirect=` answers a redirect there
+ *  (as Devise does after signing in), `?slow=` answers after that many ms. */
+interface SeenRequest {
+    method: string;
+    url: string;
+    host?: string;
+    proto?: string;
+    body: string;
+}
 
-        before(async () => {
-            const dir = path.join(tmp, `run-${mode}`);
-            const root = path.join(dir, "public");
-            fs.mkdirSync(path.join(root, "system"), { recursive: true });
-            fs.mkdirSync(path.join(root, ".well-known/acme-challenge"), { recursive: true });
-            fs.writeFileSync(path.join(root, "system/x.txt"), "media file\n");
-            fs.writeFileSync(path.join(root, ".well-known/acme-challenge/token"), "acme-token\n");
-            fs.mkdirSync(path.join(root, "packs"), { recursive: true });
-            fs.writeFileSync(path.join(root, "packs/app.js"), "js\n");
-            // The Rails app, for the paths still proxied: records what reaches it.
-            backend = http.createServer((req, res) => {
-                backendSeen.push(`${req.method} ${req.url} host=${req.headers.host} proto=${req.headers["x-forwarded-proto"]}`);
-                res.writeHead(200, { "Content-Type": "text/plain" });
-                res.end("rails");
+type Shape = "4.2" | "4.3" | "4.5" | "certbot" | "www";
+const SHAPES: Shape[] = ["4.2", "4.3", "4.5", "certbot", "www"];
+
+for (const shape of SHAPES) {
+    for (const mode of ["gone-except-downloads", "gone-everywhere"] as const) {
+        describe(`running nginx: ${shape} vhost, ${mode}`, () => {
+            let nginx: ChildProcess | undefined;
+            let backend: http.Server;
+            let httpPort: number;
+            let httpsPort: number;
+            let original: OriginalVhost;
+            const seen: SeenRequest[] = [];
+            const keep = mode === "gone-except-downloads";
+            const https = () => ({ port: httpsPort, tls: true, host: DOMAIN });
+            const get = (p: string, o: { method?: string; headers?: Record<string, string>; body?: string; host?: string } = {}) =>
+                contractRequest({ port: httpsPort, tls: true, host: o.host ?? DOMAIN }, p, {
+                    method: o.method ?? "GET",
+                    headers: { ...(o.body !== undefined ? { "Content-Length": String(Buffer.byteLength(o.body)) } : {}), ...(o.headers ?? {}) },
+                    body: o.body,
+                });
+
+            before(async () => {
+                const dir = path.join(tmp, `run-${shape}-${mode}`);
+                const root = path.join(dir, "public");
+                for (const d of KEPT_FILE_DIRS) {
+                    fs.mkdirSync(path.join(root, d), { recursive: true });
+                    fs.writeFileSync(path.join(root, d, "x.txt"), `${d} file\n`);
+                }
+                fs.mkdirSync(path.join(root, ".well-known/acme-challenge"), { recursive: true });
+                fs.writeFileSync(path.join(root, ".well-known/acme-challenge/token"), "acme-token\n");
+                backend = http.createServer((req, res) => {
+                    const chunks: Buffer[] = [];
+                    req.on("data", (c: Buffer) => chunks.push(c));
+                    req.on("end", () => {
+                        seen.push({ method: req.method ?? "", url: req.url ?? "", host: req.headers.host, proto: req.headers["x-forwarded-proto"] as string, body: Buffer.concat(chunks).toString() });
+                        const u = new URL(req.url ?? "/", "http://x");
+                        const to = u.searchParams.get("redirect");
+                        const answer = () => {
+                            if (to !== null) res.writeHead(302, { Location: to });
+                            else res.writeHead(200, { "Content-Type": "text/plain" });
+                            res.end("rails");
+                        };
+                        const slow = Number(u.searchParams.get("slow") ?? 0);
+                        if (slow) setTimeout(answer, slow);
+                        else answer();
+                    });
+                });
+                await new Promise<void>((r) => backend.listen(0, "127.0.0.1", () => r()));
+                const place: Place = {
+                    httpPort: (httpPort = await freePort()),
+                    httpsPort: (httpsPort = await freePort()),
+                    backend: `127.0.0.1:${(backend.address() as net.AddressInfo).port}`,
+                    cert,
+                    key,
+                    root,
+                    cache: path.join(dir, "cache"),
+                };
+                const own =
+                    shape === "certbot"
+                        ? certbotVhost({ ...place, options })
+                        : shape === "www"
+                          ? wwwVhost(place)
+                          : releaseVhost(shape, place).replace("proxy_read_timeout 120;", "proxy_read_timeout 1;");
+                // The server's own vhost is valid as it stands: the fixtures are real.
+                const ownDir = path.join(dir, "own");
+                const t0 = nginxTest(ownDir, nginxConf(ownDir, own));
+                assert.equal(t0.status, 0, `${shape}'s own vhost: ${t0.output}`);
+                original = parseOriginalVhost(own, DOMAIN);
+                assert.deepEqual(original.httpListen, [`127.0.0.1:${httpPort}`]);
+                const conf = nginxConf(dir, renderVhost(mode, DOMAIN, original, PAGE));
+                const t = nginxTest(dir, conf);
+                assert.equal(t.status, 0, t.output);
+                nginx = spawn("nginx", ["-c", conf, "-p", dir, "-e", path.join(dir, "error.log"), "-g", "daemon off;"], { stdio: ["ignore", "ignore", "pipe"] });
+                await Promise.all([waitListening(httpPort), waitListening(httpsPort)]);
             });
-            await new Promise<void>((r) => backend.listen(0, "127.0.0.1", () => r()));
-            const backendPort = (backend.address() as net.AddressInfo).port;
-            httpPort = await freePort();
-            httpsPort = await freePort();
-            const original = parseOriginalVhost(
-                mastodonVhost({ http: [`127.0.0.1:${httpPort}`], https: [`127.0.0.1:${httpsPort} ssl`], backend: `127.0.0.1:${backendPort}`, cert, key, root }),
-            );
-            assert.deepEqual(original.httpListen, [`127.0.0.1:${httpPort}`]);
-            const conf = nginxConf(dir, renderVhost(mode, DOMAIN, original, PAGE));
-            fs.chmodSync(tmp, 0o755);
-            const t = nginxTest(dir, conf);
-            assert.equal(t.status, 0, t.output);
-            nginx = spawn("nginx", ["-c", conf, "-p", dir, "-e", path.join(dir, "error.log"), "-g", "daemon off;"], { stdio: ["ignore", "ignore", "pipe"] });
-            await Promise.all([waitListening(httpPort), waitListening(httpsPort)]);
-        });
 
-        after(async () => {
-            if (nginx && nginx.exitCode === null) {
-                const exited = new Promise((r) => nginx!.once("exit", r));
-                nginx.kill("SIGTERM");
-                await exited;
+            after(async () => {
+                if (nginx && nginx.exitCode === null) {
+                    const exited = new Promise((r) => nginx!.once("exit", r));
+                    nginx.kill("SIGTERM");
+                    await exited;
+                }
+                await new Promise((r) => backend?.close(r));
+            });
+
+            test("every path and kind of request of the gone contract (but what stays open while closed), over HTTPS", async () => {
+                const page = keep ? closedPage(PAGE) : goneForGoodPage(PAGE);
+                const cases = contractCases(DOMAIN, keep ? (p, kind) => keptWhileClosed(kind.method, p) : undefined);
+                const checked = await assertContract(https(), page, cases);
+                assert.ok(checked >= (keep ? 240 : 300), `cases checked: ${checked}`);
+                if (!keep) await assertContract({ port: httpPort, tls: false, host: DOMAIN }, page, cases);
+                assert.deepEqual(seen, [], "nothing of the contract reached the app");
+            });
+
+            test(`kept routes ${keep ? "reach the app with their methods (bodies included), other methods answer 410" : "answer 410"}`, async () => {
+                seen.length = 0;
+                const problems: string[] = [];
+                for (const r of KEPT_ROUTES) {
+                    for (const method of ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]) {
+                        const body = method === "GET" || method === "OPTIONS" ? undefined : `authenticity_token=t&m=${method}`;
+                        const got = await get(r.example, { method, body, headers: body ? { "Content-Type": "application/x-www-form-urlencoded" } : {} });
+                        const want = keep && r.methods.includes(method) ? 200 : 410;
+                        if (got.status !== want) problems.push(`${method} ${r.example}: ${got.status}, want ${want}`);
+                        if (want === 200) {
+                            const s = seen.pop();
+                            if (!s || s.method !== method || s.url !== r.example || s.body !== (body ?? "") || s.host !== DOMAIN || s.proto !== "https") {
+                                problems.push(`${method} ${r.example} reached the app as ${JSON.stringify(s)}`);
+                            }
+                        }
+                    }
+                }
+                assert.deepEqual(problems, [], problems.join("\n"));
+                assert.deepEqual(seen, [], "only kept requests reached the app");
+            });
+
+            test(`static files, media and archives: ${keep ? "served with the server's own headers" : "410"}`, async () => {
+                for (const d of KEPT_FILE_DIRS) {
+                    const r = await get(`/${d}/x.txt`);
+                    if (!keep) {
+                        assert.equal(r.status, 410, `/${d}/: ${r.status}`);
+                        continue;
+                    }
+                    assert.equal(r.status, 200, `/${d}/x.txt answered ${r.status}`);
+                    assert.equal(r.body, `${d} file\n`);
+                    assert.equal(r.headers["strict-transport-security"], "max-age=63072000; includeSubDomains", `/${d}/ HSTS`);
+                    if (d === "system") {
+                        assert.equal(r.headers["x-content-type-options"], "nosniff", "/system/ nosniff");
+                        assert.equal(r.headers["content-security-policy"], "default-src 'none'; form-action 'none'", "/system/ CSP");
+                        assert.equal(r.headers["cache-control"], "public, max-age=2419200, immutable");
+                    }
+                    assert.equal((await get(`/${d}/missing.txt`)).status, 404, `/${d}/missing.txt`);
+                }
+            });
+
+            test("HSTS on the 410 answers, as the server's own vhost sends it", async () => {
+                const r = await get("/users/alice", { headers: { Accept: "application/activity+json" } });
+                assert.equal(r.status, 410);
+                assert.equal(r.headers["strict-transport-security"], "max-age=63072000; includeSubDomains", JSON.stringify(r.headers));
+            });
+
+            if (keep) {
+                test("after signing in users land on the export page; any other redirect is left as it is", async () => {
+                    const home = await get(`/auth/sign_in?redirect=${encodeURIComponent(`https://${DOMAIN}/`)}`, { method: "POST", body: "user%5Bemail%5D=a" , headers: { "Content-Type": "application/x-www-form-urlencoded" } });
+                    assert.equal(home.status, 302);
+                    assert.equal(home.headers.location, `https://${DOMAIN}${EXPORT_PATH}`, "home (the 410 page) becomes the export page");
+                    const sso = await get(`/auth/auth/openid_connect/callback?redirect=${encodeURIComponent(`https://${DOMAIN}/`)}`);
+                    assert.equal(sso.headers.location, `https://${DOMAIN}${EXPORT_PATH}`, "single sign-on too");
+                    const stored = await get(`/auth/sign_in?redirect=${encodeURIComponent(`https://${DOMAIN}/backups/7/download`)}`, { method: "POST", body: "x=1" });
+                    assert.equal(stored.headers.location, `https://${DOMAIN}/backups/7/download`, "the stored location (the e-mailed link) is kept");
+                    const out = await get(`/auth/sign_out?redirect=${encodeURIComponent(`https://${DOMAIN}/auth/sign_in`)}`, { method: "DELETE" });
+                    assert.equal(out.headers.location, `https://${DOMAIN}/auth/sign_in`);
+                });
+
+                if (shape === "4.5") {
+                    test("the server's own proxy_read_timeout applies to the kept routes (a slow export answers 504 past it)", async () => {
+                        assert.equal(original.proxyReadTimeout, "1");
+                        assert.equal((await get("/settings/exports/follows.csv?slow=1500")).status, 504);
+                        assert.equal((await get("/settings/exports/follows.csv?slow=200")).status, 200);
+                    });
+                }
             }
-            await new Promise((r) => backend?.close(r));
-        });
 
-        test("every path and kind of request of the gone contract, over HTTPS", async () => {
-            const page = (mode === "gone-everywhere" ? goneForGoodPage : gonePageHtml)(PAGE);
-            const skip = mode === "gone-except-downloads" ? (p: string) => OPEN_WHILE_CLOSED.some((re) => re.test(p)) : undefined;
-            const cases = contractCases(DOMAIN, skip);
-            const checked = await assertContract({ port: httpsPort, tls: true, host: DOMAIN }, page, cases);
-            assert.ok(checked >= (mode === "gone-everywhere" ? 300 : 200), String(checked));
-            if (mode === "gone-everywhere") {
-                // Over plain HTTP too: port 80 answers the same (only ACME is served there).
-                await assertContract({ port: httpPort, tls: false, host: DOMAIN }, page, cases);
+            if (shape === "www") {
+                test("the www server still redirects to the domain", async () => {
+                    const r = await get("/@alice", { host: `www.${DOMAIN}` });
+                    assert.equal(r.status, 301, `www answered ${r.status}`);
+                    assert.equal(r.headers.location, `https://${DOMAIN}/@alice`);
+                });
             }
-        });
 
-        test(`/system/x.txt answers ${mode === "gone-except-downloads" ? "200" : "410"}`, async () => {
-            const r = await request({ tls: true, port: httpsPort, path: "/system/x.txt" });
-            if (mode === "gone-except-downloads") {
-                assert.equal(r.status, 200);
-                assert.equal(r.body, "media file\n");
-            } else assert.equal(r.status, 410);
-        });
+            test("ACME challenge over plain HTTP answers 200", async () => {
+                const r = await contractRequest({ port: httpPort, tls: false, host: DOMAIN }, "/.well-known/acme-challenge/token", { method: "GET", headers: {} });
+                assert.equal(r.status, 200, `ACME answered ${r.status}`);
+                assert.equal(r.body, "acme-token\n");
+            });
 
-        test(`static packs for the sign-in page: ${mode === "gone-except-downloads" ? "served" : "410"}`, async () => {
-            const r = await request({ tls: true, port: httpsPort, path: "/packs/app.js" });
-            assert.equal(r.status, mode === "gone-except-downloads" ? 200 : 410);
+            test(`plain HTTP elsewhere: ${keep ? "redirect to HTTPS" : "410"}`, async () => {
+                const r = await contractRequest({ port: httpPort, tls: false, host: DOMAIN }, "/users/alice", { method: "GET", headers: {} });
+                if (keep) {
+                    assert.equal(r.status, 301);
+                    assert.equal(r.headers.location, `https://${DOMAIN}/users/alice`);
+                } else assert.equal(r.status, 410);
+            });
         });
-
-        test(`sign-in, archive download and export ${mode === "gone-except-downloads" ? "reach Rails" : "answer 410"}`, async () => {
-            const paths = ["/auth/sign_in", "/backups/12/download", "/settings/export", "/auth/password/new"];
-            for (const p of paths) {
-                const r = await request({ tls: true, port: httpsPort, path: p });
-                if (mode === "gone-except-downloads") {
-                    assert.equal(r.status, 200, p);
-                    assert.equal(r.body, "rails");
-                } else assert.equal(r.status, 410, p);
-            }
-            if (mode === "gone-except-downloads") {
-                assert.ok(backendSeen.includes(`GET /auth/sign_in host=${DOMAIN} proto=https`), backendSeen.join("\n"));
-                assert.equal(backendSeen.length, paths.length);
-            } else assert.deepEqual(backendSeen, []);
-        });
-
-        test("other app paths (e.g. /auth/sign_up, /backupsX) stay 410", async () => {
-            for (const p of ["/auth/sign_up", "/backupsX", "/settings/profile", "/admin/dashboard"]) {
-                assert.equal((await request({ tls: true, port: httpsPort, path: p })).status, 410, p);
-            }
-        });
-
-        test("ACME challenge over plain HTTP answers 200", async () => {
-            const r = await request({ tls: false, port: httpPort, path: "/.well-known/acme-challenge/token" });
-            assert.equal(r.status, 200);
-            assert.equal(r.body, "acme-token\n");
-        });
-
-        test(`plain HTTP elsewhere: ${mode === "gone-except-downloads" ? "redirect to HTTPS" : "410"}`, async () => {
-            const r = await request({ tls: false, port: httpPort, path: "/users/alice" });
-            if (mode === "gone-except-downloads") {
-                assert.equal(r.status, 301);
-                assert.equal(r.headers.location, `https://${DOMAIN}/users/alice`);
-            } else assert.equal(r.status, 410);
-        });
-    });
+    }
 }

@@ -2,7 +2,7 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { checkTransition, Gate, STAGES, STAGE_TABLE, Stage, stageIndex } from "../lib/stages";
-import { evaluateGate, evaluateGates, HostFacts, nextStageNeeds, purgeWarning } from "../lib/gates";
+import { downloadsUntil, evaluateGate, evaluateGates, HostFacts, nextStageNeeds, purgeWarning } from "../lib/gates";
 import { parseSettings, SECRET_KEYS, Settings } from "../lib/settings";
 import type { ZoneFacts } from "../lib/zone";
 
@@ -195,6 +195,21 @@ describe("evaluateGate", () => {
         assert.equal(evaluateGate("downloadGracePassed", facts({ database: undefined }), s, at("2026-06-02T00:00:00Z")).ok, false);
         // A grace of 0 days holds at once.
         assert.equal(evaluateGate("downloadGracePassed", db("2026-06-01T10:00:00Z"), settings({ downloadGraceDays: "0" }), at("2026-06-01T10:00:00Z")).ok, true);
+    });
+
+    test("downloadGracePassed keeps the 410 page's promise: not before the last day to download is over", () => {
+        const closed = (last?: string) =>
+            facts({ currentStage: "closed", reachedAt: { closed: "2026-06-01T10:00:00Z" }, database: { pendingArchives: 0, archivesLastHour: 0, lastArchiveFinishedAt: last, accountsPendingDeletion: 0, suspendedLast10Min: 0, registrationsMode: "none" } });
+        assert.equal(downloadsUntil(closed(), s, at("2026-06-03T00:00:00Z")), "2026-06-08", "7 days after the day it closed");
+        assert.equal(downloadsUntil(facts(), s, at("2026-06-03T15:00:00Z")), "2026-06-10", "closing now: 7 days from today");
+        assert.equal(downloadsUntil(closed(), settings({ downloadGraceDays: "0" }), at("2026-06-03T00:00:00Z")), undefined, "no grace, no promise");
+        // An old archive alone would let it hold at once; the page said 2026-06-08, so the 8th is still a download day.
+        let r = evaluateGate("downloadGracePassed", closed("2026-05-01T00:00:00Z"), s, at("2026-06-08T23:00:00Z"));
+        assert.deepEqual(r, { gate: "downloadGracePassed", ok: false, figure: "the 410 page tells users they can download their archive until 2026-06-08; 1 day(s) left (holds on 2026-06-09)" });
+        r = evaluateGate("downloadGracePassed", closed(undefined), s, at("2026-06-09T00:00:00Z"));
+        assert.deepEqual(r, { gate: "downloadGracePassed", ok: true, figure: "no archive was ever made" });
+        r = evaluateGate("downloadGracePassed", closed("2026-06-05T00:00:00Z"), s, at("2026-06-09T00:00:00Z"));
+        assert.equal(r.ok, false, "an archive finished later still gets its own grace");
     });
 
     test("deletionNoticesSent before Mastodon 4.3: every local account suspended and Sidekiq's Delete deliveries drained; the purge is never waited for", () => {

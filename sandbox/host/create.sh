@@ -85,7 +85,13 @@ mkdir -p etc/nginx/ssl
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 3650 \
   -subj "/CN=$SBX_DOMAIN" -addext "subjectAltName=DNS:$SBX_DOMAIN" \
   -keyout etc/nginx/ssl/$SBX_DOMAIN.key -out etc/nginx/ssl/$SBX_DOMAIN.crt 2>/dev/null
-sed "s/@DOMAIN@/$SBX_DOMAIN/g" "$HERE/nginx-mastodon.conf" > etc/nginx/sites-available/mastodon
+# Each release's own vhost: 4.5 rewrote dist/nginx.conf (^~ prefixes with /ocr/, @mastodon, no /sw.js,
+# proxy_read_timeout 120); 4.3.2 added gzip_static.
+IFS=. read -r NV_MAJOR NV_MINOR _ <<<"${SBX_VERSION%%-*}"
+if [ "$NV_MAJOR" -gt 4 ] || { [ "$NV_MAJOR" -eq 4 ] && [ "$NV_MINOR" -ge 5 ]; }; then VHOST=4.5
+elif [ "$NV_MAJOR" -eq 4 ] && [ "$NV_MINOR" -ge 3 ]; then VHOST=4.3
+else VHOST=4.2; fi
+sed "s/@DOMAIN@/$SBX_DOMAIN/g" "$HERE/nginx-mastodon-$VHOST.conf" > etc/nginx/sites-available/mastodon
 ln -s /etc/nginx/sites-available/mastodon etc/nginx/sites-enabled/mastodon
 cp -a /var/lib/nginx/. var-lib-nginx/ 2>/dev/null || true
 mkdir -p var-lib-nginx/cache; chown www-data var-lib-nginx/cache

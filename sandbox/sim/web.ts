@@ -12,11 +12,16 @@ const version = simConfig().mastodonVersion;
 const port = Number(process.env.PORT || 3000);
 const cookieKey = crypto.createHash("sha256").update(`${env.SECRET_KEY_BASE}:session`).digest();
 
-function signSession(userId: string): string {
-  const data = Buffer.from(JSON.stringify({ user_id: userId })).toString("base64url");
+/** The Rails session (signed cookie): the signed-in user and Devise's stored location (`user_return_to`). */
+interface Session {
+  user_id?: string;
+  return_to?: string;
+}
+function signSession(session: Session): string {
+  const data = Buffer.from(JSON.stringify(session)).toString("base64url");
   return `${data}--${crypto.createHmac("sha256", cookieKey).update(data).digest("base64url")}`;
 }
-function sessionUser(req: http.IncomingMessage): string | null {
+function readSession(req: http.IncomingMessage): Session {
   const cookies = Object.fromEntries(
     (req.headers.cookie ?? "").split(/;\s*/).filter(Boolean).map((kv) => {
       const i = kv.indexOf("=");
@@ -24,17 +29,19 @@ function sessionUser(req: http.IncomingMessage): string | null {
     }),
   );
   const v = cookies["_mastodon_session"];
-  if (!v) return null;
+  if (!v) return {};
   const [data, mac] = v.split("--");
-  if (!data || !mac) return null;
+  if (!data || !mac) return {};
   const expected = crypto.createHmac("sha256", cookieKey).update(data).digest("base64url");
-  if (mac !== expected) return null;
+  if (mac !== expected) return {};
   try {
-    return String(JSON.parse(Buffer.from(data, "base64url").toString()).user_id);
+    const parsed = JSON.parse(Buffer.from(data, "base64url").toString());
+    return { ...(parsed.user_id ? { user_id: String(parsed.user_id) } : {}), ...(parsed.return_to ? { return_to: String(parsed.return_to) } : {}) };
   } catch {
-    return null;
+    return {};
   }
 }
+const sessionCookie = (session: Session) => `_mastodon_session=${encodeURIComponent(signSession(session))}; path=/; secure; httponly; samesite=lax`;
 
 interface Res {
   status: number;
@@ -92,45 +99,154 @@ async function localAccount(username: string): Promise<{ id: string; username: s
   return rows[0] ?? null;
 }
 
+/** A request as the controllers see it: Rack::MethodOverride has turned a form's POST with `_method` into
+ *  its PUT, PATCH or DELETE. */
+interface Ctx {
+  req: http.IncomingMessage;
+  url: URL;
+  method: string;
+  form: URLSearchParams;
+  session: Session;
+  user?: string;
+}
+
+/** Mastodon's route to a controller action that skips `check_self_destruct!` (app/controllers, 4.3+), or not. */
+interface Route {
+  methods: string[];
+  path: RegExp;
+  /** The controller skips check_self_destruct! (upstream's list); the rest answers 410 in self-destruct mode. */
+  kept: boolean;
+  /** before_action :authenticate_user! */
+  auth?: boolean;
+  /** From this version on (e.g. the custom filters export of 4.7). */
+  since?: [number, number];
+  handle: (c: Ctx) => Promise<Res> | Res;
+}
+
+const [major, minor] = version.split(".").map(Number);
+const atLeast = (v: [number, number]) => major > v[0] || (major === v[0] && minor >= v[1]);
+const abs = (path: string) => `https://${domain}${path}`;
+const withSession = (r: Res, session: Session): Res => ({ ...r, headers: { ...(r.headers ?? {}), "Set-Cookie": sessionCookie(session) } });
+
+/** Auth::SessionsController#after_sign_in_path_for: the stored location, unless it is a home path; else root. */
+function afterSignIn(session: Session): string {
+  const last = session.return_to;
+  return last && !["/", "/home"].includes(last) ? abs(last) : abs("/");
+}
+
+async function exportPage(c: Ctx, title: string): Promise<Res> {
+  const backups = await q(`SELECT id, processed, created_at FROM backups WHERE user_id = $1 ORDER BY id`, [c.user]);
+  const list = backups.map((b) => (b.processed ? `<li><a href="/backups/${b.id}/download">archive ${b.id}</a></li>` : `<li>archive ${b.id} (in progress)</li>`)).join("");
+  const csv = ["follows", "blocks", "mutes", "lists", "domain_blocks", "bookmarks"].map((k) => `<a href="/settings/exports/${k}.csv">${k}</a>`).join(" ");
+  return page(200, title, `<ul>${list}</ul><form method="post" action="/settings/export"><button>Request your archive</button></form><p>${csv}</p>`);
+}
+
+const signedInPage = (title: string) => (c: Ctx) => page(200, title, `<h1>${title}</h1><p>user ${c.user}</p>`);
+
+const ROUTES: Route[] = [
+  // Auth::SessionsController (Devise, format: false; sign_out_via :delete)
+  { methods: ["GET", "HEAD"], path: /^\/auth\/sign_in$/, kept: true, handle: () => page(200, "Log in", `<form method="post" action="/auth/sign_in"><input name="user[email]"><input name="user[password]" type="password"></form><a href="/auth/password/new">Forgot your password?</a><form method="post" action="/auth/auth/openid_connect"><button>Log in with SSO</button></form>`) },
+  {
+    methods: ["POST"],
+    path: /^\/auth\/sign_in$/,
+    kept: true,
+    handle: async (c) => {
+      const rows = await q(`SELECT u.id FROM users u WHERE lower(u.email) = lower($1) AND NOT u.disabled`, [c.form.get("user[email]") ?? ""]);
+      if (!rows.length) return page(200, "Log in", `<p>Invalid Email address or password.</p>`);
+      return withSession(redirect(afterSignIn(c.session)), { user_id: String(rows[0].id) });
+    },
+  },
+  { methods: ["DELETE"], path: /^\/auth\/sign_out$/, kept: true, handle: () => ({ ...redirect(abs("/auth/sign_in")), headers: { Location: abs("/auth/sign_in"), "Set-Cookie": `_mastodon_session=; path=/; max-age=0` } }) },
+  // Auth::Sessions::SecurityKeyOptionsController (Auth::SessionsController#webauthn_options before 4.6): no user with
+  // security keys is in the middle of signing in here.
+  { methods: ["GET", "HEAD"], path: /^\/auth\/sessions\/security_key_options$/, kept: true, handle: () => json(401, { error: "Security keys are not enabled for this account" }) },
+  // Auth::PasswordsController
+  { methods: ["GET", "HEAD"], path: /^\/auth\/password\/(new|edit)$/, kept: true, handle: () => page(200, "Reset password", `<form method="post" action="/auth/password"><input name="user[email]"></form>`) },
+  { methods: ["POST", "PUT", "PATCH"], path: /^\/auth\/password$/, kept: true, handle: () => redirect(abs("/auth/sign_in")) },
+  // Auth::ConfirmationsController
+  { methods: ["GET", "HEAD"], path: /^\/auth\/confirmation(\/new)?$/, kept: true, handle: () => page(200, "Resend confirmation instructions", `<form method="post" action="/auth/confirmation"><input name="user[email]"></form>`) },
+  { methods: ["POST"], path: /^\/auth\/(confirmation|captcha_confirmation)$/, kept: true, handle: () => redirect(abs("/auth/sign_in")) },
+  // OmniAuth (middleware, POST only: omniauth-rails_csrf_protection) and Auth::OmniauthCallbacksController. The
+  // sandbox's OpenID Connect provider hands back the user's e-mail address as the callback's `email`.
+  { methods: ["POST"], path: /^\/auth\/auth\/openid_connect$/, kept: true, handle: () => redirect(`https://sso.example/authorize?redirect_uri=${encodeURIComponent(abs("/auth/auth/openid_connect/callback"))}`) },
+  {
+    methods: ["GET", "POST"],
+    path: /^\/auth\/auth\/openid_connect\/callback$/,
+    kept: true,
+    handle: async (c) => {
+      const rows = await q(`SELECT u.id FROM users u WHERE lower(u.email) = lower($1) AND NOT u.disabled`, [c.url.searchParams.get("email") ?? c.form.get("email") ?? ""]);
+      if (!rows.length) return redirect(abs("/auth/sign_in"));
+      return withSession(redirect(afterSignIn(c.session)), { user_id: String(rows[0].id) });
+    },
+  },
+  // Auth::ChallengesController (the password asked again before sensitive changes)
+  { methods: ["POST"], path: /^\/auth\/challenge$/, kept: true, auth: true, handle: (c) => redirect(abs(c.form.get("form_challenge[return_to]") ?? "/auth/edit")) },
+  // Auth::RegistrationsController: only edit and update skip check_self_destruct!
+  { methods: ["GET", "HEAD"], path: /^\/auth\/edit$/, kept: true, auth: true, handle: signedInPage("Account settings") },
+  { methods: ["PUT", "PATCH"], path: /^\/auth$/, kept: true, auth: true, handle: () => redirect(abs("/auth/edit")) },
+  { methods: ["GET", "HEAD"], path: /^\/auth\/sign_up$/, kept: false, handle: () => page(200, "Sign up", "<p>Registrations are closed.</p>") },
+  { methods: ["POST"], path: /^\/auth$/, kept: false, handle: () => redirect(abs("/")) },
+  // BackupsController#download
+  {
+    methods: ["GET", "HEAD"],
+    path: /^\/backups\/(\d+)\/download$/,
+    kept: true,
+    auth: true,
+    handle: async (c) => {
+      const id = /^\/backups\/(\d+)/.exec(c.url.pathname)![1];
+      const [b] = await q(`SELECT id, user_id, dump_file_name, processed FROM backups WHERE id = $1`, [id]);
+      if (!b || String(b.user_id) !== c.user || !b.processed || !b.dump_file_name) return page(404, "Not found", "<p>The page you are looking for isn't here.</p>");
+      return redirect(abs(`/${backupRelPath(b.id, b.dump_file_name)}`));
+    },
+  },
+  // Settings::ExportsController and the exports (Settings::ExportControllerConcern)
+  { methods: ["GET", "HEAD"], path: /^\/settings\/export$/, kept: true, auth: true, handle: (c) => exportPage(c, "Import and export") },
+  { methods: ["POST"], path: /^\/settings\/export$/, kept: true, auth: true, handle: () => redirect(abs("/settings/export")) },
+  { methods: ["GET", "HEAD"], path: /^\/settings\/exports\/(follows|blocks|mutes|lists|domain_blocks|bookmarks)\.csv$/, kept: true, auth: true, handle: () => ({ status: 200, type: "text/csv", body: "Account address\n" }) },
+  { methods: ["GET", "HEAD"], path: /^\/settings\/exports\/custom_filters\.json$/, kept: true, auth: true, since: [4, 7], handle: () => json(200, []) },
+  // Settings::LoginActivitiesController, TwoFactorAuthenticationMethodsController, WebauthnCredentialsController
+  { methods: ["GET", "HEAD"], path: /^\/settings\/login_activities$/, kept: true, auth: true, handle: signedInPage("Account history") },
+  { methods: ["GET", "HEAD"], path: /^\/settings\/two_factor_authentication_methods$/, kept: true, auth: true, handle: signedInPage("Two-factor authentication") },
+  { methods: ["POST"], path: /^\/settings\/two_factor_authentication_methods\/disable$/, kept: true, auth: true, handle: () => redirect(abs("/settings/two_factor_authentication_methods")) },
+  { methods: ["GET", "HEAD"], path: /^\/settings\/security_keys(\/new)?$/, kept: true, auth: true, handle: signedInPage("Security keys") },
+  { methods: ["GET", "HEAD"], path: /^\/settings\/security_keys\/options$/, kept: true, auth: true, handle: () => json(200, { challenge: "sandbox" }) },
+  { methods: ["POST"], path: /^\/settings\/security_keys$/, kept: true, auth: true, handle: () => json(200, { redirect_path: "/settings/security_keys" }) },
+  { methods: ["DELETE"], path: /^\/settings\/security_keys\/\d+$/, kept: true, auth: true, handle: () => redirect(abs("/settings/security_keys")) },
+  // A few of the settings that do not skip it: in self-destruct mode they answer 410, signed in or not.
+  { methods: ["GET", "HEAD"], path: /^\/settings\/(profile|preferences\/appearance|otp_authentication|two_factor_authentication\/confirmation\/new|delete|migration|aliases|imports)$/, kept: false, auth: true, handle: signedInPage("Settings") },
+];
+
+/** app/views/errors/self_destruct.html.haml: the lead, then account settings for signed-in users, else sign-in. */
+function selfDestructPage(c: Ctx): Res {
+  const links = c.user
+    ? `<li><a href="/auth/edit">Account settings</a></li><li><a data-method="delete" href="/auth/sign_out">Logout</a></li>`
+    : `<li><a href="/auth/sign_in">Log in</a></li><li><a href="/auth/password/new">Forgot your password?</a></li>`;
+  return page(410, "This server is closing down", `<h1>This server is closing down</h1><p>Unfortunately, <strong>${domain}</strong> is permanently closing down. If you had an account there, you will not be able to continue using it, but you can still request a backup of your data.</p><ul>${links}</ul>`);
+}
+
 async function route(req: http.IncomingMessage, url: URL): Promise<Res> {
   const p = url.pathname;
-  const method = req.method ?? "GET";
-  const user = sessionUser(req);
+  let method = req.method ?? "GET";
+  const session = readSession(req);
+  const user = session.user_id;
+  const form = method === "POST" && /x-www-form-urlencoded/.test(req.headers["content-type"] ?? "") ? new URLSearchParams(await readBody(req)) : new URLSearchParams();
+  const override = form.get("_method")?.toUpperCase();
+  if (override && ["PUT", "PATCH", "DELETE"].includes(override)) method = override;
+  const c: Ctx = { req, url, method, form, session, user };
 
-  // ---- routes that stay reachable in self-destruct mode (spec/requests/self_destruct_spec.rb)
-  if (p === "/auth/sign_in") {
-    if (method === "GET") return page(200, "Log in", `<form method="post" action="/auth/sign_in"><input name="user[email]"><input name="user[password]" type="password"></form>`);
-    if (method === "POST") {
-      const form = new URLSearchParams(await readBody(req));
-      const email = form.get("user[email]") ?? "";
-      const rows = await q(`SELECT u.id FROM users u WHERE lower(u.email) = lower($1) AND NOT u.disabled`, [email]);
-      if (!rows.length) return page(200, "Log in", `<p>Invalid Email address or password.</p>`);
-      return { ...redirect(`https://${domain}/`), headers: { Location: `https://${domain}/`, "Set-Cookie": `_mastodon_session=${encodeURIComponent(signSession(rows[0].id))}; path=/; secure; httponly; samesite=lax` } };
-    }
-  }
-  if (p === "/auth/sign_out" && (method === "DELETE" || method === "POST" || method === "GET")) {
-    return { ...redirect(`https://${domain}/auth/sign_in`), headers: { Location: `https://${domain}/auth/sign_in`, "Set-Cookie": `_mastodon_session=; path=/; max-age=0` } };
-  }
-  if (p === "/auth/edit" || p === "/settings/export" || /^\/settings\/exports\/[a-z_]+\.csv$/.test(p)) {
-    if (!user) return redirect(`https://${domain}/auth/sign_in`);
-    if (p.endsWith(".csv")) return { status: 200, type: "text/csv", body: "Account address\n" };
-    const backups = await q(`SELECT id, processed, created_at FROM backups WHERE user_id = $1 ORDER BY id`, [user]);
-    const list = backups.map((b) => (b.processed ? `<li><a href="/backups/${b.id}/download">archive ${b.id}</a></li>` : `<li>archive ${b.id} (in progress)</li>`)).join("");
-    return page(200, p === "/auth/edit" ? "Account settings" : "Import and export", `<ul>${list}</ul>`);
-  }
-  const dl = /^\/backups\/(\d+)\/download$/.exec(p);
-  if (dl) {
-    if (!user) return redirect(`https://${domain}/auth/sign_in`);
-    const rows = await q(`SELECT id, user_id, dump_file_name, processed FROM backups WHERE id = $1`, [dl[1]]);
-    const b = rows[0];
-    if (!b || String(b.user_id) !== user || !b.processed || !b.dump_file_name) return page(404, "Not found", "<p>The page you are looking for isn't here.</p>");
-    return redirect(`https://${domain}/${backupRelPath(b.id, b.dump_file_name)}`);
-  }
-
-  // ---- everything else: 410 in self-destruct mode
-  if (selfDestruct) {
+  const r = ROUTES.find((r) => r.path.test(p) && r.methods.includes(method) && (!r.since || atLeast(r.since)));
+  // ApplicationController#check_self_destruct! runs before every other before_action (authentication too).
+  if (selfDestruct && !r?.kept) {
     if (wantsJson(req, p) || p.startsWith("/users/") || p === "/inbox") return json(410, { error: "Gone" });
-    return page(410, "Gone", "<h1>This server is shutting down</h1><p>The page you are looking for is gone.</p>");
+    return selfDestructPage(c);
+  }
+  if (r) {
+    if (r.auth && !user) {
+      // Devise's authenticate_user!: a navigational GET is stored, to come back to once signed in.
+      const stored = method === "GET" && !wantsJson(req, p) ? { ...session, return_to: `${p}${url.search}` } : session;
+      return withSession(redirect(abs("/auth/sign_in")), stored);
+    }
+    return r.handle(c);
   }
 
   if (p === "/" || p === "/about" || p === "/explore" || p === "/home") return page(200, "Mastodon", `<div id="mastodon" data-props="{}"></div>`);

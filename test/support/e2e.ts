@@ -2,7 +2,7 @@
 // idempotence → verify sequence, all through the `pulumi` CLI in the project directory as an operator runs it.
 import assert from "node:assert/strict";
 import { CommandResult, openSandboxStack, SandboxStack, NO_WAITS } from "../../bin/sandbox-stack";
-import { Sandbox, StartOptions, startSandbox } from "../../sandbox/client";
+import { HttpResult, Sandbox, StartOptions, startSandbox } from "../../sandbox/client";
 
 export interface Closure {
     sandbox: Sandbox;
@@ -63,12 +63,12 @@ export async function hostSnapshot(sandbox: Sandbox): Promise<string> {
     return r.stdout + JSON.stringify(db);
 }
 
-export async function status(sandbox: Sandbox, path: string, opts: { https?: boolean; method?: string } = {}): Promise<number> {
+export async function status(sandbox: Sandbox, path: string, opts: { https?: boolean; method?: string; cookie?: string } = {}): Promise<number> {
     return (await sandbox.http(path, opts)).status;
 }
 
 /** Asserts what nginx answers on the host, saying what it got when it is not that. */
-export async function expectStatus(sandbox: Sandbox, path: string, expected: number, opts: { https?: boolean; method?: string; why?: string } = {}): Promise<void> {
+export async function expectStatus(sandbox: Sandbox, path: string, expected: number, opts: { https?: boolean; method?: string; cookie?: string; why?: string } = {}): Promise<void> {
     const got = await status(sandbox, path, opts);
     assert.equal(got, expected, `${opts.method ?? "GET"} ${path}${opts.https === false ? " (http)" : ""} answered ${got}, not ${expected}${opts.why ? `: ${opts.why}` : ""}`);
 }
@@ -82,18 +82,27 @@ export async function waitFor(what: string, seconds: number, check: () => Promis
     }
 }
 
-/** Sign in as the owner of `username` and return the session cookie. */
-export async function signIn(sandbox: Sandbox, username: string): Promise<string> {
+/** POST /auth/sign_in as the owner of `username`, with the session `cookie` the browser already has. */
+export async function postSignIn(sandbox: Sandbox, username: string, cookie?: string): Promise<HttpResult> {
     const [user] = await sandbox.sql<{ email: string }>(
         "SELECT u.email FROM users u JOIN accounts a ON a.id = u.account_id WHERE a.username = $1 AND a.domain IS NULL",
         [username],
     );
-    const r = await sandbox.http("/auth/sign_in", {
+    return sandbox.http("/auth/sign_in", {
         method: "POST",
+        cookie,
         headers: { "Content-Type": "application/x-www-form-urlencoded" },
         body: new URLSearchParams({ "user[email]": user.email, "user[password]": "x" }).toString(),
     });
-    const cookie = (r.headers["set-cookie"] ?? "").split(";")[0];
+}
+
+/** The session cookie an answer sets ("" when none). */
+export const sessionOf = (r: HttpResult): string => (r.headers["set-cookie"] ?? "").split(";")[0];
+
+/** Sign in as the owner of `username` and return the session cookie. */
+export async function signIn(sandbox: Sandbox, username: string): Promise<string> {
+    const r = await postSignIn(sandbox, username);
+    const cookie = sessionOf(r);
     assert.match(cookie, /^_mastodon_session=.+/, `sign-in as ${username} answered ${r.status} without a session`);
     return cookie;
 }

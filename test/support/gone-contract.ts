@@ -40,9 +40,9 @@ export interface ContractCase {
 }
 
 /** Every row of the contract: each path's example with each kind of request. */
-export function contractCases(domain: string, skip: (path: string) => boolean = () => false): ContractCase[] {
-    const paths = [...new Set(GONE_PATHS.map((p) => p.example.replace("{domain}", domain)))].filter((p) => !skip(p));
-    return paths.flatMap((path) => REQUEST_KINDS.map((kind) => ({ path, kind })));
+export function contractCases(domain: string, skip: (path: string, kind: RequestKind) => boolean = () => false): ContractCase[] {
+    const paths = [...new Set(GONE_PATHS.map((p) => p.example.replace("{domain}", domain)))];
+    return paths.flatMap((path) => REQUEST_KINDS.map((kind) => ({ path, kind }))).filter((c) => !skip(c.path, c.kind));
 }
 
 /** Sends every case to `target` and asserts the contract's answer; returns how many were checked. */
