@@ -115,7 +115,7 @@ export class MastodonClosure extends pulumi.ComponentResource {
             );
         }
 
-        if (plan.stoppedUnits.length > 0 || plan.restartInterrupted) {
+        if (plan.stoppedUnits.length > 0 || plan.restartStopped) {
             // Nothing stops before the dump it depends on is made and verified (and checked again on the host).
             this.services = new ServiceShutdown(
                 `${name}-services`,

@@ -46,8 +46,9 @@ export interface HostFacts {
     selfDestructProgress?: string;
     /** The closing date the host's journal says was announced last. */
     announcedClosingDate?: string;
-    /** How the closure found the services it began stopping (its record on the host), while they are
-     *  stopped: the move to dormant began, with its gates held then, even if the run that began it died. */
+    /** The closure's record on the host of how it found the services it stopped: while it lists any, the
+     *  move to dormant began, with its gates held then, even if the run that began it died; empty once the
+     *  way back started them all again. */
     stoppedByClosure?: { unit: string; wasActive: boolean; wasEnabled: boolean }[];
 }
 
@@ -227,7 +228,7 @@ export function purgeWarning(facts: HostFacts, now: Date): string | undefined {
 
 /** The stage the host is entering or in: a move to dormant whose stops began counts as dormant already. */
 export function effectiveStage(facts: HostFacts): Stage {
-    return facts.stoppedByClosure && stageIndex(facts.currentStage) < stageIndex("dormant") ? "dormant" : facts.currentStage;
+    return facts.stoppedByClosure?.length && stageIndex(facts.currentStage) < stageIndex("dormant") ? "dormant" : facts.currentStage;
 }
 
 /** The gates of `target`, evaluated; they only bind when the stage is being entered (moving forward). */

@@ -618,12 +618,14 @@ async function recordedStates(host: RemoteHost, record: string): Promise<UnitSta
 /**
  * Stop and disable units in the given order, only after the dump they depend on is checked on the host.
  * How each service was found is written on the host before the first one stops, once: a run killed half
- * way (or a later one that finds them stopped) still knows what to start again on the way back.
+ * way (or a later one that finds them stopped) still knows what to start again on the way back. With no
+ * units (below dormant) it starts again what the record says and empties the record.
  */
 export const stopServices: Step<StopParams, { states: UnitState[] }> = {
     async apply(host, _access, p, previous) {
         const record = p.record ?? SERVICES_RECORD;
-        const recorded = (await recordedStates(host, record)) ?? previous?.states ?? [];
+        const onHost = await recordedStates(host, record);
+        const recorded = onHost ?? previous?.states ?? [];
         const elsewhere = recorded.filter((s) => !p.units.includes(s.unit));
         if (elsewhere.length) await startAgain(host, elsewhere); // units this stage no longer stops
         const current = await unitStates(host, p.units);
@@ -631,8 +633,9 @@ export const stopServices: Step<StopParams, { states: UnitState[] }> = {
         if (todo.length && p.dump) await requireIntactDump(host, p.dump);
         // How each unit was found: as first recorded, or as it is now for a unit stopped the first time.
         const states = p.units.map((u) => recorded.find((s) => s.unit === u) ?? current.find((s) => s.unit === u)!);
-        if (states.length === 0) await host.run(`rm -f ${shq(record)}`, { label: "remove the services record" });
-        else if (JSON.stringify(states) !== JSON.stringify(recorded)) {
+        // With every unit started again the record stays, empty: the host keeps saying that the closure had
+        // stopped services, so later runs declare this step as this one did (and converge).
+        if (onHost === undefined || JSON.stringify(states) !== JSON.stringify(onHost)) {
             await host.writeFile(record, JSON.stringify({ states }, null, 2) + "\n", { owner: "root", mode: "644", label: "record how the services were found" });
         }
         for (const s of todo) await host.run(`systemctl disable --now ${shq(s.unit)}`, { label: `stop and disable ${s.unit}` });

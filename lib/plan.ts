@@ -1,7 +1,7 @@
 // The plan: which concerns the stage has, decided in pure code from the settings, what the probe saw on
 // the host and (when parking on Cloudflare) what the zone holds. The components only turn it into
 // resources (components/closure.ts); the program prints its refusals and outputs.
-import { effectiveStage, HostFacts } from "./gates";
+import type { HostFacts } from "./gates";
 import { EdgePlan, planEdge } from "./parking";
 import type { Settings } from "./settings";
 import { FrontMode, ServiceRole, Stage, STAGE_TABLE, StageSpec, stageIndex } from "./stages";
@@ -19,9 +19,10 @@ export interface ClosurePlan {
     databaseDump: boolean;
     /** systemd units stopped, in order. */
     stoppedUnits: string[];
-    /** Services a move to dormant that died half way had stopped (the host's record) start again, as they
-     *  were found: declared below dormant too, even when the run that stopped them never recorded its step. */
-    restartInterrupted: boolean;
+    /** Below dormant, on a host where the closure has stopped services (its record on the host): the stop is
+     *  declared with no units, which starts them again as they were found, whether the move back is whole or
+     *  a move to dormant died half way (even before the run that stopped them recorded its step). */
+    restartStopped: boolean;
     /** Parking on Cloudflare: parked, or restored after moving back. */
     edge?: EdgePlan;
     /** The host's journal records the stage (every stage but operating). */
@@ -101,7 +102,7 @@ export function planClosure(settings: Settings, facts: HostFacts, now: Date, zon
         selfDestruct: spec.selfDestruct || selfDestructDone,
         databaseDump: spec.databaseDump,
         stoppedUnits: spec.stopped.map((role) => unitOf(role, s)).filter((u): u is string => u !== undefined),
-        restartInterrupted: spec.stopped.length === 0 && effectiveStage(facts) !== facts.currentStage,
+        restartStopped: spec.stopped.length === 0 && facts.stoppedByClosure !== undefined,
         edge,
         journal: s.stage !== "operating",
         keptOneWay,

@@ -75,7 +75,7 @@ export async function probeHost(access: HostAccess, settings: Settings): Promise
         // interrupted after the closure began stopping services (its record says so).
         if (stageIndex(currentStage) < stageIndex("dormant")) {
             const db = await host.postgres(access.database).catch((err: Error) => {
-                if (stoppedByClosure) return undefined;
+                if (stoppedByClosure?.length) return undefined;
                 throw err;
             });
             if (!db) return { facts, originalVhost, dumpsOnHost };

@@ -332,10 +332,20 @@ describe("moving back", () => {
         assert.equal(b.closure.keptOneWay[1], "database dump (kept in /var/backups/mastodon-closure until its retention date)");
     });
 
-    test("back to self-destructing from dormant: no dump declared, kept noted; services started again", async () => {
-        const b = await build(settings("self-destructing"), factsAt("dormant", { currentStage: "dormant" }));
-        assert.equal(b.steps.filter((r) => ["DatabaseDump", "StoppedServices"].includes(r.kind)).length, 0);
+    test("back to self-destructing from dormant: no dump declared, kept noted; services started again, before the journal", async () => {
+        const stoppedByClosure = ["mastodon-web", "postgresql"].map((unit) => ({ unit, wasActive: true, wasEnabled: true }));
+        const b = await build(settings("self-destructing"), factsAt("dormant", { currentStage: "dormant", stoppedByClosure }));
+        assert.equal(b.steps.filter((r) => r.kind === "DatabaseDump").length, 0);
+        assert.deepEqual(params(b.one("StoppedServices")), { units: [] }, "the stop declared with no units starts them again");
+        assert.ok(b.dependsOn(`${b.prefix}-journal`).includes(`${b.prefix}-services`), `the journal waits for the services: ${b.dependsOn(`${b.prefix}-journal`)}`);
         assert.deepEqual(b.closure.keptOneWay, ["database dump (kept in /var/backups/mastodon-closure until its retention date)"]);
+    });
+
+    test("once started again the emptied record keeps the stop declared, so the next run changes nothing", async () => {
+        const b = await build(settings("self-destructing"), factsAt("self-destructing", { currentStage: "self-destructing", selfDestructEnabled: true, stoppedByClosure: [] }));
+        assert.deepEqual(params(b.one("StoppedServices")), { units: [] });
+        const never = await build(settings("self-destructing"), factsAt("self-destructing", { currentStage: "self-destructing", selfDestructEnabled: true }));
+        assert.equal(never.steps.filter((r) => r.kind === "StoppedServices").length, 0, "a host the closure never stopped anything on");
     });
 
     test("a move to dormant killed after the first stop: back at closed, the stopped services are declared to start again", async () => {
