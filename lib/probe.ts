@@ -3,7 +3,8 @@
 // query; Rails is never booted for it (the version comes from the source), except for the progress of a
 // self-destruct, which only `tootctl self-destruct` reports.
 import { HostFacts } from "./gates";
-import { HostAccess, JOURNAL_PATH, Journal, registrationsMode, SERVICES_RECORD, tootctl, UnitState, versionAtLeast } from "./host-steps";
+import { HostAccess, JOURNAL_PATH, Journal, SERVICES_RECORD, tootctl, UnitState, versionAtLeast } from "./host-steps";
+import { resolveMastodonSettings, rowFromSql, settingRowSql, SETTINGS_DEFAULTS_FILE } from "./mastodon-settings";
 import { shq } from "./ssh";
 import { RemoteHost } from "./ssh";
 import { Settings } from "./settings";
@@ -37,9 +38,10 @@ export async function probeHost(access: HostAccess, settings: Settings): Promise
     return RemoteHost.with(access.ssh, async (host) => {
         const envPath = `${settings.liveDir}/.env.production`;
         const versionPath = `${settings.liveDir}/lib/mastodon/version.rb`;
-        const [env, journalText, keptVhost, site, versionRb, servicesRecord] = await host.readFiles(
-            [envPath, JOURNAL_PATH, `${settings.nginxSite}.closure-original`, settings.nginxSite, versionPath, SERVICES_RECORD],
-            "read .env.production, the closure journal, the nginx site and Mastodon's version",
+        const defaultsPath = `${settings.liveDir}/${SETTINGS_DEFAULTS_FILE}`;
+        const [env, journalText, keptVhost, site, versionRb, servicesRecord, defaultsText] = await host.readFiles(
+            [envPath, JOURNAL_PATH, `${settings.nginxSite}.closure-original`, settings.nginxSite, versionPath, SERVICES_RECORD, defaultsPath],
+            "read .env.production, the closure journal, the nginx site, Mastodon's version and its settings defaults",
         );
         if (env === undefined) throw new Error(`no ${envPath} on ${settings.ssh.host}: check liveDir (the Mastodon checkout, default /home/mastodon/live)`);
         const localDomain = envValue(env, "LOCAL_DOMAIN");
@@ -52,6 +54,7 @@ export async function probeHost(access: HostAccess, settings: Settings): Promise
         if (originalVhost === undefined) throw new Error(`no nginx site at ${settings.nginxSite}: check nginxSite`);
         const mastodonVersion = versionRb === undefined ? undefined : versionFromSource(versionRb);
         if (mastodonVersion === undefined) throw new Error(`cannot read Mastodon's version from ${versionPath}: check liveDir`);
+        if (defaultsText === undefined) throw new Error(`cannot read Mastodon's settings defaults from ${defaultsPath}: check liveDir`);
         const reachedAt = journal?.reachedAt ?? {};
         const legacySelfDestruct = !versionAtLeast(mastodonVersion, 4, 3);
         const selfDestructEnabled = legacySelfDestruct ? reachedAt["self-destructing"] !== undefined : !!envValue(env, "SELF_DESTRUCT");
@@ -80,6 +83,10 @@ export async function probeHost(access: HostAccess, settings: Settings): Promise
             });
             if (!db) return { facts, originalVhost, dumpsOnHost };
             try {
+                // Who can sign in to download an archive: a confirmed user (the archive's e-mail reaches a
+                // verified address) of an unsuspended account that is not a memorial (User#active_for_authentication?).
+                const signsIn = "u.confirmed_at IS NOT NULL AND a.suspended_at IS NULL AND NOT a.memorial";
+                const emailColumn = versionAtLeast(mastodonVersion, 4, 4) ? "(SELECT max(notification_sent_at) FROM announcements)" : "NULL::timestamp";
                 const [row] = (
                     await db.query(
                         `SELECT (SELECT count(*)::int FROM backups WHERE processed = false) AS pending,
@@ -89,16 +96,34 @@ export async function probeHost(access: HostAccess, settings: Settings): Promise
                                 (SELECT count(*) FROM accounts WHERE domain IS NULL AND suspended_at IS NULL)
                                   + (SELECT count(*) FROM accounts a JOIN account_deletion_requests r ON r.account_id = a.id
                                       WHERE a.domain IS NULL AND a.suspended_at IS NOT NULL) AS deletion,
-                                (SELECT value FROM settings WHERE var = 'registrations_mode') AS registrations`,
+                                ${settingRowSql("registrations_mode")} AS registrations,
+                                ${settingRowSql("backups_retention_period")} AS retention,
+                                (SELECT count(*)::int FROM users u JOIN accounts a ON a.id = u.account_id WHERE u.confirmed_at IS NOT NULL AND a.suspended_at IS NULL) AS email_recipients,
+                                ${emailColumn} AS email_sent,
+                                (SELECT coalesce(json_agg(json_build_object('username', x.username, 'requested', x.requested) ORDER BY x.requested NULLS FIRST, x.username), '[]')
+                                   FROM (SELECT a.username, max(b.created_at) AS requested FROM users u JOIN accounts a ON a.id = u.account_id
+                                           LEFT JOIN backups b ON b.user_id = u.id WHERE ${signsIn} GROUP BY a.username) x) AS archives`,
                     )
                 ).rows;
+                const mastodonSettings = resolveMastodonSettings(
+                    { registrations_mode: rowFromSql(row.registrations), backups_retention_period: rowFromSql(row.retention) },
+                    defaultsText,
+                );
                 facts.database = {
                     pendingArchives: Number(row.pending),
                     archivesLastHour: Number(row.last_hour),
                     suspendedLast10Min: Number(row.suspended_recently),
                     lastArchiveFinishedAt: row.last ? new Date(row.last).toISOString() : undefined,
                     accountsPendingDeletion: Number(row.deletion),
-                    registrationsMode: registrationsMode(row.registrations ?? undefined),
+                    registrationsMode: mastodonSettings.registrationsMode,
+                    ...(mastodonSettings.backupsRetentionDays ? { backupsRetentionDays: mastodonSettings.backupsRetentionDays } : {}),
+                    announcementEmailRecipients: Number(row.email_recipients),
+                    announcementEmailSentAt: row.email_sent ? new Date(row.email_sent).toISOString() : undefined,
+                    // json_agg gives the timestamps without a zone: they are UTC, as Rails writes them.
+                    latestArchiveByUser: (row.archives as { username: string; requested: string | null }[]).map((r) => ({
+                        username: r.username,
+                        requestedAt: r.requested ? new Date(`${r.requested}Z`).toISOString() : undefined,
+                    })),
                 };
             } finally {
                 await db.end();

@@ -3,7 +3,7 @@
 // before any resource is declared, so preview fails with the reason and up changes nothing.
 import * as pulumi from "@pulumi/pulumi";
 import { MastodonClosure } from "../components/closure";
-import { checkClosingDate, effectiveStage, evaluateGates, nextStageNeeds } from "./gates";
+import { archiveDownloads, checkArchiveRetention, checkClosingDate, effectiveStage, evaluateGates, nextStageNeeds } from "./gates";
 import { HostAccess, SERVICES_RECORD } from "./host-steps";
 import { needsZone } from "./plan";
 import { probeHost } from "./probe";
@@ -46,6 +46,13 @@ function describe(err: unknown): string {
     return `${err.name}: ${err.message} (a bug in mastodon-closure; please report it)\n${frames.slice(0, 5).join("\n")}`;
 }
 
+/** What the announcement e-mail did or will do, for the preview. */
+function announcementEmailFigure(db: NonNullable<import("./gates").HostFacts["database"]>): string {
+    return db.announcementEmailSentAt
+        ? `sent ${db.announcementEmailSentAt}; it is not sent again`
+        : `${db.announcementEmailRecipients ?? 0} recipient(s) (confirmed users of unsuspended accounts), sent once by this run`;
+}
+
 /**
  * Runs the closure. Refusals and failures are thrown, never just logged: a program that ends normally,
  * even after logging an error, lets the engine delete every resource it did not declare.
@@ -82,6 +89,8 @@ async function declareClosure(): Promise<Record<string, unknown>> {
     const notice = checkClosingDate(settings.stage, facts, settings, now);
     if (notice.refusal) throw new ClosureError(`stage "${settings.stage}" refused, nothing was changed: ${notice.refusal}`);
     if (notice.warning) pulumi.log.warn(notice.warning);
+    const retention = checkArchiveRetention(settings.stage, facts, settings);
+    if (retention.refusal) throw new ClosureError(`stage "${settings.stage}" refused, nothing was changed: ${retention.refusal}`);
     if (facts.stoppedByClosure && effectiveStage(facts) !== facts.currentStage) {
         pulumi.log.warn(
             `a move to dormant did not finish: the closure had begun stopping services (${SERVICES_RECORD} records how it found them). ` +
@@ -117,6 +126,8 @@ async function declareClosure(): Promise<Record<string, unknown>> {
         now,
         ...(zone && provider ? { cloudflare: { zone, provider } } : {}),
     });
+    const email = facts.database && closure.plan.emailAnnouncement ? announcementEmailFigure(facts.database) : undefined;
+    if (email) pulumi.log.info(`announcement e-mail: ${email}`);
     for (const kept of closure.keptOneWay) pulumi.log.warn(`one-way step kept although the stage moved back: ${kept}`);
 
     const spec = STAGE_TABLE[settings.stage];
@@ -138,6 +149,8 @@ async function declareClosure(): Promise<Record<string, unknown>> {
         announcementId: closure.notice?.announcementId,
         reminderDates: closure.notice?.reminderDates,
         archivesRequested: closure.archives?.requested,
+        archiveDownloads: stageIndex(settings.stage) >= stageIndex("announced") ? archiveDownloads(facts) : undefined,
+        announcementEmail: closure.notice?.email ?? email,
         selfDestructEnabledAt: closure.selfDestruct?.enabledAt,
         databaseDump: closure.dump?.manifest,
         stoppedServices: closure.services?.units,

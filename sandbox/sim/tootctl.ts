@@ -116,7 +116,11 @@ async function selfDestruct(env: Record<string, string>, version: string): Promi
   const c = await db(env);
   try {
     const inboxes = (await c.query(INBOXES_SQL)).rows.length;
-    await c.query(`UPDATE settings SET value = E'--- none\\n', updated_at = now() WHERE var = 'registrations_mode'`);
+    // Setting.registrations_mode = 'none' (lib/mastodon/cli/main.rb at v4.2.0): a row is made when there is none.
+    await c.query(
+      `INSERT INTO settings (var, value, created_at, updated_at) VALUES ('registrations_mode', E'--- none\\n', now(), now())
+       ON CONFLICT (var) DO UPDATE SET value = EXCLUDED.value, updated_at = now()`,
+    );
     if (inboxes === 0) {
       await c.query(`UPDATE accounts SET suspended_at = now(), suspension_origin = 0 WHERE domain IS NULL AND suspended_at IS NULL`);
       say("It seems like your server has not federated with anything");
