@@ -33,11 +33,11 @@ export interface HostFacts {
         backupsRetentionDays?: number;
         /** Who Admin::DistributeAnnouncementNotificationWorker e-mails: confirmed users of unsuspended accounts. */
         announcementEmailRecipients?: number;
-        /** Latest announcements.notification_sent_at (4.4+): an announcement was e-mailed then. */
-        announcementEmailSentAt?: string;
         /** Every user who can sign in to download an archive, with their latest archive's request time. */
         latestArchiveByUser?: { username: string; requestedAt?: string }[];
     };
+    /** When the closure e-mailed the announcement (its record on the host), if it did. */
+    announcementEmailedAt?: string;
     /** Last line of `tootctl self-destruct` while in self-destruct mode. */
     selfDestructProgress?: string;
     /** The closing date the host's journal says was announced last. */

@@ -29,6 +29,8 @@ export const JOURNAL_PATH = `${STATE_DIR}/journal.json`;
 export const SERVICES_RECORD = `${STATE_DIR}/services.json`;
 /** How nginx was found before parking stopped it (apart from SERVICES_RECORD, which is the dormant stop's). */
 export const NGINX_RECORD = `${STATE_DIR}/nginx.json`;
+/** When the announcement was e-mailed and to how many users: written once it is, so it is never sent twice. */
+export const EMAIL_RECORD = `${STATE_DIR}/announcement-email.json`;
 /** sha256 of the server's own vhost as the closure kept it. */
 export const KEPT_VHOST_SUM = `${STATE_DIR}/original-vhost.sha256`;
 /** The first line of every vhost the closure renders (lib/nginx.ts). */
@@ -280,18 +282,30 @@ export const announcement: Step<AnnouncementParams, { announcementId: number }> 
     },
 };
 
-/** The main announcement e-mailed to every confirmed user of an unsuspended account (4.4+), once: a later
- *  announcement (a moved date) is not e-mailed again, and moving back cannot call an e-mail back. */
-export const announcementEmail: Step<{ announcementId: number }, { sentAt: string; recipients: number }> = {
+/** The main announcement e-mailed to every confirmed user of an unsuspended account (4.4+), once per host:
+ *  the host's record (EMAIL_RECORD) says it was sent, so a later announcement (a moved date, a new text, a
+ *  second closure after moving back) is not e-mailed again; moving back cannot call an e-mail back. */
+export const announcementEmail: Step<{ announcementId: number }, EmailRecord> = {
     async apply(host, access, p, previous) {
         if (previous) return previous;
+        const recorded = await host.readFile(EMAIL_RECORD, "read the announcement e-mail record");
+        if (recorded) return JSON.parse(recorded) as EmailRecord;
         const r = await railsRunner(host, access, "distribute_announcement.rb", { id: p.announcementId });
-        return { sentAt: String(r.sent_at), recipients: Number(r.recipients) };
+        const sent: EmailRecord = { sentAt: String(r.sent_at), recipients: Number(r.recipients), announcementId: p.announcementId };
+        await host.writeFile(EMAIL_RECORD, JSON.stringify(sent, null, 2) + "\n", { owner: "root", mode: "644", label: "record the announcement e-mail" });
+        return sent;
     },
     // The e-mails are out: nothing on the host to read back or take back.
     read: unchanged,
     async undo() {},
 };
+
+export interface EmailRecord {
+    sentAt: string;
+    recipients: number;
+    /** The announcement that was e-mailed. */
+    announcementId: number;
+}
 
 // --- public status -------------------------------------------------------------------------------------
 

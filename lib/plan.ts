@@ -80,7 +80,7 @@ export function planClosure(settings: Settings, facts: HostFacts, now: Date, zon
         refusals.push(
             `emailAnnouncement needs Mastodon 4.4 or later (Admin::DistributeAnnouncementNotificationWorker); this host runs ${facts.mastodonVersion}: remove the setting (pulumi config rm mastodon-closure:emailAnnouncement)`,
         );
-    } else if (emailAnnouncement && stageIndex(s.stage) >= stageIndex("self-destructing") && facts.database && !facts.database.announcementEmailSentAt) {
+    } else if (emailAnnouncement && stageIndex(s.stage) >= stageIndex("self-destructing") && !facts.announcementEmailedAt) {
         refusals.push(
             stageIndex(facts.currentStage) >= stageIndex("self-destructing")
                 ? "emailAnnouncement: self-destruct has begun suspending the accounts the announcement e-mail would reach, and it was never sent: remove the setting"

@@ -3,7 +3,7 @@
 // query; Rails is never booted for it (the version comes from the source), except for the progress of a
 // self-destruct, which only `tootctl self-destruct` reports.
 import { HostFacts } from "./gates";
-import { HostAccess, JOURNAL_PATH, Journal, SERVICES_RECORD, tootctl, UnitState, versionAtLeast } from "./host-steps";
+import { EMAIL_RECORD, EmailRecord, HostAccess, JOURNAL_PATH, Journal, SERVICES_RECORD, tootctl, UnitState, versionAtLeast } from "./host-steps";
 import { resolveMastodonSettings, rowFromSql, settingRowSql, SETTINGS_DEFAULTS_FILE } from "./mastodon-settings";
 import { shq } from "./ssh";
 import { RemoteHost } from "./ssh";
@@ -39,8 +39,8 @@ export async function probeHost(access: HostAccess, settings: Settings): Promise
         const envPath = `${settings.liveDir}/.env.production`;
         const versionPath = `${settings.liveDir}/lib/mastodon/version.rb`;
         const defaultsPath = `${settings.liveDir}/${SETTINGS_DEFAULTS_FILE}`;
-        const [env, journalText, keptVhost, site, versionRb, servicesRecord, defaultsText] = await host.readFiles(
-            [envPath, JOURNAL_PATH, `${settings.nginxSite}.closure-original`, settings.nginxSite, versionPath, SERVICES_RECORD, defaultsPath],
+        const [env, journalText, keptVhost, site, versionRb, servicesRecord, defaultsText, emailRecord] = await host.readFiles(
+            [envPath, JOURNAL_PATH, `${settings.nginxSite}.closure-original`, settings.nginxSite, versionPath, SERVICES_RECORD, defaultsPath, EMAIL_RECORD],
             "read .env.production, the closure journal, the nginx site, Mastodon's version and its settings defaults",
         );
         if (env === undefined) throw new Error(`no ${envPath} on ${settings.ssh.host}: check liveDir (the Mastodon checkout, default /home/mastodon/live)`);
@@ -67,6 +67,7 @@ export async function probeHost(access: HostAccess, settings: Settings): Promise
             legacySelfDestruct,
             announcedClosingDate: journal?.announcedClosingDate,
             stoppedByClosure,
+            ...(emailRecord ? { announcementEmailedAt: (JSON.parse(emailRecord) as EmailRecord).sentAt } : {}),
         };
         const dumps = await host.run(
             `[ -d ${shq(settings.dumpDir)} ] || exit 0; find ${shq(settings.dumpDir)} -maxdepth 1 -type f \\( -name '*.dump' -o -name '*.dump.age' \\) -printf '%s %p\\n' | sort -k2`,
@@ -86,7 +87,6 @@ export async function probeHost(access: HostAccess, settings: Settings): Promise
                 // Who can sign in to download an archive: a confirmed user (the archive's e-mail reaches a
                 // verified address) of an unsuspended account that is not a memorial (User#active_for_authentication?).
                 const signsIn = "u.confirmed_at IS NOT NULL AND a.suspended_at IS NULL AND NOT a.memorial";
-                const emailColumn = versionAtLeast(mastodonVersion, 4, 4) ? "(SELECT max(notification_sent_at) FROM announcements)" : "NULL::timestamp";
                 const [row] = (
                     await db.query(
                         `SELECT (SELECT count(*)::int FROM backups WHERE processed = false) AS pending,
@@ -99,7 +99,6 @@ export async function probeHost(access: HostAccess, settings: Settings): Promise
                                 ${settingRowSql("registrations_mode")} AS registrations,
                                 ${settingRowSql("backups_retention_period")} AS retention,
                                 (SELECT count(*)::int FROM users u JOIN accounts a ON a.id = u.account_id WHERE u.confirmed_at IS NOT NULL AND a.suspended_at IS NULL) AS email_recipients,
-                                ${emailColumn} AS email_sent,
                                 (SELECT coalesce(json_agg(json_build_object('username', x.username, 'requested', x.requested) ORDER BY x.requested NULLS FIRST, x.username), '[]')
                                    FROM (SELECT a.username, max(b.created_at) AS requested FROM users u JOIN accounts a ON a.id = u.account_id
                                            LEFT JOIN backups b ON b.user_id = u.id WHERE ${signsIn} GROUP BY a.username) x) AS archives`,
@@ -118,7 +117,6 @@ export async function probeHost(access: HostAccess, settings: Settings): Promise
                     registrationsMode: mastodonSettings.registrationsMode,
                     ...(mastodonSettings.backupsRetentionDays ? { backupsRetentionDays: mastodonSettings.backupsRetentionDays } : {}),
                     announcementEmailRecipients: Number(row.email_recipients),
-                    announcementEmailSentAt: row.email_sent ? new Date(row.email_sent).toISOString() : undefined,
                     // json_agg gives the timestamps without a zone: they are UTC, as Rails writes them.
                     latestArchiveByUser: (row.archives as { username: string; requested: string | null }[]).map((r) => ({
                         username: r.username,

@@ -3,7 +3,7 @@
 // before any resource is declared, so preview fails with the reason and up changes nothing.
 import * as pulumi from "@pulumi/pulumi";
 import { MastodonClosure } from "../components/closure";
-import { archiveDownloads, checkArchiveRetention, checkClosingDate, effectiveStage, evaluateGates, nextStageNeeds } from "./gates";
+import { archiveDownloads, checkArchiveRetention, checkClosingDate, effectiveStage, evaluateGates, HostFacts, nextStageNeeds } from "./gates";
 import { HostAccess, SERVICES_RECORD } from "./host-steps";
 import { needsZone } from "./plan";
 import { probeHost } from "./probe";
@@ -47,10 +47,10 @@ function describe(err: unknown): string {
 }
 
 /** What the announcement e-mail did or will do, for the preview. */
-function announcementEmailFigure(db: NonNullable<import("./gates").HostFacts["database"]>): string {
-    return db.announcementEmailSentAt
-        ? `sent ${db.announcementEmailSentAt}; it is not sent again`
-        : `${db.announcementEmailRecipients ?? 0} recipient(s) (confirmed users of unsuspended accounts), sent once by this run`;
+function announcementEmailFigure(facts: HostFacts): string {
+    return facts.announcementEmailedAt
+        ? `sent ${facts.announcementEmailedAt}; it is not sent again`
+        : `${facts.database?.announcementEmailRecipients ?? 0} recipient(s) (confirmed users of unsuspended accounts), sent once by this run`;
 }
 
 /**
@@ -126,7 +126,7 @@ async function declareClosure(): Promise<Record<string, unknown>> {
         now,
         ...(zone && provider ? { cloudflare: { zone, provider } } : {}),
     });
-    const email = facts.database && closure.plan.emailAnnouncement ? announcementEmailFigure(facts.database) : undefined;
+    const email = closure.plan.emailAnnouncement ? announcementEmailFigure(facts) : undefined;
     if (email) pulumi.log.info(`announcement e-mail: ${email}`);
     for (const kept of closure.keptOneWay) pulumi.log.warn(`one-way step kept although the stage moved back: ${kept}`);
 

@@ -160,7 +160,7 @@ describe("the announcement e-mail", () => {
     test("self-destruct is refused while the e-mail was never sent; kept once sent", () => {
         const unsent = plan("self-destructing", facts({}, { currentStage: "closed" }));
         assert.match(unsent.refusals.join("\n"), /never e-mailed.*run up at stage "closed" with emailAnnouncement set first/);
-        const sent = plan("self-destructing", facts({ announcementEmailSentAt: "2026-05-01T00:00:00Z" }, { currentStage: "closed" }));
+        const sent = plan("self-destructing", facts({}, { currentStage: "closed", announcementEmailedAt: "2026-05-01T00:00:00Z" }));
         assert.deepEqual(sent.refusals, []);
         assert.equal(sent.emailAnnouncement, true, "declared again, so the step keeps its record and sends nothing");
         const late = plan("dormant", facts({}, { currentStage: "self-destructing", selfDestructEnabled: true, reachedAt: { "self-destructing": "2026-05-01T00:00:00Z" } }));
