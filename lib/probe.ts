@@ -84,8 +84,8 @@ export async function probeHost(access: HostAccess, settings: Settings): Promise
             });
             if (!db) return { facts, originalVhost, dumpsOnHost };
             try {
-                // Who can sign in to download an archive: a confirmed user (the archive's e-mail reaches a
-                // verified address) of an unsuspended account that is not a memorial (User#active_for_authentication?).
+                // Who gets an archive (rails/request_archives.rb): a confirmed user (its e-mail reaches a verified
+                // address) of an unsuspended account that is not a memorial (User#active_for_authentication?).
                 const signsIn = "u.confirmed_at IS NOT NULL AND a.suspended_at IS NULL AND NOT a.memorial";
                 const [row] = (
                     await db.query(
