@@ -92,7 +92,7 @@ async function main(): Promise<void> {
   const replaced = selfDestruct && versionAtLeast(cfg.mastodonVersion, 4, 3);
   const vacuumAt = { minute: Math.floor(Math.random() * 60), hour: 3 + Math.floor(Math.random() * 3) };
   const schedule: Record<string, { next?: Date; run: () => Promise<string> }> = replaced
-    ? { self_destruct_scheduler: { run: async () => "runs every tick" } }
+    ? { self_destruct_scheduler: { run: async () => "Scheduler::SelfDestructScheduler runs on every tick (below)" } }
     : { vacuum_scheduler: { next: nextDaily(vacuumAt.minute, vacuumAt.hour, new Date()), run: () => vacuumScheduler(c, log) } };
   log(`schedule ${replaced ? "self_destruct_scheduler every 1m" : `vacuum_scheduler cron '${vacuumAt.minute} ${vacuumAt.hour} * * *'`}`);
   const runSchedule = async () => {
