@@ -99,8 +99,8 @@ export class MastodonClosure extends pulumi.ComponentResource {
             this.selfDestruct = new SelfDestruct(
                 `${name}-self-destruct`,
                 { access, domain: s.domain, mastodonVersion: facts.mastodonVersion },
-                // The announcement (and its e-mail) reaches users before self-destruct suspends them.
-                { ...child, dependsOn: [this.front, ...(this.archives ? [this.archives] : []), ...(this.notice ? [this.notice] : [])] },
+                // The announcement e-mail went out at an earlier stage: the plan refuses self-destruct until the host's record says so.
+                { ...child, dependsOn: [this.front, ...(this.archives ? [this.archives] : [])] },
             );
         }
 

@@ -257,12 +257,12 @@ describe("MastodonClosure per stage", () => {
         assert.deepEqual(b.dependsOn(`${b.prefix}-notice-email`), [`${b.prefix}-notice-announcement`]);
     });
 
-    test("self-destructing: SelfDestructMode after the vhost, the archive requests and the notice (its e-mail)", async () => {
+    test("self-destructing: SelfDestructMode after the vhost and the archive requests", async () => {
         const b = await build(settings("self-destructing", { requestArchives: "true" }), factsAt("self-destructing"));
         const sd = b.one("SelfDestructMode");
         assert.deepEqual(params(sd), { domain: "social.example", mastodonVersion: "4.3.2", enabled: true });
         assert.match(sd.inputs.about, /^ONE-WAY: SELF_DESTRUCT/);
-        assert.deepEqual(b.dependsOn(`${b.prefix}-self-destruct`), [`${b.prefix}-archives`, `${b.prefix}-front`, `${b.prefix}-notice`]);
+        assert.deepEqual(b.dependsOn(`${b.prefix}-self-destruct`), [`${b.prefix}-archives`, `${b.prefix}-front`]);
         assert.equal(b.steps.filter((r) => ["DatabaseDump", "StoppedServices"].includes(r.kind)).length, 0);
         assert.deepEqual(b.closure.keptOneWay, []);
         assert.equal(b.steps.filter((r) => r.kind === "AnnouncementEmail").length, 0, "no e-mail unless emailAnnouncement is set");
