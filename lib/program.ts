@@ -144,7 +144,10 @@ async function declareClosure(): Promise<Record<string, unknown>> {
             : effectiveStage(facts) === "dormant"
               ? "stopped by the closure (dormant)"
               : "not readable",
-        dumpsOnHost,
+        // The probe listed the dumps before this run; a dump this run made is on the host too.
+        dumpsOnHost: closure.dump
+            ? closure.dump.manifest.apply((m) => (dumpsOnHost.some((d) => d.path === m.path) ? dumpsOnHost : [...dumpsOnHost, { path: m.path, bytes: m.bytes }]))
+            : dumpsOnHost,
         next: nextStageNeeds(settings.stage),
         nextGates,
         keptOneWay: closure.keptOneWay,
