@@ -76,9 +76,17 @@ export class MastodonClosure extends pulumi.ComponentResource {
                 `${name}-notice`,
                 {
                     access,
-                    notice: { domain: s.domain, closingDate: s.closingDate!, successor: s.successor, language: s.language, ownText: s.announcementText },
+                    notice: {
+                        domain: s.domain,
+                        closingDate: s.closingDate!,
+                        successor: s.successor,
+                        language: s.language,
+                        ownText: s.announcementText,
+                        archivesByEmail: s.requestArchives,
+                    },
                     reminderDaysBefore: s.reminderDaysBefore,
                     publicStatusBackend: args.postPublicStatus ? original.backend : undefined,
+                    emailAnnouncement: plan.emailAnnouncement,
                     announcedAt: plan.notice.announcedAt,
                 },
                 child,
@@ -96,13 +104,14 @@ export class MastodonClosure extends pulumi.ComponentResource {
         );
 
         if (plan.requestArchives) {
-            this.archives = new ArchiveRequests(`${name}-archives`, { access, recentDays: s.archiveRecentDays }, { ...child, dependsOn: [this.front] });
+            this.archives = new ArchiveRequests(`${name}-archives`, { access, recentDays: plan.archiveRecentDays }, { ...child, dependsOn: [this.front] });
         }
 
         if (plan.selfDestruct) {
             this.selfDestruct = new SelfDestruct(
                 `${name}-self-destruct`,
                 { access, domain: s.domain, mastodonVersion: facts.mastodonVersion },
+                // The announcement e-mail went out at an earlier stage: the plan refuses self-destruct until the host's record says so.
                 { ...child, dependsOn: [this.front, ...(this.archives ? [this.archives] : [])] },
             );
         }

@@ -12,12 +12,16 @@ export interface ClosureNoticeArgs {
     announcedAt: Date;
     /** Also post the announcement as a public status through the backend at this address (default: not). */
     publicStatusBackend?: string;
+    /** E-mail the announcement, once, to every confirmed user of an unsuspended account (4.4+). */
+    emailAnnouncement?: boolean;
 }
 
 /** The public side of the closure: registrations closed, the announcement, and scheduled reminders. */
 export class ClosureNotice extends pulumi.ComponentResource {
     readonly announcementId: pulumi.Output<number>;
     readonly reminderDates: string[];
+    /** When the announcement was e-mailed, and to how many users. */
+    readonly email?: pulumi.Output<{ sentAt: string; recipients: number }>;
 
     constructor(name: string, args: ClosureNoticeArgs, opts?: pulumi.ComponentResourceOptions) {
         super("mastodon-closure:index:ClosureNotice", name, {}, opts);
@@ -34,6 +38,19 @@ export class ClosureNotice extends pulumi.ComponentResource {
             { access: args.access, params: { text, scheduledAt: null }, about: "a server announcement, published now (a row in announcements; withdrawn on the way back)" },
             { parent: this },
         );
+        if (args.emailAnnouncement) {
+            const email = new HostStep(
+                "announcementEmail",
+                `${name}-email`,
+                {
+                    access: args.access,
+                    params: { announcementId: main.result.apply((r) => r.announcementId) },
+                    about: "the announcement e-mailed once to every confirmed user of an unsuspended account (Admin::DistributeAnnouncementNotificationWorker); never again, never called back",
+                },
+                { parent: this, dependsOn: [main] },
+            );
+            this.email = email.result;
+        }
         const due = reminders(args.notice, args.reminderDaysBefore, args.announcedAt);
         for (const r of due) {
             new HostStep(

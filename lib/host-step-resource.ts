@@ -115,6 +115,7 @@ const TYPE_NAMES: Record<StepKind, string> = {
     nginxSite: "NginxSite",
     closeRegistrations: "Registrations",
     announcement: "Announcement",
+    announcementEmail: "AnnouncementEmail",
     publicStatus: "PublicStatus",
     requestArchives: "ArchiveRequests",
     selfDestruct: "SelfDestructMode",

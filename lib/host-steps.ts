@@ -7,6 +7,7 @@
 //  - `undo` puts back what apply changed, where that can be done, and refuses loudly where it cannot.
 // One-way steps check their preconditions on the host at the moment they act. Run by the dynamic provider
 // in lib/host-step-resource.ts, one SSH connection per operation.
+import { resolveMastodonSettings, rowFromSql, settingRowSql, SETTINGS_DEFAULTS_FILE } from "./mastodon-settings";
 import { RAILS_SCRIPTS, RailsScriptName } from "./rails-scripts";
 import { envValue, isSelfDestructMode, versionAtLeast } from "./self-destruct";
 import { RemoteHost, shq, SshTarget } from "./ssh";
@@ -29,6 +30,8 @@ export const JOURNAL_PATH = `${STATE_DIR}/journal.json`;
 export const SERVICES_RECORD = `${STATE_DIR}/services.json`;
 /** How nginx was found before parking stopped it (apart from SERVICES_RECORD, which is the dormant stop's). */
 export const NGINX_RECORD = `${STATE_DIR}/nginx.json`;
+/** When the announcement was e-mailed and to how many users: written once it is, so it is never sent twice. */
+export const EMAIL_RECORD = `${STATE_DIR}/announcement-email.json`;
 /** sha256 of the server's own vhost as the closure kept it. */
 export const KEPT_VHOST_SUM = `${STATE_DIR}/original-vhost.sha256`;
 /** The first line of every vhost the closure renders (lib/nginx.ts). */
@@ -272,32 +275,28 @@ rm -f "$prev"; echo written`,
 
 // --- registrations -------------------------------------------------------------------------------------
 
-/** Mastodon stores settings as YAML scalars ("--- open\n"). */
-export function parseSettingValue(value: string | undefined): string | undefined {
-    if (value === undefined) return undefined;
-    return /^---\s*['"]?([^'"\s]+)/.exec(value)?.[1];
+/** The registrations mode as the server resolves it: the settings row, else the default in the live
+ *  directory's config/settings.yml ("open" on 4.2, "none" from 4.3 on, a fork's own otherwise). */
+async function readRegistrationsMode(host: RemoteHost, access: HostAccess): Promise<string | undefined> {
+    const rows = await queryOrUndefined<{ value: string | null }>(host, access, `SELECT ${settingRowSql("registrations_mode")} AS value`, []);
+    if (!rows) return undefined;
+    const file = `${access.liveDir}/${SETTINGS_DEFAULTS_FILE}`;
+    const defaults = await host.readFile(file, `read ${file}`);
+    if (defaults === undefined) throw new Error(`no ${file} on ${host.target.host}: Mastodon's defaults are needed to know the registrations mode (check liveDir)`);
+    return resolveMastodonSettings({ registrations_mode: rowFromSql(rows[0].value) }, defaults).registrationsMode;
 }
-
-/** The registrations mode a `settings` row stands for; no row means Mastodon's default from
- *  config/settings.yml, which is "none". */
-export function registrationsMode(value: string | undefined): string {
-    return parseSettingValue(value) ?? "none";
-}
-
-const REGISTRATIONS_SQL = "SELECT value FROM settings WHERE var = 'registrations_mode'";
 
 /** Registrations closed (mode "none"); the mode found the first time is put back on the way back. */
 export const closeRegistrations: Step<{ mode: "none" }, { previousMode: string }> = {
     async apply(host, access, _p, previous) {
-        const rows = await queryOrUndefined<{ value: string }>(host, access, REGISTRATIONS_SQL, []);
-        if (!rows) throw new Error(`cannot read the registrations mode: PostgreSQL on ${host.target.host} does not answer`);
-        const mode = registrationsMode(rows[0]?.value);
+        const mode = await readRegistrationsMode(host, access);
+        if (mode === undefined) throw new Error(`cannot read the registrations mode: PostgreSQL on ${host.target.host} does not answer`);
         if (mode !== "none") await tootctl(host, access, "settings registrations close");
         return previous ?? { previousMode: mode };
     },
     async read(host, access, p, result) {
-        const rows = await queryOrUndefined<{ value: string }>(host, access, REGISTRATIONS_SQL, []);
-        return { params: rows ? { ...p, mode: registrationsMode(rows[0]?.value) as "none" } : p, result };
+        const mode = await readRegistrationsMode(host, access);
+        return { params: mode !== undefined ? { ...p, mode: mode as "none" } : p, result };
     },
     async undo(host, access, _p, outputs) {
         const arg = { none: "close", open: "open", approved: "approved" }[outputs.previousMode] ?? "close";
@@ -335,6 +334,31 @@ export const announcement: Step<AnnouncementParams, { announcementId: number }> 
         if (outputs.announcementId) await railsRunner(host, access, "withdraw_announcement.rb", { id: outputs.announcementId });
     },
 };
+
+/** The main announcement e-mailed to every confirmed user of an unsuspended account (4.4+), once per host:
+ *  the host's record (EMAIL_RECORD) says it was sent, so a later announcement (a moved date, a new text, a
+ *  second closure after moving back) is not e-mailed again; moving back cannot call an e-mail back. */
+export const announcementEmail: Step<{ announcementId: number }, EmailRecord> = {
+    async apply(host, access, p, previous) {
+        if (previous) return previous;
+        const recorded = await host.readFile(EMAIL_RECORD, "read the announcement e-mail record");
+        if (recorded) return JSON.parse(recorded) as EmailRecord;
+        const r = await railsRunner(host, access, "distribute_announcement.rb", { id: p.announcementId });
+        const sent: EmailRecord = { sentAt: String(r.sent_at), recipients: Number(r.recipients), announcementId: p.announcementId };
+        await host.writeFile(EMAIL_RECORD, JSON.stringify(sent, null, 2) + "\n", { owner: "root", mode: "644", label: "record the announcement e-mail" });
+        return sent;
+    },
+    // The e-mails are out: nothing on the host to read back or take back.
+    read: unchanged,
+    async undo() {},
+};
+
+export interface EmailRecord {
+    sentAt: string;
+    recipients: number;
+    /** The announcement that was e-mailed. */
+    announcementId: number;
+}
 
 // --- public status -------------------------------------------------------------------------------------
 
@@ -699,6 +723,7 @@ export const STEPS = {
     nginxSite,
     closeRegistrations,
     announcement,
+    announcementEmail,
     publicStatus,
     requestArchives,
     selfDestruct,

@@ -9,10 +9,17 @@ export interface NoticeInput {
     language: Language;
     /** The operator's own text; {closingDate}, {successor} and {domain} are filled in. */
     ownText?: string;
+    /** The closure requests every user's archive at the closing date (requestArchives): say so, and that
+     *  it comes by e-mail, rather than send users to "Request your archive". */
+    archivesByEmail?: boolean;
 }
 
-const TEMPLATES: Record<Language, { main: string; successor: string; reminder: string }> = {
+const TEMPLATES: Record<Language, { main: string; mainArchivesByEmail: string; successor: string; reminder: string }> = {
     en: {
+        mainArchivesByEmail:
+            "{domain} will close on {closingDate}.{successor} On the closing date an archive of your account (your posts and media) is prepared " +
+            "for you, and you get an e-mail with a link to download it: you do not need to request it. Please also export your data now: " +
+            "download the CSV lists under Preferences > Import and export > Data export. After the closing date only signing in and downloading your archive will work, for a short while.",
         main:
             "{domain} will close on {closingDate}.{successor} Please export your data now: " +
             "Preferences > Import and export > Data export, then \"Request your archive\" and download the CSV lists. " +
@@ -21,6 +28,11 @@ const TEMPLATES: Record<Language, { main: string; successor: string; reminder: s
         reminder: "Reminder: {domain} closes in {days} day(s), on {closingDate}. Export your data now (Preferences > Import and export).",
     },
     ja: {
+        mainArchivesByEmail:
+            "{domain} は {closingDate} に閉鎖します。{successor}閉鎖日に、あなたのアカウントのアーカイブ(投稿とメディア)を用意し、" +
+            "ダウンロード用のリンクをメールでお送りします(ご自身でリクエストする必要はありません)。" +
+            "CSV は今のうちに「ユーザー設定 > インポートとエクスポート > データのエクスポート」からダウンロードしてください。" +
+            "閉鎖日以降は、しばらくの間ログインとアーカイブのダウンロードだけができます。",
         main:
             "{domain} は {closingDate} に閉鎖します。{successor}今のうちにデータをエクスポートしてください: " +
             "「ユーザー設定 > インポートとエクスポート > データのエクスポート」で「アーカイブをリクエスト」し、CSV もダウンロードしてください。" +
@@ -38,7 +50,7 @@ export function announcementText(n: NoticeInput): string {
     const t = TEMPLATES[n.language];
     const successor = n.successor ? fill(t.successor, { successor: n.successor.replace(/^https:\/\//, "") }) : "";
     const values = { domain: n.domain, closingDate: n.closingDate, successor: n.successor ?? "" };
-    return n.ownText ? fill(n.ownText, values) : fill(t.main, { ...values, successor });
+    return n.ownText ? fill(n.ownText, values) : fill(n.archivesByEmail ? t.mainArchivesByEmail : t.main, { ...values, successor });
 }
 
 export interface Reminder {

@@ -1,7 +1,8 @@
 // The plan: which concerns the stage has, decided in pure code from the settings, what the probe saw on
 // the host and (when parking on Cloudflare) what the zone holds. The components only turn it into
 // resources (components/closure.ts); the program prints its refusals and outputs.
-import type { HostFacts } from "./gates";
+import { archiveRecentDays, HostFacts } from "./gates";
+import { versionAtLeast } from "./self-destruct";
 import { EdgePlan, planEdge } from "./parking";
 import type { Settings } from "./settings";
 import { FrontMode, ServiceRole, Stage, STAGE_TABLE, StageSpec, stageIndex } from "./stages";
@@ -14,6 +15,10 @@ export interface ClosurePlan {
     notice?: { announcedAt: Date };
     front: FrontMode;
     requestArchives: boolean;
+    /** Users with an archive requested within this many days are not asked again (lib/gates.ts archiveRecentDays). */
+    archiveRecentDays: number;
+    /** The announcement e-mailed to every user, once (emailAnnouncement, 4.4+), from `announced` on. */
+    emailAnnouncement: boolean;
     /** In self-destruct mode: the stage wants it, or it is kept (one-way) below its stage. */
     selfDestruct: boolean;
     databaseDump: boolean;
@@ -70,6 +75,21 @@ export function planClosure(settings: Settings, facts: HostFacts, now: Date, zon
         keptOneWay.push(`database dump (kept in ${s.dumpDir} until its retention date)`);
     }
 
+    // The e-mail reaches the users of unsuspended accounts only: it must go before self-destruct suspends them.
+    const emailAnnouncement = s.emailAnnouncement && spec.announce;
+    if (emailAnnouncement && !versionAtLeast(facts.mastodonVersion, 4, 4)) {
+        refusals.push(
+            `emailAnnouncement needs Mastodon 4.4 or later (Admin::DistributeAnnouncementNotificationWorker); this host runs ${facts.mastodonVersion}: remove the setting (pulumi config rm mastodon-closure:emailAnnouncement)`,
+        );
+    } else if (emailAnnouncement && stageIndex(s.stage) >= stageIndex("self-destructing") && !facts.announcementEmailedAt) {
+        refusals.push(
+            stageIndex(facts.currentStage) >= stageIndex("self-destructing")
+                ? "emailAnnouncement: self-destruct has begun suspending the accounts the announcement e-mail would reach, and it was never sent: remove the setting"
+                : `emailAnnouncement: the announcement was never e-mailed, and self-destruct suspends the accounts it would reach: ` +
+                      `run up at stage "${facts.currentStage}" with emailAnnouncement set first (it sends it), or remove the setting`,
+        );
+    }
+
     let edge: EdgePlan | undefined;
     if (s.cloudflare && zone && needsZone(s, facts)) {
         const decision = planEdge({
@@ -99,6 +119,8 @@ export function planClosure(settings: Settings, facts: HostFacts, now: Date, zon
         notice: spec.announce ? { announcedAt } : undefined,
         front: spec.front,
         requestArchives: spec.requestArchives && s.requestArchives,
+        archiveRecentDays: archiveRecentDays(s, facts),
+        emailAnnouncement,
         selfDestruct: spec.selfDestruct || selfDestructDone,
         databaseDump: spec.databaseDump,
         stoppedUnits: spec.stopped.map((role) => unitOf(role, s)).filter((u): u is string => u !== undefined),

@@ -4,7 +4,8 @@
 // self-destruct, which only `tootctl self-destruct` reports (before 4.3: Sidekiq, asked by a runner script),
 // and to check SELF_DESTRUCT when .env.production does not hold SECRET_KEY_BASE.
 import { HostFacts } from "./gates";
-import { HostAccess, JOURNAL_PATH, Journal, railsRunner, registrationsMode, selfDestructModeOnHost, SERVICES_RECORD, tootctl, UnitState } from "./host-steps";
+import { EMAIL_RECORD, EmailRecord, HostAccess, JOURNAL_PATH, Journal, railsRunner, selfDestructModeOnHost, SERVICES_RECORD, tootctl, UnitState } from "./host-steps";
+import { resolveMastodonSettings, rowFromSql, settingRowSql, SETTINGS_DEFAULTS_FILE } from "./mastodon-settings";
 import { accountsLeftSql, DELAY_TO_DELETION_DAYS, envValue, selfDestructEra } from "./self-destruct";
 import { shq } from "./ssh";
 import { RemoteHost } from "./ssh";
@@ -33,9 +34,10 @@ export async function probeHost(access: HostAccess, settings: Settings): Promise
     return RemoteHost.with(access.ssh, async (host) => {
         const envPath = `${settings.liveDir}/.env.production`;
         const versionPath = `${settings.liveDir}/lib/mastodon/version.rb`;
-        const [env, journalText, keptVhost, site, versionRb, servicesRecord] = await host.readFiles(
-            [envPath, JOURNAL_PATH, `${settings.nginxSite}.closure-original`, settings.nginxSite, versionPath, SERVICES_RECORD],
-            "read .env.production, the closure journal, the nginx site and Mastodon's version",
+        const defaultsPath = `${settings.liveDir}/${SETTINGS_DEFAULTS_FILE}`;
+        const [env, journalText, keptVhost, site, versionRb, servicesRecord, defaultsText, emailRecord] = await host.readFiles(
+            [envPath, JOURNAL_PATH, `${settings.nginxSite}.closure-original`, settings.nginxSite, versionPath, SERVICES_RECORD, defaultsPath, EMAIL_RECORD],
+            "read .env.production, the closure journal, the nginx site, Mastodon's version and its settings defaults",
         );
         if (env === undefined) throw new Error(`no ${envPath} on ${settings.ssh.host}: check liveDir (the Mastodon checkout, default /home/mastodon/live)`);
         const localDomain = envValue(env, "LOCAL_DOMAIN");
@@ -48,6 +50,7 @@ export async function probeHost(access: HostAccess, settings: Settings): Promise
         if (originalVhost === undefined) throw new Error(`no nginx site at ${settings.nginxSite}: check nginxSite`);
         const mastodonVersion = versionRb === undefined ? undefined : versionFromSource(versionRb);
         if (mastodonVersion === undefined) throw new Error(`cannot read Mastodon's version from ${versionPath}: check liveDir`);
+        if (defaultsText === undefined) throw new Error(`cannot read Mastodon's settings defaults from ${defaultsPath}: check liveDir`);
         const reachedAt = journal?.reachedAt ?? {};
         const era = selfDestructEra(mastodonVersion);
         const legacySelfDestruct = era === "legacy";
@@ -64,6 +67,7 @@ export async function probeHost(access: HostAccess, settings: Settings): Promise
             ...(!legacySelfDestruct && selfDestructSet && !selfDestructEnabled ? { selfDestructValueWrong: true } : {}),
             announcedClosingDate: journal?.announcedClosingDate,
             stoppedByClosure,
+            ...(emailRecord ? { announcementEmailedAt: (JSON.parse(emailRecord) as EmailRecord).sentAt } : {}),
         };
         const dumps = await host.run(
             `[ -d ${shq(settings.dumpDir)} ] || exit 0; find ${shq(settings.dumpDir)} -maxdepth 1 -type f \\( -name '*.dump' -o -name '*.dump.age' \\) -printf '%s %p\\n' | sort -k2`,
@@ -80,6 +84,9 @@ export async function probeHost(access: HostAccess, settings: Settings): Promise
             });
             if (!db) return { facts, originalVhost, dumpsOnHost };
             try {
+                // Who gets an archive (rails/request_archives.rb): a confirmed user (its e-mail reaches a verified
+                // address) of an unsuspended account that is not a memorial (User#active_for_authentication?).
+                const signsIn = "u.confirmed_at IS NOT NULL AND a.suspended_at IS NULL AND NOT a.memorial";
                 const [row] = (
                     await db.query(
                         `SELECT (SELECT count(*)::int FROM backups WHERE processed = false) AS pending,
@@ -90,9 +97,18 @@ export async function probeHost(access: HostAccess, settings: Settings): Promise
                                 (${accountsLeftSql(era)}) AS deletion,
                                 (SELECT min(r.created_at) + interval '${DELAY_TO_DELETION_DAYS} days' FROM account_deletion_requests r
                                    JOIN accounts a ON a.id = r.account_id WHERE a.domain IS NULL) AS purge_from,
-                                (SELECT value FROM settings WHERE var = 'registrations_mode') AS registrations`,
+                                ${settingRowSql("registrations_mode")} AS registrations,
+                                ${settingRowSql("backups_retention_period")} AS retention,
+                                (SELECT count(*)::int FROM users u JOIN accounts a ON a.id = u.account_id WHERE u.confirmed_at IS NOT NULL AND a.suspended_at IS NULL) AS email_recipients,
+                                (SELECT coalesce(json_agg(json_build_object('username', x.username, 'requested', x.requested) ORDER BY x.requested NULLS FIRST, x.username), '[]')
+                                   FROM (SELECT a.username, max(b.created_at) AS requested FROM users u JOIN accounts a ON a.id = u.account_id
+                                           LEFT JOIN backups b ON b.user_id = u.id WHERE ${signsIn} GROUP BY a.username) x) AS archives`,
                     )
                 ).rows;
+                const mastodonSettings = resolveMastodonSettings(
+                    { registrations_mode: rowFromSql(row.registrations), backups_retention_period: rowFromSql(row.retention) },
+                    defaultsText,
+                );
                 facts.database = {
                     pendingArchives: Number(row.pending),
                     archivesLastHour: Number(row.last_hour),
@@ -100,7 +116,14 @@ export async function probeHost(access: HostAccess, settings: Settings): Promise
                     lastArchiveFinishedAt: row.last ? new Date(row.last).toISOString() : undefined,
                     accountsPendingDeletion: Number(row.deletion),
                     ...(row.purge_from ? { deletionRequestsDueFrom: new Date(row.purge_from).toISOString() } : {}),
-                    registrationsMode: registrationsMode(row.registrations ?? undefined),
+                    registrationsMode: mastodonSettings.registrationsMode,
+                    ...(mastodonSettings.backupsRetentionDays ? { backupsRetentionDays: mastodonSettings.backupsRetentionDays } : {}),
+                    announcementEmailRecipients: Number(row.email_recipients),
+                    // json_agg gives the timestamps without a zone: they are UTC, as Rails writes them.
+                    latestArchiveByUser: (row.archives as { username: string; requested: string | null }[]).map((r) => ({
+                        username: r.username,
+                        requestedAt: r.requested ? new Date(`${r.requested}Z`).toISOString() : undefined,
+                    })),
                 };
             } finally {
                 await db.end();

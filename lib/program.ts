@@ -3,7 +3,7 @@
 // before any resource is declared, so preview fails with the reason and up changes nothing.
 import * as pulumi from "@pulumi/pulumi";
 import { MastodonClosure } from "../components/closure";
-import { checkClosingDate, effectiveStage, evaluateGates, nextStageNeeds, purgeWarning } from "./gates";
+import { archiveDownloads, checkArchiveRetention, checkClosingDate, effectiveStage, evaluateGates, HostFacts, nextStageNeeds, purgeWarning } from "./gates";
 import { HostAccess, SERVICES_RECORD } from "./host-steps";
 import { needsZone } from "./plan";
 import { probeHost } from "./probe";
@@ -44,6 +44,13 @@ function describe(err: unknown): string {
     if (!BUGS.some((b) => err instanceof b)) return err.message;
     const frames = (err.stack ?? "").split("\n").filter((l) => /^\s+at /.test(l) && !l.includes("node_modules") && !l.includes("node:"));
     return `${err.name}: ${err.message} (a bug in mastodon-closure; please report it)\n${frames.slice(0, 5).join("\n")}`;
+}
+
+/** What the announcement e-mail did or will do, for the preview. */
+function announcementEmailFigure(facts: HostFacts): string {
+    return facts.announcementEmailedAt
+        ? `sent ${facts.announcementEmailedAt}; it is not sent again`
+        : `${facts.database?.announcementEmailRecipients ?? 0} recipient(s) (confirmed users of unsuspended accounts), sent once by this run`;
 }
 
 /**
@@ -90,6 +97,8 @@ async function declareClosure(): Promise<Record<string, unknown>> {
                 (stageIndex(settings.stage) >= stageIndex("self-destructing") ? "pulumi up --refresh replaces it with the value Rails generates" : "It is replaced when self-destructing is entered"),
         );
     }
+    const retention = checkArchiveRetention(settings.stage, facts, settings);
+    if (retention.refusal) throw new ClosureError(`stage "${settings.stage}" refused, nothing was changed: ${retention.refusal}`);
     if (facts.stoppedByClosure && effectiveStage(facts) !== facts.currentStage) {
         pulumi.log.warn(
             `a move to dormant did not finish: the closure had begun stopping services (${SERVICES_RECORD} records how it found them). ` +
@@ -125,6 +134,8 @@ async function declareClosure(): Promise<Record<string, unknown>> {
         now,
         ...(zone && provider ? { cloudflare: { zone, provider } } : {}),
     });
+    const email = closure.plan.emailAnnouncement ? announcementEmailFigure(facts) : undefined;
+    if (email) pulumi.log.info(`announcement e-mail: ${email}`);
     for (const kept of closure.keptOneWay) pulumi.log.warn(`one-way step kept although the stage moved back: ${kept}`);
 
     const spec = STAGE_TABLE[settings.stage];
@@ -135,8 +146,13 @@ async function declareClosure(): Promise<Record<string, unknown>> {
         mastodonVersion: facts.mastodonVersion,
         front: spec.front,
         gates: gates.results,
-        database: facts.database ?? (effectiveStage(facts) === "dormant" ? "stopped by the closure (dormant)" : "not readable"),
-        // What the probe listed, and the dump this run made (the probe ran before it).
+        // Every user's latest archive is summed up in archiveDownloads, not listed here.
+        database: facts.database
+            ? (({ latestArchiveByUser: _byUser, ...figures }) => figures)(facts.database)
+            : effectiveStage(facts) === "dormant"
+              ? "stopped by the closure (dormant)"
+              : "not readable",
+        // The probe listed the dumps before this run; a dump this run made is on the host too.
         dumpsOnHost: closure.dump
             ? closure.dump.manifest.apply((m) => (dumpsOnHost.some((d) => d.path === m.path) ? dumpsOnHost : [...dumpsOnHost, { path: m.path, bytes: m.bytes }]))
             : dumpsOnHost,
@@ -149,6 +165,8 @@ async function declareClosure(): Promise<Record<string, unknown>> {
         announcementId: closure.notice?.announcementId,
         reminderDates: closure.notice?.reminderDates,
         archivesRequested: closure.archives?.requested,
+        archiveDownloads: stageIndex(settings.stage) >= stageIndex("announced") ? archiveDownloads(facts) : undefined,
+        announcementEmail: closure.notice?.email ?? email,
         selfDestructEnabledAt: closure.selfDestruct?.enabledAt,
         databaseDump: closure.dump?.manifest,
         stoppedServices: closure.services?.units,

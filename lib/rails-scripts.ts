@@ -4,7 +4,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 
-export const RAILS_SCRIPT_NAMES = ["announce.rb", "withdraw_announcement.rb", "request_archives.rb", "self_destruct_value.rb", "delete_deliveries.rb"] as const;
+export const RAILS_SCRIPT_NAMES = ["announce.rb", "withdraw_announcement.rb", "request_archives.rb", "self_destruct_value.rb", "delete_deliveries.rb", "distribute_announcement.rb"] as const;
 export type RailsScriptName = (typeof RAILS_SCRIPT_NAMES)[number];
 
 const RAILS_DIR = [join(__dirname, "..", "rails"), join(__dirname, "..", "..", "rails")].find((d) => existsSync(join(d, "announce.rb")));

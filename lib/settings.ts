@@ -20,8 +20,8 @@ export const DEFAULTS = {
     requestArchives: false,
     /** Users with an archive requested within this many days are not asked again (Mastodon's own limit is 6). */
     archiveRecentDays: 6,
-    /** Days users keep to download their archive after the last one finished, before self-destruct. */
-    downloadGraceDays: 7,
+    /** E-mail the announcement to every user (4.4+, POST /admin/announcements/:id/distribution). */
+    emailAnnouncement: false,
     dumpDir: "/var/backups/mastodon-closure",
     dumpRetentionDays: 365,
     /** Days the domain answers 410 everywhere (dormant) before it may be parked. */
@@ -56,7 +56,11 @@ export interface Settings {
     reminderDaysBefore: number[];
     requestArchives: boolean;
     archiveRecentDays: number;
-    downloadGraceDays: number;
+    /** Days users keep to download their archive after the last one finished, before self-destruct. Unset:
+     *  one day less than the server's archive retention (lib/gates.ts downloadGraceDays). */
+    downloadGraceDays?: number;
+    /** E-mail the announcement to every confirmed user of an unsuspended account, once (4.4+). */
+    emailAnnouncement: boolean;
     confirmSelfDestruct?: string;
     dumpDir: string;
     dumpAgeRecipient?: string;
@@ -218,6 +222,7 @@ export function parseSettings(raw: RawConfig): Settings {
     }
 
     const requestArchivesRaw = oneOf("requestArchives", ["true", "false"] as const);
+    const emailAnnouncementRaw = oneOf("emailAnnouncement", ["true", "false"] as const);
     const confirmSelfDestruct = str("confirmSelfDestruct");
     const dumpAgeRecipient = str("dumpAgeRecipient");
     if (dumpAgeRecipient !== undefined && !/^age1[0-9a-z]{58}$/.test(dumpAgeRecipient)) {
@@ -259,7 +264,8 @@ export function parseSettings(raw: RawConfig): Settings {
         reminderDaysBefore,
         requestArchives: requestArchivesRaw === undefined ? DEFAULTS.requestArchives : requestArchivesRaw === "true",
         archiveRecentDays: int("archiveRecentDays", DEFAULTS.archiveRecentDays, 0, 3650),
-        downloadGraceDays: int("downloadGraceDays", DEFAULTS.downloadGraceDays, 0, 3650),
+        ...(str("downloadGraceDays") !== undefined ? { downloadGraceDays: int("downloadGraceDays", 0, 0, 3650) } : {}),
+        emailAnnouncement: emailAnnouncementRaw === undefined ? DEFAULTS.emailAnnouncement : emailAnnouncementRaw === "true",
         confirmSelfDestruct,
         dumpDir: absPath("dumpDir", DEFAULTS.dumpDir),
         dumpAgeRecipient,

@@ -27,6 +27,11 @@ export interface StartOptions {
   mastodonVersion?: string;
   sidekiqTickMs?: number;
   railsBootMs?: number;
+  /** Rows of the `settings` table as the admin UI would store them (a value; null: no row). Default: the
+   *  registrations_mode row "open", as after `tootctl settings registrations open`. */
+  mastodonSettings?: Record<string, string | number | null>;
+  /** Defaults a fork's config/settings.yml gives instead of upstream's for the version. */
+  settingsDefaults?: Record<string, string | number>;
 }
 
 export interface ExecResult {
@@ -119,6 +124,7 @@ export async function startSandbox(opts: StartOptions = {}): Promise<Sandbox> {
     SBX_REPO: REPO,
     SBX_DB_PASS: dbPassword,
     SBX_SECRET: crypto.randomBytes(64).toString("hex"),
+    SBX_MASTODON_SETTINGS: JSON.stringify({ rows: opts.mastodonSettings ?? { registrations_mode: "open" }, defaults: opts.settingsDefaults ?? {} }),
   };
   const r = await run("bash", [path.join(HOST_DIR, "create.sh")], { env });
   if (r.code !== 0) {
@@ -254,6 +260,32 @@ export class Sandbox {
   async reboot(): Promise<void> {
     const r = await this.exec("systemctl __halt; umount -l /run && mount -t tmpfs -o mode=755 tmpfs /run; systemctl __boot");
     if (r.code !== 0) throw new Error(`reboot of ${this.info.name} failed: ${r.stderr}${r.stdout}`);
+  }
+
+  /**
+   * Enqueue a job of Sidekiq's schedule now, as the "Enqueue now" button of sidekiq-scheduler's web UI does
+   * (upstream runs vacuum_scheduler daily at a random time between 03:00 and 06:00): resolves once Sidekiq
+   * ran it, or refused when the job is not in the schedule (self-destruct mode replaces the schedule).
+   */
+  async enqueueScheduledJob(job: string): Promise<{ ran: boolean; message: string }> {
+    const dir = "/var/lib/mastodon-sim/enqueue";
+    const r = await this.exec(
+      `set -e; mkdir -p ${dir}; chown mastodon ${dir}; rm -f ${dir}/${job}.result; touch ${dir}/${job}
+for i in $(seq 600); do [ -e ${dir}/${job}.result ] && break; sleep 0.1; done
+[ -e ${dir}/${job}.result ] || { echo "Sidekiq did not take ${job} within 60 s (is mastodon-sidekiq running?)" >&2; exit 1; }
+cat ${dir}/${job}.result`,
+    );
+    if (r.code !== 0) throw new Error(r.stderr.trim());
+    return JSON.parse(r.stdout);
+  }
+
+  /** E-mails Mastodon sent (UserMailer), one per line of the sandbox's mail log: time, mailer action, address, subject id. */
+  async mails(): Promise<{ at: string; action: string; to: string; about: string }[]> {
+    const r = await this.exec("cat /var/lib/mastodon-sim/mail.log 2>/dev/null; true");
+    return r.stdout.trim().split("\n").filter(Boolean).map((l) => {
+      const [at, action, to, about] = l.split(" ");
+      return { at, action, to, about };
+    });
   }
 
   /** Kill every process, delete the netns and all files. */

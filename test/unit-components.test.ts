@@ -254,6 +254,14 @@ describe("MastodonClosure per stage", () => {
         assert.equal(b.one("NginxSite").kind, "NginxSite");
     });
 
+    test("announced with emailAnnouncement on 4.4: the announcement e-mailed once, after it is published", async () => {
+        const b = await build(settings("announced", { emailAnnouncement: "true" }), factsAt("announced", { mastodonVersion: "4.4.0" }));
+        const email = b.one("AnnouncementEmail");
+        assert.deepEqual(params(email), { announcementId: 7 });
+        assert.match(email.inputs.about, /e-mailed once to every confirmed user of an unsuspended account/);
+        assert.deepEqual(b.dependsOn(`${b.prefix}-notice-email`), [`${b.prefix}-notice-announcement`]);
+    });
+
     test("self-destructing: SelfDestructMode after the vhost and the archive requests", async () => {
         const b = await build(settings("self-destructing", { requestArchives: "true" }), factsAt("self-destructing"));
         const sd = b.one("SelfDestructMode");
@@ -262,6 +270,7 @@ describe("MastodonClosure per stage", () => {
         assert.deepEqual(b.dependsOn(`${b.prefix}-self-destruct`), [`${b.prefix}-archives`, `${b.prefix}-front`]);
         assert.equal(b.steps.filter((r) => ["DatabaseDump", "StoppedServices"].includes(r.kind)).length, 0);
         assert.deepEqual(b.closure.keptOneWay, []);
+        assert.equal(b.steps.filter((r) => r.kind === "AnnouncementEmail").length, 0, "no e-mail unless emailAnnouncement is set");
         // The mode is never re-run for a new Mastodon version, and its result (SELF_DESTRUCT value) is secret.
         const mode = declared.get(`${b.prefix}-self-destruct-mode`)!;
         assert.deepEqual(mode.opts.ignoreChanges, ["params.mastodonVersion"]);

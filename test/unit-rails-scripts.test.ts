@@ -6,7 +6,7 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { RAILS_SCRIPT_NAMES, RAILS_SCRIPTS, RailsScriptName } from "../lib/rails-scripts";
-import { asMastodon, HostAccess, parseSettingValue, tootctl, versionAtLeast } from "../lib/host-steps";
+import { asMastodon, HostAccess, tootctl, versionAtLeast } from "../lib/host-steps";
 import type { ExecOptions, ExecResult, RemoteHost } from "../lib/ssh";
 
 const RAILS_DIR = [path.join(__dirname, "..", "rails"), path.join(__dirname, "..", "..", "rails")].find((d) => fs.existsSync(path.join(d, "announce.rb")))!;
@@ -19,6 +19,7 @@ const CONTRACT: Record<RailsScriptName, { stdin: string[]; stdout: string[] }> =
     "request_archives.rb": { stdin: ["recent_days"], stdout: ["requested", "skipped"] },
     "self_destruct_value.rb": { stdin: [], stdout: ["value", "enabled"] },
     "delete_deliveries.rb": { stdin: [], stdout: ["enqueued", "retrying"] },
+    "distribute_announcement.rb": { stdin: ["id"], stdout: ["sent_at", "recipients", "sent_now"] },
 };
 
 describe("rails/*.rb", () => {
@@ -69,10 +70,22 @@ describe("rails/*.rb", () => {
         assert.notEqual(r.status, 0);
     });
 
+    test("request_archives.rb: only users who can sign in to download (confirmed, unsuspended, not a memorial)", () => {
+        const body = RAILS_SCRIPTS["request_archives.rb"];
+        assert.match(body, /User\.confirmed\.joins\(:account\)\.merge\(Account\.without_suspended\)\.where\(accounts: \{ memorial: false \}\)/);
+    });
+
+    test("distribute_announcement.rb: as the distributions controller, once, published only", () => {
+        const body = RAILS_SCRIPTS["distribute_announcement.rb"];
+        assert.match(body, /raise .* unless announcement\.published\?/);
+        assert.match(body, /sent_now = !announcement\.notification_sent\?/);
+        assert.match(body, /announcement\.touch\(:notification_sent_at\)\n\s+Admin::DistributeAnnouncementNotificationWorker\.perform_async\(announcement\.id\)/);
+    });
+
     test("announce.rb: a past scheduled_at publishes at once; the worker is enqueued either way", () => {
         const body = RAILS_SCRIPTS["announce.rb"];
         assert.match(body, /scheduled_at = nil if scheduled_at && scheduled_at <= Time\.now\.utc/);
-        assert.match(body, /PublishScheduledAnnouncementWorker\.perform_async\(announcement\.id\)/);
+        assert.match(body, /announcement\.publish!\n\s+PublishScheduledAnnouncementWorker\.perform_async\(announcement\.id\)/, "published before it can be e-mailed");
         assert.match(body, /PublishScheduledAnnouncementWorker\.perform_at\(scheduled_at, announcement\.id\)/);
     });
 
@@ -82,15 +95,6 @@ describe("rails/*.rb", () => {
 });
 
 describe("host-step helpers around the scripts", () => {
-    test("parseSettingValue reads Mastodon's YAML scalars", () => {
-        assert.equal(parseSettingValue("--- open\n"), "open");
-        assert.equal(parseSettingValue("--- none\n...\n"), "none");
-        assert.equal(parseSettingValue("--- 'approved'\n"), "approved");
-        assert.equal(parseSettingValue('--- "approved"\n'), "approved");
-        assert.equal(parseSettingValue(undefined), undefined);
-        assert.equal(parseSettingValue("open"), undefined, "not YAML: unknown");
-    });
-
     test("versionAtLeast compares major.minor numerically", () => {
         assert.equal(versionAtLeast("4.3.0", 4, 3), true);
         assert.equal(versionAtLeast("v4.3.2", 4, 3), true);

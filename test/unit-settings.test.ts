@@ -216,6 +216,7 @@ describe("parseSettings: ports, paths, names, keys", () => {
             ["requestArchives", "yes", /^requestArchives must be one of true, false; got "yes"/],
             ["archiveRecentDays", "3651", /^archiveRecentDays must be a whole number from 0 to 3650/],
             ["downloadGraceDays", "-3", /^downloadGraceDays must be a whole number from 0 to 3650/],
+            ["emailAnnouncement", "yes", /^emailAnnouncement must be one of true, false; got "yes"/],
             ["dumpRetentionDays", "0", /^dumpRetentionDays must be a whole number from 1 to 36500/],
             ["goneDays", "two weeks", /^goneDays must be a whole number from 0 to 3650/],
         ];
@@ -235,6 +236,7 @@ describe("parseSettings: ports, paths, names, keys", () => {
                 requestArchives: "true",
                 archiveRecentDays: "0",
                 downloadGraceDays: "0",
+                emailAnnouncement: "true",
                 goneDays: "0",
                 sshPort: "2222",
                 sshUser: "admin",
@@ -249,6 +251,7 @@ describe("parseSettings: ports, paths, names, keys", () => {
         assert.equal(s.requestArchives, true);
         assert.equal(s.archiveRecentDays, 0);
         assert.equal(s.downloadGraceDays, 0);
+        assert.equal(s.emailAnnouncement, true);
         assert.equal(s.goneDays, 0);
         assert.deepEqual(s.ssh, { host: "203.0.113.10", port: 2222, user: "admin", hostKey: HOST_KEY });
         assert.equal(s.liveDir, "/srv/mastodon/live");
@@ -274,7 +277,8 @@ describe("parseSettings: defaults and several problems", () => {
         assert.deepEqual(s.reminderDaysBefore, DEFAULTS.reminderDaysBefore);
         assert.equal(s.requestArchives, DEFAULTS.requestArchives);
         assert.equal(s.archiveRecentDays, DEFAULTS.archiveRecentDays);
-        assert.equal(s.downloadGraceDays, DEFAULTS.downloadGraceDays);
+        assert.equal(s.downloadGraceDays, undefined, "unset: derived from the server's archive retention (lib/gates.ts)");
+        assert.equal(s.emailAnnouncement, DEFAULTS.emailAnnouncement);
         assert.equal(s.dumpDir, DEFAULTS.dumpDir);
         assert.equal(s.dumpRetentionDays, DEFAULTS.dumpRetentionDays);
         assert.equal(s.goneDays, DEFAULTS.goneDays);

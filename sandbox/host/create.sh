@@ -3,7 +3,7 @@
 # init process), then boot its services and seed the database.
 # Called by sandbox/client.ts with these variables set:
 #   SBX_NAME SBX_ROOT SBX_N SBX_DOMAIN SBX_ACCOUNTS SBX_VERSION SBX_TICK_MS
-#   SBX_BOOT_MS SBX_REPO SBX_DB_PASS SBX_SECRET
+#   SBX_BOOT_MS SBX_REPO SBX_DB_PASS SBX_SECRET SBX_MASTODON_SETTINGS
 set -euo pipefail
 
 : "${SBX_NAME:?}" "${SBX_ROOT:?}" "${SBX_N:?}" "${SBX_DOMAIN:?}" "${SBX_REPO:?}"
@@ -174,8 +174,11 @@ chmod 751 home/mastodon   # install guide: chmod o+x /home/mastodon (nginx serve
 chmod 755 $LIVE
 
 # ---------------------------------------------------------------- sim state
+# Rows of Mastodon's settings table and a fork's defaults (sandbox/client.ts StartOptions), for the seed;
+# null: the seed's own (registrations open, upstream's defaults).
 cat > var-lib-sim/config.json <<EOF
-{"name":"$SBX_NAME","mastodonVersion":"$SBX_VERSION","sidekiqTickMs":$SBX_TICK_MS,"railsBootMs":$SBX_BOOT_MS,"accounts":$SBX_ACCOUNTS}
+{"name":"$SBX_NAME","mastodonVersion":"$SBX_VERSION","sidekiqTickMs":$SBX_TICK_MS,"railsBootMs":$SBX_BOOT_MS,"accounts":$SBX_ACCOUNTS,
+ "mastodonSettings":${SBX_MASTODON_SETTINGS:-null}}
 EOF
 cat > var-lib-sim/sandbox.env <<EOF
 SBX_ROOT=$R

@@ -3,6 +3,7 @@ import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { Client } from "pg";
+import * as yaml from "js-yaml";
 import * as yazl from "yazl";
 import { generateSelfDestructValue, isSelfDestructMode, versionAtLeast } from "../../lib/self-destruct";
 
@@ -15,6 +16,8 @@ export interface SimConfig {
   sidekiqTickMs: number;
   railsBootMs: number;
   accounts: number;
+  /** Settings rows to seed (null: no row) and a fork's defaults; null: registrations open, upstream's defaults. */
+  mastodonSettings: { rows: Record<string, string | number | null>; defaults: Record<string, string | number> } | null;
 }
 
 export function simConfig(): SimConfig {
@@ -228,3 +231,65 @@ export const INBOXES_SQL = `SELECT DISTINCT COALESCE(NULLIF(shared_inbox_url, ''
 
 /** Inboxes on this domain fail their first delivery attempt (to exercise the retry set). */
 export const FLAKY_DOMAIN = "flaky.example";
+
+// ---------------------------------------------------------------- settings (app/models/setting.rb)
+export const SETTINGS_YML = path.join(LIVE, "config", "settings.yml");
+
+/** config/settings.yml in upstream's shape for a version (abridged to the keys the sandbox uses):
+ *  registrations default "open" on 4.2, "none" from 4.3 on (PR #29280); a fork's `overrides` win. */
+export function settingsYml(version: string, overrides: Record<string, string | number> = {}): string {
+  const [major, minor] = version.split(".").map((x) => parseInt(x, 10));
+  const defaults: Record<string, string | number | boolean> = {
+    site_title: "Mastodon",
+    registrations_mode: major > 4 || (major === 4 && minor >= 3) ? "none" : "open",
+    profile_directory: true,
+    closed_registrations_message: "",
+    backups_retention_period: 7,
+    ...overrides,
+  };
+  const line = (k: string, v: string | number | boolean) => `  ${k}: ${typeof v === "string" ? `'${v}'` : v}`;
+  return [
+    "# This file contains default values, and does not need to be edited. All",
+    "# important settings can be changed from the admin interface.",
+    "",
+    "defaults: &defaults",
+    ...Object.entries(defaults).map(([k, v]) => line(k, v)),
+    "",
+    "development:",
+    "  <<: *defaults",
+    "",
+    "test:",
+    "  <<: *defaults",
+    "",
+    "production:",
+    "  <<: *defaults",
+    "",
+  ].join("\n");
+}
+
+/** Setting[key]: the row's value YAML-decoded when there is a row, else config/settings.yml's default for
+ *  production (Setting.default_settings). */
+export async function mastodonSetting(c: Client, key: string): Promise<unknown> {
+  const r = await c.query(`SELECT value FROM settings WHERE var = $1`, [key]);
+  if (r.rows.length) return r.rows[0].value && String(r.rows[0].value).trim() ? yaml.load(r.rows[0].value) : null;
+  const doc = yaml.load(fs.readFileSync(SETTINGS_YML, "utf8")) as { production?: Record<string, unknown> } | null;
+  return doc?.production?.[key] ?? null;
+}
+
+/** A scalar as Setting#value= stores it (Ruby's to_yaml: "--- open\n"). */
+export function settingValue(v: string | number): string {
+  return `--- ${yaml.dump(v)}`;
+}
+
+// ---------------------------------------------------------------- Sidekiq jobs and mail
+/** Jobs enqueued for Sidekiq by Rails (perform_async), one JSON file each: the stand-in's queues. */
+export const QUEUE_DIR = path.join(SIMDIR, "queue");
+/** What UserMailer delivered: one line per e-mail. */
+export const MAIL_LOG = path.join(SIMDIR, "mail.log");
+
+export function performAsync(worker: string, args: unknown[]): void {
+  fs.mkdirSync(QUEUE_DIR, { recursive: true });
+  const file = path.join(QUEUE_DIR, `${Date.now()}-${process.pid}-${crypto.randomBytes(4).toString("hex")}.json`);
+  fs.writeFileSync(`${file}.tmp`, JSON.stringify({ class: worker, args }));
+  fs.renameSync(`${file}.tmp`, file);
+}

@@ -3,7 +3,7 @@
 // prints one JSON line. Costs one Rails boot.
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { db, isSelfDestruct, railsBoot, railsEnv, readState, retrySize, selfDestructValue } from "./common";
+import { db, isSelfDestruct, performAsync, railsBoot, railsEnv, readState, retrySize, selfDestructValue, simConfig } from "./common";
 import type { Client } from "pg";
 
 type Handler = (c: Client, input: Record<string, unknown>, env: Record<string, string>) => Promise<unknown>;
@@ -34,7 +34,7 @@ const SCRIPTS: Record<string, Handler> = {
     const eligible = await c.query(
       `SELECT u.id, EXISTS (SELECT 1 FROM backups b WHERE b.user_id = u.id AND b.created_at > now() - make_interval(days => $1)) AS recent
          FROM users u JOIN accounts a ON a.id = u.account_id
-        WHERE a.domain IS NULL AND a.suspended_at IS NULL AND u.confirmed_at IS NOT NULL ORDER BY u.id`,
+        WHERE a.domain IS NULL AND a.suspended_at IS NULL AND NOT a.memorial AND u.confirmed_at IS NOT NULL ORDER BY u.id`,
       [days],
     );
     const todo = eligible.rows.filter((r) => !r.recent).map((r) => r.id);
@@ -48,6 +48,22 @@ const SCRIPTS: Record<string, Handler> = {
   "delete_deliveries.rb": async () => {
     const s = readState();
     return { enqueued: s.enqueued, retrying: retrySize(s) };
+  },
+  // Admin::Announcements::DistributionsController#create's work (4.4+): touch, then the worker.
+  "distribute_announcement.rb": async (c, input) => {
+    const [major, minor] = simConfig().mastodonVersion.split(".").map(Number);
+    if (major < 4 || (major === 4 && minor < 4)) throw new Error("uninitialized constant Admin::DistributeAnnouncementNotificationWorker (NameError)");
+    const [a] = (await c.query(`SELECT id, published, notification_sent_at FROM announcements WHERE id = $1`, [Number(input.id)])).rows;
+    if (!a) throw new Error(`Couldn't find Announcement with 'id'=${input.id} (ActiveRecord::RecordNotFound)`);
+    if (!a.published) throw new Error(`announcement ${a.id} is not published: only a published announcement can be e-mailed`);
+    let sentAt: Date = a.notification_sent_at;
+    const sentNow = sentAt === null;
+    if (sentNow) {
+      sentAt = (await c.query(`UPDATE announcements SET notification_sent_at = now(), updated_at = now() WHERE id = $1 RETURNING notification_sent_at`, [a.id])).rows[0].notification_sent_at;
+      performAsync("Admin::DistributeAnnouncementNotificationWorker", [Number(a.id)]);
+    }
+    const [n] = (await c.query(`SELECT count(*)::int AS n FROM users u JOIN accounts a ON a.id = u.account_id WHERE u.confirmed_at IS NOT NULL AND a.suspended_at IS NULL`)).rows;
+    return { sent_at: new Date(sentAt).toISOString(), recipients: n.n, sent_now: sentNow };
   },
 };
 

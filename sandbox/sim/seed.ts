@@ -1,6 +1,7 @@
 // Creates the Mastodon schema subset and seeds a small server. Run once at sandbox creation.
+import * as fs from "node:fs";
 import { versionAtLeast } from "../../lib/self-destruct";
-import { db, processBackup, railsEnv, FLAKY_DOMAIN, simConfig } from "./common";
+import { db, processBackup, railsEnv, FLAKY_DOMAIN, settingsYml, SETTINGS_YML, settingValue, simConfig } from "./common";
 
 const SCHEMA = `
 CREATE TABLE accounts (
@@ -25,7 +26,8 @@ CREATE TABLE accounts (
   protocol integer DEFAULT 0 NOT NULL,
   actor_type character varying,
   discoverable boolean,
-  silenced_at timestamp without time zone
+  silenced_at timestamp without time zone,
+  memorial boolean DEFAULT false NOT NULL
 );
 CREATE UNIQUE INDEX index_accounts_on_username_and_domain_lower ON accounts (lower(username), COALESCE(lower(domain), ''));
 CREATE TABLE users (
@@ -138,12 +140,17 @@ async function main(): Promise<void> {
   const domain = env.LOCAL_DOMAIN;
   const c = await db(env);
   try {
+    const cfg = simConfig();
+    const mastodonSettings = cfg.mastodonSettings ?? { rows: { registrations_mode: "open" }, defaults: {} };
+    fs.writeFileSync(SETTINGS_YML, settingsYml(cfg.mastodonVersion, mastodonSettings.defaults));
     await c.query(SCHEMA);
     // 4.7 (#23617): deleted-but-not-suspended accounts
     if (versionAtLeast(simConfig().mastodonVersion, 4, 7)) await c.query(`ALTER TABLE accounts ADD COLUMN requested_deletion_at timestamp(6) without time zone`);
     await c.query("BEGIN");
-    await c.query(`INSERT INTO settings (var, value, created_at, updated_at) VALUES ('registrations_mode', E'--- open\\n', now(), now()),
-      ('site_title', E'--- ${domain}\\n', now(), now())`);
+    const rows = Object.entries<string | number | null>({ site_title: domain, ...mastodonSettings.rows }).filter((e): e is [string, string | number] => e[1] !== null);
+    for (const [key, value] of rows) {
+      await c.query(`INSERT INTO settings (var, value, created_at, updated_at) VALUES ($1, $2, now(), now())`, [key, settingValue(value)]);
+    }
     const names = localUsernames(n);
     await c.query(
       `INSERT INTO accounts (username, domain, created_at, updated_at, uri, url, inbox_url, outbox_url, followers_url, protocol, actor_type, private_key, public_key)

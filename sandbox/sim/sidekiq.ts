@@ -1,4 +1,11 @@
-// Sidekiq stand-in (unit mastodon-sidekiq). Every tick:
+// Sidekiq stand-in (unit mastodon-sidekiq). Its schedule is read at process start, as sidekiq-scheduler
+// reads config/sidekiq.yml: vacuum_scheduler daily at a random minute between 03:00 and 05:59 (the ERB's
+// Random.rand at boot); in self-destruct mode on 4.3+ the schedule is self_destruct_scheduler alone
+// (config/initializers/sidekiq.rb), so vacuums stop. Tests enqueue a scheduled job now as the web UI's
+// "Enqueue now" does (Sandbox.enqueueScheduledJob). Every tick:
+//  - scheduled jobs that are due, and those enqueued by hand;
+//  - jobs Rails enqueued (queue/): Admin::DistributeAnnouncementNotificationWorker mails the announcement
+//    to every confirmed user of an unsuspended account (UserMailer#announcement_published, mail.log);
 //  - BackupWorker: processes pending backups (processed = false);
 //  - in self-destruct mode (4.3+, read at process start), where config/initializers/sidekiq.rb replaces the
 //    whole schedule, Scheduler::SelfDestructScheduler: up to 50 local accounts not yet deleted and up to 50
@@ -13,12 +20,65 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { DELAY_TO_DELETION_DAYS, versionAtLeast } from "../../lib/self-destruct";
-import { db, FLAKY_DOMAIN, idPartition, INBOXES_SQL, LIVE, selfDestructAtStart, processBackup, railsEnv, retrySize, simConfig, SIMDIR, sleep, updateState } from "./common";
+import { db, FLAKY_DOMAIN, idPartition, INBOXES_SQL, LIVE, MAIL_LOG, mastodonSetting, processBackup, QUEUE_DIR, railsEnv, retrySize, selfDestructAtStart, simConfig, SIMDIR, sleep, updateState } from "./common";
+import type { Client } from "pg";
 
 const MAX_ACCOUNT_DELETIONS_PER_JOB = 50;
 const MAX_DELETIONS_PER_JOB = 10; // SuspendedUserCleanupScheduler
 const DELIVERIES_PER_TICK = 300;
 const RETRY_AFTER_TICKS = 3;
+const ENQUEUE_DIR = path.join(SIMDIR, "enqueue");
+
+type Log = (s: string) => void;
+
+/** Vacuum::BackupsVacuum with ContentRetentionPolicy#backups_retention_period: archives requested longer
+ *  ago than the retention are destroyed, their files with them; no vacuum unless it is a positive integer. */
+async function backupsVacuum(c: Client, log: Log): Promise<string> {
+  const retention = await mastodonSetting(c, "backups_retention_period");
+  if (!Number.isInteger(retention) || (retention as number) <= 0) return "backups_retention_period not set: no backup vacuumed";
+  const gone = await c.query(`DELETE FROM backups WHERE created_at < now() - make_interval(days => $1) RETURNING id`, [retention]);
+  for (const b of gone.rows) fs.rmSync(path.join(LIVE, "public", `system/backups/dumps/${idPartition(b.id)}`), { recursive: true, force: true });
+  log(`Vacuum::BackupsVacuum retention=${retention}d destroyed=${gone.rows.length}`);
+  return `${gone.rows.length} backup(s) older than ${retention} day(s) destroyed`;
+}
+
+/** Scheduler::VacuumScheduler, of which the sandbox simulates the backups vacuum. */
+async function vacuumScheduler(c: Client, log: Log): Promise<string> {
+  return backupsVacuum(c, log);
+}
+
+/** The next time a daily cron "M H * * *" fires after `from` (server time is UTC). */
+function nextDaily(minute: number, hour: number, from: Date): Date {
+  const at = new Date(Date.UTC(from.getUTCFullYear(), from.getUTCMonth(), from.getUTCDate(), hour, minute));
+  if (at <= from) at.setUTCDate(at.getUTCDate() + 1);
+  return at;
+}
+
+/** Jobs Rails enqueued with perform_async, oldest first. */
+async function workQueue(c: Client, log: Log): Promise<void> {
+  let files: string[] = [];
+  try {
+    files = fs.readdirSync(QUEUE_DIR).filter((f) => f.endsWith(".json")).sort();
+  } catch {
+    return;
+  }
+  for (const f of files) {
+    const job = JSON.parse(fs.readFileSync(path.join(QUEUE_DIR, f), "utf8")) as { class: string; args: unknown[] };
+    if (job.class === "Admin::DistributeAnnouncementNotificationWorker") {
+      const [announcement] = (await c.query(`SELECT id FROM announcements WHERE id = $1`, [job.args[0]])).rows;
+      // Announcement#scope_for_notification: User.confirmed.joins(:account).merge(Account.without_suspended)
+      const users = announcement
+        ? (await c.query(`SELECT u.email FROM users u JOIN accounts a ON a.id = u.account_id WHERE u.confirmed_at IS NOT NULL AND a.suspended_at IS NULL ORDER BY u.id`)).rows
+        : [];
+      const at = new Date().toISOString();
+      fs.appendFileSync(MAIL_LOG, users.map((u) => `${at} announcement_published ${u.email} announcement:${job.args[0]}\n`).join(""));
+      log(`${job.class} announcement=${job.args[0]} mails=${users.length}`);
+    } else {
+      log(`unknown job ${job.class}`);
+    }
+    fs.rmSync(path.join(QUEUE_DIR, f));
+  }
+}
 
 async function main(): Promise<void> {
   const env = railsEnv();
@@ -35,9 +95,39 @@ async function main(): Promise<void> {
   });
   log(`start pid=${process.pid} concurrency=25 self_destruct=${selfDestruct}`);
   const c = await db(env);
+  // The schedule, as loaded at start.
+  const replaced = selfDestruct && versionAtLeast(cfg.mastodonVersion, 4, 3);
+  const vacuumAt = { minute: Math.floor(Math.random() * 60), hour: 3 + Math.floor(Math.random() * 3) };
+  const schedule: Record<string, { next?: Date; run: () => Promise<string> }> = replaced
+    ? { self_destruct_scheduler: { run: async () => "Scheduler::SelfDestructScheduler runs on every tick (below)" } }
+    : { vacuum_scheduler: { next: nextDaily(vacuumAt.minute, vacuumAt.hour, new Date()), run: () => vacuumScheduler(c, log) } };
+  log(`schedule ${replaced ? "self_destruct_scheduler every 1m" : `vacuum_scheduler cron '${vacuumAt.minute} ${vacuumAt.hour} * * *'`}`);
+  const runSchedule = async () => {
+    for (const [name, job] of Object.entries(schedule)) {
+      if (job.next && job.next <= new Date()) {
+        job.next = nextDaily(vacuumAt.minute, vacuumAt.hour, new Date());
+        log(`scheduled ${name}: ${await job.run()}`);
+      }
+    }
+    let asked: string[] = [];
+    try {
+      asked = fs.readdirSync(ENQUEUE_DIR).filter((f) => !f.endsWith(".result"));
+    } catch {
+      return;
+    }
+    for (const name of asked) {
+      const job = schedule[name];
+      const result = job ? { ran: true, message: await job.run() } : { ran: false, message: `${name} is not in Sidekiq's schedule (${Object.keys(schedule).join(", ")})` };
+      log(`enqueue now ${name}: ${result.message}`);
+      fs.writeFileSync(path.join(ENQUEUE_DIR, `${name}.result`), JSON.stringify(result));
+      fs.rmSync(path.join(ENQUEUE_DIR, name), { force: true });
+    }
+  };
   while (!stopping) {
     const started = Date.now();
     try {
+      await runSchedule();
+      await workQueue(c, log);
       await tick(c, env, cfg.mastodonVersion, selfDestruct, log);
     } catch (e) {
       log(`error ${(e as Error).message}`);

@@ -129,6 +129,7 @@ async function selfDestruct(env: Record<string, string>, version: string): Promi
   const c = await db(env);
   try {
     const inboxes: string[] = (await c.query(INBOXES_SQL)).rows.map((r) => r.inbox);
+    // Setting.registrations_mode = 'none' (lib/mastodon/cli/main.rb at v4.2.0): a row is made when there is none.
     await c.query(
       `INSERT INTO settings (var, value, created_at, updated_at) VALUES ('registrations_mode', E'--- none\\n', now(), now())
        ON CONFLICT (var) DO UPDATE SET value = EXCLUDED.value, updated_at = now()`,

@@ -8,7 +8,7 @@ import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { parse } from "yaml";
+import { load } from "js-yaml";
 
 export interface JobContext {
     /** The checkout: the scripts run there. */
@@ -42,7 +42,7 @@ const NPM_CI = /^npm ci\b/;
 type Step = { name?: string; id?: string; uses?: string; run?: string; if?: string; env?: Record<string, string> };
 
 export function readWorkflow(file: string): any {
-    return parse(readFileSync(file, "utf8"));
+    return load(readFileSync(file, "utf8"));
 }
 
 export async function runJob(workflowFile: string, jobName: string, ctx: JobContext): Promise<JobRun> {
