@@ -2,7 +2,8 @@
 // `bin/rails runner request_archives.rb` for all (lib/host-steps railsRunner, the ArchiveRequests step's
 // call); the naive way is one `tootctl accounts backup USERNAME` per account, a shell loop over SSH.
 // Boots are counted from the sandbox's /var/lib/mastodon-sim/boots.
-import { asMastodon, HostAccess, railsRunner } from "../lib/host-steps";
+import { inMastodon } from "../lib/deployment";
+import { HostAccess, railsRunner } from "../lib/host-steps";
 import { RemoteHost } from "../lib/ssh";
 import type { Sandbox } from "../sandbox/client";
 import { accessFor, bootCount, timed, withProgress } from "./common";
@@ -22,7 +23,8 @@ async function maxBackupId(sandbox: Sandbox): Promise<number> {
 
 /** The naive loop over SSH: one tootctl (one Rails boot) per username, usernames on stdin. */
 export function naiveLoop(host: RemoteHost, access: HostAccess, usernames: string[]): Promise<unknown> {
-    return host.run(`set -e; while IFS= read -r u; do ${asMastodon(access, 'bin/tootctl accounts backup "$u"')} < /dev/null > /dev/null; done`, {
+    // u is exported: the Mastodon user's shell sees it (runuser keeps the environment).
+    return host.run(`set -e; while IFS= read -r u; do export u; ${inMastodon(access.deployment, 'bin/tootctl accounts backup "$u"')} < /dev/null > /dev/null; done`, {
         stdin: usernames.join("\n") + "\n",
         label: "tootctl accounts backup, one call per account",
     });

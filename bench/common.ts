@@ -60,8 +60,7 @@ export function accessFor(info: SandboxInfo): HostAccess {
     return {
         ssh: { host: info.address, port: info.sshPort, user: info.sshUser, hostKey: info.hostKey, privateKey: readFileSync(info.sshPrivateKeyPath, "utf8") },
         database: { host: DEFAULTS.databaseHost, port: DEFAULTS.databasePort, name: DEFAULTS.databaseName, user: DEFAULTS.databaseUser, password: info.dbPassword },
-        liveDir: DEFAULTS.liveDir,
-        mastodonUser: DEFAULTS.mastodonUser,
+        deployment: { kind: DEFAULTS.deployment, dir: DEFAULTS.liveDir, mastodonUser: DEFAULTS.mastodonUser },
     };
 }
 

@@ -87,7 +87,7 @@ export class EdgeParking extends pulumi.ComponentResource {
                 `${name}-nginx`,
                 {
                     access: args.access,
-                    params: { units: ["nginx"], record: NGINX_RECORD },
+                    params: { units: ["nginx"], record: NGINX_RECORD, hostUnits: true },
                     about: "stop and disable nginx on the host: Cloudflare answers for the domain now",
                 },
                 { parent: this, dependsOn: records },

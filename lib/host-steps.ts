@@ -7,6 +7,24 @@
 //  - `undo` puts back what apply changed, where that can be done, and refuses loudly where it cannot.
 // One-way steps check their preconditions on the host at the moment they act. Run by the dynamic provider
 // in lib/host-step-resource.ts, one SSH connection per operation.
+import {
+    databaseAddressLine,
+    Deployment,
+    dumpLines,
+    envFile,
+    HOST_SYSTEMD,
+    inMastodon,
+    parseServiceState,
+    restartMastodonLine,
+    ServiceManager,
+    serviceManager,
+    ServiceState,
+    serviceStatesScript,
+    sourceFiles,
+    sourceWhere,
+    startServiceLines,
+    stopServiceLine,
+} from "./deployment";
 import { resolveMastodonSettings, rowFromSql, settingRowSql, SETTINGS_DEFAULTS_FILE } from "./mastodon-settings";
 import { RAILS_SCRIPTS, RailsScriptName } from "./rails-scripts";
 import { envValue, isSelfDestructMode, versionAtLeast } from "./self-destruct";
@@ -17,8 +35,8 @@ import { STAGES } from "./stages";
 export interface HostAccess {
     ssh: SshTarget;
     database: { host: string; port: number; name: string; user: string; password: string };
-    liveDir: string;
-    mastodonUser: string;
+    /** How Mastodon runs there (lib/deployment.ts). */
+    deployment: Deployment;
     /** Access token with write:statuses (statusToken), when the announcement is also a public status. */
     statusToken?: string;
 }
@@ -37,23 +55,15 @@ export const KEPT_VHOST_SUM = `${STATE_DIR}/original-vhost.sha256`;
 /** The first line of every vhost the closure renders (lib/nginx.ts). */
 export const CLOSURE_VHOST_MARK = "# Managed by mastodon-closure";
 
-/** A shell line running a Mastodon command (bin/tootctl, bin/rails) as the Mastodon user, with rbenv's
- *  Ruby on PATH as the install guide sets it up, from the live directory. */
-export function asMastodon(access: HostAccess, command: string): string {
-    const u = shq(access.mastodonUser);
-    return (
-        `home=$(getent passwd ${u} | cut -d: -f6); cd ${shq(access.liveDir)} && ` +
-        `runuser -u ${u} -- env HOME="$home" PATH="$home/.rbenv/shims:$home/.rbenv/bin:$PATH" RAILS_ENV=production ${command}`
-    );
-}
-
 /** Run one of the closure's Ruby scripts (rails/*.rb) with `bin/rails runner`, JSON in and out. */
 export async function railsRunner(host: RemoteHost, access: HostAccess, name: RailsScriptName, input: object): Promise<any> {
+    // The script is written where Mastodon runs (its user's /tmp, or its container's), then run there.
     const r = await host.run(
-        `set -e; d=$(mktemp -d /tmp/mastodon-closure.XXXXXX); trap 'rm -rf "$d"' EXIT; ` +
-            `echo ${shq(Buffer.from(RAILS_SCRIPTS[name]).toString("base64"))} | base64 -d > "$d/${name}"; ` +
-            `chmod 755 "$d"; chmod 644 "$d/${name}"; ` +
-            asMastodon(access, `bin/rails runner "$d/${name}"`),
+        inMastodon(
+            access.deployment,
+            `set -e; d=$(mktemp -d /tmp/mastodon-closure.XXXXXX); trap 'rm -rf "$d"' EXIT; ` +
+                `echo ${Buffer.from(RAILS_SCRIPTS[name]).toString("base64")} | base64 -d > "$d/${name}"; bin/rails runner "$d/${name}"`,
+        ),
         { stdin: JSON.stringify(input), label: `bin/rails runner ${name}` },
     );
     const last = r.stdout.trim().split("\n").pop() ?? "";
@@ -75,7 +85,7 @@ const ANY_EXIT = Array.from({ length: 255 }, (_, i) => i + 1);
 export async function tootctl(host: RemoteHost, access: HostAccess, args: string, opts: { answers?: string[]; limitSeconds?: number } = {}): Promise<string> {
     const limit = opts.limitSeconds ?? 300;
     const label = `tootctl ${args.split(" ").slice(0, 3).join(" ")}`;
-    const r = await host.run(asMastodon(access, `timeout -k 10 ${limit} bin/tootctl ${args}`), {
+    const r = await host.run(inMastodon(access.deployment, `timeout -k 10 ${limit} bin/tootctl ${args}`), {
         stdin: (opts.answers ?? []).map((a) => `${a}\n`).join(""),
         label,
         okCodes: ANY_EXIT,
@@ -92,11 +102,21 @@ export async function tootctl(host: RemoteHost, access: HostAccess, args: string
     throw new Error(`${label} failed on ${host.target.host} (exit ${r.code}); ${answered}, so a prompt it did not expect ends it: its last output: ${lastWords}`);
 }
 
+/** A PostgreSQL client through the SSH connection, at the address the deployment gives (compose: the db
+ *  container's); rejected when the database does not answer. */
+export async function connectDatabase(host: RemoteHost, access: HostAccess) {
+    const ask = databaseAddressLine(access.deployment);
+    if (ask === undefined) return host.postgres(access.database);
+    const address = (await host.run(ask, { label: "find the database container's address" })).stdout.trim().split(/\s+/)[0];
+    if (!address) throw new Error(`the database is not running on ${host.target.host} (no db container)`);
+    return host.postgres({ ...access.database, host: address, port: 5432 });
+}
+
 /** One query through the SSH tunnel; undefined when the database does not answer (stopped at dormant). */
 async function queryOrUndefined<T>(host: RemoteHost, access: HostAccess, sql: string, params: unknown[]): Promise<T[] | undefined> {
     let db;
     try {
-        db = await host.postgres(access.database);
+        db = await connectDatabase(host, access);
     } catch {
         return undefined;
     }
@@ -280,9 +300,9 @@ rm -f "$prev"; echo written`,
 async function readRegistrationsMode(host: RemoteHost, access: HostAccess): Promise<string | undefined> {
     const rows = await queryOrUndefined<{ value: string | null }>(host, access, `SELECT ${settingRowSql("registrations_mode")} AS value`, []);
     if (!rows) return undefined;
-    const file = `${access.liveDir}/${SETTINGS_DEFAULTS_FILE}`;
-    const defaults = await host.readFile(file, `read ${file}`);
-    if (defaults === undefined) throw new Error(`no ${file} on ${host.target.host}: Mastodon's defaults are needed to know the registrations mode (check liveDir)`);
+    const source = sourceFiles(access.deployment, [SETTINGS_DEFAULTS_FILE]);
+    const [defaults] = await host.readFiles(source.paths, `read ${SETTINGS_DEFAULTS_FILE}`, source.wrap);
+    if (defaults === undefined) throw new Error(`no ${SETTINGS_DEFAULTS_FILE} in ${sourceWhere(access.deployment)} on ${host.target.host}: Mastodon's defaults are needed to know the registrations mode`);
     return resolveMastodonSettings({ registrations_mode: rowFromSql(rows[0].value) }, defaults).registrationsMode;
 }
 
@@ -414,8 +434,6 @@ export const requestArchives: Step<{ recentDays: number }, { requested: number; 
 
 // --- self-destruct -------------------------------------------------------------------------------------
 
-export const MASTODON_UNITS = ["mastodon-web", "mastodon-streaming", "mastodon-sidekiq"];
-
 export { versionAtLeast };
 
 export interface SelfDestructParams {
@@ -442,7 +460,7 @@ async function require410(host: RemoteHost, domain: string, what: string): Promi
 const LEGACY_SELF_DESTRUCT_LIMIT_SECONDS = 4 * 3600;
 
 async function readEnvProduction(host: RemoteHost, access: HostAccess): Promise<string> {
-    const path = `${access.liveDir}/.env.production`;
+    const path = envFile(access.deployment);
     const text = await host.readFile(path, "read .env.production");
     if (text === undefined) throw new Error(`no ${path} on ${host.target.host}`);
     return text;
@@ -476,15 +494,15 @@ export const selfDestruct: Step<SelfDestructParams, { value: string; enabledAt: 
             if (!said) throw new Error(`the legacy tootctl self-destruct ended without saying it queued the deletions: ${out.trim().split("\n").pop() ?? "(no output)"}`);
             return { value: "", enabledAt: new Date().toISOString(), mode: `legacy tootctl self-destruct: ${said[0]}` };
         }
-        const envFile = await readEnvProduction(host, access);
-        const existing = envValue(envFile, "SELF_DESTRUCT") ?? "";
-        const existingWorks = await selfDestructModeOnHost(host, access, envFile);
+        const envText = await readEnvProduction(host, access);
+        const existing = envValue(envText, "SELF_DESTRUCT") ?? "";
+        const existingWorks = await selfDestructModeOnHost(host, access, envText);
         if (previous && existing === previous.value && existingWorks) return previous;
         await require410(host, p.domain, "self-destruct");
         const value = existingWorks ? existing : String((await railsRunner(host, access, "self_destruct_value.rb", {})).value);
         if (value !== existing) {
             await host.run(
-                `set -e; f=${shq(`${access.liveDir}/.env.production`)}; IFS= read -r value; t=$(mktemp "$f.XXXXXX")
+                `set -e; f=${shq(envFile(access.deployment))}; IFS= read -r value; t=$(mktemp "$f.XXXXXX")
 grep -Ev '^[[:space:]]*(export[[:space:]]+)?SELF_DESTRUCT[[:space:]]*=' "$f" > "$t" || true
 printf 'SELF_DESTRUCT=%s\\n' "$value" >> "$t"
 chown --reference="$f" "$t"; chmod --reference="$f" "$t"; mv -f "$t" "$f"`,
@@ -494,7 +512,7 @@ chown --reference="$f" "$t"; chmod --reference="$f" "$t"; mv -f "$t" "$f"`,
                 throw new Error(`the SELF_DESTRUCT value Rails generated does not verify in .env.production on ${host.target.host}: check SECRET_KEY_BASE and LOCAL_DOMAIN there`);
             }
         }
-        await host.run(`systemctl restart ${MASTODON_UNITS.join(" ")}`, { label: "restart Mastodon into self-destruct mode" });
+        await host.run(restartMastodonLine(access.deployment), { label: "restart Mastodon into self-destruct mode" });
         return { value, enabledAt: previous?.enabledAt ?? new Date().toISOString(), mode: "SELF_DESTRUCT" };
     },
     async read(host, access, p, result) {
@@ -549,6 +567,7 @@ export const databaseDump: Step<DumpParams, DumpManifest> = {
             );
         }
         const db = access.database;
+        const lines = dumpLines(access.deployment, db);
         const createdAt = new Date();
         const stamp = createdAt.toISOString().replace(/[-:]/g, "").replace(/\..*/, "Z");
         const retainUntil = new Date(createdAt.getTime() + p.retentionDays * 86400_000).toISOString();
@@ -558,11 +577,11 @@ export const databaseDump: Step<DumpParams, DumpManifest> = {
 mkdir -p ${shq(p.dir)}; chmod 700 ${shq(p.dir)}
 f=${shq(base)}; done=0
 trap '[ "$done" = 1 ] || rm -f "$f" "$f.age" "$f.sha256" "$f.age.sha256"' EXIT
-pg_dump -Fc -h ${shq(db.host)} -p ${db.port} -U ${shq(db.user)} -d ${shq(db.name)} -f "$f" &
+${lines.dump} &
 dump=$!
 while kill -0 "$dump" 2>/dev/null; do sleep 5; kill -0 "$dump" 2>/dev/null && echo "progress: $(stat -c %s "$f" 2>/dev/null || echo 0)"; done
 wait "$dump"
-entries=$(pg_restore --list "$f" | grep -cv '^;' || true)
+entries=$(${lines.list} | grep -cv '^;' || true)
 [ "$entries" -gt 0 ] || { echo "pg_restore --list found no entries in $f" >&2; exit 1; }
 ${p.ageRecipient ? `age -r ${shq(p.ageRecipient)} -o "$f.age" "$f"; rm -f "$f"; f="$f.age"` : ":"}
 sum=$(sha256sum "$f" | cut -d' ' -f1); bytes=$(stat -c %s "$f")
@@ -594,11 +613,8 @@ printf '{"path":"%s","sha256":"%s","bytes":%s,"tocEntries":%s}\\n' "$f" "$sum" "
 
 // --- services ------------------------------------------------------------------------------------------
 
-export interface UnitState {
-    unit: string;
-    wasActive: boolean;
-    wasEnabled: boolean;
-}
+/** How a service was found before the closure stopped it. */
+export type UnitState = ServiceState;
 
 export interface StopParams {
     /** Stopped and disabled, in this order; started again in reverse order on the way back. */
@@ -607,26 +623,30 @@ export interface StopParams {
     dump?: { path: string; sha256: string; encrypted: boolean };
     /** The host record of how these units were found, when not the closure's main one (SERVICES_RECORD). */
     record?: string;
+    /** Units of the host's own systemd (nginx in front), not the deployment's Mastodon services. */
+    hostUnits?: boolean;
 }
 
-async function unitStates(host: RemoteHost, units: string[]): Promise<UnitState[]> {
-    const r = await host.run(units.map((u) => `echo "$(systemctl is-active ${shq(u)} || true) $(systemctl is-enabled ${shq(u)} || true)"`).join("\n"), {
-        label: `state of ${units.join(", ")}`,
-    });
-    return r.stdout.trim().split("\n").map((line, i) => {
-        const [active, enabled] = line.trim().split(/\s+/);
-        return { unit: units[i], wasActive: active === "active", wasEnabled: enabled === "enabled" };
-    });
+/** What starts and stops the units of a stop. */
+const managerOf = (access: HostAccess, p: StopParams): ServiceManager => (p.hostUnits ? HOST_SYSTEMD : serviceManager(access.deployment));
+
+async function unitStates(host: RemoteHost, manager: ServiceManager, units: string[]): Promise<UnitState[]> {
+    // No units (the stop declared below dormant to start them again): nothing to ask, and no empty line
+    // to read as a unit.
+    if (units.length === 0) return [];
+    const r = await host.run(serviceStatesScript(manager, units), { label: `state of ${units.join(", ")}` });
+    return r.stdout.trim().split("\n").map((line, i) => parseServiceState(units[i], line));
 }
 
 /** Refuses to stop anything unless the dump on disk matches its sha256 and (when not encrypted) lists
  *  entries with pg_restore --list, now. */
-async function requireIntactDump(host: RemoteHost, dump: NonNullable<StopParams["dump"]>): Promise<void> {
+async function requireIntactDump(host: RemoteHost, access: HostAccess, dump: NonNullable<StopParams["dump"]>): Promise<void> {
+    const list = dumpLines(access.deployment, access.database).list;
     const r = await host.run(
         `set -uo pipefail; f=${shq(dump.path)}
 [ -e "$f" ] || { echo "missing"; exit 0; }
 sum=$(sha256sum "$f" | cut -d' ' -f1); [ "$sum" = ${shq(dump.sha256)} ] || { echo "sha256 $sum"; exit 0; }
-${dump.encrypted ? "echo ok" : `n=$(pg_restore --list "$f" 2>/dev/null | grep -cv '^;' || true); [ "\${n:-0}" -gt 0 ] && echo ok || echo "pg_restore --list found no entries"`}`,
+${dump.encrypted ? "echo ok" : `n=$(${list} 2>/dev/null | grep -cv '^;' || true); [ "\${n:-0}" -gt 0 ] && echo ok || echo "pg_restore --list found no entries"`}`,
         { label: "check the database dump before stopping anything" },
     );
     const seen = r.stdout.trim();
@@ -646,15 +666,16 @@ async function recordedStates(host: RemoteHost, record: string): Promise<UnitSta
  * units (below dormant) it starts again what the record says and empties the record.
  */
 export const stopServices: Step<StopParams, { states: UnitState[] }> = {
-    async apply(host, _access, p, previous) {
+    async apply(host, access, p, previous) {
         const record = p.record ?? SERVICES_RECORD;
+        const manager = managerOf(access, p);
         const onHost = await recordedStates(host, record);
         const recorded = onHost ?? previous?.states ?? [];
         const elsewhere = recorded.filter((s) => !p.units.includes(s.unit));
-        if (elsewhere.length) await startAgain(host, elsewhere); // units this stage no longer stops
-        const current = await unitStates(host, p.units);
+        if (elsewhere.length) await startAgain(host, manager, elsewhere); // units this stage no longer stops
+        const current = await unitStates(host, manager, p.units);
         const todo = current.filter((s) => s.wasActive || s.wasEnabled);
-        if (todo.length && p.dump) await requireIntactDump(host, p.dump);
+        if (todo.length && p.dump) await requireIntactDump(host, access, p.dump);
         // How each unit was found: as first recorded, or as it is now for a unit stopped the first time.
         const states = p.units.map((u) => recorded.find((s) => s.unit === u) ?? current.find((s) => s.unit === u)!);
         // With every unit started again the record stays, empty: the host keeps saying that the closure had
@@ -662,24 +683,33 @@ export const stopServices: Step<StopParams, { states: UnitState[] }> = {
         if (onHost === undefined || JSON.stringify(states) !== JSON.stringify(onHost)) {
             await host.writeFile(record, JSON.stringify({ states }, null, 2) + "\n", { owner: "root", mode: "644", label: "record how the services were found" });
         }
-        for (const s of todo) await host.run(`systemctl disable --now ${shq(s.unit)}`, { label: `stop and disable ${s.unit}` });
+        for (const s of todo) await host.run(stopServiceLine(manager, s.unit), { label: `stop and disable ${s.unit}` });
         return { states };
     },
-    async read(host, _access, p, result) {
-        const now = await unitStates(host, p.units);
-        return { params: { ...p, units: now.filter((s) => !s.wasActive && !s.wasEnabled).map((s) => s.unit) }, result };
+    /** Reports as stopped the units this stop has down, and the recorded ones it is to start again that are
+     *  not back as they were found: a move back to below dormant killed before it started them shows as
+     *  drift, so the next `up --refresh` starts them. */
+    async read(host, access, p, result) {
+        const recorded = (await recordedStates(host, p.record ?? SERVICES_RECORD)) ?? [];
+        const toStartAgain = recorded.filter((s) => !p.units.includes(s.unit));
+        const now = await unitStates(host, managerOf(access, p), [...p.units, ...toStartAgain.map((s) => s.unit)]);
+        const down = now.filter((s) => p.units.includes(s.unit) && !s.wasActive && !s.wasEnabled);
+        const notBack = now.filter((s) => {
+            const found = toStartAgain.find((r) => r.unit === s.unit);
+            return found !== undefined && ((found.wasActive && !s.wasActive) || (found.wasEnabled && !s.wasEnabled));
+        });
+        return { params: { ...p, units: [...down, ...notBack].map((s) => s.unit) }, result };
     },
-    async undo(host, _access, p, outputs) {
+    async undo(host, access, p, outputs) {
         const record = p.record ?? SERVICES_RECORD;
-        await startAgain(host, (await recordedStates(host, record)) ?? outputs.states);
+        await startAgain(host, managerOf(access, p), (await recordedStates(host, record)) ?? outputs.states);
         await host.run(`rm -f ${shq(record)}`, { label: "remove the services record" });
     },
 };
 
-async function startAgain(host: RemoteHost, states: UnitState[]): Promise<void> {
+async function startAgain(host: RemoteHost, manager: ServiceManager, states: UnitState[]): Promise<void> {
     for (const s of [...states].reverse()) {
-        if (s.wasEnabled) await host.run(`systemctl enable ${shq(s.unit)}`, { label: `enable ${s.unit}` });
-        if (s.wasActive) await host.run(`systemctl start ${shq(s.unit)}`, { label: `start ${s.unit}` });
+        for (const { what, line } of startServiceLines(manager, s)) await host.run(line, { label: what });
     }
 }
 

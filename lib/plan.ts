@@ -1,6 +1,7 @@
 // The plan: which concerns the stage has, decided in pure code from the settings, what the probe saw on
 // the host and (when parking on Cloudflare) what the zone holds. The components only turn it into
 // resources (components/closure.ts); the program prints its refusals and outputs.
+import { serviceOf } from "./deployment";
 import { archiveRecentDays, HostFacts } from "./gates";
 import { versionAtLeast } from "./self-destruct";
 import { EdgePlan, planEdge } from "./parking";
@@ -22,7 +23,7 @@ export interface ClosurePlan {
     /** In self-destruct mode: the stage wants it, or it is kept (one-way) below its stage. */
     selfDestruct: boolean;
     databaseDump: boolean;
-    /** systemd units stopped, in order. */
+    /** Services stopped, in order (systemd units or compose services, as the deployment runs them). */
     stoppedUnits: string[];
     /** Below dormant, on a host where the closure has stopped services (its record on the host): the stop is
      *  declared with no units, which starts them again as they were found, whether the move back is whole or
@@ -40,17 +41,9 @@ export interface ClosurePlan {
     manual: string[];
 }
 
-/** systemd unit of each service role, as Mastodon's install guide names them. */
+/** The service of each role where Mastodon runs (lib/deployment.ts). */
 export function unitOf(role: ServiceRole, settings: Settings): string | undefined {
-    const units: Record<ServiceRole, string | undefined> = {
-        web: "mastodon-web",
-        streaming: "mastodon-streaming",
-        sidekiq: "mastodon-sidekiq",
-        mail: settings.mailService,
-        redis: "redis-server",
-        postgresql: "postgresql",
-    };
-    return units[role];
+    return serviceOf(settings.deployment, role);
 }
 
 /** Whether the Cloudflare zone has to be read: parking now, or moved back after parking (to restore). */

@@ -4,7 +4,8 @@
 // self-destruct, which only `tootctl self-destruct` reports (before 4.3: Sidekiq, asked by a runner script),
 // and to check SELF_DESTRUCT when .env.production does not hold SECRET_KEY_BASE.
 import { HostFacts } from "./gates";
-import { EMAIL_RECORD, EmailRecord, HostAccess, JOURNAL_PATH, Journal, railsRunner, selfDestructModeOnHost, SERVICES_RECORD, tootctl, UnitState } from "./host-steps";
+import { envFile, sourceFiles, sourceWhere } from "./deployment";
+import { connectDatabase, EMAIL_RECORD, EmailRecord, HostAccess, JOURNAL_PATH, Journal, railsRunner, selfDestructModeOnHost, SERVICES_RECORD, tootctl, UnitState } from "./host-steps";
 import { resolveMastodonSettings, rowFromSql, settingRowSql, SETTINGS_DEFAULTS_FILE } from "./mastodon-settings";
 import { accountsLeftSql, DELAY_TO_DELETION_DAYS, envValue, selfDestructEra } from "./self-destruct";
 import { shq } from "./ssh";
@@ -32,14 +33,21 @@ export function versionFromSource(rb: string): string | undefined {
 
 export async function probeHost(access: HostAccess, settings: Settings): Promise<Probe> {
     return RemoteHost.with(access.ssh, async (host) => {
-        const envPath = `${settings.liveDir}/.env.production`;
-        const versionPath = `${settings.liveDir}/lib/mastodon/version.rb`;
-        const defaultsPath = `${settings.liveDir}/${SETTINGS_DEFAULTS_FILE}`;
-        const [env, journalText, keptVhost, site, versionRb, servicesRecord, defaultsText, emailRecord] = await host.readFiles(
-            [envPath, JOURNAL_PATH, `${settings.nginxSite}.closure-original`, settings.nginxSite, versionPath, SERVICES_RECORD, defaultsPath, EMAIL_RECORD],
+        const deployment = settings.deployment;
+        const envPath = envFile(deployment);
+        const VERSION_FILE = "lib/mastodon/version.rb";
+        const source = sourceFiles(deployment, [VERSION_FILE, SETTINGS_DEFAULTS_FILE]);
+        // Mastodon's own files in the same round trip, unless they are read inside its image.
+        const hostPaths = [envPath, JOURNAL_PATH, `${settings.nginxSite}.closure-original`, settings.nginxSite, SERVICES_RECORD, EMAIL_RECORD];
+        const files = await host.readFiles(
+            source.wrap ? hostPaths : [...hostPaths, ...source.paths],
             "read .env.production, the closure journal, the nginx site, Mastodon's version and its settings defaults",
         );
-        if (env === undefined) throw new Error(`no ${envPath} on ${settings.ssh.host}: check liveDir (the Mastodon checkout, default /home/mastodon/live)`);
+        const [env, journalText, keptVhost, site, servicesRecord, emailRecord] = files;
+        const [versionRb, defaultsText] = source.wrap
+            ? await host.readFiles(source.paths, "read Mastodon's version and its settings defaults in its image", source.wrap)
+            : files.slice(hostPaths.length);
+        if (env === undefined) throw new Error(`no ${envPath} on ${settings.ssh.host}: check liveDir (${deployment.kind === "systemd" ? "the Mastodon checkout" : "the directory with docker-compose.yml"}, default /home/mastodon/live)`);
         const localDomain = envValue(env, "LOCAL_DOMAIN");
         if (localDomain !== settings.domain) {
             throw new Error(`domain is "${settings.domain}" but the host's LOCAL_DOMAIN is "${localDomain ?? "(unset)"}": is this the right host?`);
@@ -49,8 +57,8 @@ export async function probeHost(access: HostAccess, settings: Settings): Promise
         const originalVhost = keptVhost ?? site;
         if (originalVhost === undefined) throw new Error(`no nginx site at ${settings.nginxSite}: check nginxSite`);
         const mastodonVersion = versionRb === undefined ? undefined : versionFromSource(versionRb);
-        if (mastodonVersion === undefined) throw new Error(`cannot read Mastodon's version from ${versionPath}: check liveDir`);
-        if (defaultsText === undefined) throw new Error(`cannot read Mastodon's settings defaults from ${defaultsPath}: check liveDir`);
+        if (mastodonVersion === undefined) throw new Error(`cannot read Mastodon's version from ${VERSION_FILE} in ${sourceWhere(deployment)}`);
+        if (defaultsText === undefined) throw new Error(`cannot read Mastodon's settings defaults from ${SETTINGS_DEFAULTS_FILE} in ${sourceWhere(deployment)}`);
         const reachedAt = journal?.reachedAt ?? {};
         const era = selfDestructEra(mastodonVersion);
         const legacySelfDestruct = era === "legacy";
@@ -78,7 +86,7 @@ export async function probeHost(access: HostAccess, settings: Settings): Promise
         // Dormant hosts have their database stopped on purpose; so has a host whose move to dormant was
         // interrupted after the closure began stopping services (its record says so).
         if (stageIndex(currentStage) < stageIndex("dormant")) {
-            const db = await host.postgres(access.database).catch((err: Error) => {
+            const db = await connectDatabase(host, access).catch((err: Error) => {
                 if (stoppedByClosure?.length) return undefined;
                 throw err;
             });

@@ -3,6 +3,7 @@
 // before any resource is declared, so preview fails with the reason and up changes nothing.
 import * as pulumi from "@pulumi/pulumi";
 import { MastodonClosure } from "../components/closure";
+import { describeDeployment } from "./deployment";
 import { archiveDownloads, checkArchiveRetention, checkClosingDate, effectiveStage, evaluateGates, HostFacts, nextStageNeeds, purgeWarning } from "./gates";
 import { HostAccess, SERVICES_RECORD } from "./host-steps";
 import { needsZone } from "./plan";
@@ -71,13 +72,13 @@ async function declareClosure(): Promise<Record<string, unknown>> {
         get: (key) => config.get(key),
         isSecret: (key) => isConfigSecret(`${NAMESPACE}:${key}`),
     });
-    const [privateKey, databasePassword] = SECRET_KEYS.map((k) => config.requireSecret(k));
+    // parseSettings has checked which are required (the database password is not with compose).
+    const [privateKey, databasePassword] = SECRET_KEYS.map((k) => config.getSecret(k) ?? pulumi.secret(""));
     const statusToken = config.getSecret("statusToken");
     const access: pulumi.Output<HostAccess> = pulumi.all([privateKey, databasePassword, statusToken]).apply(([key, password, token]) => ({
         ssh: { ...settings.ssh, privateKey: key },
         database: { ...settings.database, password },
-        liveDir: settings.liveDir,
-        mastodonUser: settings.mastodonUser,
+        deployment: settings.deployment,
         ...(token ? { statusToken: token } : {}),
     }));
 
@@ -143,6 +144,7 @@ async function declareClosure(): Promise<Record<string, unknown>> {
         stage: settings.stage,
         stageSummary: spec.summary,
         hostWasAt: facts.currentStage,
+        deployment: describeDeployment(settings.deployment),
         mastodonVersion: facts.mastodonVersion,
         front: spec.front,
         gates: gates.results,

@@ -1,18 +1,25 @@
 // The stack's settings (Pulumi.<stack>.yaml, namespace `mastodon-closure`): every key, its default and
 // its validation in one place. `parseSettings` is pure so that bad input is rejected, with the key and
 // what is allowed, before anything connects or changes.
+import { Deployment, DEPLOYMENT_KINDS, DeploymentKind } from "./deployment";
 import { STAGES, Stage, stageIndex } from "./stages";
 
 /** Defaults for every optional key. */
 export const DEFAULTS = {
     sshPort: 22,
     sshUser: "root",
+    /** How Mastodon runs (lib/deployment.ts): the install guide's systemd units. */
+    deployment: "systemd" as DeploymentKind,
+    /** systemd: the Mastodon checkout; compose: the directory with docker-compose.yml and .env.production. */
     liveDir: "/home/mastodon/live",
     mastodonUser: "mastodon",
     databaseHost: "127.0.0.1",
     databasePort: 5432,
     databaseName: "mastodon_production",
     databaseUser: "mastodon",
+    /** What `mastodon:setup` writes for Docker (DB_NAME, DB_USER; DB_PASS empty: upstream's db service trusts). */
+    composeDatabaseName: "postgres",
+    composeDatabaseUser: "postgres",
     nginxSite: "/etc/nginx/sites-available/mastodon",
     language: "en" as Language,
     /** Reminders are published this many days before the closing date. */
@@ -44,8 +51,8 @@ export interface Settings {
     stage: Stage;
     ssh: { host: string; port: number; user: string; hostKey: string };
     domain: string;
-    liveDir: string;
-    mastodonUser: string;
+    /** How Mastodon runs on the host: its commands, services, files (lib/deployment.ts). */
+    deployment: Deployment;
     database: { host: string; port: number; name: string; user: string };
     nginxSite: string;
     /** Required from `announced` on. */
@@ -67,8 +74,6 @@ export interface Settings {
     dumpRetentionDays: number;
     goneDays: number;
     minimumNoticeDays: number;
-    /** systemd unit of a local mail server to stop when dormant (none by default: most use a relay). */
-    mailService?: string;
     /** Parking on Cloudflare; without it `parked` leaves DNS to the operator. */
     cloudflare?: CloudflareSettings;
 }
@@ -176,9 +181,13 @@ export function parseSettings(raw: RawConfig): Settings {
     if (stageValue === undefined) problems.push(`stage is required: one of ${STAGES.join(", ")}`);
     const stage = oneOf("stage", STAGES) ?? "operating";
 
+    const deploymentKind = oneOf("deployment", DEPLOYMENT_KINDS, DEFAULTS.deployment) ?? DEFAULTS.deployment;
     for (const key of SECRET_KEYS) {
-        if (str(key) === undefined) problems.push(`${key} is required; set it with: pulumi config set --secret ${key} ...`);
-        else if (!raw.isSecret(key)) problems.push(plainSecret(key));
+        // Upstream's compose file runs PostgreSQL with trust authentication: DB_PASS is usually empty there.
+        const optional = key === "databasePassword" && deploymentKind === "compose";
+        if (str(key) === undefined) {
+            if (!optional) problems.push(`${key} is required; set it with: pulumi config set --secret ${key} ...`);
+        } else if (!raw.isSecret(key)) problems.push(plainSecret(key));
     }
 
     for (const key of OPTIONAL_SECRET_KEYS) {
@@ -230,6 +239,18 @@ export function parseSettings(raw: RawConfig): Settings {
     }
     const mailService = str("mailService");
     if (mailService !== undefined && !UNIT.test(mailService)) problems.push(`mailService must be a systemd unit name, got "${mailService}"`);
+    if (deploymentKind !== "systemd") {
+        // Keys that say how a systemd host runs Mastodon contradict another deployment: refused, not ignored.
+        const systemdOnly: Record<string, string> = {
+            mastodonUser: "the containers run Mastodon as their image's user",
+            mailService: "a compose deployment stops only its own services (db, redis, web, streaming, sidekiq)",
+            databaseHost: "the closure reaches the db service's container, whose address Docker gives",
+            databasePort: "the closure reaches the db service's container on PostgreSQL's port",
+        };
+        for (const [key, why] of Object.entries(systemdOnly)) {
+            if (str(key) !== undefined) problems.push(`${key} applies to deployment "systemd" only, and deployment is "${deploymentKind}": ${why}; remove it (pulumi config rm mastodon-closure:${key})`);
+        }
+    }
     const sshUser = str("sshUser") ?? DEFAULTS.sshUser;
     if (!/^[a-z_][a-z0-9_-]*$/.test(sshUser)) problems.push(`sshUser must be a Unix user name, got "${sshUser}"`);
     const mastodonUser = str("mastodonUser") ?? DEFAULTS.mastodonUser;
@@ -248,13 +269,17 @@ export function parseSettings(raw: RawConfig): Settings {
             hostKey,
         },
         domain,
-        liveDir: absPath("liveDir", DEFAULTS.liveDir),
-        mastodonUser,
+        deployment: {
+            kind: deploymentKind,
+            dir: absPath("liveDir", DEFAULTS.liveDir),
+            mastodonUser,
+            ...(mailService !== undefined ? { mailService } : {}),
+        },
         database: {
             host: str("databaseHost") ?? DEFAULTS.databaseHost,
             port: int("databasePort", DEFAULTS.databasePort, 1, 65535),
-            name: str("databaseName") ?? DEFAULTS.databaseName,
-            user: str("databaseUser") ?? DEFAULTS.databaseUser,
+            name: str("databaseName") ?? (deploymentKind === "compose" ? DEFAULTS.composeDatabaseName : DEFAULTS.databaseName),
+            user: str("databaseUser") ?? (deploymentKind === "compose" ? DEFAULTS.composeDatabaseUser : DEFAULTS.databaseUser),
         },
         nginxSite: absPath("nginxSite", DEFAULTS.nginxSite),
         closingDate,
@@ -272,7 +297,6 @@ export function parseSettings(raw: RawConfig): Settings {
         dumpRetentionDays: int("dumpRetentionDays", DEFAULTS.dumpRetentionDays, 1, 36500),
         goneDays: int("goneDays", DEFAULTS.goneDays, 0, 3650),
         minimumNoticeDays: int("minimumNoticeDays", DEFAULTS.minimumNoticeDays, 0, 3650),
-        mailService,
         cloudflare,
     };
     if (stageIndex(stage) >= stageIndex("self-destructing") && confirmSelfDestruct !== domain) {

@@ -149,10 +149,11 @@ export class RemoteHost {
         return (await this.readFiles([path], label))[0];
     }
 
-    /** Read several files in one command (one round trip), each undefined when it does not exist. */
-    async readFiles(paths: string[], label: string): Promise<(string | undefined)[]> {
+    /** Read several files in one command (one round trip), each undefined when it does not exist. With
+     *  `wrap`, the reading runs inside what it makes of the script (a container, another user). */
+    async readFiles(paths: string[], label: string, wrap?: (script: string) => string): Promise<(string | undefined)[]> {
         const script = paths.map((p) => `if [ -e ${shq(p)} ]; then echo 1; base64 -w0 < ${shq(p)}; echo; else printf '0\\n\\n'; fi`).join("\n");
-        const lines = (await this.run(script, { label })).stdout.split("\n");
+        const lines = (await this.run(wrap ? wrap(script) : script, { label })).stdout.split("\n");
         return paths.map((_, i) => (lines[2 * i] === "1" ? Buffer.from(lines[2 * i + 1], "base64").toString("utf8") : undefined));
     }
 

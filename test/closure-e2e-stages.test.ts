@@ -34,6 +34,7 @@ test("operating: checks and reports the host, changes nothing on it", async () =
     const up = await converge(c, { stage: "operating" });
     assert.equal(up.mastodonVersion, "4.3.2");
     assert.equal(up.hostWasAt, "operating");
+    assert.equal(up.deployment, "systemd units, Mastodon checked out in /home/mastodon/live and run as mastodon", "the default deployment, as the preview shows it");
     assert.equal(up.database.registrationsMode, "open");
     assert.equal(await hostSnapshot(c.sandbox), before);
     for (const p of APP_PATHS) await expectStatus(c.sandbox, p, 200);

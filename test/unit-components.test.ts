@@ -75,8 +75,7 @@ function settings(stage: Stage, extra: Record<string, string> = {}): Settings {
 const ACCESS: HostAccess = {
     ssh: { host: "203.0.113.10", port: 22, user: "root", hostKey: HOST_KEY, privateKey: "PRIVATE" } as HostAccess["ssh"],
     database: { host: "127.0.0.1", port: 5432, name: "mastodon_production", user: "mastodon", password: "PASSWORD" },
-    liveDir: "/home/mastodon/live",
-    mastodonUser: "mastodon",
+    deployment: { kind: "systemd", dir: "/home/mastodon/live", mastodonUser: "mastodon" },
 };
 
 const ORIGINAL_VHOST = `upstream backend {
@@ -497,7 +496,7 @@ describe("parking on Cloudflare (the resource graph)", () => {
         const p = `${b.prefix}-edge`;
         const nginx = b.steps.find((r) => r.name === `${p}-nginx`)!;
         // Its own record of how nginx was found: the dormant stop's record (services.json) is not touched.
-        assert.deepEqual(params(nginx), { units: ["nginx"], record: "/var/lib/mastodon-closure/nginx.json" });
+        assert.deepEqual(params(nginx), { units: ["nginx"], record: "/var/lib/mastodon-closure/nginx.json", hostUnits: true }, "nginx is the host's own unit, whatever runs Mastodon");
         assert.deepEqual(b.dependsOn(`${p}-nginx`), ["dmarc", "mx", "social.example-0", "spf", "www.social.example-0"].map((k) => `${p}-dns-${k}`));
         assert.equal(await new Promise((r) => b.closure.edge!.hostMayBeTurnedOff!.apply(r)), "yes: Cloudflare answers 410 for social.example, www.social.example; nginx on the host is stopped");
         // Entering parked: not yet, the outputs say until when.

@@ -6,7 +6,7 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { RAILS_SCRIPT_NAMES, RAILS_SCRIPTS, RailsScriptName } from "../lib/rails-scripts";
-import { asMastodon, HostAccess, tootctl, versionAtLeast } from "../lib/host-steps";
+import { HostAccess, tootctl, versionAtLeast } from "../lib/host-steps";
 import type { ExecOptions, ExecResult, RemoteHost } from "../lib/ssh";
 
 const RAILS_DIR = [path.join(__dirname, "..", "rails"), path.join(__dirname, "..", "..", "rails")].find((d) => fs.existsSync(path.join(d, "announce.rb")))!;
@@ -107,30 +107,6 @@ describe("host-step helpers around the scripts", () => {
         assert.equal(versionAtLeast("", 4, 3), false);
     });
 
-    test("asMastodon runs as the Mastodon user from the live directory with rbenv's Ruby, quoting both", () => {
-        const access = { liveDir: "/home/mastodon/live", mastodonUser: "mastodon" } as HostAccess;
-        const line = asMastodon(access, "bin/tootctl version");
-        assert.ok(line.includes("cd '/home/mastodon/live' && "), line);
-        assert.ok(line.includes("runuser -u 'mastodon' -- env "), line);
-        assert.ok(line.includes('PATH="$home/.rbenv/shims:$home/.rbenv/bin:$PATH"'), line);
-        assert.ok(line.endsWith("RAILS_ENV=production bin/tootctl version"), line);
-        // Run the line for real with a stub runuser/getent: the command sees the live dir and the environment.
-        const dir = fs.mkdtempSync(path.join(require("node:os").tmpdir(), "closure-asm-"));
-        try {
-            const live = path.join(dir, "live dir");
-            fs.mkdirSync(path.join(dir, "bin"));
-            fs.mkdirSync(live);
-            fs.writeFileSync(path.join(dir, "bin/getent"), `#!/bin/sh\necho "$2:x:991:991::${dir}/home:/bin/bash"\n`, { mode: 0o755 });
-            fs.writeFileSync(path.join(dir, "bin/runuser"), `#!/bin/sh\n[ "$1" = -u ] && [ "$2" = "o'brien" ] && [ "$3" = -- ] || exit 9\nshift 3; exec "$@"\n`, { mode: 0o755 });
-            const cmd = asMastodon({ liveDir: live, mastodonUser: "o'brien" } as HostAccess, 'sh -c \'echo "$PWD|$HOME|$RAILS_ENV|${PATH%%:*}"\'');
-            const r = spawnSync("bash", ["-c", cmd], { encoding: "utf8", env: { PATH: `${dir}/bin:/usr/bin:/bin` } });
-            assert.equal(r.status, 0, r.stderr);
-            assert.equal(r.stdout.trim(), `${live}|${dir}/home|production|${dir}/home/.rbenv/shims`);
-        } finally {
-            fs.rmSync(dir, { recursive: true, force: true });
-        }
-    });
-
     describe("tootctl never waits on a prompt: stdin carries the answers and is closed, the run is time-limited", () => {
         // A host that runs each script here with bash, a stub runuser/getent, and a live dir whose
         // bin/tootctl is a shell script standing in for one behaviour.
@@ -156,7 +132,7 @@ describe("host-step helpers around the scripts", () => {
                     fs.writeFileSync(path.join(dir, "bin/getent"), `#!/bin/sh\necho "$2:x:991:991::${dir}:/bin/bash"\n`, { mode: 0o755 });
                     fs.writeFileSync(path.join(dir, "bin/runuser"), `#!/bin/sh\nshift 3; exec "$@"\n`, { mode: 0o755 });
                     fs.writeFileSync(path.join(dir, "live/bin/tootctl"), `#!/bin/bash\n${body}\n`, { mode: 0o755 });
-                    await fn(stubHost(dir), { liveDir: path.join(dir, "live"), mastodonUser: "mastodon" } as HostAccess);
+                    await fn(stubHost(dir), { deployment: { kind: "systemd", dir: path.join(dir, "live"), mastodonUser: "mastodon" } } as HostAccess);
                 } finally {
                     fs.rmSync(dir, { recursive: true, force: true });
                 }

@@ -247,14 +247,13 @@ describe("parseSettings: ports, paths, names, keys", () => {
         );
         assert.equal(s.successor, "https://next.example/about");
         assert.equal(s.language, "ja");
-        assert.equal(s.mailService, "postfix@-.service");
         assert.equal(s.requestArchives, true);
         assert.equal(s.archiveRecentDays, 0);
         assert.equal(s.downloadGraceDays, 0);
         assert.equal(s.emailAnnouncement, true);
         assert.equal(s.goneDays, 0);
         assert.deepEqual(s.ssh, { host: "203.0.113.10", port: 2222, user: "admin", hostKey: HOST_KEY });
-        assert.equal(s.liveDir, "/srv/mastodon/live");
+        assert.deepEqual(s.deployment, { kind: "systemd", dir: "/srv/mastodon/live", mastodonUser: "mastodon", mailService: "postfix@-.service" });
         assert.deepEqual(s.database, { host: "db.internal", port: 5432, name: "mastodon", user: "mastodon" });
     });
 });
@@ -264,8 +263,8 @@ describe("parseSettings: defaults and several problems", () => {
         const s = parseSettings(raw(baseConfig()));
         assert.equal(s.ssh.port, DEFAULTS.sshPort);
         assert.equal(s.ssh.user, DEFAULTS.sshUser);
-        assert.equal(s.liveDir, DEFAULTS.liveDir);
-        assert.equal(s.mastodonUser, DEFAULTS.mastodonUser);
+        assert.deepEqual(s.deployment, { kind: DEFAULTS.deployment, dir: DEFAULTS.liveDir, mastodonUser: DEFAULTS.mastodonUser }, "no mailService: most servers use a relay");
+        assert.equal(DEFAULTS.deployment, "systemd");
         assert.deepEqual(s.database, {
             host: DEFAULTS.databaseHost,
             port: DEFAULTS.databasePort,
@@ -282,7 +281,7 @@ describe("parseSettings: defaults and several problems", () => {
         assert.equal(s.dumpDir, DEFAULTS.dumpDir);
         assert.equal(s.dumpRetentionDays, DEFAULTS.dumpRetentionDays);
         assert.equal(s.goneDays, DEFAULTS.goneDays);
-        for (const k of ["closingDate", "successor", "announcementText", "confirmSelfDestruct", "dumpAgeRecipient", "mailService"] as const) {
+        for (const k of ["closingDate", "successor", "announcementText", "confirmSelfDestruct", "dumpAgeRecipient"] as const) {
             assert.equal(s[k], undefined, k);
         }
         // The documented defaults themselves.
