@@ -227,11 +227,10 @@ export class Sandbox {
   }
 
   /** Crash points (sandbox/host/session): from now on count every SSH command; with `at`, hold the at-th
-   *  one once it ran, until release(). */
-  async armCrashPoint(at?: number): Promise<void> {
-    const r = await this.exec(
-      `rm -rf /run/mcsbx-crash && mkdir /run/mcsbx-crash && ${at ? `echo ${at} > /run/mcsbx-crash/at && ` : ""}chown -R admin /run/mcsbx-crash`,
-    );
+   *  one once it ran (a number), or the first one whose text contains `at` (a string), until release(). */
+  async armCrashPoint(at?: number | string): Promise<void> {
+    const arm = typeof at === "number" ? `echo ${at} > /run/mcsbx-crash/at && ` : at ? "cat > /run/mcsbx-crash/match && " : "";
+    const r = await this.exec(`rm -rf /run/mcsbx-crash && mkdir /run/mcsbx-crash && ${arm}chown -R admin /run/mcsbx-crash`, typeof at === "string" ? at : undefined);
     if (r.code !== 0) throw new Error(`arming a crash point failed: ${r.stderr}`);
   }
 
@@ -244,7 +243,7 @@ export class Sandbox {
 
   /** Let a held command finish; hold no other. */
   async disarmCrashPoint(): Promise<void> {
-    await this.exec("[ -d /run/mcsbx-crash ] && touch /run/mcsbx-crash/release && rm -f /run/mcsbx-crash/at; true");
+    await this.exec("[ -d /run/mcsbx-crash ] && touch /run/mcsbx-crash/release && rm -f /run/mcsbx-crash/at /run/mcsbx-crash/match; true");
   }
 
   /** SSH sessions sshd accepted since the sandbox started (its own log: one line per session). */
