@@ -20,7 +20,8 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { DELAY_TO_DELETION_DAYS, versionAtLeast } from "../../lib/self-destruct";
-import { db, FLAKY_DOMAIN, idPartition, INBOXES_SQL, LIVE, MAIL_LOG, mastodonSetting, processBackup, QUEUE_DIR, railsEnv, retrySize, selfDestructAtStart, simConfig, SIMDIR, sleep, updateState } from "./common";
+import { deleteBackup, processBackup } from "./backups";
+import { db, FLAKY_DOMAIN, INBOXES_SQL, MAIL_LOG, mastodonSetting, QUEUE_DIR, railsEnv, retrySize, selfDestructAtStart, simConfig, SIMDIR, sleep, updateState } from "./common";
 import type { Client } from "pg";
 
 const MAX_ACCOUNT_DELETIONS_PER_JOB = 50;
@@ -36,8 +37,8 @@ type Log = (s: string) => void;
 async function backupsVacuum(c: Client, log: Log): Promise<string> {
   const retention = await mastodonSetting(c, "backups_retention_period");
   if (!Number.isInteger(retention) || (retention as number) <= 0) return "backups_retention_period not set: no backup vacuumed";
-  const gone = await c.query(`DELETE FROM backups WHERE created_at < now() - make_interval(days => $1) RETURNING id`, [retention]);
-  for (const b of gone.rows) fs.rmSync(path.join(LIVE, "public", `system/backups/dumps/${idPartition(b.id)}`), { recursive: true, force: true });
+  const gone = await c.query(`DELETE FROM backups WHERE created_at < now() - make_interval(days => $1) RETURNING id, dump_file_name`, [retention]);
+  for (const b of gone.rows) await deleteBackup(railsEnv(), b.id, b.dump_file_name);
   log(`Vacuum::BackupsVacuum retention=${retention}d destroyed=${gone.rows.length}`);
   return `${gone.rows.length} backup(s) older than ${retention} day(s) destroyed`;
 }
@@ -143,8 +144,8 @@ async function main(): Promise<void> {
 /** Admin::AccountDeletionWorker → DeleteAccountService (reserve_username: true): the account's local data
  *  goes (statuses, archives with their files, the user); the suspended account row stays. */
 async function purgeAccount(c: import("pg").Client, accountId: string): Promise<number> {
-  const backups = await c.query(`SELECT b.id FROM backups b JOIN users u ON u.id = b.user_id WHERE u.account_id = $1`, [accountId]);
-  for (const b of backups.rows) fs.rmSync(path.join(LIVE, "public", `system/backups/dumps/${idPartition(b.id)}`), { recursive: true, force: true });
+  const backups = await c.query(`SELECT b.id, b.dump_file_name FROM backups b JOIN users u ON u.id = b.user_id WHERE u.account_id = $1`, [accountId]);
+  for (const b of backups.rows) await deleteBackup(railsEnv(), b.id, b.dump_file_name);
   await c.query("BEGIN");
   await c.query(`DELETE FROM statuses WHERE account_id = $1`, [accountId]);
   await c.query(`DELETE FROM users WHERE account_id = $1`, [accountId]);
