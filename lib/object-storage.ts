@@ -38,7 +38,7 @@ export function objectStorageFromEnv(env: string): ObjectStorage | undefined {
 const DAY_MS = 86400_000;
 
 /** The bucket as the outputs show it; from dormant on with the day until which it is kept, counted from the
- *  day the host went dormant (`since`), as the dump's retention counts from the dump. */
+ *  day the host went dormant (`dormantSince`), as the dump's retention counts from the dump. */
 export interface BucketPlan extends ObjectStorage {
     archives: string;
     keptUntil?: string;

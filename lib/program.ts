@@ -156,8 +156,8 @@ async function declareClosure(): Promise<Record<string, unknown>> {
             : effectiveStage(facts) === "dormant"
               ? "stopped by the closure (dormant)"
               : "not readable",
-        // The probe listed the dumps before this run; a dump this run made is on the host too.
         objectStorage: closure.plan.bucket,
+        // The probe listed the dumps before this run; a dump this run made is on the host too.
         dumpsOnHost: closure.dump
             ? closure.dump.manifest.apply((m) => (dumpsOnHost.some((d) => d.path === m.path) ? dumpsOnHost : [...dumpsOnHost, { path: m.path, bytes: m.bytes }]))
             : dumpsOnHost,
