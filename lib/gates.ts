@@ -1,5 +1,6 @@
 // Gates: the preconditions a stage needs before it is entered, decided from facts read on the host.
 // Pure, so preview shows the same figures and the same refusal as up, and tests need no host.
+import type { ObjectStorage } from "./object-storage";
 import { DELAY_TO_DELETION_DAYS, selfDestructEra } from "./self-destruct";
 import { Gate, Stage, STAGES, STAGE_TABLE, stageIndex } from "./stages";
 import type { Settings } from "./settings";
@@ -25,6 +26,8 @@ export interface HostFacts {
     /** Before 4.3, in self-destructing: the Delete deliveries (ActivityPub::DeliveryWorker) still queued
      *  or waiting to be retried in Sidekiq. */
     legacyDeliveries?: { enqueued: number; retrying: number };
+    /** Media and archives on object storage (S3_ENABLED=true in .env.production). */
+    objectStorage?: ObjectStorage;
     database?: {
         pendingArchives: number;
         /** Archives finished in the last hour: the rate the estimates use. */

@@ -238,6 +238,7 @@ ${files}
         proxy_set_header X-Forwarded-Proto $scheme;
         proxy_set_header Proxy "";
         proxy_pass_header Server;
+        # Only a redirect home is rewritten: an archive download's redirect to object storage passes as it is.
         proxy_redirect ~^(https?://[^/]+)?/$ https://$host${EXPORT_PATH};
 ${timeout}${hsts.length ? addHeaders(hsts, "        ") + "\n" : ""}        proxy_pass http://mastodon_closure_backend;
     }

@@ -4,6 +4,7 @@
 import { serviceOf } from "./deployment";
 import { archiveRecentDays, HostFacts } from "./gates";
 import { versionAtLeast } from "./self-destruct";
+import { bucketManualStep, BucketPlan, planBucket } from "./object-storage";
 import { EdgePlan, planEdge } from "./parking";
 import type { Settings } from "./settings";
 import { FrontMode, ServiceRole, Stage, STAGE_TABLE, StageSpec, stageIndex } from "./stages";
@@ -29,6 +30,8 @@ export interface ClosurePlan {
      *  declared with no units, which starts them again as they were found, whether the move back is whole or
      *  a move to dormant died half way (even before the run that stopped them recorded its step). */
     restartStopped: boolean;
+    /** Media and archives on object storage: the bucket, kept; from dormant on until a retention date. */
+    bucket?: BucketPlan;
     /** Parking on Cloudflare: parked, or restored after moving back. */
     edge?: EdgePlan;
     /** The host's journal records the stage (every stage but operating). */
@@ -97,7 +100,12 @@ export function planClosure(settings: Settings, facts: HostFacts, now: Date, zon
         if (edge?.mode === "restored") keptOneWay.push(`parking on Cloudflare: stays in the zone, delete by hand if the domain is to work again: ${edge.kept.join("; ")}`);
     }
 
-    const manual =
+    // The bucket's retention counts from the day the host went dormant (this run, when it goes dormant now).
+    const dormant = stageIndex(s.stage) >= stageIndex("dormant");
+    const dormantSince = dormant ? new Date(facts.reachedAt.dormant ?? now) : undefined;
+    const bucket = facts.objectStorage ? planBucket(facts.objectStorage, dormantSince, s.bucketRetentionDays) : undefined;
+
+    const stageManual =
         spec.parkAtEdge && edge
             ? [
                   spec.manual[0],
@@ -105,6 +113,7 @@ export function planClosure(settings: Settings, facts: HostFacts, now: Date, zon
                   `then turn the Mastodon host off and delete it, once the output hostMayBeTurnedOff says Cloudflare answers for ${s.cloudflare!.hostnames.join(", ")}`,
               ]
             : spec.manual;
+    const manual = bucket?.keptUntil ? [...stageManual, bucketManualStep(bucket)] : stageManual;
 
     return {
         stage: s.stage,
@@ -118,6 +127,7 @@ export function planClosure(settings: Settings, facts: HostFacts, now: Date, zon
         databaseDump: spec.databaseDump,
         stoppedUnits: spec.stopped.map((role) => unitOf(role, s)).filter((u): u is string => u !== undefined),
         restartStopped: spec.stopped.length === 0 && facts.stoppedByClosure !== undefined,
+        ...(bucket ? { bucket } : {}),
         edge,
         journal: s.stage !== "operating",
         keptOneWay,

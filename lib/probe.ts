@@ -6,6 +6,7 @@
 import { HostFacts } from "./gates";
 import { envFile, sourceFiles, sourceWhere } from "./deployment";
 import { connectDatabase, EMAIL_RECORD, EmailRecord, HostAccess, JOURNAL_PATH, Journal, railsRunner, selfDestructModeOnHost, SERVICES_RECORD, tootctl, UnitState } from "./host-steps";
+import { objectStorageFromEnv } from "./object-storage";
 import { resolveMastodonSettings, rowFromSql, settingRowSql, SETTINGS_DEFAULTS_FILE } from "./mastodon-settings";
 import { accountsLeftSql, DELAY_TO_DELETION_DAYS, envValue, selfDestructEra } from "./self-destruct";
 import { shq } from "./ssh";
@@ -66,6 +67,7 @@ export async function probeHost(access: HostAccess, settings: Settings): Promise
         const selfDestructSet = !!envValue(env, "SELF_DESTRUCT")?.trim();
         const selfDestructEnabled = legacySelfDestruct ? reachedAt["self-destructing"] !== undefined : selfDestructSet && (await selfDestructModeOnHost(host, access, env));
         const stoppedByClosure = servicesRecord ? (JSON.parse(servicesRecord).states as UnitState[]) : undefined;
+        const objectStorage = objectStorageFromEnv(env);
         const facts: HostFacts = {
             mastodonVersion,
             currentStage,
@@ -76,6 +78,7 @@ export async function probeHost(access: HostAccess, settings: Settings): Promise
             announcedClosingDate: journal?.announcedClosingDate,
             stoppedByClosure,
             ...(emailRecord ? { announcementEmailedAt: (JSON.parse(emailRecord) as EmailRecord).sentAt } : {}),
+            ...(objectStorage ? { objectStorage } : {}),
         };
         const dumps = await host.run(
             `[ -d ${shq(settings.dumpDir)} ] || exit 0; find ${shq(settings.dumpDir)} -maxdepth 1 -type f \\( -name '*.dump' -o -name '*.dump.age' \\) -printf '%s %p\\n' | sort -k2`,

@@ -135,6 +135,8 @@ async function declareClosure(): Promise<Record<string, unknown>> {
         now,
         ...(zone && provider ? { cloudflare: { zone, provider } } : {}),
     });
+    const bucket = closure.plan.bucket;
+    if (bucket) pulumi.log.info(`media and archives on object storage: bucket ${bucket.bucket} at ${bucket.endpoint}, ${bucket.kept}`);
     const email = closure.plan.emailAnnouncement ? announcementEmailFigure(facts) : undefined;
     if (email) pulumi.log.info(`announcement e-mail: ${email}`);
     for (const kept of closure.keptOneWay) pulumi.log.warn(`one-way step kept although the stage moved back: ${kept}`);
@@ -154,6 +156,7 @@ async function declareClosure(): Promise<Record<string, unknown>> {
             : effectiveStage(facts) === "dormant"
               ? "stopped by the closure (dormant)"
               : "not readable",
+        objectStorage: closure.plan.bucket,
         // The probe listed the dumps before this run; a dump this run made is on the host too.
         dumpsOnHost: closure.dump
             ? closure.dump.manifest.apply((m) => (dumpsOnHost.some((d) => d.path === m.path) ? dumpsOnHost : [...dumpsOnHost, { path: m.path, bytes: m.bytes }]))

@@ -31,6 +31,9 @@ export const DEFAULTS = {
     emailAnnouncement: false,
     dumpDir: "/var/backups/mastodon-closure",
     dumpRetentionDays: 365,
+    /** Days the object-storage bucket (media, archives) is kept after the host went dormant, before its
+     *  deletion by hand is due; the closure never deletes it. */
+    bucketRetentionDays: 365,
     /** Days the domain answers 410 everywhere (dormant) before it may be parked. */
     goneDays: 14,
     /** Days of notice users get at least: closingDate is that far ahead when the closure is announced (the
@@ -72,6 +75,7 @@ export interface Settings {
     dumpDir: string;
     dumpAgeRecipient?: string;
     dumpRetentionDays: number;
+    bucketRetentionDays: number;
     goneDays: number;
     minimumNoticeDays: number;
     /** Parking on Cloudflare; without it `parked` leaves DNS to the operator. */
@@ -295,6 +299,7 @@ export function parseSettings(raw: RawConfig): Settings {
         dumpDir: absPath("dumpDir", DEFAULTS.dumpDir),
         dumpAgeRecipient,
         dumpRetentionDays: int("dumpRetentionDays", DEFAULTS.dumpRetentionDays, 1, 36500),
+        bucketRetentionDays: int("bucketRetentionDays", DEFAULTS.bucketRetentionDays, 1, 36500),
         goneDays: int("goneDays", DEFAULTS.goneDays, 0, 3650),
         minimumNoticeDays: int("minimumNoticeDays", DEFAULTS.minimumNoticeDays, 0, 3650),
         cloudflare,

@@ -3,7 +3,7 @@ import { listSandboxes, startSandbox, stopSandbox, StartOptions } from "./client
 
 function usage(): never {
   process.stderr.write(
-    "usage: sandbox start [--name N] [--accounts N] [--mastodon-version V] [--sidekiq-tick-ms M] [--rails-boot-ms M]\n" +
+    "usage: sandbox start [--name N] [--accounts N] [--mastodon-version V] [--sidekiq-tick-ms M] [--rails-boot-ms M] [--object-storage]\n" +
       "       sandbox stop NAME | --all\n       sandbox list\n",
   );
   process.exit(2);
@@ -16,6 +16,10 @@ async function main(argv: string[]): Promise<void> {
     for (let i = 1; i < argv.length; i++) {
       const [flag, inline] = argv[i].split("=", 2);
       const val = () => (inline !== undefined ? inline : argv[++i] ?? usage());
+      if (flag === "--object-storage") {
+        o.objectStorage = true;
+        continue;
+      }
       switch (flag) {
         case "--name": o.name = val(); break;
         case "--accounts": o.accounts = Number(val()); break;
@@ -34,6 +38,7 @@ async function main(argv: string[]): Promise<void> {
         `  host key: ${i.hostKey}`,
         `  url:      https://${i.domain}/  (curl -k --resolve ${i.domain}:443:${i.address} https://${i.domain}/)`,
         `  database: mastodon_production, role mastodon, password ${i.dbPassword} (127.0.0.1:5432 inside; e.g. ssh -L 15432:127.0.0.1:5432)`,
+        ...(i.objectStorage ? [`  bucket:   ${i.objectStorage.bucket} at ${i.objectStorage.endpoint} (S3, signed requests only; key in info.json)`] : []),
         `  info:     ${i.root}/info.json`,
         `  stop:     sandbox/sandbox stop ${i.name}`,
         JSON.stringify(i),

@@ -7,6 +7,7 @@ import * as https from "node:https";
 import * as http from "node:http";
 import * as path from "node:path";
 import { Client } from "pg";
+import type { S3Bucket } from "./sim/s3";
 
 export interface SandboxInfo {
   name: string;
@@ -19,6 +20,8 @@ export interface SandboxInfo {
   domain: string;
   dbPassword: string;
   mastodonVersion: string;
+  /** Media on object storage (StartOptions.objectStorage): the bucket, its S3 server and Mastodon's key. */
+  objectStorage?: S3Bucket;
 }
 
 export interface StartOptions {
@@ -32,6 +35,9 @@ export interface StartOptions {
   mastodonSettings?: Record<string, string | number | null>;
   /** Defaults a fork's config/settings.yml gives instead of upstream's for the version. */
   settingsDefaults?: Record<string, string | number>;
+  /** Media and archives on object storage: a real S3-compatible server (sandbox/object-storage) on the
+   *  sandbox's address, port 9000, checking every signature, and S3_* in .env.production. Default false. */
+  objectStorage?: boolean;
 }
 
 export interface ExecResult {
@@ -111,6 +117,15 @@ export async function startSandbox(opts: StartOptions = {}): Promise<Sandbox> {
   const domain = "social.example";
   const mastodonVersion = opts.mastodonVersion ?? "4.3.2";
   const dbPassword = crypto.randomBytes(18).toString("base64url");
+  const objectStorage: S3Bucket | undefined = opts.objectStorage
+    ? {
+        endpoint: `http://10.213.${n}.2:9000`,
+        bucket: "social-example-media",
+        region: "us-east-1",
+        accessKeyId: `AKIA${crypto.randomBytes(8).toString("hex").toUpperCase()}`,
+        secretAccessKey: crypto.randomBytes(30).toString("base64url"),
+      }
+    : undefined;
   const env: NodeJS.ProcessEnv = {
     PATH: `${PATH_INSIDE}:${process.env.PATH ?? ""}`,
     SBX_NAME: name,
@@ -125,6 +140,7 @@ export async function startSandbox(opts: StartOptions = {}): Promise<Sandbox> {
     SBX_DB_PASS: dbPassword,
     SBX_SECRET: crypto.randomBytes(64).toString("hex"),
     SBX_MASTODON_SETTINGS: JSON.stringify({ rows: opts.mastodonSettings ?? { registrations_mode: "open" }, defaults: opts.settingsDefaults ?? {} }),
+    ...(objectStorage ? { SBX_S3_BUCKET: objectStorage.bucket, SBX_S3_ACCESS_KEY: objectStorage.accessKeyId, SBX_S3_SECRET_KEY: objectStorage.secretAccessKey } : {}),
   };
   const r = await run("bash", [path.join(HOST_DIR, "create.sh")], { env });
   if (r.code !== 0) {
@@ -143,6 +159,7 @@ export async function startSandbox(opts: StartOptions = {}): Promise<Sandbox> {
     domain,
     dbPassword,
     mastodonVersion,
+    ...(objectStorage ? { objectStorage } : {}),
   };
   fs.writeFileSync(path.join(root, "info.json"), JSON.stringify(info, null, 2) + "\n");
   return new Sandbox(info);

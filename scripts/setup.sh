@@ -32,3 +32,11 @@ if [ "$(.engine/bin/actionlint -version 2>/dev/null | head -1)" != "$actionlint"
   echo "setup: building actionlint $actionlint" >&2
   GOBIN="$PWD/.engine/bin" PATH="$PATH:/usr/local/go/bin" go install "github.com/rhysd/actionlint/cmd/actionlint@$actionlint"
 fi
+
+# The sandbox's object storage (sandbox/object-storage: rclone's gofakes3, every S3 signature checked), for
+# sandboxes started with objectStorage; built from the Go module proxy, rebuilt when its source changes.
+s3=.engine/bin/mastodon-sandbox-s3
+if [ ! -x "$s3" ] || [ -n "$(find sandbox/object-storage -newer "$s3" -type f)" ]; then
+  echo "setup: building the sandbox's object storage" >&2
+  PATH="$PATH:/usr/local/go/bin" go build -C sandbox/object-storage -trimpath -o "$PWD/$s3" .
+fi

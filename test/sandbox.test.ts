@@ -1,4 +1,4 @@
-// The sandbox behaves as /work/shared/mastodon-facts.md says. One sandbox for the whole file.
+// The sandbox behaves as /work/shared/mastodon-facts.md says. One sandbox per describe (the second with objectStorage).
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
@@ -6,6 +6,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { Sandbox, startSandbox } from "../sandbox/client";
 import { isSelfDestruct, selfDestructValue } from "../sandbox/sim/common";
+import { listObjects } from "../sandbox/sim/s3";
 
 const ACCOUNTS = 120;
 const TICK = 300;
@@ -292,5 +293,49 @@ describe("sandbox", { timeout: 150000 }, () => {
     const pids = await new Promise<string>((res) => execFile("ip", ["netns", "pids", `mcsbx-${name}`], (_e, out) => res(out)));
     assert.equal(pids.trim(), "");
     sb = undefined as unknown as Sandbox;
+  });
+});
+
+describe("sandbox with objectStorage", { timeout: 120000 }, () => {
+  let s3sb: Sandbox;
+  before(async () => {
+    s3sb = await startSandbox({ name: `o${process.pid % 100000}`, accounts: 3, sidekiqTickMs: TICK, railsBootMs: 20, objectStorage: true });
+  });
+  after(async () => {
+    if (s3sb) await s3sb.stop().catch(() => undefined);
+  });
+
+  const aliceBackups = () =>
+    s3sb.sql(`SELECT b.id, b.processed, b.dump_file_name FROM backups b JOIN users u ON u.id = b.user_id JOIN accounts a ON a.id = u.account_id WHERE a.username = 'alice' ORDER BY b.id`);
+  const keyOf = (b: { id: string; dump_file_name: string }) => `backups/dumps/000/000/${String(b.id).padStart(3, "0")}/original/${b.dump_file_name}`;
+
+  test("archives are private objects, replaced and vacuumed with their rows; the S3 server outlives a reboot", async () => {
+    const bucket = s3sb.info.objectStorage!;
+    const env = (await s3sb.exec("grep -E '^(S3_|AWS_)' /home/mastodon/live/.env.production")).stdout;
+    assert.match(env, new RegExp(`^S3_ENABLED=true\nS3_BUCKET=${bucket.bucket}\nAWS_ACCESS_KEY_ID=${bucket.accessKeyId}\n`, "m"));
+    assert.match(env, new RegExp(`^S3_ENDPOINT=${bucket.endpoint}$`, "m"));
+    const [first] = await aliceBackups();
+    assert.equal((await listObjects(bucket)).some((o) => o.key === keyOf(first)), true, "the seed's archive is an object");
+    assert.equal((await s3sb.exec("find /home/mastodon/live/public/system -type f | wc -l")).stdout.trim(), "0", "nothing on the host's disk");
+    assert.equal((await fetch(`${bucket.endpoint}/${bucket.bucket}/${keyOf(first)}`)).status, 403, "private: an unsigned GET is refused");
+
+    // BackupService deletes the user's older archive, its object with it.
+    assert.equal((await s3sb.exec(`${LIVE} bin/tootctl accounts backup alice`)).stdout.trim(), "OK");
+    const [newest] = await waitFor("alice's new archive", async () => {
+      const rows = await aliceBackups();
+      return rows.length === 1 && rows[0].processed && String(rows[0].id) !== String(first.id) ? rows : undefined;
+    });
+    const keys = (await listObjects(bucket)).map((o) => o.key);
+    assert.ok(keys.includes(keyOf(newest)) && !keys.includes(keyOf(first)), keys.join("\n"));
+
+    // The S3 server is not one of the host's services: a reboot leaves the bucket as it was.
+    await s3sb.reboot();
+    assert.deepEqual((await listObjects(bucket)).map((o) => o.key), keys);
+
+    // Vacuum::BackupsVacuum destroys an archive past the retention (7 days), its object too.
+    await s3sb.sql("UPDATE backups SET created_at = now() - interval '8 days' WHERE id = $1", [newest.id]);
+    const job = await s3sb.enqueueScheduledJob("vacuum_scheduler");
+    assert.match(job.message, /^1 backup\(s\) older than 7 day\(s\) destroyed/);
+    assert.ok(!(await listObjects(bucket)).some((o) => o.key === keyOf(newest)), "the object went with the row");
   });
 });

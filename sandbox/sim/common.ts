@@ -137,16 +137,6 @@ export function updateState(fn: (s: SidekiqState) => void): SidekiqState {
 }
 
 // ---------------------------------------------------------------- paperclip
-/** Paperclip :id_partition ("%09d" split in groups of 3), config/initializers/paperclip.rb */
-export function idPartition(id: number | string): string {
-  const s = String(id).padStart(9, "0");
-  return (s.match(/\d{3}/g) ?? []).join("/");
-}
-
-export function backupRelPath(id: number | string, fileName: string): string {
-  return `system/backups/dumps/${idPartition(id)}/original/${fileName}`;
-}
-
 // ---------------------------------------------------------------- zip
 /** A zip archive of the given files, as BackupService writes one. */
 export function makeZip(files: { name: string; data: Buffer }[]): Promise<Buffer> {
@@ -159,58 +149,6 @@ export function makeZip(files: { name: string; data: Buffer }[]): Promise<Buffer
     zip.outputStream.on("end", () => resolve(Buffer.concat(chunks)));
     zip.outputStream.on("error", reject);
   });
-}
-
-/** BackupService: build the archive for one backup row, store it, mark it processed. */
-export async function processBackup(c: Client, backupId: string, env: Record<string, string>): Promise<string | null> {
-  const r = await c.query(
-    `SELECT b.id, b.user_id, a.id AS account_id, a.username FROM backups b
-       JOIN users u ON u.id = b.user_id JOIN accounts a ON a.id = u.account_id WHERE b.id = $1`,
-    [backupId],
-  );
-  if (r.rows.length === 0) return null;
-  const row = r.rows[0];
-  const domain = env.LOCAL_DOMAIN;
-  const statuses = await c.query(`SELECT id, text, created_at FROM statuses WHERE account_id = $1 ORDER BY id`, [row.account_id]);
-  const actor = {
-    "@context": "https://www.w3.org/ns/activitystreams",
-    id: `https://${domain}/users/${row.username}`,
-    type: "Person",
-    preferredUsername: row.username,
-  };
-  const outbox = {
-    "@context": "https://www.w3.org/ns/activitystreams",
-    id: "outbox.json",
-    type: "OrderedCollection",
-    totalItems: statuses.rows.length,
-    orderedItems: statuses.rows.map((s) => ({
-      type: "Create",
-      object: { id: `https://${domain}/users/${row.username}/statuses/${s.id}`, type: "Note", content: s.text, published: s.created_at },
-    })),
-  };
-  const zip = await makeZip([
-    { name: "actor.json", data: Buffer.from(JSON.stringify(actor, null, 2)) },
-    { name: "outbox.json", data: Buffer.from(JSON.stringify(outbox, null, 2)) },
-    { name: "likes.json", data: Buffer.from(JSON.stringify({ type: "OrderedCollection", orderedItems: [] })) },
-    { name: "bookmarks.json", data: Buffer.from(JSON.stringify({ type: "OrderedCollection", orderedItems: [] })) },
-  ]);
-  const ts = new Date().toISOString().replace(/[-:]/g, "").replace("T", "").slice(0, 14);
-  const fileName = `archive-${ts}-${crypto.randomBytes(16).toString("hex")}.zip`;
-  const rel = backupRelPath(row.id, fileName);
-  const abs = path.join(LIVE, "public", rel);
-  fs.mkdirSync(path.dirname(abs), { recursive: true });
-  fs.writeFileSync(abs, zip);
-  await c.query(
-    `UPDATE backups SET dump_file_name = $2, dump_content_type = 'application/zip', dump_file_size = $3,
-       dump_updated_at = now(), processed = true, updated_at = now() WHERE id = $1`,
-    [row.id, fileName, zip.length],
-  );
-  // on success the user's older backups are deleted (with their files)
-  const older = await c.query(`DELETE FROM backups WHERE user_id = $1 AND id < $2 RETURNING id`, [row.user_id, row.id]);
-  for (const o of older.rows) {
-    fs.rmSync(path.join(LIVE, "public", `system/backups/dumps/${idPartition(o.id)}`), { recursive: true, force: true });
-  }
-  return rel;
 }
 
 export function sleep(ms: number): Promise<void> {

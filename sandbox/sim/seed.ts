@@ -1,7 +1,8 @@
 // Creates the Mastodon schema subset and seeds a small server. Run once at sandbox creation.
 import * as fs from "node:fs";
 import { versionAtLeast } from "../../lib/self-destruct";
-import { db, processBackup, railsEnv, FLAKY_DOMAIN, settingsYml, SETTINGS_YML, settingValue, simConfig } from "./common";
+import { processBackup } from "./backups";
+import { db, railsEnv, FLAKY_DOMAIN, settingsYml, SETTINGS_YML, settingValue, simConfig } from "./common";
 
 const SCHEMA = `
 CREATE TABLE accounts (

@@ -20,7 +20,8 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { DELAY_TO_DELETION_DAYS, versionAtLeast } from "../../lib/self-destruct";
-import { db, FLAKY_DOMAIN, idPartition, INBOXES_SQL, LIVE, MAIL_LOG, mastodonSetting, processBackup, QUEUE_DIR, railsEnv, retrySize, selfDestructAtStart, simConfig, SIMDIR, sleep, updateState } from "./common";
+import { deleteBackup, processBackup } from "./backups";
+import { db, FLAKY_DOMAIN, INBOXES_SQL, MAIL_LOG, mastodonSetting, QUEUE_DIR, railsEnv, retrySize, selfDestructAtStart, simConfig, SIMDIR, sleep, updateState } from "./common";
 import type { Client } from "pg";
 
 const MAX_ACCOUNT_DELETIONS_PER_JOB = 50;
@@ -33,18 +34,18 @@ type Log = (s: string) => void;
 
 /** Vacuum::BackupsVacuum with ContentRetentionPolicy#backups_retention_period: archives requested longer
  *  ago than the retention are destroyed, their files with them; no vacuum unless it is a positive integer. */
-async function backupsVacuum(c: Client, log: Log): Promise<string> {
+async function backupsVacuum(c: Client, env: Record<string, string>, log: Log): Promise<string> {
   const retention = await mastodonSetting(c, "backups_retention_period");
   if (!Number.isInteger(retention) || (retention as number) <= 0) return "backups_retention_period not set: no backup vacuumed";
-  const gone = await c.query(`DELETE FROM backups WHERE created_at < now() - make_interval(days => $1) RETURNING id`, [retention]);
-  for (const b of gone.rows) fs.rmSync(path.join(LIVE, "public", `system/backups/dumps/${idPartition(b.id)}`), { recursive: true, force: true });
+  const gone = await c.query(`DELETE FROM backups WHERE created_at < now() - make_interval(days => $1) RETURNING id, dump_file_name`, [retention]);
+  for (const b of gone.rows) await deleteBackup(env, b.id, b.dump_file_name);
   log(`Vacuum::BackupsVacuum retention=${retention}d destroyed=${gone.rows.length}`);
   return `${gone.rows.length} backup(s) older than ${retention} day(s) destroyed`;
 }
 
 /** Scheduler::VacuumScheduler, of which the sandbox simulates the backups vacuum. */
-async function vacuumScheduler(c: Client, log: Log): Promise<string> {
-  return backupsVacuum(c, log);
+async function vacuumScheduler(c: Client, env: Record<string, string>, log: Log): Promise<string> {
+  return backupsVacuum(c, env, log);
 }
 
 /** The next time a daily cron "M H * * *" fires after `from` (server time is UTC). */
@@ -100,7 +101,7 @@ async function main(): Promise<void> {
   const vacuumAt = { minute: Math.floor(Math.random() * 60), hour: 3 + Math.floor(Math.random() * 3) };
   const schedule: Record<string, { next?: Date; run: () => Promise<string> }> = replaced
     ? { self_destruct_scheduler: { run: async () => "Scheduler::SelfDestructScheduler runs on every tick (below)" } }
-    : { vacuum_scheduler: { next: nextDaily(vacuumAt.minute, vacuumAt.hour, new Date()), run: () => vacuumScheduler(c, log) } };
+    : { vacuum_scheduler: { next: nextDaily(vacuumAt.minute, vacuumAt.hour, new Date()), run: () => vacuumScheduler(c, env, log) } };
   log(`schedule ${replaced ? "self_destruct_scheduler every 1m" : `vacuum_scheduler cron '${vacuumAt.minute} ${vacuumAt.hour} * * *'`}`);
   const runSchedule = async () => {
     for (const [name, job] of Object.entries(schedule)) {
@@ -142,9 +143,9 @@ async function main(): Promise<void> {
 
 /** Admin::AccountDeletionWorker → DeleteAccountService (reserve_username: true): the account's local data
  *  goes (statuses, archives with their files, the user); the suspended account row stays. */
-async function purgeAccount(c: import("pg").Client, accountId: string): Promise<number> {
-  const backups = await c.query(`SELECT b.id FROM backups b JOIN users u ON u.id = b.user_id WHERE u.account_id = $1`, [accountId]);
-  for (const b of backups.rows) fs.rmSync(path.join(LIVE, "public", `system/backups/dumps/${idPartition(b.id)}`), { recursive: true, force: true });
+async function purgeAccount(c: import("pg").Client, env: Record<string, string>, accountId: string): Promise<number> {
+  const backups = await c.query(`SELECT b.id, b.dump_file_name FROM backups b JOIN users u ON u.id = b.user_id WHERE u.account_id = $1`, [accountId]);
+  for (const b of backups.rows) await deleteBackup(env, b.id, b.dump_file_name);
   await c.query("BEGIN");
   await c.query(`DELETE FROM statuses WHERE account_id = $1`, [accountId]);
   await c.query(`DELETE FROM users WHERE account_id = $1`, [accountId]);
@@ -202,7 +203,7 @@ async function tick(c: import("pg").Client, env: Record<string, string>, version
     const due = await c.query(
       `SELECT account_id FROM account_deletion_requests WHERE created_at < now() - interval '${DELAY_TO_DELETION_DAYS} days' ORDER BY id LIMIT ${MAX_DELETIONS_PER_JOB}`,
     );
-    for (const r of due.rows) purged += await purgeAccount(c, r.account_id);
+    for (const r of due.rows) purged += await purgeAccount(c, env, r.account_id);
   }
 
   // DeliveryWorker

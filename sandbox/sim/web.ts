@@ -2,7 +2,8 @@
 // process start, from the environment (EnvironmentFile) and .env.production, as a restart would.
 import * as crypto from "node:crypto";
 import * as http from "node:http";
-import { backupRelPath, db, mastodonSetting, railsEnv, selfDestructAtStart, simConfig } from "./common";
+import { backupDownloadUrl } from "./backups";
+import { db, mastodonSetting, railsEnv, selfDestructAtStart, simConfig } from "./common";
 import type { Client } from "pg";
 
 const env = railsEnv();
@@ -204,7 +205,7 @@ const ROUTES: Route[] = [
       const id = /^\/backups\/(\d+)/.exec(c.url.pathname)![1];
       const [b] = await q(`SELECT id, user_id, dump_file_name, processed FROM backups WHERE id = $1`, [id]);
       if (!b || String(b.user_id) !== c.user || !b.processed || !b.dump_file_name) return page(404, "Not found", "<p>The page you are looking for isn't here.</p>");
-      return redirect(abs(`/${backupRelPath(b.id, b.dump_file_name)}`));
+      return redirect(backupDownloadUrl(env, b.id, b.dump_file_name, abs));
     },
   },
   // Settings::ExportsController and the exports (Settings::ExportControllerConcern)
