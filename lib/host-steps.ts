@@ -575,12 +575,15 @@ export const databaseDump: Step<DumpParams, DumpManifest> = {
         const r = await host.run(
             `set -euo pipefail; umask 077; IFS= read -r PGPASSWORD; export PGPASSWORD
 mkdir -p ${shq(p.dir)}; chmod 700 ${shq(p.dir)}
-f=${shq(base)}; done=0
-trap '[ "$done" = 1 ] || rm -f "$f" "$f.age" "$f.sha256" "$f.age.sha256"' EXIT
+f=${shq(base)}; done=0; ticker=
+trap '[ -z "$ticker" ] || kill "$ticker" 2>/dev/null; [ "$done" = 1 ] || rm -f "$f" "$f.age" "$f.sha256" "$f.age.sha256"' EXIT
 ${lines.dump} &
 dump=$!
-while kill -0 "$dump" 2>/dev/null; do sleep 5; kill -0 "$dump" 2>/dev/null && echo "progress: $(stat -c %s "$f" 2>/dev/null || echo 0)"; done
+# The size every 5 s while pg_dump runs, ended as soon as it is done (its sleep holds no output open).
+while sleep 5 </dev/null >/dev/null 2>&1; do echo "progress: $(stat -c %s "$f" 2>/dev/null || echo 0)"; done &
+ticker=$!
 wait "$dump"
+kill "$ticker" 2>/dev/null; ticker=
 entries=$(${lines.list} | grep -cv '^;' || true)
 [ "$entries" -gt 0 ] || { echo "pg_restore --list found no entries in $f" >&2; exit 1; }
 ${p.ageRecipient ? `age -r ${shq(p.ageRecipient)} -o "$f.age" "$f"; rm -f "$f"; f="$f.age"` : ":"}
