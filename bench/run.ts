@@ -118,7 +118,7 @@ async function main(): Promise<void> {
     notes.push(
         `1: each no-op up diffed ${n.resources} resources, booted Rails ${n.bootsPerUp.join("/")} time(s) and opened ${n.sshPerUp.join("/")} SSH session(s). ` +
             `Difference ${secs(noopMed - emptyMed)}. Parts timed alone: the probe ${secs(median(n.probeMs))} (of it SSH connect + one command ${secs(median(n.sshConnectMs))}); ` +
-            `node + the program's modules ${secs(median(n.programLoadMs))}; node + the dynamic-provider plugin's modules ${secs(median(n.providerStartMs))} ` +
+            `node + the program's modules ${secs(median(n.programLoadMs))}; the dynamic provider from its start to its port ${secs(median(n.providerStartMs))} ` +
             `(started by the engine while the program loads and probes)`,
     );
     const f = runs.first410;

@@ -140,6 +140,23 @@ function nodeMs(script: string): Promise<number> {
     });
 }
 
+/** The dynamic provider's start as the engine waits for it: from spawn to the port it prints. The engine
+ *  address is loopback port 1, which it does not dial before printing its port. */
+function providerReadyMs(): Promise<number> {
+    return new Promise((resolve, reject) => {
+        const t0 = now();
+        const p = spawn(process.execPath, [join(PROJECT_ROOT, "node_modules/@pulumi/pulumi/cmd/dynamic-provider/index.js"), "127.0.0.1:1"], { cwd: PROJECT_ROOT, stdio: ["ignore", "pipe", "ignore"] });
+        p.on("error", reject);
+        p.stdout.on("data", (chunk: Buffer) => {
+            if (/^\d+\s*$/m.test(chunk.toString())) {
+                resolve(now() - t0);
+                p.kill();
+            }
+        });
+        p.on("close", (code) => reject(new Error(`the dynamic provider exited ${code} before printing its port`)));
+    });
+}
+
 /** SSH sessions the sandbox's sshd accepted so far (its own log, see sandbox/host/systemctl). */
 async function sshLogins(sandbox: Sandbox): Promise<number> {
     return sandbox.sshSessions();
@@ -210,12 +227,13 @@ export async function stackRuns(sandbox: Sandbox, opts: { trials: number; ansibl
         for (let i = 0; i < noopTrials; i++) {
             n.probeMs.push((await timed(() => probeHost(access, closed))).ms);
             n.sshConnectMs.push((await timed(() => RemoteHost.with(access.ssh, (h) => h.run("true", { label: "true" })))).ms);
-            n.providerStartMs.push(await nodeMs("require('@pulumi/pulumi/cmd/dynamic-provider/index.js')").catch(() => NaN));
+            n.providerStartMs.push(await providerReadyMs());
             n.programLoadMs.push(await nodeMs("require('./dist/lib/program')"));
         }
 
         // --- 5. a refused stage ----------------------------------------------------------------------
-        await s.set({ stage: "dormant" });
+        // Confirmed, so that what refuses it is the skip itself, not the missing confirmation.
+        await s.set({ stage: "dormant", confirmSelfDestruct: sandbox.info.domain });
         const refused: StackRuns["refused"] = { previewMs: [], upMs: [], message: "" };
         for (let i = 0; i < noopTrials; i++) {
             const p = await timed(() => s.pulumi(["preview", "--non-interactive"]));
@@ -226,7 +244,7 @@ export async function stackRuns(sandbox: Sandbox, opts: { trials: number; ansibl
             refused.message = /error: (stage: stage "dormant" skips[^\n]*)/.exec(u.value.output)?.[1] ?? "";
         }
         console.log(`   refused skip: preview ${refused.previewMs.map(secs).join(", ")}; up ${refused.upMs.map(secs).join(", ")}`);
-        await s.set({ stage: "closed" });
+        await s.set({ stage: "closed", confirmSelfDestruct: undefined });
 
         // --- 6. the Ansible peer ---------------------------------------------------------------------
         const ansible = opts.ansible ? await ansiblePeer(sandbox, s, vhost, emptyDir, opts.trials) : undefined;
@@ -267,16 +285,15 @@ async function ansiblePeer(sandbox: Sandbox, s: SandboxStack, vhost: string, dir
         backup: true
       notify: reload nginx
   handlers:
-    - name: reload nginx
+    # Validate, then reload: two handlers on one topic run in this order (a block cannot be a handler).
+    - name: validate nginx configuration
+      ansible.builtin.command: nginx -t
+      changed_when: false
       listen: reload nginx
-      block:
-        - name: check the configuration
-          ansible.builtin.command: nginx -t
-          changed_when: false
-        - name: reload
-          ansible.builtin.service:
-            name: nginx
-            state: reloaded
+    # systemctl as a command: Ansible's systemd module reads properties the sandbox's systemctl does not show.
+    - name: reload nginx service
+      ansible.builtin.command: systemctl reload nginx
+      listen: reload nginx
 `,
     );
     const play = async () => {
