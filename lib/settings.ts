@@ -372,7 +372,7 @@ function parseSplitHosts(
         const what = role === "proxy" ? "the machine running the nginx in front of Mastodon" : "the machine running PostgreSQL";
         const host = str(keys.host);
         if (host === undefined) {
-            problems.push(`${given.join(", ")} need ${keys.host}: the SSH address of ${what}; or remove them (the Mastodon host "host" does that by default)`);
+            problems.push(`${given.join(", ")} ${given.length > 1 ? "need" : "needs"} ${keys.host}: the SSH address of ${what}; or remove them (the Mastodon host "host" does that by default)`);
             continue;
         }
         placeholder(keys.host, host, `the SSH address of ${what}`);
