@@ -458,11 +458,12 @@ export interface SelfDestructParams {
 /** Refuses a one-way step unless nginx, asked on its host (the proxy's) now, answers 410 on the fediverse paths. */
 async function require410(host: RemoteHost, domain: string, what: string): Promise<void> {
     const paths = fediversePaths(domain);
-    const codes = await nginxAnswers(await host.on("proxy"), domain, paths);
+    const proxy = await host.on("proxy");
+    const codes = await nginxAnswers(proxy, domain, paths);
     const wrong = paths.map((r, i) => ({ ...r, code: codes[i] })).filter((r) => r.code !== "410");
     if (wrong.length) {
         throw new Error(
-            `${what} refused, nothing was changed: nginx on the host answers ${wrong.map((w) => `${w.code} to ${w.method} ${w.path.split("?")[0]}`).join(", ")}, ` +
+            `${what} refused, nothing was changed: nginx on the host${proxy === host ? "" : ` in front (${proxy.target.host})`} answers ${wrong.map((w) => `${w.code} to ${w.method} ${w.path.split("?")[0]}`).join(", ")}, ` +
                 `not 410: the closure's 410 vhost is not what nginx serves. Run up at stage "closed" first (or put the closure vhost back)`,
         );
     }

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { NO_WAITS, openSandboxStack } from "../bin/sandbox-stack";
 import { Sandbox, startSandbox } from "../sandbox/client";
-import { Closure, converge, expectStatus, postSignIn, pulumi, sessionOf, waitFor } from "./support/e2e";
+import { Closure, converge, expectStatus, postSignIn, pulumi, refusedPreview, sessionOf, waitFor } from "./support/e2e";
 
 let proxy: Sandbox | undefined;
 let app: Sandbox | undefined;
@@ -44,15 +44,23 @@ after(async () => {
     await Promise.all([proxy?.stop(), app?.stop()]);
 });
 
+const pattern = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+
+test("a proxy presenting another key than proxySshHostKey is refused at preview, naming that setting", async () => {
+    const out = await refusedPreview(c, { proxySshHostKey: app!.info.hostKey });
+    assert.match(out, new RegExp(`${pattern(proxy!.info.address)}:22 presented a host key other than proxySshHostKey; refusing to connect`));
+    await c.s.set({ proxySshHostKey: proxy!.info.hostKey });
+});
+
 test("closed: A's nginx answers 410 and passes sign-in to B's web; the vhost and its kept original on A, the journal on B", async () => {
     const appVhost = await sh(app!, `cat ${SITE}`);
     const proxyVhost = await sh(proxy!, `cat ${SITE}`);
-    assert.match(proxyVhost, new RegExp(`server ${app!.info.address.replace(/\./g, "\\.")}:3000 `), "A's upstream is B's web");
+    assert.match(proxyVhost, new RegExp(`server ${pattern(app!.info.address)}:3000 `), "A's upstream is B's web");
     await expectStatus(front, "/users/alice", 200, { why: "A passes the actor to B's web before the closure" });
 
     await converge(c, { stage: "announced" });
     const closed = await converge(c, { stage: "closed" });
-    assert.match(closed.hosts.proxy, new RegExp(`^admin@${proxy!.info.address.replace(/\./g, "\\.")}:22: nginx in front`), JSON.stringify(closed.hosts));
+    assert.match(closed.hosts.proxy, new RegExp(`^admin@${pattern(proxy!.info.address)}:22: nginx in front`), JSON.stringify(closed.hosts));
 
     await expectStatus(front, "/users/alice", 410, { why: "A serves the closure's vhost" });
     const signedIn = await postSignIn(front, "alice");
@@ -74,7 +82,7 @@ test("self-destruct refuses while A, asked on A, serves the server's own vhost; 
     await c.s.set({ stage: "self-destructing", confirmSelfDestruct: "social.example" });
     const up = await pulumi(c, "up");
     assert.notEqual(up.code, 0, "self-destruct went ahead while A answered 200");
-    assert.match(up.output, /self-destruct refused, nothing was changed: nginx on the host answers (?!410)\d{3} to GET \/users\/mastodon-closure-check/);
+    assert.match(up.output, new RegExp(`self-destruct refused, nothing was changed: nginx on the host in front \\(${pattern(proxy!.info.address)}\\) answers (?!410)\\d{3} to GET /users/mastodon-closure-check`));
     assert.equal((await app!.exec("grep -c '^SELF_DESTRUCT=' /home/mastodon/live/.env.production")).stdout.trim(), "0");
 
     const repaired = await pulumi(c, "up", "--refresh");
