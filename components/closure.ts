@@ -124,11 +124,11 @@ export class MastodonClosure extends pulumi.ComponentResource {
             );
         }
 
-        if (plan.stoppedUnits.length > 0 || plan.restartStopped) {
+        if (plan.stoppedUnits.length > 0 || (plan.stoppedOnDatabaseHost?.length ?? 0) > 0 || plan.restartStopped) {
             // Nothing stops before the dump it depends on is made and verified (and checked again on the host).
             this.services = new ServiceShutdown(
                 `${name}-services`,
-                { access, units: plan.stoppedUnits, dump: this.dump?.manifest },
+                { access, units: plan.stoppedUnits, databaseHostUnits: plan.stoppedOnDatabaseHost, dump: this.dump?.manifest },
                 { ...child, dependsOn: [this.front, ...(this.dump ? [this.dump] : [])] },
             );
         }

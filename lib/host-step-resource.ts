@@ -9,9 +9,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import { randomUUID } from "node:crypto";
 import { connect } from "node:net";
-import { HostAccess, STEPS, StepKind } from "./host-steps";
+import { HostAccess, hostTargets, roleOfStep, STEPS, StepKind } from "./host-steps";
 import { hostStepProvider } from "./host-step-provider";
-import { RemoteHost } from "./ssh";
+import { HostSet, RemoteHost } from "./ssh";
 
 type StepOf<K extends StepKind> = (typeof STEPS)[K];
 export type StepParams<K extends StepKind> = Parameters<StepOf<K>["apply"]>[2];
@@ -68,8 +68,9 @@ async function requireEngine(): Promise<void> {
     }
 }
 
-function onHost<T>(access: HostAccess, fn: (host: RemoteHost) => Promise<T>): Promise<T> {
-    return RemoteHost.with(access.ssh, fn, { beforeCommand: requireEngine });
+/** Runs a step on the host of its role; the other hosts it reaches are connected on first use. */
+function onHost<T>(state: StepState, fn: (host: RemoteHost) => Promise<T>): Promise<T> {
+    return HostSet.with(hostTargets(state.access), roleOfStep(state.kind, state.params), fn, { beforeCommand: requireEngine });
 }
 
 const provider: pulumi.dynamic.ResourceProvider = {
@@ -78,24 +79,24 @@ const provider: pulumi.dynamic.ResourceProvider = {
     },
     async create(inputs: StepState) {
         const step = STEPS[inputs.kind] as AnyStep;
-        const result = await onHost(inputs.access, (host) => step.apply(host, inputs.access, inputs.params));
+        const result = await onHost(inputs, (host) => step.apply(host, inputs.access, inputs.params));
         return { id: randomUUID(), outs: { ...inputs, result } };
     },
     async read(id: string, props: StepState) {
         const step = STEPS[props.kind] as AnyStep;
-        const found = await onHost(props.access, (host) => step.read(host, props.access, props.params, props.result));
+        const found = await onHost(props, (host) => step.read(host, props.access, props.params, props.result));
         return { id, props: { ...props, params: found.params, result: found.result } };
     },
     async update(_id: string, olds: StepState, news: StepState) {
         // Only the way in changed (a rotated key, a new address): record it, the host stays as it is.
         if (canonical(olds.params) === canonical(news.params)) return { outs: { ...news, result: olds.result } };
         const step = STEPS[news.kind] as AnyStep;
-        const result = await onHost(news.access, (host) => step.apply(host, news.access, news.params, olds.result));
+        const result = await onHost(news, (host) => step.apply(host, news.access, news.params, olds.result));
         return { outs: { ...news, result } };
     },
     async delete(_id: string, props: StepState) {
         const step = STEPS[props.kind] as AnyStep;
-        await onHost(props.access, (host) => step.undo(host, props.access, props.params, props.result));
+        await onHost(props, (host) => step.undo(host, props.access, props.params, props.result));
     },
 };
 

@@ -6,7 +6,9 @@
 //    refresh shows a hand change as drift and the next up repairs it (the live host is the truth);
 //  - `undo` puts back what apply changed, where that can be done, and refuses loudly where it cannot.
 // One-way steps check their preconditions on the host at the moment they act. Run by the dynamic provider
-// in lib/host-step-resource.ts, one SSH connection per operation.
+// in lib/host-step-resource.ts, one SSH connection per host per operation. Each step acts on the host of
+// its role (roleOfStep; the Mastodon host unless the settings split the server) and reaches another
+// role's host, where it must, through `host.on(role)`.
 import {
     databaseAddressLine,
     Deployment,
@@ -28,17 +30,25 @@ import {
 import { resolveMastodonSettings, rowFromSql, settingRowSql, SETTINGS_DEFAULTS_FILE } from "./mastodon-settings";
 import { RAILS_SCRIPTS, RailsScriptName } from "./rails-scripts";
 import { envValue, isSelfDestructMode, versionAtLeast } from "./self-destruct";
-import { RemoteHost, shq, SshTarget } from "./ssh";
+import { HostRole, HostTargets, RemoteHost, shq, SshTarget } from "./ssh";
 import { STAGES } from "./stages";
 
 /** Everything a step needs to reach the host. Carries secrets: always a Pulumi secret. */
 export interface HostAccess {
+    /** The Mastodon host (role `app`), and every role not in splitHosts. */
     ssh: SshTarget;
+    /** Roles on machines of their own (README: Split hosts); absent on a single-host server. */
+    splitHosts?: Partial<Record<Exclude<HostRole, "app">, SshTarget>>;
     database: { host: string; port: number; name: string; user: string; password: string };
     /** How Mastodon runs there (lib/deployment.ts). */
     deployment: Deployment;
     /** Access token with write:statuses (statusToken), when the announcement is also a public status. */
     statusToken?: string;
+}
+
+/** The SSH target of every role. */
+export function hostTargets(access: HostAccess): HostTargets {
+    return { app: access.ssh, ...access.splitHosts };
 }
 
 /** Where the closure keeps its own records on the host. */
@@ -392,7 +402,9 @@ export interface PublicStatusParams {
 /** A Mastodon API call from the host to its own backend; the token goes on stdin, never in argv. */
 async function statusesApi(host: RemoteHost, access: HostAccess, p: PublicStatusParams, method: "POST" | "DELETE", path: string, body = ""): Promise<any> {
     if (!access.statusToken) throw new Error("statusToken is not set");
-    const r = await host.run(
+    // From the proxy host: the backend is named as nginx reaches it.
+    const proxy = await host.on("proxy");
+    const r = await proxy.run(
         `set -euo pipefail; IFS= read -r token; h=$(mktemp); trap 'rm -f "$h"' EXIT
 printf 'Authorization: Bearer %s\n' "$token" > "$h"
 curl -sS --fail-with-body -X ${method} -H @"$h" -H ${shq(`Host: ${p.domain}`)} -H 'X-Forwarded-Proto: https' \
@@ -443,14 +455,15 @@ export interface SelfDestructParams {
     enabled: true;
 }
 
-/** Refuses a one-way step unless nginx, asked on the host now, answers 410 on the fediverse paths. */
+/** Refuses a one-way step unless nginx, asked on its host (the proxy's) now, answers 410 on the fediverse paths. */
 async function require410(host: RemoteHost, domain: string, what: string): Promise<void> {
     const paths = fediversePaths(domain);
-    const codes = await nginxAnswers(host, domain, paths);
+    const proxy = await host.on("proxy");
+    const codes = await nginxAnswers(proxy, domain, paths);
     const wrong = paths.map((r, i) => ({ ...r, code: codes[i] })).filter((r) => r.code !== "410");
     if (wrong.length) {
         throw new Error(
-            `${what} refused, nothing was changed: nginx on the host answers ${wrong.map((w) => `${w.code} to ${w.method} ${w.path.split("?")[0]}`).join(", ")}, ` +
+            `${what} refused, nothing was changed: nginx on the host${proxy === host ? "" : ` in front (${proxy.target.host})`} answers ${wrong.map((w) => `${w.code} to ${w.method} ${w.path.split("?")[0]}`).join(", ")}, ` +
                 `not 410: the closure's 410 vhost is not what nginx serves. Run up at stage "closed" first (or put the closure vhost back)`,
         );
     }
@@ -626,8 +639,17 @@ export interface StopParams {
     dump?: { path: string; sha256: string; encrypted: boolean };
     /** The host record of how these units were found, when not the closure's main one (SERVICES_RECORD). */
     record?: string;
-    /** Units of the host's own systemd (nginx in front), not the deployment's Mastodon services. */
+    /** Units of the host's own systemd (nginx in front, PostgreSQL on a database host), not the deployment's
+     *  Mastodon services. */
     hostUnits?: boolean;
+    /** The host the units are on, when not the Mastodon host's: `database` for PostgreSQL on a machine of its
+     *  own. Host units without it are the proxy's (nginx). */
+    role?: Exclude<HostRole, "app">;
+}
+
+/** The host a stop acts on. */
+export function stopRole(p: StopParams): HostRole {
+    return p.role ?? (p.hostUnits ? "proxy" : "app");
 }
 
 /** What starts and stops the units of a stop. */
@@ -642,10 +664,10 @@ async function unitStates(host: RemoteHost, manager: ServiceManager, units: stri
 }
 
 /** Refuses to stop anything unless the dump on disk matches its sha256 and (when not encrypted) lists
- *  entries with pg_restore --list, now. */
+ *  entries with pg_restore --list, now, on the Mastodon host where it was made. */
 async function requireIntactDump(host: RemoteHost, access: HostAccess, dump: NonNullable<StopParams["dump"]>): Promise<void> {
     const list = dumpLines(access.deployment, access.database).list;
-    const r = await host.run(
+    const r = await (await host.on("app")).run(
         `set -uo pipefail; f=${shq(dump.path)}
 [ -e "$f" ] || { echo "missing"; exit 0; }
 sum=$(sha256sum "$f" | cut -d' ' -f1); [ "$sum" = ${shq(dump.sha256)} ] || { echo "sha256 $sum"; exit 0; }
@@ -765,3 +787,11 @@ export const STEPS = {
     journal,
 };
 export type StepKind = keyof typeof STEPS;
+
+/** The host a step acts on: nginx's vhost on the proxy, a stop where its units are, the rest on the
+ *  Mastodon host (its files, commands, database connection and the closure's records). */
+export function roleOfStep(kind: StepKind, params: unknown): HostRole {
+    if (kind === "nginxSite") return "proxy";
+    if (kind === "stopServices") return stopRole(params as StopParams);
+    return "app";
+}

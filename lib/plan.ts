@@ -24,8 +24,12 @@ export interface ClosurePlan {
     /** In self-destruct mode: the stage wants it, or it is kept (one-way) below its stage. */
     selfDestruct: boolean;
     databaseDump: boolean;
-    /** Services stopped, in order (systemd units or compose services, as the deployment runs them). */
+    /** Services stopped on the Mastodon host, in order (systemd units or compose services, as the deployment
+     *  runs them). */
     stoppedUnits: string[];
+    /** PostgreSQL on a machine of its own (databaseSshHost): its units stopped there, after the Mastodon
+     *  host's; absent when one host runs everything. */
+    stoppedOnDatabaseHost?: string[];
     /** Below dormant, on a host where the closure has stopped services (its record on the host): the stop is
      *  declared with no units, which starts them again as they were found, whether the move back is whole or
      *  a move to dormant died half way (even before the run that stopped them recorded its step). */
@@ -57,6 +61,8 @@ export function needsZone(settings: Settings, facts: HostFacts): boolean {
 export function planClosure(settings: Settings, facts: HostFacts, now: Date, zone?: ZoneFacts): ClosurePlan {
     const s = settings;
     const spec = STAGE_TABLE[s.stage];
+    const onDatabaseHost = (role: ServiceRole) => role === "postgresql" && s.splitHosts?.database !== undefined;
+    const unitsOf = (roles: ServiceRole[]) => roles.map((role) => unitOf(role, s)).filter((u): u is string => u !== undefined);
     const keptOneWay: string[] = [];
     const refusals: string[] = [];
 
@@ -125,7 +131,8 @@ export function planClosure(settings: Settings, facts: HostFacts, now: Date, zon
         emailAnnouncement,
         selfDestruct: spec.selfDestruct || selfDestructDone,
         databaseDump: spec.databaseDump,
-        stoppedUnits: spec.stopped.map((role) => unitOf(role, s)).filter((u): u is string => u !== undefined),
+        stoppedUnits: unitsOf(spec.stopped.filter((role) => !onDatabaseHost(role))),
+        ...(s.splitHosts?.database ? { stoppedOnDatabaseHost: unitsOf(spec.stopped.filter(onDatabaseHost)) } : {}),
         restartStopped: spec.stopped.length === 0 && facts.stoppedByClosure !== undefined,
         ...(bucket ? { bucket } : {}),
         edge,

@@ -1,16 +1,16 @@
 // The probe: reads, never changes, what the closure needs to know about the host before it plans,
-// in preview as in up. One SSH connection: the files in one command, the database with pg through it in one
+// in preview as in up. One SSH connection per host (the Mastodon host's; the proxy's when it is another,
+// for the vhost): the files in one command per host, the database with pg through the Mastodon host's in one
 // query; Rails is never booted for it (the version comes from the source), except for the progress of a
 // self-destruct, which only `tootctl self-destruct` reports (before 4.3: Sidekiq, asked by a runner script),
 // and to check SELF_DESTRUCT when .env.production does not hold SECRET_KEY_BASE.
 import { HostFacts } from "./gates";
 import { envFile, sourceFiles, sourceWhere } from "./deployment";
-import { connectDatabase, EMAIL_RECORD, EmailRecord, HostAccess, JOURNAL_PATH, Journal, railsRunner, selfDestructModeOnHost, SERVICES_RECORD, tootctl, UnitState } from "./host-steps";
+import { connectDatabase, EMAIL_RECORD, EmailRecord, HostAccess, hostTargets, JOURNAL_PATH, Journal, railsRunner, selfDestructModeOnHost, SERVICES_RECORD, tootctl, UnitState } from "./host-steps";
 import { objectStorageFromEnv } from "./object-storage";
 import { resolveMastodonSettings, rowFromSql, settingRowSql, SETTINGS_DEFAULTS_FILE } from "./mastodon-settings";
 import { accountsLeftSql, DELAY_TO_DELETION_DAYS, envValue, selfDestructEra } from "./self-destruct";
-import { shq } from "./ssh";
-import { RemoteHost } from "./ssh";
+import { HostSet, shq } from "./ssh";
 import { Settings } from "./settings";
 import { Stage, STAGES, stageIndex } from "./stages";
 
@@ -33,18 +33,23 @@ export function versionFromSource(rb: string): string | undefined {
 }
 
 export async function probeHost(access: HostAccess, settings: Settings): Promise<Probe> {
-    return RemoteHost.with(access.ssh, async (host) => {
+    return HostSet.with(hostTargets(access), "app", async (host) => {
         const deployment = settings.deployment;
         const envPath = envFile(deployment);
         const VERSION_FILE = "lib/mastodon/version.rb";
         const source = sourceFiles(deployment, [VERSION_FILE, SETTINGS_DEFAULTS_FILE]);
+        // The vhost is the proxy's: in the same round trip when that is this host.
+        const proxy = await host.on("proxy");
+        const vhostPaths = [`${settings.nginxSite}.closure-original`, settings.nginxSite];
+        const appPaths = [envPath, JOURNAL_PATH, SERVICES_RECORD, EMAIL_RECORD];
+        const hostPaths = proxy === host ? [...appPaths, ...vhostPaths] : appPaths;
         // Mastodon's own files in the same round trip, unless they are read inside its image.
-        const hostPaths = [envPath, JOURNAL_PATH, `${settings.nginxSite}.closure-original`, settings.nginxSite, SERVICES_RECORD, EMAIL_RECORD];
         const files = await host.readFiles(
             source.wrap ? hostPaths : [...hostPaths, ...source.paths],
             "read .env.production, the closure journal, the nginx site, Mastodon's version and its settings defaults",
         );
-        const [env, journalText, keptVhost, site, servicesRecord, emailRecord] = files;
+        const [env, journalText, servicesRecord, emailRecord] = files;
+        const [keptVhost, site] = proxy === host ? files.slice(appPaths.length) : await proxy.readFiles(vhostPaths, "read the nginx site on the proxy host");
         const [versionRb, defaultsText] = source.wrap
             ? await host.readFiles(source.paths, "read Mastodon's version and its settings defaults in its image", source.wrap)
             : files.slice(hostPaths.length);
@@ -56,7 +61,7 @@ export async function probeHost(access: HostAccess, settings: Settings): Promise
         const journal: Journal | undefined = journalText ? JSON.parse(journalText) : undefined;
         const currentStage = (STAGES as readonly string[]).includes(journal?.stage ?? "") ? (journal!.stage as Stage) : "operating";
         const originalVhost = keptVhost ?? site;
-        if (originalVhost === undefined) throw new Error(`no nginx site at ${settings.nginxSite}: check nginxSite`);
+        if (originalVhost === undefined) throw new Error(`no nginx site at ${settings.nginxSite}${proxy === host ? "" : ` on the proxy host ${proxy.target.host}`}: check nginxSite`);
         const mastodonVersion = versionRb === undefined ? undefined : versionFromSource(versionRb);
         if (mastodonVersion === undefined) throw new Error(`cannot read Mastodon's version from ${VERSION_FILE} in ${sourceWhere(deployment)}`);
         if (defaultsText === undefined) throw new Error(`cannot read Mastodon's settings defaults from ${SETTINGS_DEFAULTS_FILE} in ${sourceWhere(deployment)}`);
@@ -66,7 +71,11 @@ export async function probeHost(access: HostAccess, settings: Settings): Promise
         // 4.3+: on only when Mastodon would be, i.e. SELF_DESTRUCT verifies; a wrong value is reported.
         const selfDestructSet = !!envValue(env, "SELF_DESTRUCT")?.trim();
         const selfDestructEnabled = legacySelfDestruct ? reachedAt["self-destructing"] !== undefined : selfDestructSet && (await selfDestructModeOnHost(host, access, env));
-        const stoppedByClosure = servicesRecord ? (JSON.parse(servicesRecord).states as UnitState[]) : undefined;
+        // PostgreSQL on a machine of its own has its record there (and its host key is checked now, in preview).
+        const databaseHost = await host.on("database");
+        const databaseRecord = databaseHost === host ? undefined : await databaseHost.readFile(SERVICES_RECORD, "read the services record on the database host");
+        const records = [servicesRecord, databaseRecord].filter((r): r is string => r !== undefined);
+        const stoppedByClosure = records.length ? records.flatMap((r) => JSON.parse(r).states as UnitState[]) : undefined;
         const objectStorage = objectStorageFromEnv(env);
         const facts: HostFacts = {
             mastodonVersion,

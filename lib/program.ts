@@ -8,7 +8,7 @@ import { archiveDownloads, checkArchiveRetention, checkClosingDate, effectiveSta
 import { HostAccess, SERVICES_RECORD } from "./host-steps";
 import { needsZone } from "./plan";
 import { probeHost } from "./probe";
-import { parseSettings, SECRET_KEYS, Settings } from "./settings";
+import { describeHosts, parseSettings, SECRET_KEYS, Settings } from "./settings";
 import { checkTransition, STAGE_TABLE, STAGES, stageIndex } from "./stages";
 import { readZone } from "./zone";
 
@@ -75,8 +75,11 @@ async function declareClosure(): Promise<Record<string, unknown>> {
     // parseSettings has checked which are required (the database password is not with compose).
     const [privateKey, databasePassword] = SECRET_KEYS.map((k) => config.getSecret(k) ?? pulumi.secret(""));
     const statusToken = config.getSecret("statusToken");
+    const split = settings.splitHosts;
     const access: pulumi.Output<HostAccess> = pulumi.all([privateKey, databasePassword, statusToken]).apply(([key, password, token]) => ({
         ssh: { ...settings.ssh, privateKey: key },
+        // The one key reaches every host.
+        ...(split ? { splitHosts: Object.fromEntries(Object.entries(split).map(([role, ssh]) => [role, { ...ssh, privateKey: key }])) } : {}),
         database: { ...settings.database, password },
         deployment: settings.deployment,
         ...(token ? { statusToken: token } : {}),
@@ -147,6 +150,7 @@ async function declareClosure(): Promise<Record<string, unknown>> {
         stageSummary: spec.summary,
         hostWasAt: facts.currentStage,
         deployment: describeDeployment(settings.deployment),
+        hosts: describeHosts(settings),
         mastodonVersion: facts.mastodonVersion,
         front: spec.front,
         gates: gates.results,

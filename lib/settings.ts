@@ -2,6 +2,7 @@
 // its validation in one place. `parseSettings` is pure so that bad input is rejected, with the key and
 // what is allowed, before anything connects or changes.
 import { Deployment, DEPLOYMENT_KINDS, DeploymentKind } from "./deployment";
+import type { HostRole } from "./ssh";
 import { STAGES, Stage, stageIndex } from "./stages";
 
 /** Defaults for every optional key. */
@@ -50,9 +51,39 @@ export const DEFAULTS = {
 export const LANGUAGES = ["en", "ja"] as const;
 export type Language = (typeof LANGUAGES)[number];
 
+/** How to reach one host over SSH, without the key (a secret, shared by every host). */
+export interface SshEndpoint {
+    host: string;
+    port: number;
+    user: string;
+    hostKey: string;
+}
+
+/** The roles that can be on a machine of their own (lib/ssh.ts HostRole): the Mastodon host does the rest. */
+export type SplitRole = Exclude<HostRole, "app">;
+export const SPLIT_ROLES: readonly SplitRole[] = ["proxy", "database"];
+
+/** The keys of a split role's host, e.g. proxySshHost, proxySshPort, proxySshUser, proxySshHostKey. */
+export const splitHostKeys = (role: SplitRole) => ({ host: `${role}SshHost`, port: `${role}SshPort`, user: `${role}SshUser`, hostKey: `${role}SshHostKey` });
+
+/** Which host does what, in words for the preview and the outputs; undefined when one host does everything. */
+export function describeHosts(s: Settings): Record<HostRole, string> | undefined {
+    if (!s.splitHosts) return undefined;
+    const at = (e: SshEndpoint) => `${e.user}@${e.host}:${e.port}`;
+    const { proxy, database } = s.splitHosts;
+    return {
+        app: `${at(s.ssh)}: Mastodon (web, streaming, Sidekiq${database ? "" : ", PostgreSQL"}, Redis), the database read and dumped from there, the closure's journal and records`,
+        proxy: `${at(proxy ?? s.ssh)}: nginx in front, its vhost and the kept original`,
+        database: `${at(database ?? s.ssh)}: PostgreSQL${database ? `, reached by the Mastodon host at ${s.database.host}:${s.database.port}` : ""}`,
+    };
+}
+
 export interface Settings {
     stage: Stage;
-    ssh: { host: string; port: number; user: string; hostKey: string };
+    /** The Mastodon host (role `app`), and every role not in splitHosts. */
+    ssh: SshEndpoint;
+    /** Roles on machines of their own (README: Split hosts); absent when one host does everything. */
+    splitHosts?: Partial<Record<SplitRole, SshEndpoint>>;
     domain: string;
     /** How Mastodon runs on the host: its commands, services, files (lib/deployment.ts). */
     deployment: Deployment;
@@ -206,7 +237,7 @@ export function parseSettings(raw: RawConfig): Settings {
     if (domain && !DOMAIN.test(domain)) problems.push(`domain must be a DNS name like social.example.org, got "${domain}"`);
     const hostKey = required("sshHostKey", 'the host public key line to pin, e.g. "ssh-ed25519 AAAA..." (ssh-keyscan -t ed25519 HOST)');
     placeholder("sshHostKey", hostKey, "your server's host key line (ssh-keyscan -t ed25519 HOST, checked against the server's console)");
-    if (hostKey && !/^(ssh-ed25519|ecdsa-sha2-nistp\d+|ssh-rsa|rsa-sha2-\d+) [A-Za-z0-9+/=]+/.test(hostKey)) {
+    if (hostKey && !HOST_KEY_LINE.test(hostKey)) {
         problems.push(`sshHostKey must be an OpenSSH public key line like "ssh-ed25519 AAAA...", got "${hostKey.slice(0, 40)}"`);
     }
 
@@ -304,6 +335,8 @@ export function parseSettings(raw: RawConfig): Settings {
         minimumNoticeDays: int("minimumNoticeDays", DEFAULTS.minimumNoticeDays, 0, 3650),
         cloudflare,
     };
+    const splitHosts = parseSplitHosts(str, int, problems, settings.ssh, deploymentKind, placeholder);
+    if (splitHosts) settings.splitHosts = splitHosts;
     if (stageIndex(stage) >= stageIndex("self-destructing") && confirmSelfDestruct !== domain) {
         problems.push(
             confirmSelfDestruct === undefined
@@ -313,6 +346,65 @@ export function parseSettings(raw: RawConfig): Settings {
     }
     if (problems.length > 0) throw new SettingsError(problems);
     return settings;
+}
+
+const HOST_KEY_LINE = /^(ssh-ed25519|ecdsa-sha2-nistp\d+|ssh-rsa|rsa-sha2-\d+) [A-Za-z0-9+/=]+/;
+
+/**
+ * The hosts of roles on machines of their own: for each role, all of its keys absent (the Mastodon host does
+ * it), or its address and host key (its port and user default to the Mastodon host's). The one private key
+ * reaches every host. A role's host that is the Mastodon host, two roles on one machine with different host
+ * keys, and PostgreSQL on another machine than a compose deployment's are refused.
+ */
+function parseSplitHosts(
+    str: (key: string) => string | undefined,
+    int: (key: string, dflt: number, min: number, max: number) => number,
+    problems: string[],
+    app: { host: string; port: number; user: string },
+    deploymentKind: DeploymentKind,
+    placeholder: (key: string, value: string | undefined, what: string) => void,
+): Settings["splitHosts"] {
+    const split: Partial<Record<SplitRole, SshEndpoint>> = {};
+    for (const role of SPLIT_ROLES) {
+        const keys = splitHostKeys(role);
+        const given = Object.values(keys).filter((k) => str(k) !== undefined);
+        if (given.length === 0) continue;
+        const what = role === "proxy" ? "the machine running the nginx in front of Mastodon" : "the machine running PostgreSQL";
+        const host = str(keys.host);
+        if (host === undefined) {
+            problems.push(`${given.join(", ")} ${given.length > 1 ? "need" : "needs"} ${keys.host}: the SSH address of ${what}; or remove them (the Mastodon host "host" does that by default)`);
+            continue;
+        }
+        placeholder(keys.host, host, `the SSH address of ${what}`);
+        const hostKey = str(keys.hostKey);
+        if (hostKey === undefined) problems.push(`${keys.hostKey} is required with ${keys.host}: the host public key line of ${what} to pin, e.g. "ssh-ed25519 AAAA..." (ssh-keyscan -t ed25519 ${host})`);
+        else if (!HOST_KEY_LINE.test(hostKey)) problems.push(`${keys.hostKey} must be an OpenSSH public key line like "ssh-ed25519 AAAA...", got "${hostKey.slice(0, 40)}"`);
+        else placeholder(keys.hostKey, hostKey, `the host key line of ${what}`);
+        const user = str(keys.user) ?? app.user;
+        if (!/^[a-z_][a-z0-9_-]*$/.test(user)) problems.push(`${keys.user} must be a Unix user name, got "${user}"`);
+        const port = int(keys.port, app.port, 1, 65535);
+        if (host === app.host && port === app.port) {
+            problems.push(`${keys.host} is the Mastodon host itself ("host" ${app.host}, port ${app.port}): one host does every role by default; remove the ${role}Ssh* settings`);
+        }
+        split[role] = { host, port, user, hostKey: hostKey ?? "" };
+    }
+    const [proxy, database] = [split.proxy, split.database];
+    if (proxy && database && proxy.host === database.host && proxy.port === database.port && (proxy.hostKey !== database.hostKey || proxy.user !== database.user)) {
+        problems.push(`proxySshHost and databaseSshHost are one machine (${proxy.host}:${proxy.port}) but name different host keys or users: give both the same proxySshHostKey/databaseSshHostKey and proxySshUser/databaseSshUser`);
+    }
+    if (database) {
+        if (deploymentKind !== "systemd") {
+            problems.push(`databaseSshHost applies to deployment "systemd" only, and deployment is "${deploymentKind}": a compose deployment runs PostgreSQL as its db service beside Mastodon; remove the databaseSsh* settings`);
+        }
+        // The closure reads and dumps the database from the Mastodon host, as Mastodon reaches it.
+        const dbHost = str("databaseHost");
+        if (dbHost === undefined || /^(127\.|localhost$|::1$)/.test(dbHost)) {
+            problems.push(
+                `databaseHost must be the address the Mastodon host reaches PostgreSQL at (DB_HOST in .env.production) when PostgreSQL runs on databaseSshHost, got ${dbHost === undefined ? "the default 127.0.0.1" : `"${dbHost}"`}: the closure reads and dumps the database from the Mastodon host`,
+            );
+        }
+    }
+    return Object.keys(split).length ? split : undefined;
 }
 
 /** The Cloudflare keys: all absent (parking stays by hand), or a zone the domain belongs to. */

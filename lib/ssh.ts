@@ -1,10 +1,11 @@
-// SSH access to the Mastodon host: one connection per operation, the host key pinned, commands run
-// through sudo (unless the login user is root), data and secrets passed on stdin, never in argv.
+// SSH access to the closure's hosts: one connection per host per operation, the host key pinned, commands
+// run through sudo (unless the login user is root), data and secrets passed on stdin, never in argv. The
+// one place that connects: which machine does what (HostRole) is resolved here, from the targets.
 import { Client, utils } from "ssh2";
 import { Client as PgClient } from "pg";
 import type { Duplex } from "node:stream";
 
-/** How to reach the Mastodon host. */
+/** How to reach one host. */
 export interface SshTarget {
     host: string;
     port: number;
@@ -13,6 +14,23 @@ export interface SshTarget {
     privateKey: string;
     /** The host's public key line, e.g. "ssh-ed25519 AAAA...": the connection is refused on any other key. */
     hostKey: string;
+}
+
+/**
+ * What a machine does for the closure (README: Split hosts). `app`: Mastodon's files, commands and services
+ * (web, streaming, Sidekiq, mail, Redis), the database read and dumped through it, and the closure's journal
+ * and records. `proxy`: the nginx in front, its vhost and the records of the kept original. `database`: the
+ * PostgreSQL service. One machine does all three unless the settings give another for a role.
+ */
+export const HOST_ROLES = ["app", "proxy", "database"] as const;
+export type HostRole = (typeof HOST_ROLES)[number];
+
+/** The SSH target of each role: the Mastodon host's (`app`) for every role not given its own. */
+export type HostTargets = { app: SshTarget } & Partial<Record<Exclude<HostRole, "app">, SshTarget>>;
+
+/** The setting holding the host key a role's connection pins, for messages. */
+export function hostKeySetting(targets: HostTargets, role: HostRole): string {
+    return role !== "app" && targets[role] ? `${role}SshHostKey` : "sshHostKey";
 }
 
 export interface ExecResult {
@@ -49,6 +67,10 @@ function publicKeyBlob(hostKeyLine: string): Buffer {
 export interface HostOptions {
     /** Runs before every command; a rejection stops the command from starting. */
     beforeCommand?: () => Promise<void>;
+    /** The host of another role (HostSet); without it this host does every role. */
+    reach?: (role: HostRole) => Promise<RemoteHost>;
+    /** The setting of the pinned key, named when the host presents another (default sshHostKey). */
+    hostKeySetting?: string;
 }
 
 export class RemoteHost {
@@ -70,7 +92,7 @@ export class RemoteHost {
                     reject(
                         new Error(
                             keyMismatch
-                                ? `${target.host}:${target.port} presented a host key other than sshHostKey; refusing to connect`
+                                ? `${target.host}:${target.port} presented a host key other than ${opts.hostKeySetting ?? "sshHostKey"}; refusing to connect`
                                 : `SSH to ${target.user}@${target.host}:${target.port} failed: ${err.message}`,
                         ),
                     ),
@@ -101,6 +123,11 @@ export class RemoteHost {
 
     close(): void {
         this.client.end();
+    }
+
+    /** The host doing `role`: this one, or another of the same operation (HostSet), connected once. */
+    on(role: HostRole): Promise<RemoteHost> {
+        return this.opts?.reach ? this.opts.reach(role) : Promise.resolve(this);
     }
 
     /** Run a shell script as root (through `sudo -n` unless the login user is root). */
@@ -181,5 +208,47 @@ export class RemoteHost {
         });
         await client.connect();
         return client;
+    }
+}
+
+/**
+ * The hosts of one operation (a probe, a step's apply, read or undo), by role: each machine connected on
+ * first use and only once, so roles on one machine share its connection, and a single-host server gets one
+ * connection as before.
+ */
+export class HostSet {
+    private readonly connections: Map<string, Promise<RemoteHost>>;
+
+    constructor(
+        private readonly targets: HostTargets,
+        private readonly opts: Omit<HostOptions, "reach" | "hostKeySetting"> = {},
+    ) {
+        // Set here, not as a field initializer: the dynamic provider is serialized without field initializers.
+        this.connections = new Map();
+    }
+
+    on(role: HostRole): Promise<RemoteHost> {
+        const target = this.targets[role] ?? this.targets.app;
+        const key = `${target.user}@${target.host}:${target.port}`;
+        let host = this.connections.get(key);
+        if (!host) {
+            host = RemoteHost.connect(target, { ...this.opts, reach: (r) => this.on(r), hostKeySetting: hostKeySetting(this.targets, role) });
+            this.connections.set(key, host);
+        }
+        return host;
+    }
+
+    close(): Promise<void> {
+        return Promise.all([...this.connections.values()].map((h) => h.then((c) => c.close(), () => undefined))).then(() => undefined);
+    }
+
+    /** Run `fn` with the host of `role` (others reached through it), always closing every connection. */
+    static async with<T>(targets: HostTargets, role: HostRole, fn: (host: RemoteHost) => Promise<T>, opts: Omit<HostOptions, "reach" | "hostKeySetting"> = {}): Promise<T> {
+        const hosts = new HostSet(targets, opts);
+        try {
+            return await fn(await hosts.on(role));
+        } finally {
+            await hosts.close();
+        }
     }
 }

@@ -4,6 +4,7 @@ import { listSandboxes, startSandbox, stopSandbox, StartOptions } from "./client
 function usage(): never {
   process.stderr.write(
     "usage: sandbox start [--name N] [--accounts N] [--mastodon-version V] [--sidekiq-tick-ms M] [--rails-boot-ms M] [--object-storage]\n" +
+      "                     [--listen-on-network] [--proxy-for ADDRESS]\n" +
       "       sandbox stop NAME | --all\n       sandbox list\n",
   );
   process.exit(2);
@@ -20,12 +21,17 @@ async function main(argv: string[]): Promise<void> {
         o.objectStorage = true;
         continue;
       }
+      if (flag === "--listen-on-network") {
+        o.listenOnNetwork = true;
+        continue;
+      }
       switch (flag) {
         case "--name": o.name = val(); break;
         case "--accounts": o.accounts = Number(val()); break;
         case "--mastodon-version": o.mastodonVersion = val(); break;
         case "--sidekiq-tick-ms": o.sidekiqTickMs = Number(val()); break;
         case "--rails-boot-ms": o.railsBootMs = Number(val()); break;
+        case "--proxy-for": o.proxyFor = val(); break;
         default: usage();
       }
     }

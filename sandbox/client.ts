@@ -38,6 +38,12 @@ export interface StartOptions {
   /** Media and archives on object storage: a real S3-compatible server (sandbox/object-storage) on the
    *  sandbox's address, port 9000, checking every signature, and S3_* in .env.production. Default false. */
   objectStorage?: boolean;
+  /** Split hosts: this sandbox is only the nginx in front of the Mastodon of another sandbox, at its address
+   *  (SandboxInfo.address): the vhost's upstreams point there, and Mastodon's units are never enabled here. */
+  proxyFor?: string;
+  /** Split hosts: Mastodon's web and streaming listen on the sandbox's network too (BIND=0.0.0.0 in
+   *  .env.production), for a proxy sandbox to reach them. Default: 127.0.0.1 only. */
+  listenOnNetwork?: boolean;
 }
 
 export interface ExecResult {
@@ -140,6 +146,8 @@ export async function startSandbox(opts: StartOptions = {}): Promise<Sandbox> {
     SBX_DB_PASS: dbPassword,
     SBX_SECRET: crypto.randomBytes(64).toString("hex"),
     SBX_MASTODON_SETTINGS: JSON.stringify({ rows: opts.mastodonSettings ?? { registrations_mode: "open" }, defaults: opts.settingsDefaults ?? {} }),
+    ...(opts.proxyFor ? { SBX_PROXY_FOR: opts.proxyFor } : {}),
+    ...(opts.listenOnNetwork ? { SBX_BIND: "0.0.0.0" } : {}),
     ...(objectStorage ? { SBX_S3_BUCKET: objectStorage.bucket, SBX_S3_ACCESS_KEY: objectStorage.accessKeyId, SBX_S3_SECRET_KEY: objectStorage.secretAccessKey } : {}),
   };
   const r = await run("bash", [path.join(HOST_DIR, "create.sh")], { env });

@@ -569,3 +569,33 @@ describe("parking on Cloudflare (the resource graph)", () => {
         assert.deepEqual(registered.slice(before).map((r) => r.name).filter((n) => n.startsWith("refused-")), []);
     });
 });
+
+describe("split hosts (the resource graph)", () => {
+    const DATABASE = { databaseSshHost: "203.0.113.30", databaseSshHostKey: HOST_KEY, databaseHost: "10.0.0.30" };
+
+    test("dormant with PostgreSQL on its own host: stopped there after the Mastodon host's services, the dump checked first", async () => {
+        const b = await build(settings("dormant", DATABASE), factsAt("self-destructing", { currentStage: "self-destructing" }));
+        const stops = b.steps.filter((r) => r.kind === "StoppedServices");
+        assert.deepEqual(stops.map((r) => r.name).sort(), [`${b.prefix}-services-stopped`, `${b.prefix}-services-stopped-database`]);
+        const [app, db] = [`${b.prefix}-services-stopped`, `${b.prefix}-services-stopped-database`].map((n) => stops.find((r) => r.name === n)!);
+        assert.deepEqual(params(app).units, ["mastodon-web", "mastodon-streaming", "mastodon-sidekiq", "redis-server"]);
+        assert.deepEqual({ ...params(db), dump: undefined }, { units: ["postgresql"], dump: undefined, hostUnits: true, role: "database" });
+        assert.ok(params(db).dump, "the database host's stop depends on the verified dump too");
+        assert.deepEqual(b.dependsOn(db.name), [app.name], "PostgreSQL stops after Mastodon's processes");
+        assert.deepEqual(b.closure.services!.units, ["mastodon-web", "mastodon-streaming", "mastodon-sidekiq", "redis-server", "postgresql"]);
+    });
+
+    test("back below dormant: PostgreSQL started again first, then Mastodon's services", async () => {
+        const stoppedByClosure = ["mastodon-web", "postgresql"].map((unit) => ({ unit, wasActive: true, wasEnabled: true }));
+        const b = await build(settings("self-destructing", DATABASE), factsAt("dormant", { currentStage: "dormant", stoppedByClosure }));
+        const [app, db] = [`${b.prefix}-services-stopped`, `${b.prefix}-services-stopped-database`];
+        assert.deepEqual(params(b.steps.find((r) => r.name === db)!), { units: [], hostUnits: true, role: "database" });
+        assert.deepEqual(b.dependsOn(app), [db]);
+        assert.deepEqual(b.dependsOn(db), []);
+    });
+
+    test("one host: one stop, as before", async () => {
+        const b = await build(settings("dormant"), factsAt("self-destructing", { currentStage: "self-destructing" }));
+        assert.deepEqual(b.steps.filter((r) => r.kind === "StoppedServices").map((r) => r.name), [`${b.prefix}-services-stopped`]);
+    });
+});

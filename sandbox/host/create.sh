@@ -4,7 +4,9 @@
 # Called by sandbox/client.ts with these variables set:
 #   SBX_NAME SBX_ROOT SBX_N SBX_DOMAIN SBX_ACCOUNTS SBX_VERSION SBX_TICK_MS
 #   SBX_BOOT_MS SBX_REPO SBX_DB_PASS SBX_SECRET SBX_MASTODON_SETTINGS
-# and, for media on object storage, SBX_S3_BUCKET SBX_S3_ACCESS_KEY SBX_S3_SECRET_KEY.
+# and, for media on object storage, SBX_S3_BUCKET SBX_S3_ACCESS_KEY SBX_S3_SECRET_KEY; for split hosts,
+# SBX_PROXY_FOR (this host is only the nginx in front of the Mastodon at that address) and SBX_BIND (the
+# address Mastodon's web and streaming listen on, as BIND in .env.production; default 127.0.0.1).
 set -euo pipefail
 
 : "${SBX_NAME:?}" "${SBX_ROOT:?}" "${SBX_N:?}" "${SBX_DOMAIN:?}" "${SBX_REPO:?}"
@@ -93,6 +95,10 @@ if [ "$NV_MAJOR" -gt 4 ] || { [ "$NV_MAJOR" -eq 4 ] && [ "$NV_MINOR" -ge 5 ]; };
 elif [ "$NV_MAJOR" -eq 4 ] && [ "$NV_MINOR" -ge 3 ]; then VHOST=4.3
 else VHOST=4.2; fi
 sed "s/@DOMAIN@/$SBX_DOMAIN/g" "$HERE/nginx-mastodon-$VHOST.conf" > etc/nginx/sites-available/mastodon
+# In front of another host's Mastodon: the upstreams are that host's web and streaming.
+if [ -n "${SBX_PROXY_FOR:-}" ]; then
+  sed -i "s/server 127\.0\.0\.1:3000 /server $SBX_PROXY_FOR:3000 /; s/server 127\.0\.0\.1:4000 /server $SBX_PROXY_FOR:4000 /" etc/nginx/sites-available/mastodon
+fi
 ln -s /etc/nginx/sites-available/mastodon etc/nginx/sites-enabled/mastodon
 cp -a /var/lib/nginx/. var-lib-nginx/ 2>/dev/null || true
 mkdir -p var-lib-nginx/cache; chown www-data var-lib-nginx/cache
@@ -136,6 +142,7 @@ SMTP_SERVER=localhost
 SMTP_PORT=25
 SMTP_FROM_ADDRESS=notifications@$SBX_DOMAIN
 EOF
+[ -z "${SBX_BIND:-}" ] || echo "BIND=$SBX_BIND" >> $LIVE/.env.production
 chmod 600 $LIVE/.env.production
 cat > $LIVE/bin/tootctl <<'EOF'
 #!/bin/sh
@@ -208,7 +215,8 @@ for u in web streaming sidekiq; do
 done
 install -m 755 "$HERE/systemctl" usr-local-sbin/systemctl
 install -m 755 "$HERE/session" usr-local-sbin/mcsbx-session
-for u in mastodon-web mastodon-streaming mastodon-sidekiq; do
+# A proxy host runs no Mastodon: its units are there, never enabled.
+[ -n "${SBX_PROXY_FOR:-}" ] || for u in mastodon-web mastodon-streaming mastodon-sidekiq; do
   ln -s /etc/systemd/system/$u.service etc/systemd/system/multi-user.target.wants/$u.service
 done
 for u in postgresql redis-server nginx ssh; do

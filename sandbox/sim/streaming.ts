@@ -22,7 +22,9 @@ const server = http.createServer((req, res) => {
   res.writeHead(401, { "Content-Type": "application/json" });
   res.end(JSON.stringify({ error: "Missing access token" }));
 });
-server.listen(port, "127.0.0.1", () => process.stdout.write(`Streaming API now listening on 127.0.0.1:${port}\n`));
+// BIND as upstream's streaming server reads it, else 127.0.0.1.
+const bind = process.env.BIND || "127.0.0.1";
+server.listen(port, bind, () => process.stdout.write(`Streaming API now listening on ${bind}:${port}\n`));
 process.on("SIGTERM", () => {
   server.close();
   process.exit(0);

@@ -358,8 +358,10 @@ const server = http.createServer((req, res) => {
       res.end(`sandbox web error: ${(e as Error).message}`);
     });
 });
-server.listen(port, "127.0.0.1", () => {
-  process.stdout.write(`* Listening on http://127.0.0.1:${port} (self_destruct=${selfDestruct})\n`);
+// Puma's bind as Mastodon's config/puma.rb sets it: BIND, else 127.0.0.1.
+const bind = process.env.BIND || "127.0.0.1";
+server.listen(port, bind, () => {
+  process.stdout.write(`* Listening on http://${bind}:${port} (self_destruct=${selfDestruct})\n`);
 });
 process.on("SIGUSR1", () => process.stdout.write("phased restart requested (no-op in the sandbox)\n"));
 process.on("SIGTERM", () => {
