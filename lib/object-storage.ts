@@ -50,7 +50,7 @@ export function planBucket(storage: ObjectStorage, dormantSince: Date | undefine
     const keptUntil = dormantSince ? new Date(dormantSince.getTime() + retentionDays * DAY_MS).toISOString().slice(0, 10) : undefined;
     return {
         ...storage,
-        archives: `${prefix}backups/dumps/ (private; /backups/:id/download redirects signed-in users to a URL that expires after 10 seconds)`,
+        archives: `${prefix}backups/dumps/ (private; /backups/:id/download redirects signed-in users to a signed URL that expires after 10 seconds, an hour from Mastodon 4.3.7)`,
         ...(keptUntil ? { keptUntil } : {}),
         kept: keptUntil
             ? `kept as it is until ${keptUntil} (bucketRetentionDays ${retentionDays} after the host went dormant): the closure never empties or deletes it`

@@ -6,6 +6,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { Sandbox, startSandbox } from "../sandbox/client";
 import { isSelfDestruct, selfDestructValue } from "../sandbox/sim/common";
+import { downloadUrlSeconds } from "../sandbox/sim/backups";
 import { listObjects } from "../sandbox/sim/s3";
 
 const ACCOUNTS = 120;
@@ -338,4 +339,9 @@ describe("sandbox with objectStorage", { timeout: 120000 }, () => {
     assert.match(job.message, /^1 backup\(s\) older than 7 day\(s\) destroyed/);
     assert.ok(!(await listObjects(bucket)).some((o) => o.key === keyOf(newest)), "the object went with the row");
   });
+});
+
+test("an archive's download URL lives as the version's BackupsController signs it: 10 s, an hour from 4.3.7", () => {
+  const seen = ["4.2.10", "4.3.2", "4.3.6", "4.3.7", "4.4.0", "4.7.0"].map((v) => `${v}: ${downloadUrlSeconds(v)}`);
+  assert.deepEqual(seen, ["4.2.10: 10", "4.3.2: 10", "4.3.6: 10", "4.3.7: 3600", "4.4.0: 3600", "4.7.0: 3600"]);
 });

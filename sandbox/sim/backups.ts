@@ -6,11 +6,16 @@ import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { Client } from "pg";
-import { LIVE, makeZip } from "./common";
+import { LIVE, makeZip, simConfig } from "./common";
 import { presignedUrl, S3Bucket, s3Request } from "./s3";
 
-/** BackupsController#download on S3: `@backup.dump.expiring_url(10)`, seconds. */
-export const DOWNLOAD_URL_SECONDS = 10;
+/** BackupsController#download on S3: `@backup.dump.expiring_url(10)`, seconds; an hour from 4.3.7
+ *  (#34254: BACKUP_LINK_TIMEOUT = 1.hour, CHANGELOG 4.3.7 and 4.4.0). */
+export function downloadUrlSeconds(version: string): number {
+  const [major, minor, patch] = version.split(".").map((x) => parseInt(x, 10));
+  const atLeast437 = major > 4 || (major === 4 && (minor > 3 || (minor === 3 && patch >= 7)));
+  return atLeast437 ? 3600 : 10;
+}
 
 /** Paperclip :id_partition ("%09d" split in groups of 3), config/initializers/paperclip.rb */
 export function idPartition(id: number | string): string {
@@ -63,7 +68,7 @@ export async function deleteBackup(env: Record<string, string>, id: number | str
 /** Where BackupsController#download redirects: a presigned URL on S3, the file's URL on the filesystem. */
 export function backupDownloadUrl(env: Record<string, string>, id: number | string, fileName: string, abs: (p: string) => string): string {
   const bucket = objectStorageOf(env);
-  return bucket ? presignedUrl(bucket, backupKey(id, fileName), DOWNLOAD_URL_SECONDS) : abs(`/system/${backupKey(id, fileName)}`);
+  return bucket ? presignedUrl(bucket, backupKey(id, fileName), downloadUrlSeconds(simConfig().mastodonVersion)) : abs(`/system/${backupKey(id, fileName)}`);
 }
 
 /** BackupService: build the archive for one backup row, store it, mark it processed; its key (path under public/system). */
