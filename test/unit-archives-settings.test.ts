@@ -6,8 +6,9 @@ import { defaultSettings, resolveMastodonSettings, resolveSetting, rowFromSql, s
 import { archiveDownloads, archiveRecentDays, archivesVacuumed, checkArchiveRetention, downloadGraceDays, evaluateGate, HostFacts } from "../lib/gates";
 import { planClosure } from "../lib/plan";
 import { announcementText } from "../lib/notice";
-import { parseSettings, SECRET_KEYS, Settings } from "../lib/settings";
+import type { Settings } from "../lib/settings";
 import { Stage } from "../lib/stages";
+import { testSettings } from "./support/settings";
 
 /** config/settings.yml as upstream writes it (abridged), with the production section merging the defaults. */
 const settingsYml = (registrations: string, retention: number | "" = 7, productionExtra = "") =>
@@ -15,19 +16,7 @@ const settingsYml = (registrations: string, retention: number | "" = 7, producti
     `  registrations_mode: '${registrations}'\n  backups_retention_period: ${retention}\n\ndevelopment:\n  <<: *defaults\n\n` +
     `test:\n  <<: *defaults\n\nproduction:\n  <<: *defaults\n${productionExtra}`;
 
-function settings(extra: Record<string, string> = {}): Settings {
-    const values: Record<string, string> = {
-        stage: "closed",
-        host: "203.0.113.10",
-        domain: "social.example",
-        sshHostKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMmJ1cGvQ0f0g3Kf9gq0u3l1Y2rP6oZr2m6Ykq7yQX5d",
-        sshPrivateKey: "k",
-        databasePassword: "p",
-        closingDate: "2026-06-01",
-        ...extra,
-    };
-    return parseSettings({ get: (k) => values[k], isSecret: (k) => (SECRET_KEYS as readonly string[]).includes(k) });
-}
+const settings = (extra: Record<string, string> = {}): Settings => testSettings((extra.stage as Stage | undefined) ?? "closed", extra);
 
 function facts(db: Partial<NonNullable<HostFacts["database"]>> = {}, extra: Partial<HostFacts> = {}): HostFacts {
     return {

@@ -10,10 +10,11 @@ import type { HostAccess } from "../lib/host-steps";
 import { goneForGoodPage } from "../lib/gone";
 import { parseOriginalVhost, renderVhost } from "../lib/nginx";
 import { decodeMemo, DMARC_REJECT, SPF_NONE } from "../lib/parking";
-import { parseSettings, SECRET_KEYS, Settings } from "../lib/settings";
+import type { Settings } from "../lib/settings";
 import { Stage, STAGE_TABLE, STAGES } from "../lib/stages";
 import { workerSource } from "../lib/worker";
 import type { ZoneFacts } from "../lib/zone";
+import { TEST_HOST_KEY, testSettings } from "./support/settings";
 
 const SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d";
 const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
@@ -54,23 +55,10 @@ before(async () => {
     waitForRPCs = require("@pulumi/pulumi/runtime/settings").waitForRPCs;
 });
 
-const HOST_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMmJ1cGvQ0f0g3Kf9gq0u3l1Y2rP6oZr2m6Ykq7yQX5d";
+const HOST_KEY = TEST_HOST_KEY;
 
-function settings(stage: Stage, extra: Record<string, string> = {}): Settings {
-    const values: Record<string, string> = {
-        stage,
-        host: "203.0.113.10",
-        domain: "social.example",
-        sshHostKey: HOST_KEY,
-        sshPrivateKey: "PRIVATE",
-        databasePassword: "PASSWORD",
-        ...(stage === "operating" ? {} : { closingDate: "2026-06-01" }),
-        ...(["self-destructing", "dormant", "parked"].includes(stage) ? { confirmSelfDestruct: "social.example" } : {}),
-        successor: "https://next.example",
-        ...extra,
-    };
-    return parseSettings({ get: (k) => values[k], isSecret: (k) => ([...SECRET_KEYS, "cloudflareApiToken"] as readonly string[]).includes(k) });
-}
+const settings = (stage: Stage, extra: Record<string, string> = {}): Settings =>
+    testSettings(stage, { sshPrivateKey: "PRIVATE", databasePassword: "PASSWORD", successor: "https://next.example", ...extra });
 
 const ACCESS: HostAccess = {
     ssh: { host: "203.0.113.10", port: 22, user: "root", hostKey: HOST_KEY, privateKey: "PRIVATE" } as HostAccess["ssh"],

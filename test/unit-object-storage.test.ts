@@ -5,25 +5,13 @@ import assert from "node:assert/strict";
 import type { HostFacts } from "../lib/gates";
 import { objectStorageFromEnv, ObjectStorage } from "../lib/object-storage";
 import { planClosure } from "../lib/plan";
-import { DEFAULTS, parseSettings, SECRET_KEYS, Settings } from "../lib/settings";
+import { DEFAULTS } from "../lib/settings";
 import { Stage, STAGES } from "../lib/stages";
+import { testSettings } from "./support/settings";
 
 const NOW = new Date("2026-07-20T12:00:00Z");
 
-function settings(stage: Stage, extra: Record<string, string> = {}): Settings {
-    const values: Record<string, string> = {
-        stage,
-        host: "203.0.113.10",
-        domain: "social.example",
-        sshHostKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMmJ1cGvQ0f0g3Kf9gq0u3l1Y2rP6oZr2m6Ykq7yQX5d",
-        sshPrivateKey: "k",
-        databasePassword: "p",
-        ...(stage === "operating" ? {} : { closingDate: "2026-06-01" }),
-        ...(STAGES.indexOf(stage) >= STAGES.indexOf("self-destructing") ? { confirmSelfDestruct: "social.example" } : {}),
-        ...extra,
-    };
-    return parseSettings({ get: (k) => values[k], isSecret: (k) => (SECRET_KEYS as readonly string[]).includes(k) });
-}
+const settings = testSettings;
 
 const BUCKET: ObjectStorage = { bucket: "social-media", endpoint: "https://s3.eu-central-003.backblazeb2.com", region: "eu-central-003", aliasHost: "files.social.example" };
 

@@ -6,27 +6,15 @@ import assert from "node:assert/strict";
 import type { HostFacts } from "../lib/gates";
 import { decodeMemo, DMARC_REJECT, encodeMemo, EdgePlan, PARKED_COMMENT, planEdge, PlannedRecord, SPF_NONE, workerName } from "../lib/parking";
 import { needsZone, planClosure } from "../lib/plan";
-import { CloudflareSettings, parseSettings, SECRET_KEYS, Settings } from "../lib/settings";
+import type { CloudflareSettings } from "../lib/settings";
 import { Stage, STAGES, STAGE_TABLE } from "../lib/stages";
 import { ZoneFacts, ZoneRecord } from "../lib/zone";
+import { testSettings } from "./support/settings";
 
 const ACCOUNT = "0123456789abcdef0123456789abcdef";
 const NOW = new Date("2026-07-20T12:00:00Z");
 
-function settings(stage: Stage, extra: Record<string, string> = {}): Settings {
-    const values: Record<string, string> = {
-        stage,
-        host: "203.0.113.10",
-        domain: "social.example",
-        sshHostKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMmJ1cGvQ0f0g3Kf9gq0u3l1Y2rP6oZr2m6Ykq7yQX5d",
-        sshPrivateKey: "k",
-        databasePassword: "p",
-        ...(stage === "operating" ? {} : { closingDate: "2026-06-01" }),
-        ...(STAGES.indexOf(stage) >= STAGES.indexOf("self-destructing") ? { confirmSelfDestruct: "social.example" } : {}),
-        ...extra,
-    };
-    return parseSettings({ get: (k) => values[k], isSecret: (k) => ([...SECRET_KEYS, "cloudflareApiToken"] as string[]).includes(k) });
-}
+const settings = testSettings;
 
 const CF = { cloudflareAccountId: ACCOUNT, cloudflareZone: "social.example", cloudflareApiToken: "t" };
 

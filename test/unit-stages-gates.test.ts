@@ -3,23 +3,11 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { checkTransition, Gate, STAGES, STAGE_TABLE, Stage, stageIndex } from "../lib/stages";
 import { downloadsUntil, evaluateGate, evaluateGates, HostFacts, nextStageNeeds, purgeWarning } from "../lib/gates";
-import { parseSettings, SECRET_KEYS, Settings } from "../lib/settings";
+import type { Settings } from "../lib/settings";
 import type { ZoneFacts } from "../lib/zone";
+import { testSettings } from "./support/settings";
 
-function settings(extra: Record<string, string> = {}): Settings {
-    const values: Record<string, string> = {
-        stage: "dormant",
-        host: "203.0.113.10",
-        domain: "social.example",
-        sshHostKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMmJ1cGvQ0f0g3Kf9gq0u3l1Y2rP6oZr2m6Ykq7yQX5d",
-        sshPrivateKey: "k",
-        databasePassword: "p",
-        closingDate: "2026-06-01",
-        confirmSelfDestruct: "social.example",
-        ...extra,
-    };
-    return parseSettings({ get: (k) => values[k], isSecret: (k) => ([...SECRET_KEYS, "cloudflareApiToken"] as readonly string[]).includes(k) });
-}
+const settings = (extra: Record<string, string> = {}): Settings => testSettings((extra.stage as Stage | undefined) ?? "dormant", extra);
 
 function facts(extra: Partial<HostFacts> = {}): HostFacts {
     return {
