@@ -1,104 +1,20 @@
-// One Pulumi resource per host step (lib/host-steps.ts): create and update run the step's `apply`, read
-// (pulumi refresh, preview --refresh) its `read`, delete its `undo`. A dynamic provider, so it needs no
-// plugin download: the Node.js dynamic provider ships with every Pulumi install.
+// One Pulumi resource per host step (lib/host-steps.ts), run by the Node.js dynamic-provider plugin that
+// ships with every Pulumi install, so it needs no plugin download. What the plugin runs for each step is
+// lib/host-step-handler.ts.
 //
-// What counts is the host: a step's params say what the host must have, and `read` reports what it has,
-// so a hand change shows as drift and the next up repairs it. The way in (`access`, a secret) is recorded
-// without touching the host when only it changed. No host command starts once the engine that asked for it
-// is gone: a killed `pulumi up` stops the work at the command in flight.
+// A dynamic resource's `__provider` is the module the plugin loads; `pulumi.dynamic.Resource` fills it with
+// the provider's code serialized by value (every module it reaches, 85 KB in each resource's inputs and
+// outputs, and half a second of closure serialization in every run). Here it is a one-line loader of
+// lib/host-step-plugin.js, by a path relative to the project directory: a checkout that moves keeps working,
+// and a step is always read and undone by the code of the checkout that runs it.
 import * as pulumi from "@pulumi/pulumi";
-import { randomUUID } from "node:crypto";
-import { connect } from "node:net";
-import { HostAccess, hostTargets, roleOfStep, STEPS, StepKind } from "./host-steps";
+import { relative } from "node:path";
+import { HostAccess, STEPS, StepKind } from "./host-steps";
 import { hostStepProvider } from "./host-step-provider";
-import { HostSet, RemoteHost } from "./ssh";
 
 type StepOf<K extends StepKind> = (typeof STEPS)[K];
 export type StepParams<K extends StepKind> = Parameters<StepOf<K>["apply"]>[2];
 export type StepResult<K extends StepKind> = Awaited<ReturnType<StepOf<K>["apply"]>>;
-
-interface StepState {
-    kind: StepKind;
-    access: HostAccess;
-    params: unknown;
-    /** What the step does, in words, for the preview. Not compared: wording never re-applies a step. */
-    about?: string;
-    result?: unknown;
-}
-
-type AnyStep = {
-    apply(h: RemoteHost, a: HostAccess, p: unknown, prev?: unknown): Promise<unknown>;
-    read(h: RemoteHost, a: HostAccess, p: unknown, r: unknown): Promise<{ params: unknown; result: unknown }>;
-    undo(h: RemoteHost, a: HostAccess, p: unknown, r: unknown): Promise<void>;
-};
-
-/** JSON with sorted keys: state round-trips through the engine, which does not keep key order. */
-function canonical(value: unknown): string {
-    return JSON.stringify(value, (_k, v) =>
-        v && typeof v === "object" && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => a.localeCompare(b))) : v,
-    );
-}
-
-/** Whether the engine that started this provider process still answers on its address (argv[2] of the
- *  dynamic-provider process). The plugin runs in its own process group and outlives a killed `pulumi`. */
-function engineAlive(): Promise<boolean> {
-    const m = /^([\d.]+):(\d+)$/.exec(process.argv[2] ?? "");
-    if (!m) return Promise.resolve(true);
-    return new Promise((resolve) => {
-        const socket = connect({ host: m[1], port: Number(m[2]) });
-        socket.setTimeout(2000);
-        socket.once("connect", () => (socket.destroy(), resolve(true)));
-        socket.once("error", () => resolve(false));
-        socket.once("timeout", () => (socket.destroy(), resolve(false)));
-    });
-}
-
-const watch = { started: false };
-
-/** Before every host command: refuse it, and end this process, once the engine is gone. */
-async function requireEngine(): Promise<void> {
-    if (!watch.started) {
-        watch.started = true;
-        // Between commands too: a provider left behind by a killed engine exits instead of lingering.
-        setInterval(() => void engineAlive().then((alive) => alive || process.exit(70)), 1000).unref();
-    }
-    if (!(await engineAlive())) {
-        setImmediate(() => process.exit(70));
-        throw new Error("the pulumi engine that started this step is gone (killed?): no further host command runs");
-    }
-}
-
-/** Runs a step on the host of its role; the other hosts it reaches are connected on first use. */
-function onHost<T>(state: StepState, fn: (host: RemoteHost) => Promise<T>): Promise<T> {
-    return HostSet.with(hostTargets(state.access), roleOfStep(state.kind, state.params), fn, { beforeCommand: requireEngine });
-}
-
-const provider: pulumi.dynamic.ResourceProvider = {
-    async diff(_id: string, olds: StepState, news: StepState) {
-        return { changes: canonical(olds.params) !== canonical(news.params) || canonical(olds.access) !== canonical(news.access) };
-    },
-    async create(inputs: StepState) {
-        const step = STEPS[inputs.kind] as AnyStep;
-        const result = await onHost(inputs, (host) => step.apply(host, inputs.access, inputs.params));
-        return { id: randomUUID(), outs: { ...inputs, result } };
-    },
-    async read(id: string, props: StepState) {
-        const step = STEPS[props.kind] as AnyStep;
-        const found = await onHost(props, (host) => step.read(host, props.access, props.params, props.result));
-        return { id, props: { ...props, params: found.params, result: found.result } };
-    },
-    async update(_id: string, olds: StepState, news: StepState) {
-        // Only the way in changed (a rotated key, a new address): record it, the host stays as it is.
-        if (canonical(olds.params) === canonical(news.params)) return { outs: { ...news, result: olds.result } };
-        const step = STEPS[news.kind] as AnyStep;
-        const result = await onHost(news, (host) => step.apply(host, news.access, news.params, olds.result));
-        return { outs: { ...news, result } };
-    },
-    async delete(_id: string, props: StepState) {
-        const step = STEPS[props.kind] as AnyStep;
-        await onHost(props, (host) => step.undo(host, props.access, props.params, props.result));
-    },
-};
 
 /** Params whose fields may be outputs of other steps (known or not in a preview). */
 type ParamsInput<P> = pulumi.Input<{ [F in keyof P]: pulumi.Input<P[F]> }>;
@@ -125,19 +41,23 @@ const TYPE_NAMES: Record<StepKind, string> = {
     journal: "StageJournal",
 };
 
-export class HostStep<K extends StepKind> extends pulumi.dynamic.Resource {
+/** The `__provider` of every step: loads lib/host-step-plugin.js from the project directory. */
+function pluginLoader(): string {
+    const plugin = relative(process.cwd(), `${__dirname}/host-step-plugin.js`);
+    return `exports.handler = () => require(require("node:path").resolve(${JSON.stringify(plugin)})).handler();`;
+}
+
+export class HostStep<K extends StepKind> extends pulumi.CustomResource {
     /** What the step did (ids, counts, previous states, the dump manifest). */
     declare readonly result: pulumi.Output<StepResult<K>>;
 
     constructor(kind: K, name: string, args: HostStepArgs<K>, opts: pulumi.CustomResourceOptions & { secretResult?: boolean } = {}) {
         const { secretResult, ...resourceOpts } = opts;
         super(
-            provider,
+            `pulumi-nodejs:dynamic/closure:${TYPE_NAMES[kind]}`,
             name,
-            { kind, about: args.about, access: pulumi.secret(args.access), params: args.params, result: undefined },
+            { kind, about: args.about, access: pulumi.secret(args.access), params: args.params, result: undefined, __provider: pluginLoader() },
             { ...resourceOpts, provider: hostStepProvider(), additionalSecretOutputs: ["access", ...(secretResult ? ["result"] : [])] },
-            "closure",
-            TYPE_NAMES[kind],
         );
     }
 }

@@ -1,0 +1,97 @@
+// What the engine's Node.js dynamic-provider plugin runs for every host step (lib/host-step-resource.ts
+// declares the steps): create and update run the step's `apply`, read (pulumi refresh, preview --refresh) its
+// `read`, delete its `undo`. The plugin loads this module from the project directory (host-step-plugin.js),
+// so it is never serialized into the state.
+//
+// What counts is the host: a step's params say what the host must have, and `read` reports what it has,
+// so a hand change shows as drift and the next up repairs it. The way in (`access`, a secret) is recorded
+// without touching the host when only it changed. No host command starts once the engine that asked for it
+// is gone: a killed `pulumi up` stops the work at the command in flight.
+import type * as pulumi from "@pulumi/pulumi";
+import { randomUUID } from "node:crypto";
+import { connect } from "node:net";
+import { HostAccess, hostTargets, roleOfStep, STEPS, StepKind } from "./host-steps";
+import { HostSet, RemoteHost } from "./ssh";
+
+interface StepState {
+    kind: StepKind;
+    access: HostAccess;
+    params: unknown;
+    /** What the step does, in words, for the preview. Not compared: wording never re-applies a step. */
+    about?: string;
+    result?: unknown;
+}
+
+type AnyStep = {
+    apply(h: RemoteHost, a: HostAccess, p: unknown, prev?: unknown): Promise<unknown>;
+    read(h: RemoteHost, a: HostAccess, p: unknown, r: unknown): Promise<{ params: unknown; result: unknown }>;
+    undo(h: RemoteHost, a: HostAccess, p: unknown, r: unknown): Promise<void>;
+};
+
+/** JSON with sorted keys: state round-trips through the engine, which does not keep key order. */
+function canonical(value: unknown): string {
+    return JSON.stringify(value, (_k, v) =>
+        v && typeof v === "object" && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => a.localeCompare(b))) : v,
+    );
+}
+
+/** Whether the engine that started this provider process still answers on its address (argv[2] of the
+ *  dynamic-provider process). The plugin runs in its own process group and outlives a killed `pulumi`. */
+function engineAlive(): Promise<boolean> {
+    const m = /^([\d.]+):(\d+)$/.exec(process.argv[2] ?? "");
+    if (!m) return Promise.resolve(true);
+    return new Promise((resolve) => {
+        const socket = connect({ host: m[1], port: Number(m[2]) });
+        socket.setTimeout(2000);
+        socket.once("connect", () => (socket.destroy(), resolve(true)));
+        socket.once("error", () => resolve(false));
+        socket.once("timeout", () => (socket.destroy(), resolve(false)));
+    });
+}
+
+const watch = { started: false };
+
+/** Before every host command: refuse it, and end this process, once the engine is gone. */
+async function requireEngine(): Promise<void> {
+    if (!watch.started) {
+        watch.started = true;
+        // Between commands too: a provider left behind by a killed engine exits instead of lingering.
+        setInterval(() => void engineAlive().then((alive) => alive || process.exit(70)), 1000).unref();
+    }
+    if (!(await engineAlive())) {
+        setImmediate(() => process.exit(70));
+        throw new Error("the pulumi engine that started this step is gone (killed?): no further host command runs");
+    }
+}
+
+/** Runs a step on the host of its role; the other hosts it reaches are connected on first use. */
+function onHost<T>(state: StepState, fn: (host: RemoteHost) => Promise<T>): Promise<T> {
+    return HostSet.with(hostTargets(state.access), roleOfStep(state.kind, state.params), fn, { beforeCommand: requireEngine });
+}
+
+export const hostStepHandler: pulumi.dynamic.ResourceProvider = {
+    async diff(_id: string, olds: StepState, news: StepState) {
+        return { changes: canonical(olds.params) !== canonical(news.params) || canonical(olds.access) !== canonical(news.access) };
+    },
+    async create(inputs: StepState) {
+        const step = STEPS[inputs.kind] as AnyStep;
+        const result = await onHost(inputs, (host) => step.apply(host, inputs.access, inputs.params));
+        return { id: randomUUID(), outs: { ...inputs, result } };
+    },
+    async read(id: string, props: StepState) {
+        const step = STEPS[props.kind] as AnyStep;
+        const found = await onHost(props, (host) => step.read(host, props.access, props.params, props.result));
+        return { id, props: { ...props, params: found.params, result: found.result } };
+    },
+    async update(_id: string, olds: StepState, news: StepState) {
+        // Only the way in changed (a rotated key, a new address): record it, the host stays as it is.
+        if (canonical(olds.params) === canonical(news.params)) return { outs: { ...news, result: olds.result } };
+        const step = STEPS[news.kind] as AnyStep;
+        const result = await onHost(news, (host) => step.apply(host, news.access, news.params, olds.result));
+        return { outs: { ...news, result } };
+    },
+    async delete(_id: string, props: StepState) {
+        const step = STEPS[props.kind] as AnyStep;
+        await onHost(props, (host) => step.undo(host, props.access, props.params, props.result));
+    },
+};
