@@ -107,6 +107,11 @@ describe("host-step helpers around the scripts", () => {
         assert.equal(versionAtLeast("", 4, 3), false);
     });
 
+    test("versionAtLeast compares the patch when asked (a missing patch is 0)", () => {
+        const seen = ["4.3.6", "4.3.7", "v4.3.10", "4.3", "4.4.0", "5.0.0", "4.2.99"].map((v) => `${v}: ${versionAtLeast(v, 4, 3, 7)}`);
+        assert.deepEqual(seen, ["4.3.6: false", "4.3.7: true", "v4.3.10: true", "4.3: false", "4.4.0: true", "5.0.0: true", "4.2.99: false"]);
+    });
+
     describe("tootctl never waits on a prompt: stdin carries the answers and is closed, the run is time-limited", () => {
         // A host that runs each script here with bash, a stub runuser/getent, and a live dir whose
         // bin/tootctl is a shell script standing in for one behaviour.

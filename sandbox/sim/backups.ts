@@ -6,15 +6,14 @@ import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { Client } from "pg";
+import { versionAtLeast } from "../../lib/self-destruct";
 import { LIVE, makeZip, simConfig } from "./common";
 import { presignedUrl, S3Bucket, s3Request } from "./s3";
 
 /** BackupsController#download on S3: `@backup.dump.expiring_url(10)`, seconds; an hour from 4.3.7
  *  (#34254: BACKUP_LINK_TIMEOUT = 1.hour, CHANGELOG 4.3.7 and 4.4.0). */
 export function downloadUrlSeconds(version: string): number {
-  const [major, minor, patch] = version.split(".").map((x) => parseInt(x, 10));
-  const atLeast437 = major > 4 || (major === 4 && (minor > 3 || (minor === 3 && patch >= 7)));
-  return atLeast437 ? 3600 : 10;
+  return versionAtLeast(version, 4, 3, 7) ? 3600 : 10;
 }
 
 /** Paperclip :id_partition ("%09d" split in groups of 3), config/initializers/paperclip.rb */
