@@ -217,15 +217,12 @@ export class RemoteHost {
  * connection as before.
  */
 export class HostSet {
-    private readonly connections: Map<string, Promise<RemoteHost>>;
+    private readonly connections = new Map<string, Promise<RemoteHost>>();
 
     constructor(
         private readonly targets: HostTargets,
         private readonly opts: Omit<HostOptions, "reach" | "hostKeySetting"> = {},
-    ) {
-        // Set here, not as a field initializer: the dynamic provider is serialized without field initializers.
-        this.connections = new Map();
-    }
+    ) {}
 
     on(role: HostRole): Promise<RemoteHost> {
         const target = this.targets[role] ?? this.targets.app;
