@@ -2,6 +2,7 @@
 // stage, with which inputs, in which order of dependencies, and that host access is always a secret.
 import { before, describe, test } from "node:test";
 import assert from "node:assert/strict";
+import Module = require("node:module");
 import * as cloudflare from "@pulumi/cloudflare";
 import * as pulumi from "@pulumi/pulumi";
 import type { MastodonClosure as MastodonClosureT, MastodonClosureArgs } from "../components/closure";
@@ -163,6 +164,19 @@ async function build(s: Settings, facts: HostFacts, now = NOW, postPublicStatus 
 const params = (r: Registered) => r.inputs.params;
 
 describe("MastodonClosure per stage", () => {
+    test("each step's __provider is a one-line loader of lib/host-step-plugin.js, not serialized code, and it gives the step handler", async () => {
+        const b = await build(settings("operating"), factsAt("operating"));
+        const loader: string = b.one("NginxSite").inputs.__provider;
+        assert.ok(loader.length < 200, `__provider is ${loader.length} characters: ${loader.slice(0, 300)}`);
+        // As the dynamic-provider plugin evaluates it (require-from-string), from the project directory.
+        const Internal = Module as unknown as { new (id: string, parent: NodeModule): NodeModule & { _compile(code: string, file: string): void }; _nodeModulePaths(dir: string): string[] };
+        const m = new Internal("", module);
+        m.paths = Internal._nodeModulePaths(process.cwd());
+        m._compile(loader, "");
+        const handler = m.exports.handler();
+        assert.deepEqual(Object.keys(handler).sort(), ["create", "delete", "diff", "read", "update"], `the loader gave ${Object.keys(handler)}`);
+    });
+
     test("operating: only the server's own vhost, as the host has it (no change on the host, no journal)", async () => {
         const b = await build(settings("operating"), factsAt("operating"));
         assert.deepEqual(b.kinds(), ["NginxSite"]);
