@@ -667,7 +667,8 @@ async function unitStates(host: RemoteHost, manager: ServiceManager, units: stri
  *  entries with pg_restore --list, now, on the Mastodon host where it was made. */
 async function requireIntactDump(host: RemoteHost, access: HostAccess, dump: NonNullable<StopParams["dump"]>): Promise<void> {
     const list = dumpLines(access.deployment, access.database).list;
-    const r = await (await host.on("app")).run(
+    const app = await host.on("app");
+    const r = await app.run(
         `set -uo pipefail; f=${shq(dump.path)}
 [ -e "$f" ] || { echo "missing"; exit 0; }
 sum=$(sha256sum "$f" | cut -d' ' -f1); [ "$sum" = ${shq(dump.sha256)} ] || { echo "sha256 $sum"; exit 0; }
@@ -675,7 +676,12 @@ ${dump.encrypted ? "echo ok" : `n=$(${list} 2>/dev/null | grep -cv '^;' || true)
         { label: "check the database dump before stopping anything" },
     );
     const seen = r.stdout.trim();
-    if (seen !== "ok") throw new Error(`services not stopped, nothing was changed: the dump ${dump.path} (sha256 ${dump.sha256}) is not intact on the host: ${seen}`);
+    if (seen === "ok") return;
+    if (app === host) throw new Error(`services not stopped, nothing was changed: the dump ${dump.path} (sha256 ${dump.sha256}) is not intact on the host: ${seen}`);
+    // PostgreSQL on a host of its own: its stop runs after the Mastodon host's, and the dump is not there.
+    throw new Error(
+        `services not stopped on ${host.target.host}, nothing was changed there: the dump ${dump.path} (sha256 ${dump.sha256}) is not intact on the Mastodon host ${app.target.host}: ${seen}`,
+    );
 }
 
 /** The record of how the closure found each service, from the host (written before the first stop). */

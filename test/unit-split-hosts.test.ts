@@ -154,3 +154,58 @@ describe("split hosts: the plan", () => {
         assert.deepEqual(plan.stoppedOnDatabaseHost, []);
     });
 });
+
+describe("split hosts: PostgreSQL's stop on the database host", () => {
+    /** A host that answers each command with `answer(script)` and records what it was asked. */
+    function fakeHost(address: string, answer: (script: string) => string) {
+        const asked: string[] = [];
+        const host = {
+            target: { host: address, port: 22, user: "admin", hostKey: DB_KEY, privateKey: "k" },
+            asked,
+            others: {} as Record<string, unknown>,
+            on: (role: string) => Promise.resolve(host.others[role] ?? host),
+            run: async (script: string) => (asked.push(script), { code: 0, stdout: answer(script), stderr: "" }),
+            readFile: async () => undefined,
+            writeFile: async (path: string) => void asked.push(`write ${path}`),
+        };
+        return host;
+    }
+    const access = { database: { host: "10.0.0.30", port: 5432, name: "mastodon_production", user: "mastodon", password: "p" }, deployment: { kind: "systemd", dir: "/home/mastodon/live", mastodonUser: "mastodon" } };
+    const dump = { path: "/var/backups/mastodon-closure/mastodon_production-20260720T120000Z.dump", sha256: "a".repeat(64), encrypted: false };
+    const params = { units: ["postgresql"], dump, hostUnits: true, role: "database" as const };
+
+    test("checks the dump on the Mastodon host; when it does not check out, stops nothing and says which host is which", async () => {
+        const database = fakeHost("203.0.113.30", () => "active enabled");
+        const app = fakeHost("203.0.113.10", () => `sha256 ${"b".repeat(64)}`);
+        database.others.app = app;
+        await assert.rejects(
+            STEPS.stopServices.apply(database as never, access as never, params),
+            (err: Error) => {
+                assert.equal(
+                    err.message,
+                    `services not stopped on 203.0.113.30, nothing was changed there: the dump ${dump.path} (sha256 ${"a".repeat(64)}) is not intact on the Mastodon host 203.0.113.10: sha256 ${"b".repeat(64)}`,
+                );
+                return true;
+            },
+        );
+        assert.equal(app.asked.length, 1, `one command on the Mastodon host: ${app.asked.join(" | ")}`);
+        assert.match(app.asked[0], /sha256sum "\$f"/);
+        assert.deepEqual(database.asked.filter((s) => /disable|write /.test(s)), [], `nothing stopped or recorded on the database host: ${database.asked.join(" | ")}`);
+    });
+
+    test("with the dump intact on the Mastodon host: recorded, then stopped, on the database host", async () => {
+        const database = fakeHost("203.0.113.30", () => "active enabled");
+        const app = fakeHost("203.0.113.10", () => "ok");
+        database.others.app = app;
+        const out = await STEPS.stopServices.apply(database as never, access as never, params);
+        assert.deepEqual(out, { states: [{ unit: "postgresql", wasActive: true, wasEnabled: true }] });
+        assert.deepEqual(database.asked.slice(-2), ["write /var/lib/mastodon-closure/services.json", "systemctl disable --now 'postgresql'"]);
+    });
+
+    test("one host: the message as before", async () => {
+        const host = fakeHost("203.0.113.10", (script) => (script.includes("sha256sum") ? "missing" : "active enabled"));
+        await assert.rejects(STEPS.stopServices.apply(host as never, access as never, { units: ["postgresql"], dump }), {
+            message: `services not stopped, nothing was changed: the dump ${dump.path} (sha256 ${"a".repeat(64)}) is not intact on the host: missing`,
+        });
+    });
+});
