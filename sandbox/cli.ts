@@ -4,7 +4,8 @@ import { listSandboxes, startSandbox, stopSandbox, StartOptions } from "./client
 function usage(): never {
   process.stderr.write(
     "usage: sandbox start [--name N] [--accounts N] [--mastodon-version V] [--sidekiq-tick-ms M] [--rails-boot-ms M] [--object-storage]\n" +
-      "                     [--listen-on-network] [--proxy-for ADDRESS]\n" +
+      "                     [--listen-on-network] [--proxy-for ADDRESS] [--compose]\n" +
+      "                     [--database-server] [--database-on NAME]\n" +
       "       sandbox stop NAME | --all\n       sandbox list\n",
   );
   process.exit(2);
@@ -25,6 +26,14 @@ async function main(argv: string[]): Promise<void> {
         o.listenOnNetwork = true;
         continue;
       }
+      if (flag === "--compose") {
+        o.deployment = "compose";
+        continue;
+      }
+      if (flag === "--database-server") {
+        o.databaseServer = true;
+        continue;
+      }
       switch (flag) {
         case "--name": o.name = val(); break;
         case "--accounts": o.accounts = Number(val()); break;
@@ -32,6 +41,7 @@ async function main(argv: string[]): Promise<void> {
         case "--sidekiq-tick-ms": o.sidekiqTickMs = Number(val()); break;
         case "--rails-boot-ms": o.railsBootMs = Number(val()); break;
         case "--proxy-for": o.proxyFor = val(); break;
+        case "--database-on": o.databaseOn = val(); break;
         default: usage();
       }
     }
@@ -44,6 +54,8 @@ async function main(argv: string[]): Promise<void> {
         `  host key: ${i.hostKey}`,
         `  url:      https://${i.domain}/  (curl -k --resolve ${i.domain}:443:${i.address} https://${i.domain}/)`,
         `  database: mastodon_production, role mastodon, password ${i.dbPassword} (127.0.0.1:5432 inside; e.g. ssh -L 15432:127.0.0.1:5432)`,
+        ...(i.databaseOn ? [`            on the database sandbox ${i.databaseOn.name}, at ${i.databaseOn.address}:5432 (DB_HOST in .env.production)`] : []),
+        ...(i.databaseServer ? [`            listening on ${i.address}:5432 too, for the Mastodon sandbox started with --database-on ${i.name}`] : []),
         ...(i.objectStorage ? [`  bucket:   ${i.objectStorage.bucket} at ${i.objectStorage.endpoint} (S3, signed requests only; key in info.json)`] : []),
         `  info:     ${i.root}/info.json`,
         `  stop:     sandbox/sandbox stop ${i.name}`,

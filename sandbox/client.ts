@@ -22,7 +22,18 @@ export interface SandboxInfo {
   mastodonVersion: string;
   /** Media on object storage (StartOptions.objectStorage): the bucket, its S3 server and Mastodon's key. */
   objectStorage?: S3Bucket;
+  /** How Mastodon runs there (StartOptions.deployment); absent: systemd. */
+  deployment?: SandboxDeployment;
+  /** Split hosts (StartOptions.databaseServer): this sandbox is only a PostgreSQL server. */
+  databaseServer?: true;
+  /** Split hosts (StartOptions.databaseOn): Mastodon's database is on that database sandbox, at its address;
+   *  dbPassword is that database's. */
+  databaseOn?: { name: string; address: string };
 }
+
+/** `systemd`: the install guide's units. `compose`: upstream's docker-compose.yml in /home/mastodon/live, run by
+ *  a real Docker engine in the sandbox (sandbox/host/compose). */
+export type SandboxDeployment = "systemd" | "compose";
 
 export interface StartOptions {
   name?: string;
@@ -44,6 +55,17 @@ export interface StartOptions {
   /** Split hosts: Mastodon's web and streaming listen on the sandbox's network too (BIND=0.0.0.0 in
    *  .env.production), for a proxy sandbox to reach them. Default: 127.0.0.1 only. */
   listenOnNetwork?: boolean;
+  /** How Mastodon runs (SandboxDeployment). Default "systemd". */
+  deployment?: SandboxDeployment;
+  /** Split hosts: this sandbox is only the PostgreSQL server of another sandbox's Mastodon (started with
+   *  `databaseOn`): its cluster listens on its own address too (log_connections on), and runs alone with sshd:
+   *  Mastodon's units, Redis and nginx are never enabled. Its mastodon_production (role mastodon, password
+   *  SandboxInfo.dbPassword) stays empty until that Mastodon's seed fills it. */
+  databaseServer?: boolean;
+  /** Split hosts: Mastodon's database is on the database sandbox of this name (started with databaseServer):
+   *  its pg_hba lets this sandbox's address in (scram-sha-256), DB_HOST in .env.production is its address,
+   *  the seed fills it from here, and this sandbox's own PostgreSQL is never set up, enabled or started. */
+  databaseOn?: string;
 }
 
 export interface ExecResult {
@@ -110,6 +132,9 @@ export async function startSandbox(opts: StartOptions = {}): Promise<Sandbox> {
   if (process.getuid && process.getuid() !== 0) throw new Error("the sandbox needs root (network and mount namespaces)");
   const name = opts.name ?? `s${crypto.randomBytes(3).toString("hex")}`;
   if (!/^[a-z0-9][a-z0-9-]{0,19}$/.test(name)) throw new Error(`invalid sandbox name "${name}" (a-z, 0-9, '-', at most 20 characters)`);
+  // Split hosts: the database sandbox this Mastodon's database is on, checked before anything is created.
+  const databaseOn = opts.databaseOn !== undefined ? databaseSandbox(opts) : undefined;
+  if (opts.databaseServer && (opts.deployment === "compose" || opts.proxyFor)) throw new Error("databaseServer is a systemd host running only PostgreSQL: not with proxyFor or a compose deployment");
   const base = sandboxesRoot();
   const root = path.join(base, name);
   fs.mkdirSync(base, { recursive: true });
@@ -122,7 +147,14 @@ export async function startSandbox(opts: StartOptions = {}): Promise<Sandbox> {
   fs.writeFileSync(path.join(root, "net"), String(n));
   const domain = "social.example";
   const mastodonVersion = opts.mastodonVersion ?? "4.3.2";
-  const dbPassword = crypto.randomBytes(18).toString("base64url");
+  const dbPassword = databaseOn?.info.dbPassword ?? crypto.randomBytes(18).toString("base64url");
+  if (databaseOn) {
+    // The database sandbox lets this sandbox's address in before the seed reaches it from here.
+    await databaseOn.allowDatabaseClient(`10.213.${n}.2`).catch(async (err) => {
+      await run("bash", [path.join(HOST_DIR, "destroy.sh"), root]);
+      throw err;
+    });
+  }
   const objectStorage: S3Bucket | undefined = opts.objectStorage
     ? {
         endpoint: `http://10.213.${n}.2:9000`,
@@ -148,6 +180,9 @@ export async function startSandbox(opts: StartOptions = {}): Promise<Sandbox> {
     SBX_MASTODON_SETTINGS: JSON.stringify({ rows: opts.mastodonSettings ?? { registrations_mode: "open" }, defaults: opts.settingsDefaults ?? {} }),
     ...(opts.proxyFor ? { SBX_PROXY_FOR: opts.proxyFor } : {}),
     ...(opts.listenOnNetwork ? { SBX_BIND: "0.0.0.0" } : {}),
+    SBX_DEPLOYMENT: opts.deployment ?? "systemd",
+    ...(opts.databaseServer ? { SBX_DB_SERVER: "1" } : {}),
+    ...(databaseOn ? { SBX_DB_HOST: databaseOn.info.address } : {}),
     ...(objectStorage ? { SBX_S3_BUCKET: objectStorage.bucket, SBX_S3_ACCESS_KEY: objectStorage.accessKeyId, SBX_S3_SECRET_KEY: objectStorage.secretAccessKey } : {}),
   };
   const r = await run("bash", [path.join(HOST_DIR, "create.sh")], { env });
@@ -168,9 +203,26 @@ export async function startSandbox(opts: StartOptions = {}): Promise<Sandbox> {
     dbPassword,
     mastodonVersion,
     ...(objectStorage ? { objectStorage } : {}),
+    ...(opts.deployment === "compose" ? { deployment: "compose" as const } : {}),
+    ...(opts.databaseServer ? { databaseServer: true as const } : {}),
+    ...(databaseOn ? { databaseOn: { name: databaseOn.info.name, address: databaseOn.info.address } } : {}),
   };
   fs.writeFileSync(path.join(root, "info.json"), JSON.stringify(info, null, 2) + "\n");
   return new Sandbox(info);
+}
+
+/** Split hosts: the running database sandbox StartOptions.databaseOn names, for a systemd Mastodon sandbox. */
+function databaseSandbox(opts: StartOptions): Sandbox {
+  const name = opts.databaseOn!;
+  if (opts.databaseServer || opts.deployment === "compose") throw new Error("databaseOn is for a systemd Mastodon sandbox: not with databaseServer or a compose deployment");
+  let db: Sandbox;
+  try {
+    db = Sandbox.attach(name);
+  } catch {
+    throw new Error(`databaseOn: no sandbox "${name}" (start it with databaseServer first)`);
+  }
+  if (!db.info.databaseServer) throw new Error(`databaseOn: sandbox "${name}" is not a database server (start it with databaseServer)`);
+  return db;
 }
 
 /** Names of the sandboxes that exist under the sandboxes root. */
@@ -240,15 +292,31 @@ export class Sandbox {
     });
   }
 
-  /** A query against mastodon_production (unix socket exposed in the sandbox dir). */
+  /** A query against Mastodon's database through a unix socket exposed in the sandbox dir: the host's
+   *  mastodon_production, or (compose) the db container's `postgres` as upstream's setup names it. */
   async sql<T = any>(query: string, params?: unknown[]): Promise<T[]> {
-    const c = new Client({ host: path.join(this.info.root, "pgsock"), user: "mastodon", database: "mastodon_production" });
+    // Split hosts (databaseOn): the database is the database sandbox's cluster.
+    if (this.info.databaseOn) return Sandbox.attach(this.info.databaseOn.name).sql<T>(query, params);
+    const c =
+      this.info.deployment === "compose"
+        ? new Client({ host: path.join(this.info.root, "var-lib-sim", "pgsock"), user: "postgres", database: "postgres" })
+        : new Client({ host: path.join(this.info.root, "pgsock"), user: "mastodon", database: "mastodon_production" });
     await c.connect();
     try {
       return (await c.query(query, params as any[])).rows as T[];
     } finally {
       await c.end();
     }
+  }
+
+  /** Split hosts (a databaseServer sandbox): let the Mastodon host at `address` into mastodon_production as
+   *  mastodon, with scram-sha-256 (a line in pg_hba.conf, then PostgreSQL reloads it). */
+  async allowDatabaseClient(address: string): Promise<void> {
+    if (!/^\d{1,3}(\.\d{1,3}){3}$/.test(address)) throw new Error(`not an IPv4 address: "${address}"`);
+    const r = await this.exec(
+      `set -e; . /var/lib/mastodon-sim/sandbox.env; echo "host    mastodon_production mastodon ${address}/32 scram-sha-256" >> "$PGDATA/pg_hba.conf"; systemctl reload postgresql`,
+    );
+    if (r.code !== 0) throw new Error(`${this.info.name} did not let ${address} into its database: ${r.stderr}${r.stdout}`);
   }
 
   /** Crash points (sandbox/host/session): from now on count every SSH command; with `at`, hold the at-th

@@ -19,6 +19,10 @@ if [ -n "$missing" ]; then
   apt-get install -y -qq --no-install-recommends $missing >/dev/null
 fi
 
+# Split-host sandboxes reach each other through this machine, which routes between their links: seen off on
+# a new machine here (net.ipv4.ip_forward=0), when one sandbox's Mastodon cannot reach another's database.
+[ "$(cat /proc/sys/net/ipv4/ip_forward)" = 1 ] || sysctl -qw net.ipv4.ip_forward=1
+
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "setup: npm ci" >&2
   npm ci --no-audit --no-fund --loglevel=error
@@ -39,4 +43,20 @@ s3=.engine/bin/mastodon-sandbox-s3
 if [ ! -x "$s3" ] || [ -n "$(find sandbox/object-storage -newer "$s3" -type f)" ]; then
   echo "setup: building the sandbox's object storage" >&2
   PATH="$PATH:/usr/local/go/bin" go build -C sandbox/object-storage -trimpath -o "$PWD/$s3" .
+fi
+
+# A compose sandbox's `docker compose` (sandbox/host/compose): Debian has the Docker engine (docker.io, in
+# sandbox/packages.txt) but only Compose v1; v2, the plugin admins run, is built from the Go module proxy with
+# its own go.mod (`go install` refuses its exclude directives) and installed where the docker CLI finds it.
+compose=v2.40.3
+plugin=/usr/local/lib/docker/cli-plugins/docker-compose
+if [ "$("$plugin" version --short 2>/dev/null)" != "${compose#v}" ]; then
+  echo "setup: building docker compose $compose (a few minutes on a new machine)" >&2
+  export PATH="$PATH:/usr/local/go/bin"
+  src=$(go mod download -json "github.com/docker/compose/v2@$compose" | jq -r .Dir)
+  work=$(mktemp -d)
+  cp -r "$src/." "$work"; chmod -R u+w "$work"
+  (cd "$work" && CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X github.com/docker/compose/v2/internal.Version=$compose" -o "$work/docker-compose" ./cmd)
+  install -D -m 755 "$work/docker-compose" "$plugin"
+  rm -rf "$work"
 fi

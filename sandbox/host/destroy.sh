@@ -19,6 +19,19 @@ victims() {
     [ -n "$INIT" ] && [ -d "/proc/$INIT" ] && echo "$INIT"
   } | sort -u | grep -v "^$$\$"
 }
+# A compose sandbox's containers live in namespaces of their own: its Docker engine stops them, and whatever
+# is left in their cgroups (dockerd --cgroup-parent /mcsbx-NAME) is killed with the rest.
+if [ -d "$R/docker" ] && [ -n "$INIT" ] && [ -d "/proc/$INIT" ]; then
+  timeout 90 nsenter -t "$INIT" -n -m -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin systemctl stop docker >/dev/null 2>&1
+fi
+container_pids() { cat /sys/fs/cgroup/*/mcsbx-"$NAME"/*/cgroup.procs /sys/fs/cgroup/mcsbx-"$NAME"/*/cgroup.procs 2>/dev/null; }
+for round in 1 2 3 4 5 6 7 8 9 10; do
+  pids=$(container_pids)
+  [ -z "$pids" ] && break
+  # shellcheck disable=SC2086
+  kill -KILL $pids 2>/dev/null
+  sleep 0.1
+done
 for round in 1 2 3 4 5 6 7 8 9 10; do
   pids=$(victims)
   [ -z "$pids" ] && break
@@ -28,6 +41,8 @@ for round in 1 2 3 4 5 6 7 8 9 10; do
 done
 [ -n "$N" ] && ip link del "mcsh$N" 2>/dev/null
 ip netns del "$NS" 2>/dev/null
+# The engine's leftovers: its containers' cgroups, and mounts of a killed engine (held by no process now).
+rmdir /sys/fs/cgroup/*/mcsbx-"$NAME"/* /sys/fs/cgroup/*/mcsbx-"$NAME" /sys/fs/cgroup/mcsbx-"$NAME"/* /sys/fs/cgroup/mcsbx-"$NAME" 2>/dev/null
 rm -rf "$R"
 [ -n "$N" ] && rm -rf "$BASE/.slots/$N"
 # last sandbox gone: remove the shared (empty) mountpoints and the base directory

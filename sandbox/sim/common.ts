@@ -7,7 +7,9 @@ import * as yaml from "js-yaml";
 import * as yazl from "yazl";
 import { generateSelfDestructValue, isSelfDestructMode, versionAtLeast } from "../../lib/self-destruct";
 
-export const LIVE = "/home/mastodon/live";
+/** Mastodon's directory (Rails.root): the install guide's checkout, or the image's /opt/mastodon in a
+ *  compose sandbox's containers (MASTODON_SIM_LIVE, set by the image). */
+export const LIVE = process.env.MASTODON_SIM_LIVE || "/home/mastodon/live";
 export const SIMDIR = "/var/lib/mastodon-sim";
 
 export interface SimConfig {

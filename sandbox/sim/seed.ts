@@ -1,8 +1,9 @@
 // Creates the Mastodon schema subset and seeds a small server. Run once at sandbox creation.
 import * as fs from "node:fs";
+import * as path from "node:path";
 import { versionAtLeast } from "../../lib/self-destruct";
 import { processBackup } from "./backups";
-import { db, railsEnv, FLAKY_DOMAIN, settingsYml, SETTINGS_YML, settingValue, simConfig } from "./common";
+import { db, railsEnv, FLAKY_DOMAIN, settingsYml, settingValue, simConfig } from "./common";
 
 const SCHEMA = `
 CREATE TABLE accounts (
@@ -135,15 +136,26 @@ export function localUsernames(n: number): string[] {
 
 export const REMOTE_DOMAINS = ["mastodon.remote.example", "pleroma.remote.example", "misskey.remote.example", FLAKY_DOMAIN];
 
+/** The settings rows to seed and the config/settings.yml defaults: the sandbox's, else upstream's. */
+function seededSettings() {
+  return simConfig().mastodonSettings ?? { rows: { registrations_mode: "open" }, defaults: {} };
+}
+
 async function main(): Promise<void> {
+  // `seed.js --settings-yml DIR`: only DIR/config/settings.yml of the sandbox's version (the checkout's, or
+  // the image's source for a compose sandbox), written before the seed.
+  if (process.argv[2] === "--settings-yml") {
+    const dir = path.join(process.argv[3], "config");
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, "settings.yml"), settingsYml(simConfig().mastodonVersion, seededSettings().defaults));
+    return;
+  }
   const n = Number(process.argv[2] ?? 5);
   const env = railsEnv();
   const domain = env.LOCAL_DOMAIN;
   const c = await db(env);
   try {
-    const cfg = simConfig();
-    const mastodonSettings = cfg.mastodonSettings ?? { rows: { registrations_mode: "open" }, defaults: {} };
-    fs.writeFileSync(SETTINGS_YML, settingsYml(cfg.mastodonVersion, mastodonSettings.defaults));
+    const mastodonSettings = seededSettings();
     await c.query(SCHEMA);
     // 4.7 (#23617): deleted-but-not-suspended accounts
     if (versionAtLeast(simConfig().mastodonVersion, 4, 7)) await c.query(`ALTER TABLE accounts ADD COLUMN requested_deletion_at timestamp(6) without time zone`);
