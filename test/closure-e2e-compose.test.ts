@@ -5,16 +5,12 @@
 // restart policy for the services), and the database through the db container's address.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { Closure, converge, expectStatus, postSignIn, pulumi, sessionOf, startClosure, stopClosure, waitFor } from "./support/e2e";
+import { Closure, converge, expectStatus, onHost, postSignIn, pulumi, sessionOf, startClosure, stopClosure, waitFor } from "./support/e2e";
 
 let c: Closure;
 const DIR = "/home/mastodon/live";
 const SERVICES = ["db", "redis", "web", "streaming", "sidekiq"];
-const sh = async (command: string) => {
-    const r = await c.sandbox.exec(command);
-    assert.equal(r.code, 0, `${command}: ${r.stderr}`);
-    return r.stdout;
-};
+const sh = (command: string) => onHost(c.sandbox, command);
 /** Each service's container as Docker shows it: "service state restart-policy id". */
 async function containers(): Promise<Record<string, { state: string; restart: string; id: string }>> {
     const out = await sh(

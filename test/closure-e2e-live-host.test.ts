@@ -4,7 +4,7 @@
 // steps never counted as done, undo that cannot undo refusing loudly, and a notice period for users.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { Closure, converge, hostSnapshot, pulumi, refusedPreview, startClosure, status, stopClosure, waitFor, expectStatus } from "./support/e2e";
+import { Closure, converge, hostSnapshot, onHost, pulumi, refusedPreview, startClosure, status, stopClosure, waitFor, expectStatus } from "./support/e2e";
 
 const SITE = "/etc/nginx/sites-available/mastodon";
 const KEPT = `${SITE}.closure-original`;
@@ -18,11 +18,7 @@ before(async () => {
 });
 after(() => stopClosure(c));
 
-const sh = async (command: string) => {
-    const r = await c.sandbox.exec(command);
-    assert.equal(r.code, 0, `${command}: ${r.stderr}${r.stdout}`);
-    return r.stdout;
-};
+const sh = (command: string) => onHost(c.sandbox, command);
 const registrations = async () => (await c.sandbox.sql<{ value: string }>("SELECT value FROM settings WHERE var = 'registrations_mode'"))[0]?.value;
 const unitStates = async (units: string[]) => (await sh(units.map((u) => `echo ${u} $(systemctl is-active ${u}) $(systemctl is-enabled ${u})`).join("; "))).trim();
 

@@ -10,7 +10,7 @@ import { readFileSync } from "node:fs";
 import { after, before, test } from "node:test";
 import { NO_WAITS, openSandboxStack } from "../bin/sandbox-stack";
 import { Sandbox, startSandbox } from "../sandbox/client";
-import { Closure, converge, expectStatus, pulumi, refusedPreview, waitFor } from "./support/e2e";
+import { Closure, converge, expectStatus, onHost, pulumi, refusedPreview, waitFor } from "./support/e2e";
 
 let proxy: Sandbox | undefined;
 let app: Sandbox | undefined;
@@ -24,11 +24,7 @@ const JOURNAL = "/var/lib/mastodon-closure/journal.json";
 const DUMP_DIR = "/var/backups/mastodon-closure";
 const MASTODON_UNITS = ["mastodon-web", "mastodon-streaming", "mastodon-sidekiq", "redis-server"];
 
-const sh = async (host: Sandbox, command: string) => {
-    const r = await host.exec(command);
-    assert.equal(r.code, 0, `${command} on ${host.info.name}: ${r.stderr}`);
-    return r.stdout;
-};
+const sh = onHost;
 /** `systemctl is-active` and `is-enabled` of each unit on a host, as "unit active enabled" lines. */
 const unitStates = async (host: Sandbox, units: string[]) =>
     (await sh(host, units.map((u) => `echo "${u} $(systemctl is-active ${u}) $(systemctl is-enabled ${u})"`).join("; "))).trim().split("\n");

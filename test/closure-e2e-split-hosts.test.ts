@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { NO_WAITS, openSandboxStack } from "../bin/sandbox-stack";
 import { Sandbox, startSandbox } from "../sandbox/client";
-import { Closure, converge, expectStatus, postSignIn, pulumi, refusedPreview, sessionOf, waitFor } from "./support/e2e";
+import { Closure, converge, expectStatus, onHost, postSignIn, pulumi, refusedPreview, sessionOf, waitFor } from "./support/e2e";
 
 let proxy: Sandbox | undefined;
 let app: Sandbox | undefined;
@@ -19,11 +19,7 @@ let front: Sandbox;
 const SITE = "/etc/nginx/sites-available/mastodon";
 const KEPT_SUM = "/var/lib/mastodon-closure/original-vhost.sha256";
 const JOURNAL = "/var/lib/mastodon-closure/journal.json";
-const sh = async (host: Sandbox, command: string) => {
-    const r = await host.exec(command);
-    assert.equal(r.code, 0, `${command}: ${r.stderr}`);
-    return r.stdout;
-};
+const sh = onHost;
 
 before(async () => {
     app = await startSandbox({ sidekiqTickMs: 300, accounts: 3, listenOnNetwork: true });

@@ -52,6 +52,13 @@ export async function refusedPreview(c: Closure, settings: Record<string, string
     return r.output;
 }
 
+/** A shell command on a sandbox host, as root, that must succeed; what it printed. */
+export async function onHost(sandbox: Sandbox, command: string): Promise<string> {
+    const r = await sandbox.exec(command);
+    assert.equal(r.code, 0, `${command} on ${sandbox.info.name} (exit ${r.code}): ${r.stderr}${r.stdout}`);
+    return r.stdout;
+}
+
 /** The host-side state a refused stage must leave untouched. */
 export async function hostSnapshot(sandbox: Sandbox): Promise<string> {
     const r = await sandbox.exec(
