@@ -41,7 +41,7 @@ for round in 1 2 3 4 5 6 7 8 9 10; do
 done
 [ -n "$N" ] && ip link del "mcsh$N" 2>/dev/null
 ip netns del "$NS" 2>/dev/null
-# The engine's leftovers: its containers' cgroups, and mounts of a killed engine (held by no process now).
+# The engine's leftovers: its containers' cgroups, empty once their processes are gone.
 rmdir /sys/fs/cgroup/*/mcsbx-"$NAME"/* /sys/fs/cgroup/*/mcsbx-"$NAME" /sys/fs/cgroup/mcsbx-"$NAME"/* /sys/fs/cgroup/mcsbx-"$NAME" 2>/dev/null
 rm -rf "$R"
 [ -n "$N" ] && rm -rf "$BASE/.slots/$N"
