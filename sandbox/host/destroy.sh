@@ -25,20 +25,19 @@ if [ -d "$R/docker" ] && [ -n "$INIT" ] && [ -d "/proc/$INIT" ]; then
   timeout 90 nsenter -t "$INIT" -n -m -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin systemctl stop docker >/dev/null 2>&1
 fi
 container_pids() { cat /sys/fs/cgroup/*/mcsbx-"$NAME"/*/cgroup.procs /sys/fs/cgroup/mcsbx-"$NAME"/*/cgroup.procs 2>/dev/null; }
-for round in 1 2 3 4 5 6 7 8 9 10; do
-  pids=$(container_pids)
-  [ -z "$pids" ] && break
-  # shellcheck disable=SC2086
-  kill -KILL $pids 2>/dev/null
-  sleep 0.1
-done
-for round in 1 2 3 4 5 6 7 8 9 10; do
-  pids=$(victims)
-  [ -z "$pids" ] && break
-  # shellcheck disable=SC2086
-  kill -KILL $pids 2>/dev/null
-  sleep 0.1
-done
+# Kill what the lister names until it names nothing (a few rounds: a dying process may leave children).
+kill_all() {
+  local pids
+  for _ in 1 2 3 4 5 6 7 8 9 10; do
+    pids=$("$1")
+    [ -z "$pids" ] && break
+    # shellcheck disable=SC2086
+    kill -KILL $pids 2>/dev/null
+    sleep 0.1
+  done
+}
+kill_all container_pids
+kill_all victims
 [ -n "$N" ] && ip link del "mcsh$N" 2>/dev/null
 ip netns del "$NS" 2>/dev/null
 # The engine's leftovers: its containers' cgroups, empty once their processes are gone.
