@@ -2,10 +2,10 @@
 // language host). Exported as a function: the runtime calls it inside the stack and awaits it at once, so a
 // refusal is reported once, with no late-handled rejection. The host-step provider is declared before the
 // program's modules load, so that its plugin starts meanwhile.
-import { hostStepProvider } from "./lib/host-step-provider";
+import { hostStepProvider } from "./lib/provider/provider";
 
 export = async () => {
     hostStepProvider();
-    const { closureProgram } = await import("./lib/program");
+    const { closureProgram } = await import("./program");
     return closureProgram();
 };

@@ -2,9 +2,9 @@
 // `bin/rails runner request_archives.rb` for all (lib/host-steps railsRunner, the ArchiveRequests step's
 // call); the naive way is one `tootctl accounts backup USERNAME` per account, a shell loop over SSH.
 // Boots are counted from the sandbox's /var/lib/mastodon-sim/boots.
-import { inMastodon } from "../lib/deployment";
-import { HostAccess, railsRunner } from "../lib/host-steps";
-import { RemoteHost } from "../lib/ssh";
+import { inMastodon } from "../lib/mastodon/deployment";
+import { HostAccess, railsRunner } from "../lib/host/steps";
+import { RemoteHost } from "../lib/host/ssh";
 import type { Sandbox } from "../sandbox/client";
 import { accessFor, bootCount, timed, withProgress } from "./common";
 

@@ -2,8 +2,8 @@
 // counter, and the host access the closure's own steps use (built from a sandbox's info).
 import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { HostAccess } from "../lib/host-steps";
-import { DEFAULTS } from "../lib/settings";
+import { HostAccess } from "../lib/host/steps";
+import { DEFAULTS } from "../lib/rules/settings";
 import type { Sandbox, SandboxInfo } from "../sandbox/client";
 
 export const now = (): number => performance.now();

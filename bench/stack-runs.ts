@@ -14,10 +14,10 @@ import { spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { openSandboxStack, PROJECT_ROOT, runPulumi, SandboxStack, sandboxEnv, NO_WAITS } from "../bin/sandbox-stack";
-import { parseOriginalVhost, renderVhost } from "../lib/nginx";
-import { probeHost } from "../lib/probe";
-import { parseSettings, Settings } from "../lib/settings";
-import { RemoteHost } from "../lib/ssh";
+import { parseOriginalVhost, renderVhost } from "../lib/gone/nginx";
+import { probeHost } from "../lib/host/probe";
+import { parseSettings, Settings } from "../lib/rules/settings";
+import { RemoteHost } from "../lib/host/ssh";
 import type { Sandbox } from "../sandbox/client";
 import { accessFor, bootCount, now, secs, sleep, sshScript, timed, withProgress } from "./common";
 
@@ -228,7 +228,7 @@ export async function stackRuns(sandbox: Sandbox, opts: { trials: number; ansibl
             n.probeMs.push((await timed(() => probeHost(access, closed))).ms);
             n.sshConnectMs.push((await timed(() => RemoteHost.with(access.ssh, (h) => h.run("true", { label: "true" })))).ms);
             n.providerStartMs.push(await providerReadyMs());
-            n.programLoadMs.push(await nodeMs("require('./dist/lib/program')"));
+            n.programLoadMs.push(await nodeMs("require('./dist/program')"));
         }
 
         // --- 5. a refused stage ----------------------------------------------------------------------

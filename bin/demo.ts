@@ -3,7 +3,7 @@
 // up, then a preview that must find nothing to change, and a look at what the host answers. Where a gate
 // does not hold yet, the preview's refusal is shown and the demo waits (as an operator would) until it holds.
 import { parseArgs } from "node:util";
-import { STAGES, Stage, stageIndex } from "../lib/stages";
+import { STAGES, Stage, stageIndex } from "../lib/rules/stages";
 import { Sandbox, startSandbox } from "../sandbox/client";
 import { CommandResult, openSandboxStack, SandboxStack, NO_WAITS } from "./sandbox-stack";
 

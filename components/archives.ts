@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
-import { HostAccess } from "../lib/host-steps";
-import { HostStep } from "../lib/host-step-resource";
+import { HostAccess } from "../lib/host/steps";
+import { HostStep } from "../lib/provider/host-step";
 
 export interface ArchiveRequestsArgs {
     access: pulumi.Input<HostAccess>;

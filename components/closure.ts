@@ -1,13 +1,14 @@
 import * as pulumi from "@pulumi/pulumi";
-import { downloadsUntil, HostFacts } from "../lib/gates";
-import { goneForGoodPage } from "../lib/gone";
-import { HostAccess, JOURNAL_PATH } from "../lib/host-steps";
-import { HostStep } from "../lib/host-step-resource";
-import { parseOriginalVhost } from "../lib/nginx";
-import { ClosurePlan, planClosure } from "../lib/plan";
-import { Settings } from "../lib/settings";
-import { workerSource } from "../lib/worker";
-import { ZoneFacts } from "../lib/zone";
+import { downloadsUntil } from "../lib/rules/gates";
+import { HostFacts } from "../lib/rules/facts";
+import { goneForGoodPage } from "../lib/gone/contract";
+import { HostAccess, JOURNAL_PATH } from "../lib/host/steps";
+import { HostStep } from "../lib/provider/host-step";
+import { parseOriginalVhost } from "../lib/gone/nginx";
+import { ClosurePlan, planClosure } from "../lib/rules/plan";
+import { Settings } from "../lib/rules/settings";
+import { workerSource } from "../lib/edge/cloudflare/worker";
+import { ZoneFacts } from "../lib/edge/cloudflare/zone";
 import { ArchiveRequests } from "./archives";
 import { DatabaseDump } from "./database-dump";
 import type { EdgeParking } from "./edge-parking";
@@ -16,7 +17,7 @@ import { ClosureNotice } from "./notice";
 import { SelfDestruct } from "./self-destruct";
 import { ServiceShutdown } from "./services";
 
-export { unitOf } from "../lib/plan";
+export { unitOf } from "../lib/rules/plan";
 
 /** The server's own vhost as the closure reads it; a shape it cannot close is refused naming the file. */
 function parseVhostOf(site: string, text: string, domain: string) {
@@ -44,7 +45,7 @@ export interface MastodonClosureArgs {
 
 /**
  * The whole closure of one Mastodon server at the stage in settings: each concern of the plan
- * (lib/plan.ts) a child component, in the order that keeps data safe (the 410 vhost before self-destruct,
+ * (lib/rules/plan.ts) a child component, in the order that keeps data safe (the 410 vhost before self-destruct,
  * the verified dump before any service stops, the Worker before DNS moves), and the host's journal last.
  */
 export class MastodonClosure extends pulumi.ComponentResource {

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
-import { DumpManifest, HostAccess } from "../lib/host-steps";
-import { HostStep } from "../lib/host-step-resource";
+import { DumpManifest, HostAccess } from "../lib/host/steps";
+import { HostStep } from "../lib/provider/host-step";
 
 export interface DatabaseDumpArgs {
     access: pulumi.Input<HostAccess>;

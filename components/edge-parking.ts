@@ -1,16 +1,16 @@
 import * as cloudflare from "@pulumi/cloudflare";
 import * as pulumi from "@pulumi/pulumi";
-import { HostStep } from "../lib/host-step-resource";
-import { HostAccess, NGINX_RECORD } from "../lib/host-steps";
-import { EdgePlan, PlannedRecord } from "../lib/parking";
-import { WORKER_COMPATIBILITY_DATE, WORKER_MAIN_MODULE } from "../lib/worker";
+import { HostStep } from "../lib/provider/host-step";
+import { HostAccess, NGINX_RECORD } from "../lib/host/steps";
+import { EdgePlan, PlannedRecord } from "../lib/edge/cloudflare/parking";
+import { WORKER_COMPATIBILITY_DATE, WORKER_MAIN_MODULE } from "../lib/edge/cloudflare/worker";
 
 export interface EdgeParkingArgs {
-    /** What to declare (lib/parking.ts). */
+    /** What to declare (lib/edge/cloudflare/parking.ts). */
     plan: EdgePlan;
     /** The Cloudflare provider, configured with the API token. */
     provider: pulumi.ProviderResource;
-    /** The Worker's source (lib/worker.ts); parked only. */
+    /** The Worker's source (lib/edge/cloudflare/worker.ts); parked only. */
     workerSource?: string;
     /** To stop nginx on the host when plan.nginx says so. */
     access: pulumi.Input<HostAccess>;

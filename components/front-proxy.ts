@@ -1,8 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
-import { HostAccess, vhostAnswers } from "../lib/host-steps";
-import { HostStep } from "../lib/host-step-resource";
-import { GonePage, OriginalVhost, renderVhost } from "../lib/nginx";
-import { FrontMode } from "../lib/stages";
+import { HostAccess, vhostAnswers } from "../lib/host/steps";
+import { HostStep } from "../lib/provider/host-step";
+import { GonePage, OriginalVhost, renderVhost } from "../lib/gone/nginx";
+import { FrontMode } from "../lib/gone/contract";
 
 export interface FrontProxyArgs {
     access: pulumi.Input<HostAccess>;

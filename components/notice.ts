@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
-import { HostAccess } from "../lib/host-steps";
-import { HostStep } from "../lib/host-step-resource";
-import { announcementText, NoticeInput, reminders } from "../lib/notice";
+import { HostAccess } from "../lib/host/steps";
+import { HostStep } from "../lib/provider/host-step";
+import { announcementText, NoticeInput, reminders } from "../lib/rules/notice";
 
 export interface ClosureNoticeArgs {
     access: pulumi.Input<HostAccess>;

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
-import { HostAccess, versionAtLeast } from "../lib/host-steps";
-import { HostStep } from "../lib/host-step-resource";
+import { HostAccess, versionAtLeast } from "../lib/host/steps";
+import { HostStep } from "../lib/provider/host-step";
 
 export interface SelfDestructArgs {
     access: pulumi.Input<HostAccess>;

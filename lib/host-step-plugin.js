@@ -5,4 +5,4 @@
 "use strict";
 require("sucrase/dist/register").addHook(".ts", { transforms: ["typescript", "imports"], disableESTransforms: true });
 
-exports.handler = () => require("./host-step-handler").hostStepHandler;
+exports.handler = () => require("./provider/handler").hostStepHandler;

@@ -2,9 +2,9 @@
 // preview or up declares, before anything runs (policy pack, enforced). The program refuses these itself;
 // the guard rails hold when a change to the program would drop its own check.
 import type { PolicyResource, ReportViolation, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
-import { checkTransition, Stage, STAGES } from "../lib/stages";
+import { checkTransition, Stage, STAGES } from "../lib/rules/stages";
 
-/** Host steps (lib/host-step-resource.ts): `pulumi-nodejs:dynamic/closure:<Kind>`. */
+/** Host steps (lib/provider/host-step.ts): `pulumi-nodejs:dynamic/closure:<Kind>`. */
 const STEP = "pulumi-nodejs:dynamic/closure:";
 const STACK = "pulumi:pulumi:Stack";
 const CLOUDFLARE = "cloudflare:";

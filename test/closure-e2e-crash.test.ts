@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { readdirSync, readFileSync } from "node:fs";
 import { after, before, test } from "node:test";
-import { Stage, STAGES } from "../lib/stages";
+import { Stage, STAGES } from "../lib/rules/stages";
 import { Closure, converge, expectStatus, startClosure, status, stopClosure, waitFor } from "./support/e2e";
 
 const SITE = "/etc/nginx/sites-available/mastodon";

@@ -4,7 +4,7 @@
 // mode, and replaced by the one Rails generates.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { envValue, generateSelfDestructValue, isSelfDestructMode } from "../lib/self-destruct";
+import { envValue, generateSelfDestructValue, isSelfDestructMode } from "../lib/mastodon/self-destruct";
 import { Closure, converge, pulumi, refusedPreview, startClosure, stopClosure, waitFor } from "./support/e2e";
 
 let c: Closure;

@@ -1,13 +1,14 @@
-// Unit tests of what the closure reads from Mastodon's settings (lib/mastodon-settings.ts) and decides
-// about archives, their retention and the announcement e-mail (lib/gates.ts, lib/plan.ts, lib/notice.ts).
+// Unit tests of what the closure reads from Mastodon's settings (lib/mastodon/site-settings.ts) and decides
+// about archives, their retention and the announcement e-mail (lib/rules/gates.ts, lib/rules/plan.ts, lib/rules/notice.ts).
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { defaultSettings, resolveMastodonSettings, resolveSetting, rowFromSql, settingRowValue } from "../lib/mastodon-settings";
-import { archiveDownloads, archiveRecentDays, archivesVacuumed, checkArchiveRetention, downloadGraceDays, evaluateGate, HostFacts } from "../lib/gates";
-import { planClosure } from "../lib/plan";
-import { announcementText } from "../lib/notice";
-import type { Settings } from "../lib/settings";
-import { Stage } from "../lib/stages";
+import { defaultSettings, resolveMastodonSettings, resolveSetting, rowFromSql, settingRowValue } from "../lib/mastodon/site-settings";
+import { archiveDownloads, archiveRecentDays, archivesVacuumed, checkArchiveRetention, downloadGraceDays, evaluateGate } from "../lib/rules/gates";
+import { HostFacts } from "../lib/rules/facts";
+import { planClosure } from "../lib/rules/plan";
+import { announcementText } from "../lib/rules/notice";
+import type { Settings } from "../lib/rules/settings";
+import { Stage } from "../lib/rules/stages";
 import { testSettings } from "./support/settings";
 
 /** config/settings.yml as upstream writes it (abridged), with the production section merging the defaults. */

@@ -1,4 +1,4 @@
-// The deployment seam (lib/deployment.ts): how Mastodon runs, per kind; and its settings (lib/settings.ts).
+// The deployment seam (lib/mastodon/deployment.ts): how Mastodon runs, per kind; and its settings (lib/rules/settings.ts).
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
@@ -20,11 +20,11 @@ import {
     sourceFiles,
     startServiceLines,
     stopServiceLine,
-} from "../lib/deployment";
-import { HostAccess, stopServices } from "../lib/host-steps";
-import { parseSettings, SECRET_KEYS } from "../lib/settings";
-import { ExecOptions, ExecResult, RemoteHost } from "../lib/ssh";
-import { STAGE_TABLE } from "../lib/stages";
+} from "../lib/mastodon/deployment";
+import { HostAccess, stopServices } from "../lib/host/steps";
+import { parseSettings, SECRET_KEYS } from "../lib/rules/settings";
+import { ExecOptions, ExecResult, RemoteHost } from "../lib/host/ssh";
+import { STAGE_TABLE } from "../lib/rules/stages";
 
 const SYSTEMD: Deployment = { kind: "systemd", dir: "/home/mastodon/live", mastodonUser: "mastodon" };
 const COMPOSE: Deployment = { kind: "compose", dir: "/opt/mastodon", mastodonUser: "mastodon" };

@@ -1,7 +1,7 @@
-// Unit tests of lib/nginx.ts: reading the server's own vhost (each release's dist/nginx.conf as the sandbox
+// Unit tests of lib/gone/nginx.ts: reading the server's own vhost (each release's dist/nginx.conf as the sandbox
 // installs it, certbot's edits, a www redirect, shapes refused), rendering the 410 vhosts, and checking the
 // rendered files with the real nginx: `nginx -t`, then a running nginx answering real requests, against the
-// gone contract (lib/gone.ts) and what stays open while users take their data.
+// gone contract (lib/gone/contract.ts) and what stays open while users take their data.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync, spawn, spawnSync, ChildProcess } from "node:child_process";
@@ -10,8 +10,8 @@ import * as http from "node:http";
 import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
-import { closedPage, EXPORT_PATH, goneForGoodPage, KEPT_FILE_DIRS, KEPT_ROUTES, keptWhileClosed, SIGN_IN_PATH } from "../lib/gone";
-import { GonePage, OriginalVhost, parseOriginalVhost, renderVhost } from "../lib/nginx";
+import { closedPage, EXPORT_PATH, goneForGoodPage, KEPT_FILE_DIRS, KEPT_ROUTES, keptWhileClosed, SIGN_IN_PATH } from "../lib/gone/contract";
+import { GonePage, OriginalVhost, parseOriginalVhost, renderVhost } from "../lib/gone/nginx";
 import { assertContract, contractCases, request as contractRequest } from "./support/gone-contract";
 
 const DOMAIN = "social.example";

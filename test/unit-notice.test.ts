@@ -1,9 +1,9 @@
-// Unit tests of lib/notice.ts: the announcement in English and Japanese, the operator's own text, and the
+// Unit tests of lib/rules/notice.ts: the announcement in English and Japanese, the operator's own text, and the
 // reminders' dates.
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { announcementText, NoticeInput, reminders } from "../lib/notice";
-import { parseSettings, SECRET_KEYS } from "../lib/settings";
+import { announcementText, NoticeInput, reminders } from "../lib/rules/notice";
+import { parseSettings, SECRET_KEYS } from "../lib/rules/settings";
 
 const base: NoticeInput = { domain: "social.example", closingDate: "2026-06-01", language: "en" };
 

@@ -2,11 +2,11 @@
 // (config/initializers/paperclip.rb), its retention in the plan and what is left by hand, and the setting.
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import type { HostFacts } from "../lib/gates";
-import { objectStorageFromEnv, ObjectStorage } from "../lib/object-storage";
-import { planClosure } from "../lib/plan";
-import { DEFAULTS } from "../lib/settings";
-import { Stage, STAGES } from "../lib/stages";
+import type { HostFacts } from "../lib/rules/facts";
+import { objectStorageFromEnv, ObjectStorage } from "../lib/mastodon/object-storage";
+import { planClosure } from "../lib/rules/plan";
+import { DEFAULTS } from "../lib/rules/settings";
+import { Stage, STAGES } from "../lib/rules/stages";
 import { testSettings } from "./support/settings";
 
 const NOW = new Date("2026-07-20T12:00:00Z");

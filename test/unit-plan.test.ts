@@ -1,14 +1,14 @@
-// Unit tests of the pure plan (lib/plan.ts) and of parking on Cloudflare (lib/parking.ts): settings + host
+// Unit tests of the pure plan (lib/rules/plan.ts) and of parking on Cloudflare (lib/edge/cloudflare/parking.ts): settings + host
 // facts + what the zone holds -> the concerns of a stage, the records and routes to declare, the refusals.
 // No engine: the zone is a value, as readZone returns it.
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import type { HostFacts } from "../lib/gates";
-import { decodeMemo, DMARC_REJECT, encodeMemo, EdgePlan, PARKED_COMMENT, planEdge, PlannedRecord, SPF_NONE, workerName } from "../lib/parking";
-import { needsZone, planClosure } from "../lib/plan";
-import type { CloudflareSettings } from "../lib/settings";
-import { Stage, STAGES, STAGE_TABLE } from "../lib/stages";
-import { ZoneFacts, ZoneRecord } from "../lib/zone";
+import type { HostFacts } from "../lib/rules/facts";
+import { decodeMemo, DMARC_REJECT, encodeMemo, EdgePlan, PARKED_COMMENT, planEdge, PlannedRecord, SPF_NONE, workerName } from "../lib/edge/cloudflare/parking";
+import { needsZone, planClosure } from "../lib/rules/plan";
+import type { CloudflareSettings } from "../lib/edge/cloudflare/settings";
+import { Stage, STAGES, STAGE_TABLE } from "../lib/rules/stages";
+import { ZoneFacts, ZoneRecord } from "../lib/edge/cloudflare/zone";
 import { testSettings } from "./support/settings";
 
 const ACCOUNT = "0123456789abcdef0123456789abcdef";

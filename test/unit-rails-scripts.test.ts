@@ -1,18 +1,18 @@
 // The Ruby scripts run with `bin/rails runner` (rails/*.rb): valid Ruby, a header documenting the JSON they
-// read on stdin and print on stdout, and found by lib/rails-scripts.ts.
+// read on stdin and print on stdout, and found by lib/host/rails-scripts.ts.
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { RAILS_SCRIPT_NAMES, RAILS_SCRIPTS, RailsScriptName } from "../lib/rails-scripts";
-import { HostAccess, tootctl, versionAtLeast } from "../lib/host-steps";
-import type { ExecOptions, ExecResult, RemoteHost } from "../lib/ssh";
+import { RAILS_SCRIPT_NAMES, RAILS_SCRIPTS, RailsScriptName } from "../lib/host/rails-scripts";
+import { HostAccess, tootctl, versionAtLeast } from "../lib/host/steps";
+import type { ExecOptions, ExecResult, RemoteHost } from "../lib/host/ssh";
 
 const RAILS_DIR = [path.join(__dirname, "..", "rails"), path.join(__dirname, "..", "..", "rails")].find((d) => fs.existsSync(path.join(d, "announce.rb")))!;
 const NAMES: readonly RailsScriptName[] = RAILS_SCRIPT_NAMES;
 
-/** The JSON keys each script reads and prints, as the TypeScript side uses them (lib/host-steps.ts). */
+/** The JSON keys each script reads and prints, as the TypeScript side uses them (lib/host/steps.ts). */
 const CONTRACT: Record<RailsScriptName, { stdin: string[]; stdout: string[] }> = {
     "announce.rb": { stdin: ["text", "scheduled_at"], stdout: ["id"] },
     "withdraw_announcement.rb": { stdin: ["id"], stdout: ["deleted"] },

@@ -1,4 +1,4 @@
-// The SELF_DESTRUCT value (lib/self-destruct.ts) against Rails' own ActiveSupport::MessageVerifier, run in
+// The SELF_DESTRUCT value (lib/mastodon/self-destruct.ts) against Rails' own ActiveSupport::MessageVerifier, run in
 // Ruby, configured as Mastodon 4.3+ configures Rails: the verifier's secret is the KeyGenerator's key for
 // the purpose (PBKDF2-HMAC-SHA256, 1000 iterations, 64 bytes: load_defaults 7.0+), the digest SHA1 (the
 // default) and the JSON serializer (load_defaults 7.1+). Debian's ActiveSupport 6.1 has no
@@ -7,7 +7,7 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { envValue, generateSelfDestructValue, isSelfDestructMode, verifySelfDestructValue } from "../lib/self-destruct";
+import { envValue, generateSelfDestructValue, isSelfDestructMode, verifySelfDestructValue } from "../lib/mastodon/self-destruct";
 
 const RUBY = `
 require 'json'

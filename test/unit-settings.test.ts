@@ -1,8 +1,8 @@
-// Unit tests of lib/settings.ts: every key's validation and default, with a fake RawConfig.
+// Unit tests of lib/rules/settings.ts: every key's validation and default, with a fake RawConfig.
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { CLOUDFLARE_KEYS, DEFAULTS, isCalendarDate, OPTIONAL_SECRET_KEYS, parseSettings, RawConfig, SECRET_KEYS, SettingsError } from "../lib/settings";
-import { STAGES } from "../lib/stages";
+import { CLOUDFLARE_KEYS, DEFAULTS, isCalendarDate, OPTIONAL_SECRET_KEYS, parseSettings, RawConfig, SECRET_KEYS, SettingsError } from "../lib/rules/settings";
+import { STAGES } from "../lib/rules/stages";
 
 const HOST_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMmJ1cGvQ0f0g3Kf9gq0u3l1Y2rP6oZr2m6Ykq7yQX5d";
 const AGE = "age1" + "q".repeat(58);
@@ -276,7 +276,7 @@ describe("parseSettings: defaults and several problems", () => {
         assert.deepEqual(s.reminderDaysBefore, DEFAULTS.reminderDaysBefore);
         assert.equal(s.requestArchives, DEFAULTS.requestArchives);
         assert.equal(s.archiveRecentDays, DEFAULTS.archiveRecentDays);
-        assert.equal(s.downloadGraceDays, undefined, "unset: derived from the server's archive retention (lib/gates.ts)");
+        assert.equal(s.downloadGraceDays, undefined, "unset: derived from the server's archive retention (lib/rules/gates.ts)");
         assert.equal(s.emailAnnouncement, DEFAULTS.emailAnnouncement);
         assert.equal(s.dumpDir, DEFAULTS.dumpDir);
         assert.equal(s.dumpRetentionDays, DEFAULTS.dumpRetentionDays);

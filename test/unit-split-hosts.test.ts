@@ -2,11 +2,11 @@
 // which host each step acts on, and the plan's stops per host. Pure: nothing connects.
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import type { HostFacts } from "../lib/gates";
-import { hostTargets, roleOfStep, STEPS, StepKind } from "../lib/host-steps";
-import { planClosure } from "../lib/plan";
-import { describeHosts, parseSettings, SECRET_KEYS, Settings, SettingsError } from "../lib/settings";
-import { hostKeySetting } from "../lib/ssh";
+import type { HostFacts } from "../lib/rules/facts";
+import { hostTargets, roleOfStep, STEPS, StepKind } from "../lib/host/steps";
+import { planClosure } from "../lib/rules/plan";
+import { describeHosts, parseSettings, SECRET_KEYS, Settings, SettingsError } from "../lib/rules/settings";
+import { hostKeySetting } from "../lib/host/ssh";
 
 const APP_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMmJ1cGvQ0f0g3Kf9gq0u3l1Y2rP6oZr2m6Ykq7yQX5d";
 const PROXY_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIProxyProxyProxyProxyProxyProxyProxyProxyPr";

@@ -1,10 +1,11 @@
-// Unit tests of the stage table (lib/stages.ts) and the gates (lib/gates.ts), with a fixed `now`.
+// Unit tests of the stage table (lib/rules/stages.ts) and the gates (lib/rules/gates.ts), with a fixed `now`.
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { checkTransition, Gate, STAGES, STAGE_TABLE, Stage, stageIndex } from "../lib/stages";
-import { downloadsUntil, evaluateGate, evaluateGates, HostFacts, nextStageNeeds, purgeWarning } from "../lib/gates";
-import type { Settings } from "../lib/settings";
-import type { ZoneFacts } from "../lib/zone";
+import { checkTransition, Gate, STAGES, STAGE_TABLE, Stage, stageIndex } from "../lib/rules/stages";
+import { downloadsUntil, evaluateGate, evaluateGates, nextStageNeeds, purgeWarning } from "../lib/rules/gates";
+import { HostFacts } from "../lib/rules/facts";
+import type { Settings } from "../lib/rules/settings";
+import type { ZoneFacts } from "../lib/edge/cloudflare/zone";
 import { testSettings } from "./support/settings";
 
 const settings = (extra: Record<string, string> = {}): Settings => testSettings((extra.stage as Stage | undefined) ?? "dormant", extra);

@@ -1,10 +1,10 @@
-// The parking Worker (lib/worker.ts) run for real: Cloudflare's workerd runtime, started by miniflare on
+// The parking Worker (lib/edge/cloudflare/worker.ts) run for real: Cloudflare's workerd runtime, started by miniflare on
 // loopback, answering real HTTP requests. Checked against the same gone contract as the nginx vhosts.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { Miniflare } from "miniflare";
-import { goneForGoodPage, GONE_PATHS, GonePage, REQUEST_KINDS } from "../lib/gone";
-import { WORKER_COMPATIBILITY_DATE, WORKER_MAIN_MODULE, workerSource } from "../lib/worker";
+import { goneForGoodPage, GONE_PATHS, GonePage, REQUEST_KINDS } from "../lib/gone/contract";
+import { WORKER_COMPATIBILITY_DATE, WORKER_MAIN_MODULE, workerSource } from "../lib/edge/cloudflare/worker";
 import { assertContract, contractCases, request, Target } from "./support/gone-contract";
 
 const DOMAIN = "social.example";

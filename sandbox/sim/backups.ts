@@ -6,7 +6,7 @@ import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { Client } from "pg";
-import { versionAtLeast } from "../../lib/self-destruct";
+import { versionAtLeast } from "../../lib/mastodon/version";
 import { LIVE, makeZip, simConfig } from "./common";
 import { presignedUrl, S3Bucket, s3Request } from "./s3";
 

@@ -5,7 +5,8 @@ import * as path from "node:path";
 import { Client } from "pg";
 import * as yaml from "js-yaml";
 import * as yazl from "yazl";
-import { generateSelfDestructValue, isSelfDestructMode, versionAtLeast } from "../../lib/self-destruct";
+import { generateSelfDestructValue, isSelfDestructMode } from "../../lib/mastodon/self-destruct";
+import { versionAtLeast } from "../../lib/mastodon/version";
 
 /** Mastodon's directory (Rails.root): the install guide's checkout, or the image's /opt/mastodon in a
  *  compose sandbox's containers (MASTODON_SIM_LIVE, set by the image). */
@@ -55,7 +56,7 @@ export function railsEnv(): Record<string, string> {
 }
 
 // ---------------------------------------------------------------- self-destruct token
-// Rails.application.message_verifier('self-destruct') as Mastodon 4.3+ configures it (lib/self-destruct.ts,
+// Rails.application.message_verifier('self-destruct') as Mastodon 4.3+ configures it (lib/mastodon/self-destruct.ts,
 // checked against Ruby's ActiveSupport in test/unit-self-destruct.test.ts).
 export function selfDestructValue(secretKeyBase: string, domain: string): string {
   return generateSelfDestructValue(secretKeyBase, domain);

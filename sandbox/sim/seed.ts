@@ -1,7 +1,7 @@
 // Creates the Mastodon schema subset and seeds a small server. Run once at sandbox creation.
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { versionAtLeast } from "../../lib/self-destruct";
+import { versionAtLeast } from "../../lib/mastodon/version";
 import { processBackup } from "./backups";
 import { db, railsEnv, FLAKY_DOMAIN, settingsYml, settingValue, simConfig } from "./common";
 

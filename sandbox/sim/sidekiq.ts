@@ -19,7 +19,8 @@
 //    to FLAKY_DOMAIN fail once and go to the retry set, which succeeds later.
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { DELAY_TO_DELETION_DAYS, versionAtLeast } from "../../lib/self-destruct";
+import { DELAY_TO_DELETION_DAYS } from "../../lib/mastodon/self-destruct";
+import { versionAtLeast } from "../../lib/mastodon/version";
 import { deleteBackup, processBackup } from "./backups";
 import { db, FLAKY_DOMAIN, INBOXES_SQL, MAIL_LOG, mastodonSetting, QUEUE_DIR, railsEnv, retrySize, selfDestructAtStart, simConfig, SIMDIR, sleep, updateState } from "./common";
 import type { Client } from "pg";

@@ -1,7 +1,7 @@
 // bin/tootctl stand-in. Every call boots "Rails" first (railsBootMs, one line in
 // /var/lib/mastodon-sim/boots). Messages follow lib/mastodon/cli/*.rb.
 import type { Client } from "pg";
-import { versionAtLeast } from "../../lib/self-destruct";
+import { versionAtLeast } from "../../lib/mastodon/version";
 import { db, FLAKY_DOMAIN, INBOXES_SQL, isSelfDestruct, railsBoot, railsEnv, readState, retrySize, selfDestructValue, simConfig, updateState } from "./common";
 
 class Exit extends Error {

@@ -1,9 +1,9 @@
-// Checks a running server (nginx or the Worker in workerd) against the gone contract of lib/gone.ts: every
+// Checks a running server (nginx or the Worker in workerd) against the gone contract of lib/gone/contract.ts: every
 // path of the contract with every kind of request, over real HTTP(S) on loopback.
 import assert from "node:assert/strict";
 import * as http from "node:http";
 import * as https from "node:https";
-import { expectedAnswer, GONE_PATHS, REQUEST_KINDS, RequestKind } from "../../lib/gone";
+import { expectedAnswer, GONE_PATHS, REQUEST_KINDS, RequestKind } from "../../lib/gone/contract";
 
 export interface Answer {
     status: number;

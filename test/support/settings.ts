@@ -1,7 +1,7 @@
 // The settings the unit tests start from: a valid stack at a stage (a closing date from announced on, the
 // confirmation from self-destructing on), `extra` over it. Parsed as the program parses them.
-import { parseSettings, SECRET_KEYS, Settings } from "../../lib/settings";
-import { Stage, stageIndex } from "../../lib/stages";
+import { parseSettings, SECRET_KEYS, Settings } from "../../lib/rules/settings";
+import { Stage, stageIndex } from "../../lib/rules/stages";
 
 export const TEST_HOST_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMmJ1cGvQ0f0g3Kf9gq0u3l1Y2rP6oZr2m6Ykq7yQX5d";
 

@@ -4,6 +4,8 @@
 import { Client, utils } from "ssh2";
 import { Client as PgClient } from "pg";
 import type { Duplex } from "node:stream";
+import type { HostRole } from "../mastodon/deployment";
+import { shq } from "../mastodon/shell";
 
 /** How to reach one host. */
 export interface SshTarget {
@@ -16,14 +18,6 @@ export interface SshTarget {
     hostKey: string;
 }
 
-/**
- * What a machine does for the closure (README: Split hosts). `app`: Mastodon's files, commands and services
- * (web, streaming, Sidekiq, mail, Redis), the database read and dumped through it, and the closure's journal
- * and records. `proxy`: the nginx in front, its vhost and the records of the kept original. `database`: the
- * PostgreSQL service. One machine does all three unless the settings give another for a role.
- */
-export const HOST_ROLES = ["app", "proxy", "database"] as const;
-export type HostRole = (typeof HOST_ROLES)[number];
 
 /** The SSH target of each role: the Mastodon host's (`app`) for every role not given its own. */
 export type HostTargets = { app: SshTarget } & Partial<Record<Exclude<HostRole, "app">, SshTarget>>;
@@ -51,10 +45,6 @@ export interface ExecOptions {
     onLine?: (line: string) => void;
 }
 
-/** Single-quote a word for a POSIX shell. */
-export function shq(word: string): string {
-    return `'${word.replace(/'/g, `'\\''`)}'`;
-}
 
 function publicKeyBlob(hostKeyLine: string): Buffer {
     const parsed = utils.parseKey(hostKeyLine.trim());

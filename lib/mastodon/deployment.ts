@@ -1,13 +1,12 @@
 // How Mastodon runs on its host: the one place that says *how* a Rails command runs, where Mastodon's
 // files are, how a service is asked, stopped and started, how Mastodon restarts and how its database is
-// dumped. The stage table (lib/stages.ts) says *what* each stage wants; the steps (lib/host-steps.ts) and
+// dumped. The stage table (lib/rules/stages.ts) says *what* each stage wants; the steps (lib/host/steps.ts) and
 // the probe ask this module how. Pure: it gives names and shell lines, and never connects.
 //
 // Another way of running Mastodon (Kubernetes, say) is one more kind here: a case in each function below,
-// its settings in lib/settings.ts (validated there before anything connects), and a sandbox of that
+// its settings in lib/rules/settings.ts (validated there before anything connects), and a sandbox of that
 // shape for its end-to-end test.
-import { shq } from "./ssh";
-import type { ServiceRole } from "./stages";
+import { shq } from "./shell";
 
 export const DEPLOYMENT_KINDS = ["systemd", "compose"] as const;
 /** `systemd`: the install guide's host (a checkout run by systemd units as the mastodon user, rbenv's
@@ -25,6 +24,18 @@ export interface Deployment {
     /** systemd: a local mail server's unit, stopped when dormant. */
     mailService?: string;
 }
+
+/**
+ * What a machine does for the closure (README: Split hosts). `app`: Mastodon's files, commands and services
+ * (web, streaming, Sidekiq, mail, Redis), the database read and dumped through it, and the closure's journal
+ * and records. `proxy`: the nginx in front, its vhost and the records of the kept original. `database`: the
+ * PostgreSQL service. One machine does all three unless the settings give another for a role.
+ */
+export const HOST_ROLES = ["app", "proxy", "database"] as const;
+export type HostRole = (typeof HOST_ROLES)[number];
+
+/** Services the closure stops (and disables) in order; started again in reverse order on the way back. */
+export type ServiceRole = "web" | "streaming" | "sidekiq" | "redis" | "postgresql" | "mail";
 
 /** Where Mastodon's source is inside upstream's image (its Dockerfile's WORKDIR). */
 export const IMAGE_SOURCE_DIR = "/opt/mastodon";

@@ -1,6 +1,6 @@
-// The parking Worker: the gone contract (lib/gone.ts) as a Cloudflare Worker (module syntax), answering
+// The parking Worker: the gone contract (lib/gone/contract.ts) as a Cloudflare Worker (module syntax), answering
 // at the edge what the dormant host's nginx answers, with no origin behind it.
-import { GONE_HEADERS, GONE_JSON, GONE_JSON_TYPE, GONE_PAGE_TYPE, GONE_STATUS, JSON_ACCEPT, JSON_PATHS } from "./gone";
+import { GONE_HEADERS, GONE_JSON, GONE_JSON_TYPE, GONE_PAGE_TYPE, GONE_STATUS, JSON_ACCEPT, JSON_PATHS } from "../../gone/contract";
 
 /** The Workers runtime version the script is written for (also the one the tests run it with). */
 export const WORKER_COMPATIBILITY_DATE = "2026-04-01";

@@ -1,15 +1,17 @@
 // The stack's settings (Pulumi.<stack>.yaml, namespace `mastodon-closure`): every key, its default and
 // its validation in one place. `parseSettings` is pure so that bad input is rejected, with the key and
 // what is allowed, before anything connects or changes.
-import { Deployment, DEPLOYMENT_KINDS, DeploymentKind } from "./deployment";
-import type { HostRole } from "./ssh";
+import { Deployment, DEPLOYMENT_KINDS, DeploymentKind } from "../mastodon/deployment";
+import type { HostRole } from "../mastodon/deployment";
+import { Language, LANGUAGES } from "../gone/contract";
+import type { CloudflareSettings } from "../edge/cloudflare/settings";
 import { STAGES, Stage, stageIndex } from "./stages";
 
 /** Defaults for every optional key. */
 export const DEFAULTS = {
     sshPort: 22,
     sshUser: "root",
-    /** How Mastodon runs (lib/deployment.ts): the install guide's systemd units. */
+    /** How Mastodon runs (lib/mastodon/deployment.ts): the install guide's systemd units. */
     deployment: "systemd" as DeploymentKind,
     /** systemd: the Mastodon checkout; compose: the directory with docker-compose.yml and .env.production. */
     liveDir: "/home/mastodon/live",
@@ -48,8 +50,6 @@ export const DEFAULTS = {
     stopNginxWhenParked: false,
 };
 
-export const LANGUAGES = ["en", "ja"] as const;
-export type Language = (typeof LANGUAGES)[number];
 
 /** How to reach one host over SSH, without the key (a secret, shared by every host). */
 export interface SshEndpoint {
@@ -59,7 +59,7 @@ export interface SshEndpoint {
     hostKey: string;
 }
 
-/** The roles that can be on a machine of their own (lib/ssh.ts HostRole): the Mastodon host does the rest. */
+/** The roles that can be on a machine of their own (lib/host/ssh.ts HostRole): the Mastodon host does the rest. */
 export type SplitRole = Exclude<HostRole, "app">;
 export const SPLIT_ROLES: readonly SplitRole[] = ["proxy", "database"];
 
@@ -85,7 +85,7 @@ export interface Settings {
     /** Roles on machines of their own (README: Split hosts); absent when one host does everything. */
     splitHosts?: Partial<Record<SplitRole, SshEndpoint>>;
     domain: string;
-    /** How Mastodon runs on the host: its commands, services, files (lib/deployment.ts). */
+    /** How Mastodon runs on the host: its commands, services, files (lib/mastodon/deployment.ts). */
     deployment: Deployment;
     database: { host: string; port: number; name: string; user: string };
     nginxSite: string;
@@ -98,7 +98,7 @@ export interface Settings {
     requestArchives: boolean;
     archiveRecentDays: number;
     /** Days users keep to download their archive after the last one finished, before self-destruct. Unset:
-     *  one day less than the server's archive retention (lib/gates.ts downloadGraceDays). */
+     *  one day less than the server's archive retention (lib/rules/gates.ts downloadGraceDays). */
     downloadGraceDays?: number;
     /** E-mail the announcement to every confirmed user of an unsuspended account, once (4.4+). */
     emailAnnouncement: boolean;
@@ -113,17 +113,6 @@ export interface Settings {
     cloudflare?: CloudflareSettings;
 }
 
-export interface CloudflareSettings {
-    accountId: string;
-    /** The zone's name, e.g. example.org; its id is looked up. */
-    zone: string;
-    /** Hostnames answered by the parking Worker: the domain first, then parkExtraHostnames. */
-    hostnames: string[];
-    nullMx: boolean;
-    spf: boolean;
-    dmarc: boolean;
-    stopNginx: boolean;
-}
 
 /** Settings of parking on Cloudflare; with any of them set, the three first are required. */
 export const CLOUDFLARE_KEYS = ["cloudflareAccountId", "cloudflareZone", "cloudflareApiToken", "parkExtraHostnames", "parkNullMx", "parkSpf", "parkDmarc", "stopNginxWhenParked"] as const;

@@ -6,7 +6,7 @@
 //    refresh shows a hand change as drift and the next up repairs it (the live host is the truth);
 //  - `undo` puts back what apply changed, where that can be done, and refuses loudly where it cannot.
 // One-way steps check their preconditions on the host at the moment they act. Run by the dynamic provider
-// in lib/host-step-resource.ts, one SSH connection per host per operation. Each step acts on the host of
+// in lib/provider/host-step.ts, one SSH connection per host per operation. Each step acts on the host of
 // its role (roleOfStep; the Mastodon host unless the settings split the server) and reaches another
 // role's host, where it must, through `host.on(role)`.
 import {
@@ -26,12 +26,15 @@ import {
     sourceWhere,
     startServiceLines,
     stopServiceLine,
-} from "./deployment";
-import { resolveMastodonSettings, rowFromSql, settingRowSql, SETTINGS_DEFAULTS_FILE } from "./mastodon-settings";
+} from "../mastodon/deployment";
+import { resolveMastodonSettings, rowFromSql, settingRowSql, SETTINGS_DEFAULTS_FILE } from "../mastodon/site-settings";
 import { RAILS_SCRIPTS, RailsScriptName } from "./rails-scripts";
-import { envValue, isSelfDestructMode, versionAtLeast } from "./self-destruct";
-import { HostRole, HostTargets, RemoteHost, shq, SshTarget } from "./ssh";
-import { STAGES } from "./stages";
+import { envValue, isSelfDestructMode } from "../mastodon/self-destruct";
+import { versionAtLeast } from "../mastodon/version";
+import { HostTargets, RemoteHost, SshTarget } from "./ssh";
+import { HostRole } from "../mastodon/deployment";
+import { shq } from "../mastodon/shell";
+import { STAGES } from "../rules/stages";
 
 /** Everything a step needs to reach the host. Carries secrets: always a Pulumi secret. */
 export interface HostAccess {
@@ -40,7 +43,7 @@ export interface HostAccess {
     /** Roles on machines of their own (README: Split hosts); absent on a single-host server. */
     splitHosts?: Partial<Record<Exclude<HostRole, "app">, SshTarget>>;
     database: { host: string; port: number; name: string; user: string; password: string };
-    /** How Mastodon runs there (lib/deployment.ts). */
+    /** How Mastodon runs there (lib/mastodon/deployment.ts). */
     deployment: Deployment;
     /** Access token with write:statuses (statusToken), when the announcement is also a public status. */
     statusToken?: string;
@@ -62,7 +65,7 @@ export const NGINX_RECORD = `${STATE_DIR}/nginx.json`;
 export const EMAIL_RECORD = `${STATE_DIR}/announcement-email.json`;
 /** sha256 of the server's own vhost as the closure kept it. */
 export const KEPT_VHOST_SUM = `${STATE_DIR}/original-vhost.sha256`;
-/** The first line of every vhost the closure renders (lib/nginx.ts). */
+/** The first line of every vhost the closure renders (lib/gone/nginx.ts). */
 export const CLOSURE_VHOST_MARK = "# Managed by mastodon-closure";
 
 /** Run one of the closure's Ruby scripts (rails/*.rb) with `bin/rails runner`, JSON in and out. */
@@ -764,7 +767,7 @@ export const journal: Step<{ stage: string; closingDate?: string }, Journal> = {
         // coming back down to it keeps the time it was first reached.
         const order = STAGES as readonly string[];
         if (order.indexOf(p.stage) > order.indexOf(old.stage) || !next.reachedAt[p.stage]) next.reachedAt[p.stage] = new Date().toISOString();
-        // The date users were told last: moving it earlier is checked against it (lib/gates.ts).
+        // The date users were told last: moving it earlier is checked against it (lib/rules/gates.ts).
         if (p.stage === "operating") delete next.announcedClosingDate;
         else if (p.closingDate) next.announcedClosingDate = p.closingDate;
         await host.writeFile(JOURNAL_PATH, JSON.stringify(next, null, 2) + "\n", { owner: "root", mode: "644", label: "write the closure journal" });

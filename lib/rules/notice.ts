@@ -1,6 +1,6 @@
 // What the server announces: the closure, its date, the successor, and "export your data now", in
 // English or Japanese; the operator's own text (announcementText) wins over the templates.
-import type { Language } from "./settings";
+import type { Language } from "../gone/contract";
 
 export interface NoticeInput {
     domain: string;

@@ -2,15 +2,16 @@
 // Everything that can refuse (bad settings, a skipped stage, a gate that does not hold) refuses here,
 // before any resource is declared, so preview fails with the reason and up changes nothing.
 import * as pulumi from "@pulumi/pulumi";
-import { MastodonClosure } from "../components/closure";
-import { describeDeployment } from "./deployment";
-import { archiveDownloads, checkArchiveRetention, checkClosingDate, effectiveStage, evaluateGates, HostFacts, nextStageNeeds, purgeWarning } from "./gates";
-import { HostAccess, SERVICES_RECORD } from "./host-steps";
-import { needsZone } from "./plan";
-import { probeHost } from "./probe";
-import { describeHosts, parseSettings, SECRET_KEYS, Settings } from "./settings";
-import { checkTransition, STAGE_TABLE, STAGES, stageIndex } from "./stages";
-import { readZone } from "./zone";
+import { MastodonClosure } from "./components/closure";
+import { describeDeployment } from "./lib/mastodon/deployment";
+import { archiveDownloads, checkArchiveRetention, checkClosingDate, effectiveStage, evaluateGates, nextStageNeeds, purgeWarning } from "./lib/rules/gates";
+import { HostFacts } from "./lib/rules/facts";
+import { HostAccess, SERVICES_RECORD } from "./lib/host/steps";
+import { needsZone } from "./lib/rules/plan";
+import { probeHost } from "./lib/host/probe";
+import { describeHosts, parseSettings, SECRET_KEYS, Settings } from "./lib/rules/settings";
+import { checkTransition, STAGE_TABLE, STAGES, stageIndex } from "./lib/rules/stages";
+import { readZone } from "./lib/edge/cloudflare/zone";
 
 // Exported by @pulumi/pulumi's runtime (runtime/config.js) but missing from its type declarations.
 const { isConfigSecret } = require("@pulumi/pulumi/runtime/config") as { isConfigSecret(fullKey: string): boolean };

@@ -15,11 +15,11 @@ import {
     JSON_PATHS,
     KEPT_FILE_DIRS,
     KEPT_ROUTES,
-} from "./gone";
+} from "./contract";
 import { allDirectives, Directive, parseNginxConf, renderDirective, unquote } from "./nginx-conf";
-import type { FrontMode } from "./stages";
+import type { FrontMode } from "./contract";
 
-export type { GonePage } from "./gone";
+export type { GonePage } from "./contract";
 
 export interface OriginalVhost {
     /** `server_name` of the domain's TLS server (the domain, maybe with other names it serves). */
@@ -163,7 +163,7 @@ export function parseOriginalVhost(text: string, domain: string): OriginalVhost 
     };
 }
 
-/** The gone contract (lib/gone.ts) in nginx: which body a request gets, decided by path and Accept; and,
+/** The gone contract (lib/gone/contract.ts) in nginx: which body a request gets, decided by path and Accept; and,
  *  while users take their data, which requests still reach the app (method and path). */
 function maps(keep: boolean): string {
     const kept = KEPT_ROUTES.map((r) => `    "~^(${r.methods.join("|")}) ${r.pattern.slice(1)}" 1;`).join("\n");

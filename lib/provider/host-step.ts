@@ -1,6 +1,6 @@
-// One Pulumi resource per host step (lib/host-steps.ts), run by the Node.js dynamic-provider plugin that
+// One Pulumi resource per host step (lib/host/steps.ts), run by the Node.js dynamic-provider plugin that
 // ships with every Pulumi install, so it needs no plugin download. What the plugin runs for each step is
-// lib/host-step-handler.ts.
+// lib/provider/handler.ts.
 //
 // A dynamic resource's `__provider` is the module the plugin loads; `pulumi.dynamic.Resource` fills it with
 // the provider's code serialized by value (every module it reaches, 85 KB in each resource's inputs and
@@ -9,8 +9,8 @@
 // and a step is always read and undone by the code of the checkout that runs it.
 import * as pulumi from "@pulumi/pulumi";
 import { relative } from "node:path";
-import { HostAccess, STEPS, StepKind } from "./host-steps";
-import { hostStepProvider } from "./host-step-provider";
+import { HostAccess, STEPS, StepKind } from "../host/steps";
+import { hostStepProvider } from "./provider";
 
 type StepOf<K extends StepKind> = (typeof STEPS)[K];
 export type StepParams<K extends StepKind> = Parameters<StepOf<K>["apply"]>[2];
@@ -43,7 +43,7 @@ const TYPE_NAMES: Record<StepKind, string> = {
 
 /** The `__provider` of every step: loads lib/host-step-plugin.js from the project directory. */
 function pluginLoader(): string {
-    const plugin = relative(process.cwd(), `${__dirname}/host-step-plugin.js`);
+    const plugin = relative(process.cwd(), `${__dirname}/../host-step-plugin.js`);
     return `exports.handler = () => require(require("node:path").resolve(${JSON.stringify(plugin)})).handler();`;
 }
 

@@ -1,12 +1,21 @@
 // The "gone" contract: what a closed Mastodon domain answers, in one place. The nginx vhosts
-// (lib/nginx.ts) and the parking Worker (lib/worker.ts) are both rendered from it, and both are tested
+// (lib/gone/nginx.ts) and the parking Worker (lib/edge/cloudflare/worker.ts) are both rendered from it, and both are tested
 // against it (test/support/gone-contract.ts): every path below, with every kind of request.
 //
 // Every path and method answers 410. The body follows Mastodon's own self-destruct answer
 // (ApplicationController#check_self_destruct!): JSON `{"error":"Gone"}` where the client asked for JSON
 // (Mastodon registers application/json, activity+json, ld+json and jrd+json as its :json format,
 // config/initializers/mime_types.rb) or where the path only ever answers JSON; the page otherwise.
-import type { Language } from "./settings";
+
+/** What the front nginx answers. */
+export type FrontMode =
+    | "original" //               the server's own vhost, untouched
+    | "gone-except-downloads" //  410 Gone, except media, archive downloads, sign-in and ACME
+    | "gone-everywhere"; //       410 Gone on every path (WebFinger and actors too), ACME still served
+
+/** The languages the closure writes its pages and notices in. */
+export const LANGUAGES = ["en", "ja"] as const;
+export type Language = (typeof LANGUAGES)[number];
 
 export const GONE_STATUS = 410;
 export const GONE_JSON = JSON.stringify({ error: "Gone" });

@@ -1,14 +1,17 @@
 // The plan: which concerns the stage has, decided in pure code from the settings, what the probe saw on
 // the host and (when parking on Cloudflare) what the zone holds. The components only turn it into
 // resources (components/closure.ts); the program prints its refusals and outputs.
-import { serviceOf } from "./deployment";
-import { archiveRecentDays, HostFacts } from "./gates";
-import { versionAtLeast } from "./self-destruct";
-import { bucketManualStep, BucketPlan, planBucket } from "./object-storage";
-import { EdgePlan, planEdge } from "./parking";
+import { serviceOf } from "../mastodon/deployment";
+import { archiveRecentDays } from "./gates";
+import { HostFacts } from "./facts";
+import { versionAtLeast } from "../mastodon/version";
+import { bucketManualStep, BucketPlan, planBucket } from "../mastodon/object-storage";
+import { EdgePlan, planEdge } from "../edge/cloudflare/parking";
 import type { Settings } from "./settings";
-import { FrontMode, ServiceRole, Stage, STAGE_TABLE, StageSpec, stageIndex } from "./stages";
-import type { ZoneFacts } from "./zone";
+import { Stage, STAGE_TABLE, StageSpec, stageIndex } from "./stages";
+import { ServiceRole } from "../mastodon/deployment";
+import { FrontMode } from "../gone/contract";
+import type { ZoneFacts } from "../edge/cloudflare/zone";
 
 export interface ClosurePlan {
     stage: Stage;
@@ -17,7 +20,7 @@ export interface ClosurePlan {
     notice?: { announcedAt: Date };
     front: FrontMode;
     requestArchives: boolean;
-    /** Users with an archive requested within this many days are not asked again (lib/gates.ts archiveRecentDays). */
+    /** Users with an archive requested within this many days are not asked again (lib/rules/gates.ts archiveRecentDays). */
     archiveRecentDays: number;
     /** The announcement e-mailed to every user, once (emailAnnouncement, 4.4+), from `announced` on. */
     emailAnnouncement: boolean;
@@ -48,7 +51,7 @@ export interface ClosurePlan {
     manual: string[];
 }
 
-/** The service of each role where Mastodon runs (lib/deployment.ts). */
+/** The service of each role where Mastodon runs (lib/mastodon/deployment.ts). */
 export function unitOf(role: ServiceRole, settings: Settings): string | undefined {
     return serviceOf(settings.deployment, role);
 }

@@ -1,68 +1,13 @@
 // Gates: the preconditions a stage needs before it is entered, decided from facts read on the host.
 // Pure, so preview shows the same figures and the same refusal as up, and tests need no host.
-import type { ObjectStorage } from "./object-storage";
-import { DELAY_TO_DELETION_DAYS, selfDestructEra } from "./self-destruct";
+import { DELAY_TO_DELETION_DAYS, selfDestructEra } from "../mastodon/self-destruct";
 import { Gate, Stage, STAGES, STAGE_TABLE, stageIndex } from "./stages";
 import type { Settings } from "./settings";
-import type { ZoneFacts } from "./zone";
+import type { ZoneFacts } from "../edge/cloudflare/zone";
+import type { HostFacts } from "./facts";
 
 const DAY_MS = 24 * 3600 * 1000;
 
-/** What the host told the probe. Database figures are absent while the database is stopped (dormant). */
-export interface HostFacts {
-    mastodonVersion: string;
-    /** Stage the host reached last (journal on the host), "operating" when none was ever applied. */
-    currentStage: Stage;
-    /** When each stage was last entered from below (ISO times), from the host's journal. */
-    reachedAt: Partial<Record<Stage, string>>;
-    /** 4.3+: Mastodon is in self-destruct mode (SELF_DESTRUCT verifies to LOCAL_DOMAIN); before 4.3: the
-     *  legacy command was run (the journal says self-destructing was reached). */
-    selfDestructEnabled: boolean;
-    /** 4.3+: SELF_DESTRUCT is set but does not verify, so Mastodon is not in self-destruct mode. */
-    selfDestructValueWrong?: boolean;
-    /** Before 4.3 `tootctl self-destruct` deletes by itself and running it again would start over:
-     *  progress is read from the database and Sidekiq (legacyDeliveries). */
-    legacySelfDestruct: boolean;
-    /** Before 4.3, in self-destructing: the Delete deliveries (ActivityPub::DeliveryWorker) still queued
-     *  or waiting to be retried in Sidekiq. */
-    legacyDeliveries?: { enqueued: number; retrying: number };
-    /** Media and archives on object storage (S3_ENABLED=true in .env.production). */
-    objectStorage?: ObjectStorage;
-    database?: {
-        pendingArchives: number;
-        /** Archives finished in the last hour: the rate the estimates use. */
-        archivesLastHour: number;
-        /** Latest dump_updated_at of a processed archive. */
-        lastArchiveFinishedAt?: string;
-        /** Local accounts the version's self-destruct has still to send a Delete for (lib/self-destruct.ts
-         *  accountsLeftSql): before 4.3 not suspended; 4.3 to 4.6 as `tootctl self-destruct` counts them;
-         *  4.7+ what SelfDestructScheduler still selects (no requested_deletion_at, or a deletion request). */
-        accountsPendingDeletion: number;
-        /** Local accounts self-destruct marked in the last 10 minutes (suspended_at; 4.7+ requested_deletion_at). */
-        suspendedLast10Min: number;
-        /** When the first of the local accounts' AccountDeletionRequests falls due: from then on, while
-         *  Mastodon runs its normal schedule (not self-destruct mode), their local data is purged. */
-        deletionRequestsDueFrom?: string;
-        /** As the server resolves it: the settings row, else config/settings.yml's default. */
-        registrationsMode: string;
-        /** backups_retention_period as the server resolves it; unset: archives are never vacuumed. */
-        backupsRetentionDays?: number;
-        /** Who Admin::DistributeAnnouncementNotificationWorker e-mails: confirmed users of unsuspended accounts. */
-        announcementEmailRecipients?: number;
-        /** Every user who can sign in to download an archive, with their latest archive's request time. */
-        latestArchiveByUser?: { username: string; requestedAt?: string }[];
-    };
-    /** When the closure e-mailed the announcement (its record on the host), if it did. */
-    announcementEmailedAt?: string;
-    /** Last line of `tootctl self-destruct` while in self-destruct mode. */
-    selfDestructProgress?: string;
-    /** The closing date the host's journal says was announced last. */
-    announcedClosingDate?: string;
-    /** The closure's record on the host of how it found the services it stopped: while it lists any, the
-     *  move to dormant began, with its gates held then, even if the run that began it died; empty once the
-     *  way back started them all again. */
-    stoppedByClosure?: { unit: string; wasActive: boolean; wasEnabled: boolean }[];
-}
 
 export interface GateResult {
     gate: Gate;
@@ -103,7 +48,7 @@ export function downloadsUntil(facts: HostFacts, settings: Settings, now: Date):
     return new Date(day + grace * DAY_MS).toISOString().slice(0, 10);
 }
 
-/** `zone`: what the Cloudflare zone holds, read when parking on Cloudflare (lib/zone.ts). */
+/** `zone`: what the Cloudflare zone holds, read when parking on Cloudflare (lib/edge/cloudflare/zone.ts). */
 export function evaluateGate(gate: Gate, facts: HostFacts, settings: Settings, now: Date, zone?: ZoneFacts): GateResult {
     const db = facts.database;
     switch (gate) {
@@ -177,7 +122,7 @@ export function evaluateGate(gate: Gate, facts: HostFacts, settings: Settings, n
 }
 
 /**
- * Every Delete has gone out, measured as the running version does its self-destruct (lib/self-destruct.ts):
+ * Every Delete has gone out, measured as the running version does its self-destruct (lib/mastodon/self-destruct.ts):
  *  - before 4.3: the legacy command ran, every local account is suspended and Sidekiq has no Delete
  *    delivery left, queued or to retry. Its deletion requests stay (they are what the purge 30 days later
  *    works from): the gate never waits for them;

@@ -4,15 +4,16 @@
 // query; Rails is never booted for it (the version comes from the source), except for the progress of a
 // self-destruct, which only `tootctl self-destruct` reports (before 4.3: Sidekiq, asked by a runner script),
 // and to check SELF_DESTRUCT when .env.production does not hold SECRET_KEY_BASE.
-import { HostFacts } from "./gates";
-import { envFile, sourceFiles, sourceWhere } from "./deployment";
-import { connectDatabase, EMAIL_RECORD, EmailRecord, HostAccess, hostTargets, JOURNAL_PATH, Journal, railsRunner, selfDestructModeOnHost, SERVICES_RECORD, tootctl, UnitState } from "./host-steps";
-import { objectStorageFromEnv } from "./object-storage";
-import { resolveMastodonSettings, rowFromSql, settingRowSql, SETTINGS_DEFAULTS_FILE } from "./mastodon-settings";
-import { accountsLeftSql, DELAY_TO_DELETION_DAYS, envValue, selfDestructEra } from "./self-destruct";
-import { HostSet, shq } from "./ssh";
-import { Settings } from "./settings";
-import { Stage, STAGES, stageIndex } from "./stages";
+import { HostFacts } from "../rules/facts";
+import { envFile, sourceFiles, sourceWhere } from "../mastodon/deployment";
+import { connectDatabase, EMAIL_RECORD, EmailRecord, HostAccess, hostTargets, JOURNAL_PATH, Journal, railsRunner, selfDestructModeOnHost, SERVICES_RECORD, tootctl, UnitState } from "./steps";
+import { objectStorageFromEnv } from "../mastodon/object-storage";
+import { resolveMastodonSettings, rowFromSql, settingRowSql, SETTINGS_DEFAULTS_FILE } from "../mastodon/site-settings";
+import { accountsLeftSql, DELAY_TO_DELETION_DAYS, envValue, selfDestructEra } from "../mastodon/self-destruct";
+import { HostSet } from "./ssh";
+import { shq } from "../mastodon/shell";
+import { Settings } from "../rules/settings";
+import { Stage, STAGES, stageIndex } from "../rules/stages";
 
 export interface Probe {
     facts: HostFacts;

@@ -1,6 +1,8 @@
 // The stage table: what each stage of the closure wants on the Mastodon host. Everything else (the
 // components, the gates, the outputs) reads from here. Stages are entered one at a time, in order; going
 // back undoes what can be undone, and the one-way steps stay done.
+import type { FrontMode } from "../gone/contract";
+import type { ServiceRole } from "../mastodon/deployment";
 
 export const STAGES = ["operating", "announced", "closed", "self-destructing", "dormant", "parked"] as const;
 export type Stage = (typeof STAGES)[number];
@@ -9,11 +11,6 @@ export function stageIndex(stage: Stage): number {
     return STAGES.indexOf(stage);
 }
 
-/** What the front nginx answers. */
-export type FrontMode =
-    | "original" //               the server's own vhost, untouched
-    | "gone-except-downloads" //  410 Gone, except media, archive downloads, sign-in and ACME
-    | "gone-everywhere"; //       410 Gone on every path (WebFinger and actors too), ACME still served
 
 /** A precondition that must hold before a stage is entered. */
 export type Gate =
@@ -24,8 +21,6 @@ export type Gate =
     | "goneDaysPassed" //       goneDays since the host went dormant
     | "zoneOnAccount"; //       with Cloudflare settings: the zone is active on the given account
 
-/** Services the closure stops (and disables) in order; started again in reverse order on the way back. */
-export type ServiceRole = "web" | "streaming" | "sidekiq" | "redis" | "postgresql" | "mail";
 
 export interface StageSpec {
     summary: string;
@@ -40,7 +35,7 @@ export interface StageSpec {
     /** Verified pg_dump kept on the host. Kept (retained) when moving back. */
     databaseDump: boolean;
     stopped: ServiceRole[];
-    /** With Cloudflare settings, the domain answers 410 from Cloudflare's edge (lib/parking.ts). */
+    /** With Cloudflare settings, the domain answers 410 from Cloudflare's edge (lib/edge/cloudflare/parking.ts). */
     parkAtEdge: boolean;
     gates: Gate[];
     /** What is left to the operator, by hand. */

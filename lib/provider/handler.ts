@@ -1,4 +1,4 @@
-// What the engine's Node.js dynamic-provider plugin runs for every host step (lib/host-step-resource.ts
+// What the engine's Node.js dynamic-provider plugin runs for every host step (lib/provider/host-step.ts
 // declares the steps): create and update run the step's `apply`, read (pulumi refresh, preview --refresh) its
 // `read`, delete its `undo`. The plugin loads this module from the project directory (host-step-plugin.js),
 // so it is never serialized into the state.
@@ -10,8 +10,8 @@
 import type * as pulumi from "@pulumi/pulumi";
 import { randomUUID } from "node:crypto";
 import { connect } from "node:net";
-import { HostAccess, hostTargets, roleOfStep, STEPS, StepKind } from "./host-steps";
-import { HostSet, RemoteHost } from "./ssh";
+import { HostAccess, hostTargets, roleOfStep, STEPS, StepKind } from "../host/steps";
+import { HostSet, RemoteHost } from "../host/ssh";
 
 interface StepState {
     kind: StepKind;

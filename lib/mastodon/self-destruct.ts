@@ -2,15 +2,8 @@
 // the running version's self-destruct still has to delete. Pure, shared by the probe, the host steps and
 // the sandbox's simulated Mastodon (which the unit tests check against Ruby's ActiveSupport).
 import * as crypto from "node:crypto";
+import { versionAtLeast } from "./version";
 
-/** True when `version` (e.g. "4.3.2", "v4.7.0-beta.1") is at least major.minor.patch (a pre-release counts as its release). */
-export function versionAtLeast(version: string, major: number, minor: number, patch = 0): boolean {
-    const m = /^v?(\d+)\.(\d+)(?:\.(\d+))?/.exec(version);
-    if (!m) return false;
-    const [got, want] = [[+m[1], +m[2], +(m[3] ?? 0)], [major, minor, patch]];
-    const first = got.findIndex((n, i) => n !== want[i]);
-    return first === -1 || got[first] > want[first];
-}
 
 /**
  * How the running version self-destructs:
