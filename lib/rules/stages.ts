@@ -142,3 +142,19 @@ export function checkTransition(current: Stage, target: Stage): string | undefin
     }
     return undefined;
 }
+
+/** The first stage whose spec has what `has` asks, e.g. the stage that first announces the closure. */
+export function firstStage(has: (spec: StageSpec) => boolean): Stage {
+    const found = STAGES.find((s) => has(STAGE_TABLE[s]));
+    if (!found) throw new Error("no stage in the table has what was asked");
+    return found;
+}
+
+/** The baseline: nothing changed on the host, nothing recorded. */
+export const BASELINE_STAGE: Stage = STAGES[0];
+
+/** The closing date is required from the stage that announces it on. */
+export const needsClosingDate = (stage: Stage): boolean => STAGE_TABLE[stage].announce;
+
+/** The irreversible self-destruct needs confirmSelfDestruct from the stage that runs it on. */
+export const needsSelfDestructConfirmation = (stage: Stage): boolean => STAGE_TABLE[stage].selfDestruct;
