@@ -3,7 +3,8 @@
 // call); the naive way is one `tootctl accounts backup USERNAME` per account, a shell loop over SSH.
 // Boots are counted from the sandbox's /var/lib/mastodon-sim/boots.
 import { inMastodon } from "../lib/mastodon/deployment";
-import { HostAccess, railsRunner } from "../lib/host/steps";
+import { HostAccess } from "../lib/host/access";
+import { railsRunner } from "../lib/host/reads";
 import { RemoteHost } from "../lib/host/ssh";
 import type { Sandbox } from "../sandbox/client";
 import { accessFor, bootCount, timed, withProgress } from "./common";

@@ -2,7 +2,7 @@
 // counter, and the host access the closure's own steps use (built from a sandbox's info).
 import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { HostAccess } from "../lib/host/steps";
+import { HostAccess } from "../lib/host/access";
 import { DEFAULTS } from "../lib/rules/settings";
 import type { Sandbox, SandboxInfo } from "../sandbox/client";
 

@@ -1,7 +1,8 @@
 // Benchmark 4: the closure's verified dump (lib/host-steps databaseDump.apply: pg_dump -Fc, then
 // pg_restore --list, sha256sum, a .sha256 file and a manifest written over a second SSH command)
 // against `pg_dump -Fc` alone, over the same kind of SSH connection to the same database.
-import { databaseDump, HostAccess } from "../lib/host/steps";
+import { HostAccess } from "../lib/host/access";
+import { databaseDump } from "../lib/host/steps/dump";
 import { RemoteHost } from "../lib/host/ssh";
 import { shq } from "../lib/mastodon/shell";
 import type { Sandbox } from "../sandbox/client";

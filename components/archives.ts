@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { HostAccess } from "../lib/host/steps";
+import { HostAccess } from "../lib/host/access";
 import { HostStep } from "../lib/provider/host-step";
 
 export interface ArchiveRequestsArgs {

@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
-import { DumpManifest, HostAccess } from "../lib/host/steps";
+import { HostAccess } from "../lib/host/access";
+import { DumpManifest } from "../lib/host/steps/dump";
 import { HostStep } from "../lib/provider/host-step";
 
 export interface DatabaseDumpArgs {

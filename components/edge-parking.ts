@@ -1,7 +1,8 @@
 import * as cloudflare from "@pulumi/cloudflare";
 import * as pulumi from "@pulumi/pulumi";
 import { HostStep } from "../lib/provider/host-step";
-import { HostAccess, NGINX_RECORD } from "../lib/host/steps";
+import { HostAccess } from "../lib/host/access";
+import { NGINX_RECORD } from "../lib/host/records";
 import { EdgePlan, PlannedRecord } from "../lib/edge/cloudflare/parking";
 import { WORKER_COMPATIBILITY_DATE, WORKER_MAIN_MODULE } from "../lib/edge/cloudflare/worker";
 

@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
-import { HostAccess, vhostAnswers } from "../lib/host/steps";
+import { HostAccess } from "../lib/host/access";
+import { vhostAnswers } from "../lib/host/steps/vhost";
 import { HostStep } from "../lib/provider/host-step";
 import { GonePage, OriginalVhost, renderVhost } from "../lib/gone/nginx";
 import { FrontMode } from "../lib/gone/contract";

@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
-import { HostAccess, versionAtLeast } from "../lib/host/steps";
+import { HostAccess } from "../lib/host/access";
+import { versionAtLeast } from "../lib/mastodon/version";
 import { HostStep } from "../lib/provider/host-step";
 
 export interface SelfDestructArgs {

@@ -7,7 +7,7 @@ import * as cloudflare from "@pulumi/cloudflare";
 import * as pulumi from "@pulumi/pulumi";
 import type { MastodonClosure as MastodonClosureT, MastodonClosureArgs } from "../components/closure";
 import type { HostFacts } from "../lib/rules/facts";
-import type { HostAccess } from "../lib/host/steps";
+import type { HostAccess } from "../lib/host/access";
 import { goneForGoodPage } from "../lib/gone/contract";
 import { parseOriginalVhost, renderVhost } from "../lib/gone/nginx";
 import { decodeMemo, DMARC_REJECT, SPF_NONE } from "../lib/edge/cloudflare/parking";

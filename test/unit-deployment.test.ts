@@ -21,7 +21,8 @@ import {
     startServiceLines,
     stopServiceLine,
 } from "../lib/mastodon/deployment";
-import { HostAccess, stopServices } from "../lib/host/steps";
+import { HostAccess } from "../lib/host/access";
+import { stopServices } from "../lib/host/steps/services";
 import { parseSettings, SECRET_KEYS } from "../lib/rules/settings";
 import { ExecOptions, ExecResult, RemoteHost } from "../lib/host/ssh";
 import { STAGE_TABLE } from "../lib/rules/stages";

@@ -6,13 +6,15 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { RAILS_SCRIPT_NAMES, RAILS_SCRIPTS, RailsScriptName } from "../lib/host/rails-scripts";
-import { HostAccess, tootctl, versionAtLeast } from "../lib/host/steps";
+import { HostAccess } from "../lib/host/access";
+import { tootctl } from "../lib/host/reads";
+import { versionAtLeast } from "../lib/mastodon/version";
 import type { ExecOptions, ExecResult, RemoteHost } from "../lib/host/ssh";
 
 const RAILS_DIR = [path.join(__dirname, "..", "rails"), path.join(__dirname, "..", "..", "rails")].find((d) => fs.existsSync(path.join(d, "announce.rb")))!;
 const NAMES: readonly RailsScriptName[] = RAILS_SCRIPT_NAMES;
 
-/** The JSON keys each script reads and prints, as the TypeScript side uses them (lib/host/steps.ts). */
+/** The JSON keys each script reads and prints, as the TypeScript side uses them (lib/host/steps/). */
 const CONTRACT: Record<RailsScriptName, { stdin: string[]; stdout: string[] }> = {
     "announce.rb": { stdin: ["text", "scheduled_at"], stdout: ["id"] },
     "withdraw_announcement.rb": { stdin: ["id"], stdout: ["deleted"] },

@@ -3,7 +3,8 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import type { HostFacts } from "../lib/rules/facts";
-import { hostTargets, roleOfStep, STEPS, StepKind } from "../lib/host/steps";
+import { hostTargets } from "../lib/host/access";
+import { roleOfStep, STEPS, StepKind } from "../lib/host/steps";
 import { planClosure } from "../lib/rules/plan";
 import { describeHosts, parseSettings, SECRET_KEYS, Settings, SettingsError } from "../lib/rules/settings";
 import { hostKeySetting } from "../lib/host/ssh";

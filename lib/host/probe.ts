@@ -6,7 +6,9 @@
 // and to check SELF_DESTRUCT when .env.production does not hold SECRET_KEY_BASE.
 import { HostFacts } from "../rules/facts";
 import { envFile, sourceFiles, sourceWhere } from "../mastodon/deployment";
-import { connectDatabase, EMAIL_RECORD, EmailRecord, HostAccess, hostTargets, JOURNAL_PATH, Journal, railsRunner, selfDestructModeOnHost, SERVICES_RECORD, tootctl, UnitState } from "./steps";
+import { HostAccess, hostTargets } from "./access";
+import { connectDatabase, railsRunner, selfDestructModeOnHost, tootctl } from "./reads";
+import { EMAIL_RECORD, EmailRecord, JOURNAL_PATH, Journal, SERVICES_RECORD, UnitState } from "./records";
 import { objectStorageFromEnv } from "../mastodon/object-storage";
 import { resolveMastodonSettings, rowFromSql, settingRowSql, SETTINGS_DEFAULTS_FILE } from "../mastodon/site-settings";
 import { accountsLeftSql, DELAY_TO_DELETION_DAYS, envValue, selfDestructEra } from "../mastodon/self-destruct";

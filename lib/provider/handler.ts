@@ -1,7 +1,7 @@
-// What the engine's Node.js dynamic-provider plugin runs for every host step (lib/provider/host-step.ts
-// declares the steps): create and update run the step's `apply`, read (pulumi refresh, preview --refresh) its
-// `read`, delete its `undo`. The plugin loads this module from the project directory (host-step-plugin.js),
-// so it is never serialized into the state.
+// What the engine's Node.js dynamic-provider plugin runs for every host step (lib/host/steps/; their
+// resources are declared in lib/provider/host-step.ts): create and update run the step's `apply`, read
+// (pulumi refresh, preview --refresh) its `read`, delete its `undo`. The plugin loads this module from the
+// project directory (host-step-plugin.js), so it is never serialized into the state.
 //
 // What counts is the host: a step's params say what the host must have, and `read` reports what it has,
 // so a hand change shows as drift and the next up repairs it. The way in (`access`, a secret) is recorded
@@ -10,7 +10,8 @@
 import type * as pulumi from "@pulumi/pulumi";
 import { randomUUID } from "node:crypto";
 import { connect } from "node:net";
-import { HostAccess, hostTargets, roleOfStep, STEPS, StepKind } from "../host/steps";
+import { HostAccess, hostTargets } from "../host/access";
+import { roleOfStep, STEPS, StepKind } from "../host/steps";
 import { HostSet, RemoteHost } from "../host/ssh";
 
 interface StepState {

@@ -1,4 +1,4 @@
-// One Pulumi resource per host step (lib/host/steps.ts), run by the Node.js dynamic-provider plugin that
+// One Pulumi resource per host step (lib/host/steps/), run by the Node.js dynamic-provider plugin that
 // ships with every Pulumi install, so it needs no plugin download. What the plugin runs for each step is
 // lib/provider/handler.ts.
 //
@@ -9,7 +9,8 @@
 // and a step is always read and undone by the code of the checkout that runs it.
 import * as pulumi from "@pulumi/pulumi";
 import { relative } from "node:path";
-import { HostAccess, STEPS, StepKind } from "../host/steps";
+import { HostAccess } from "../host/access";
+import { STEPS, StepKind } from "../host/steps";
 import { hostStepProvider } from "./provider";
 
 type StepOf<K extends StepKind> = (typeof STEPS)[K];

@@ -1,0 +1,37 @@
+// The closure's own records on the host, in one state directory: where each one is and what it holds. The
+// steps (lib/host/steps/) write them; the probe (lib/host/probe.ts) reads them, so that the next run knows
+// what an earlier one did even when the stack's state does not (a run killed half way, a stack made anew).
+import { ServiceState } from "../mastodon/deployment";
+
+/** Where the closure keeps its own records on the host. */
+export const STATE_DIR = "/var/lib/mastodon-closure";
+export const JOURNAL_PATH = `${STATE_DIR}/journal.json`;
+/** How the closure found each service before it stopped the first one (written before any stop). */
+export const SERVICES_RECORD = `${STATE_DIR}/services.json`;
+/** How nginx was found before parking stopped it (apart from SERVICES_RECORD, which is the dormant stop's). */
+export const NGINX_RECORD = `${STATE_DIR}/nginx.json`;
+/** When the announcement was e-mailed and to how many users: written once it is, so it is never sent twice. */
+export const EMAIL_RECORD = `${STATE_DIR}/announcement-email.json`;
+/** sha256 of the server's own vhost as the closure kept it. */
+export const KEPT_VHOST_SUM = `${STATE_DIR}/original-vhost.sha256`;
+/** The first line of every vhost the closure renders (lib/gone/nginx.ts). */
+export const CLOSURE_VHOST_MARK = "# Managed by mastodon-closure";
+
+/** JOURNAL_PATH: the stage the host reached and when each stage was last entered from below. */
+export interface Journal {
+    stage: string;
+    reachedAt: Record<string, string>;
+    /** The closing date the announcement gives (the last one applied). */
+    announcedClosingDate?: string;
+}
+
+/** EMAIL_RECORD. */
+export interface EmailRecord {
+    sentAt: string;
+    recipients: number;
+    /** The announcement that was e-mailed. */
+    announcementId: number;
+}
+
+/** How a service was found before the closure stopped it (SERVICES_RECORD, NGINX_RECORD: `{ states }`). */
+export type UnitState = ServiceState;

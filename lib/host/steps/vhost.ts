@@ -1,0 +1,150 @@
+// The front vhost (README: closed, dormant): the closure's 410 vhost in place of the server's own, which is
+// kept byte for byte and put back on the way back; and what nginx, asked on the host, must answer for it.
+import { shq } from "../../mastodon/shell";
+import { curlOnHost } from "../reads";
+import { CLOSURE_VHOST_MARK, KEPT_VHOST_SUM, STATE_DIR } from "../records";
+import { RemoteHost } from "../ssh";
+import { Step } from "./step";
+
+/**
+ * What a 410 vhost must answer, asked on the host: "410", or "not 410" where it hands the request to
+ * Mastodon. Keyed "METHOD path". An actor alone cannot tell the closed vhost (sign-in kept) from the
+ * dormant one (410 everywhere), so sign-in is asked too: a run killed between writing one of them and the
+ * reload leaves nginx serving the other, which only this shows.
+ */
+export type VhostAnswers = Record<string, "410" | "not 410">;
+
+export function vhostAnswers(signInKept: boolean): VhostAnswers {
+    return { "GET /users/mastodon-closure-check": "410", "GET /auth/sign_in": signInKept ? "not 410" : "410" };
+}
+
+function requestsOf(answers: VhostAnswers): { method: string; path: string }[] {
+    return Object.keys(answers).map((k) => ({ method: k.split(" ")[0], path: k.slice(k.indexOf(" ") + 1) }));
+}
+
+/** What nginx answers now, in the shape of `expected`. Once a reload took effect old workers still finish
+ *  their requests with the old configuration, so with `untilExpected` the host is asked again (for up to
+ *  10 s, in one command) until every answer is the expected one. */
+async function vhostAnswersOnHost(host: RemoteHost, domain: string, expected: VhostAnswers, untilExpected: boolean): Promise<VhostAnswers> {
+    const keys = Object.keys(expected);
+    const want = keys.map((k) => `|${expected[k]}`).join("");
+    const ask = requestsOf(expected).map((q) => `c=$(${curlOnHost(domain, q, 5)}); [ "$c" = 410 ] && got="$got|410" || got="$got|not 410"`);
+    const r = await host.run(
+        untilExpected
+            ? `for i in $(seq 100); do got=""; ${ask.join("; ")}; [ "$got" = ${shq(want)} ] && break; sleep 0.1; done; echo "$got"`
+            : `got=""; ${ask.join("; ")}; echo "$got"`,
+        { label: `ask nginx on the host what it answers${untilExpected ? " after the reload" : ""}` },
+    );
+    const got = r.stdout.trim().split("|").slice(1);
+    return Object.fromEntries(keys.map((k, i) => [k, got[i] === "410" ? "410" : "not 410"]));
+}
+
+const canonicalAnswers = (a: VhostAnswers) => JSON.stringify(Object.keys(a).sort().map((k) => [k, a[k]]));
+const describeAnswers = (a: VhostAnswers) => Object.entries(a).map(([k, v]) => `${v} to ${k}`).join(", ");
+
+/** Requests whose 410 shows that the fediverse sees the closure vhost: an actor, WebFinger, the inbox. */
+export function fediversePaths(domain: string): { method: string; path: string }[] {
+    return [
+        { method: "GET", path: "/users/mastodon-closure-check" },
+        { method: "GET", path: `/.well-known/webfinger?resource=acct:mastodon-closure-check@${domain}` },
+        { method: "POST", path: "/inbox" },
+    ];
+}
+
+export interface NginxSiteParams {
+    site: string;
+    domain: string;
+    /** "original": the server's own vhost (restored from the kept copy when there is one); else a 410 vhost. */
+    mode: "original" | "gone";
+    /** The vhost the site file must hold. */
+    content: string;
+    /** What nginx must answer, asked on the host, for a 410 vhost. */
+    answers?: VhostAnswers;
+}
+
+/** Puts the kept original back (nginx -t before the reload), or refuses saying why; "none" when nothing
+ *  is kept and the site is the server's own. */
+async function restoreOriginal(host: RemoteHost, site: string): Promise<"restored" | "none"> {
+    const r = await host.run(
+        `set -euo pipefail; site=${shq(site)}; keep="$site.closure-original"; sums=${shq(KEPT_VHOST_SUM)}
+if [ ! -e "$keep" ]; then
+  if grep -q ${shq(`^${CLOSURE_VHOST_MARK}`)} "$site" 2>/dev/null; then
+    echo "the server's own vhost is not kept at $keep, so the closure cannot put it back: the 410 vhost stays at $site. Put your own vhost at $site by hand (nginx -t, systemctl reload nginx), then run up again" >&2
+    exit 3
+  fi
+  echo none; exit 0
+fi
+want=$(cat "$sums" 2>/dev/null || true); have=$(sha256sum "$keep" | cut -d' ' -f1)
+if [ -n "$want" ] && [ "$want" != "$have" ]; then
+  echo "the kept original $keep changed since the closure kept it (sha256 $have, kept as $want): check it, put the right vhost at $site by hand, remove $keep, then run up again" >&2
+  exit 3
+fi
+prev="$site.closure-previous"; cp -p "$site" "$prev"; cp -p "$keep" "$site"
+if ! out=$(nginx -t 2>&1); then
+  mv -f "$prev" "$site"
+  printf '%s\\nnginx -t rejected the restored original vhost; the closure vhost stays in place\\n' "$out" >&2
+  exit 1
+fi
+rm -f "$prev"; systemctl reload nginx; rm -f "$keep" "$sums"; echo restored`,
+        { label: `restore the original vhost at ${site}` },
+    );
+    return r.stdout.trim().endsWith("restored") ? "restored" : "none";
+}
+
+/**
+ * The front vhost. A 410 vhost replaces the server's own, which is kept (byte for byte, with its sha256)
+ * the first time and never overwritten; nginx -t runs before every reload, and on rejection the previous
+ * file is put back and nothing is reloaded. The step is done once nginx, asked on the host, serves it.
+ */
+export const nginxSite: Step<NginxSiteParams, { reloaded: boolean }> = {
+    async apply(host, _access, p) {
+        if (p.mode === "original") return { reloaded: (await restoreOriginal(host, p.site)) === "restored" };
+        await host.run(
+            `set -euo pipefail; site=${shq(p.site)}; keep="$site.closure-original"; sums=${shq(KEPT_VHOST_SUM)}
+mkdir -p ${shq(STATE_DIR)}
+if [ ! -e "$keep" ]; then
+  if grep -q ${shq(`^${CLOSURE_VHOST_MARK}`)} "$site"; then
+    echo "$site already holds a closure vhost but the server's own vhost is not kept at $keep: the closure will not keep a 410 vhost as the original. Put your own vhost back at $site, then run up again" >&2
+    exit 3
+  fi
+  cp -p "$site" "$keep"; sha256sum "$keep" | cut -d' ' -f1 > "$sums"
+fi
+new="$site.closure-new"; cat > "$new"; chown --reference="$site" "$new"; chmod --reference="$site" "$new"
+if cmp -s "$new" "$site"; then
+  rm -f "$new"
+  out=$(nginx -t 2>&1) || { printf '%s\\nnginx -t rejects the configuration; nginx was not reloaded\\n' "$out" >&2; exit 1; }
+  echo same; exit 0
+fi
+prev="$site.closure-previous"; cp -p "$site" "$prev"; mv -f "$new" "$site"
+if ! out=$(nginx -t 2>&1); then
+  mv -f "$prev" "$site"
+  printf '%s\\nnginx -t rejected the closure vhost; the previous vhost is back in place and nginx was not reloaded\\n' "$out" >&2
+  exit 1
+fi
+rm -f "$prev"; echo written`,
+            { stdin: p.content, label: `install the closure vhost at ${p.site}` },
+        );
+        // Reloaded whenever the step runs (only when what the host must have changed): the file may already
+        // be in place from a run killed before its reload, with nginx still serving the previous vhost.
+        const reload = await host.run("systemctl is-active --quiet nginx && systemctl reload nginx", {
+            label: "reload nginx",
+            okCodes: [3],
+        });
+        if (reload.code !== 0) throw new Error(`nginx is not running on ${host.target.host}: the closure vhost is on disk at ${p.site} but not served. Start nginx (systemctl start nginx), then run up again`);
+        const expected = p.answers ?? vhostAnswers(false);
+        const after = await vhostAnswersOnHost(host, p.domain, expected, true);
+        if (canonicalAnswers(after) !== canonicalAnswers(expected)) {
+            throw new Error(`after the reload nginx answers ${describeAnswers(after)} (asked on the host), not ${describeAnswers(expected)}: the closure vhost at ${p.site} is not what nginx serves`);
+        }
+        return { reloaded: true };
+    },
+    async read(host, _access, p, result) {
+        const [content] = await host.readFiles([p.site], `read ${p.site}`);
+        const found: NginxSiteParams = { ...p, content: content ?? "(no file)" };
+        if (p.answers !== undefined) found.answers = await vhostAnswersOnHost(host, p.domain, p.answers, false);
+        return { params: found, result };
+    },
+    async undo(host, _access, p) {
+        await restoreOriginal(host, p.site);
+    },
+};
