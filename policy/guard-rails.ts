@@ -2,10 +2,10 @@
 // preview or up declares, before anything runs (policy pack, enforced). The program refuses these itself;
 // the guard rails hold when a change to the program would drop its own check.
 import type { PolicyResource, ReportViolation, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
-import { checkTransition, Stage, STAGES } from "../lib/rules/stages";
+import type { StepKind } from "../lib/host/steps";
+import { STEP_TYPE_PREFIX, stepType } from "../lib/provider/step-types";
+import { checkTransition, Stage, STAGE_TABLE, STAGES } from "../lib/rules/stages";
 
-/** Host steps (lib/provider/host-step.ts): `pulumi-nodejs:dynamic/closure:<Kind>`. */
-const STEP = "pulumi-nodejs:dynamic/closure:";
 const STACK = "pulumi:pulumi:Stack";
 const CLOUDFLARE = "cloudflare:";
 const DNS_RECORD = "cloudflare:index/dnsRecord:DnsRecord";
@@ -27,7 +27,7 @@ export function known(obj: unknown, ...path: string[]): unknown {
 }
 
 const isStage = (v: unknown): v is Stage => typeof v === "string" && (STAGES as readonly string[]).includes(v);
-const stepsOf = (resources: PolicyResource[], kind: string) => resources.filter((r) => r.type === STEP + kind);
+const stepsOf = (resources: PolicyResource[], kind: StepKind) => resources.filter((r) => r.type === stepType(kind));
 
 export const stagesInOrder: StackValidationPolicy = {
     name: "stages-in-order",
@@ -36,7 +36,7 @@ export const stagesInOrder: StackValidationPolicy = {
         const stack = resources.find((r) => r.type === STACK);
         const stage = known(stack?.props, "stage");
         const hostWasAt = known(stack?.props, "hostWasAt");
-        const journals = stepsOf(resources, "StageJournal");
+        const journals = stepsOf(resources, "journal");
         if (!isStage(stage) || !isStage(hostWasAt)) {
             for (const j of journals) report(`the host's journal is written, but the stack does not say which stage it declares and which the host was at (outputs "stage" and "hostWasAt"): no stage may be recorded unchecked`, j.urn);
             return;
@@ -54,12 +54,12 @@ export const verifiedDumpBeforeStop: StackValidationPolicy = {
     name: "verified-dump-before-services-stop",
     description: "No service stops without a verified dump: the step that stops services takes the dump's manifest (path, sha256) from a verified dump step.",
     validateStack: ({ resources }, report: ReportViolation) => {
-        for (const stop of stepsOf(resources, "StoppedServices")) {
+        for (const stop of stepsOf(resources, "stopServices")) {
             const units = known(stop.props, "params", "units");
             if (!Array.isArray(units) || units.length === 0) continue; // starting services again needs no dump
             const params = known(stop.props, "params") as Record<string, unknown>; // known: units were read from it
             const feeding = [...(stop.propertyDependencies["params"] ?? []), ...stop.dependencies];
-            const dump = feeding.find((r) => r.type === STEP + "DatabaseDump");
+            const dump = feeding.find((r) => r.type === stepType("databaseDump"));
             if (!("dump" in params) || known(params, "dump") === null) {
                 report(`stops ${units.join(", ")} without a database dump: the stop must take the manifest of a verified dump (components/services.ts)`, stop.urn);
             } else if (!dump) {
@@ -98,9 +98,9 @@ export const noPlainSecrets: ResourceValidationPolicy = {
     description: "Secrets stay secret in the state: every host step's access (SSH key, database password, token) and the SELF_DESTRUCT value are declared secret, and no other property holds a credential.",
     validateResource: ({ type, props, opts }, report: ReportViolation) => {
         const secret = opts.additionalSecretOutputs ?? [];
-        if (type.startsWith(STEP)) {
+        if (type.startsWith(STEP_TYPE_PREFIX)) {
             if (!secret.includes("access")) report(`"access" (the SSH key and database password) is not declared secret: it would be stored in plain text in the state`);
-            if (type === STEP + "SelfDestructMode" && !secret.includes("result")) report(`"result" (the SELF_DESTRUCT value) is not declared secret: it would be stored in plain text in the state`);
+            if (type === stepType("selfDestruct") && !secret.includes("result")) report(`"result" (the SELF_DESTRUCT value) is not declared secret: it would be stored in plain text in the state`);
         }
         for (const leak of plainCredentials(props, secret)) report(`${leak} in plain text; make it a Pulumi secret`);
     },
@@ -114,7 +114,7 @@ export const parkedDnsKept: StackValidationPolicy = {
         const stage = known(resources.find((r) => r.type === STACK)?.props, "stage");
         for (const r of resources.filter((r) => r.type.startsWith(CLOUDFLARE))) {
             if (r.opts.protect) report(`${r.name} is protected: a destroy or a move back would fail until someone unprotects it by hand; the closure keeps Cloudflare resources with retainOnDelete`, r.urn);
-            if (stage !== "parked" || r.type !== DNS_RECORD) continue;
+            if (!(isStage(stage) && STAGE_TABLE[stage].parkAtEdge) || r.type !== DNS_RECORD) continue;
             const recordType = known(r.props, "type");
             if (["A", "AAAA", "CNAME"].includes(String(recordType)) && known(r.props, "proxied") === false) {
                 report(`${String(recordType)} ${String(known(r.props, "name"))} is not proxied: visitors would reach ${String(known(r.props, "content"))} instead of the Worker's 410`, r.urn);

@@ -12,6 +12,7 @@ import { relative } from "node:path";
 import { HostAccess } from "../host/access";
 import { STEPS, StepKind } from "../host/steps";
 import { hostStepProvider } from "./provider";
+import { stepType } from "./step-types";
 
 type StepOf<K extends StepKind> = (typeof STEPS)[K];
 export type StepParams<K extends StepKind> = Parameters<StepOf<K>["apply"]>[2];
@@ -28,20 +29,6 @@ export interface HostStepArgs<K extends StepKind> {
     about: string;
 }
 
-/** Type names shown in preview, e.g. `pulumi-nodejs:dynamic/closure:NginxSite`. */
-const TYPE_NAMES: Record<StepKind, string> = {
-    nginxSite: "NginxSite",
-    closeRegistrations: "Registrations",
-    announcement: "Announcement",
-    announcementEmail: "AnnouncementEmail",
-    publicStatus: "PublicStatus",
-    requestArchives: "ArchiveRequests",
-    selfDestruct: "SelfDestructMode",
-    databaseDump: "DatabaseDump",
-    stopServices: "StoppedServices",
-    journal: "StageJournal",
-};
-
 /** The `__provider` of every step: loads lib/host-step-plugin.js from the project directory. */
 function pluginLoader(): string {
     const plugin = relative(process.cwd(), `${__dirname}/../host-step-plugin.js`);
@@ -55,7 +42,7 @@ export class HostStep<K extends StepKind> extends pulumi.CustomResource {
     constructor(kind: K, name: string, args: HostStepArgs<K>, opts: pulumi.CustomResourceOptions & { secretResult?: boolean } = {}) {
         const { secretResult, ...resourceOpts } = opts;
         super(
-            `pulumi-nodejs:dynamic/closure:${TYPE_NAMES[kind]}`,
+            stepType(kind),
             name,
             { kind, about: args.about, access: pulumi.secret(args.access), params: args.params, result: undefined, __provider: pluginLoader() },
             { ...resourceOpts, provider: hostStepProvider(), additionalSecretOutputs: ["access", ...(secretResult ? ["result"] : [])] },
