@@ -126,6 +126,11 @@ export const KEPT_FILE_DIRS: readonly string[] = ["assets", "avatars", "emoji", 
 export const SIGN_IN_PATH = "/auth/sign_in";
 export const EXPORT_PATH = "/settings/export";
 
+/** A username no account has: the closure asks nginx on the host for its actor (and its WebFinger) to see
+ *  that the 410 vhost is what nginx serves (lib/host/steps/vhost.ts). */
+export const CHECK_USERNAME = "mastodon-closure-check";
+export const CHECK_ACTOR_PATH = `/users/${CHECK_USERNAME}`;
+
 /** Whether a request reaches the app (or the files) while closed; everything else answers as gone. */
 export function keptWhileClosed(method: string, path: string): boolean {
     const p = path.replace(/\?.*$/, "");

@@ -245,6 +245,10 @@ ${timeout}${hsts.length ? addHeaders(hsts, "        ") + "\n" : ""}        proxy
 `;
 }
 
+/** The first line of every vhost the closure renders: how the steps (lib/host/steps/vhost.ts) tell a vhost of
+ *  the closure's from the server's own. */
+export const CLOSURE_VHOST_MARK = "# Managed by mastodon-closure";
+
 /** The vhost for a closing stage. "original" has no rendering: the kept original is restored instead. */
 export function renderVhost(mode: Exclude<FrontMode, "original">, domain: string, original: OriginalVhost, page: GonePage): string {
     const keep = mode === "gone-except-downloads";
@@ -268,7 +272,7 @@ ${keep ? `    location / {\n        return 301 https://$host$request_uri;\n    }
         : `# No plain-HTTP server for ${domain} in the server's own site: the one it has elsewhere stays as it is.\n\n`;
     const upstream = keep ? `upstream mastodon_closure_backend {\n    server ${original.backend} fail_timeout=0;\n}\n\n` : "";
     const kept = original.redirectServers.length ? `# Kept as the server's own site has them: they only redirect.\n${original.redirectServers.join("\n\n")}\n\n` : "";
-    return `# Managed by mastodon-closure (stage front mode: ${mode}). The server's own vhost is kept next to
+    return `${CLOSURE_VHOST_MARK} (stage front mode: ${mode}). The server's own vhost is kept next to
 # this file as *.closure-original and is restored when the closure moves back.
 ${upstream}${maps(keep)}${httpServer}${kept}server {
 ${listen(original.httpsListen)}

@@ -14,8 +14,6 @@ export const NGINX_RECORD = `${STATE_DIR}/nginx.json`;
 export const EMAIL_RECORD = `${STATE_DIR}/announcement-email.json`;
 /** sha256 of the server's own vhost as the closure kept it. */
 export const KEPT_VHOST_SUM = `${STATE_DIR}/original-vhost.sha256`;
-/** The first line of every vhost the closure renders (lib/gone/nginx.ts). */
-export const CLOSURE_VHOST_MARK = "# Managed by mastodon-closure";
 
 /** JOURNAL_PATH: the stage the host reached and when each stage was last entered from below. */
 export interface Journal {

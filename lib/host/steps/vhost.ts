@@ -1,8 +1,10 @@
 // The front vhost (README: closed, dormant): the closure's 410 vhost in place of the server's own, which is
 // kept byte for byte and put back on the way back; and what nginx, asked on the host, must answer for it.
+import { CLOSURE_VHOST_MARK } from "../../gone/nginx";
+import { CHECK_ACTOR_PATH, CHECK_USERNAME, SIGN_IN_PATH } from "../../gone/contract";
 import { shq } from "../../mastodon/shell";
 import { curlOnHost } from "../reads";
-import { CLOSURE_VHOST_MARK, KEPT_VHOST_SUM, STATE_DIR } from "../records";
+import { KEPT_VHOST_SUM, STATE_DIR } from "../records";
 import { RemoteHost } from "../ssh";
 import { Step } from "./step";
 
@@ -15,7 +17,7 @@ import { Step } from "./step";
 export type VhostAnswers = Record<string, "410" | "not 410">;
 
 export function vhostAnswers(signInKept: boolean): VhostAnswers {
-    return { "GET /users/mastodon-closure-check": "410", "GET /auth/sign_in": signInKept ? "not 410" : "410" };
+    return { [`GET ${CHECK_ACTOR_PATH}`]: "410", [`GET ${SIGN_IN_PATH}`]: signInKept ? "not 410" : "410" };
 }
 
 function requestsOf(answers: VhostAnswers): { method: string; path: string }[] {
@@ -45,8 +47,8 @@ const describeAnswers = (a: VhostAnswers) => Object.entries(a).map(([k, v]) => `
 /** Requests whose 410 shows that the fediverse sees the closure vhost: an actor, WebFinger, the inbox. */
 export function fediversePaths(domain: string): { method: string; path: string }[] {
     return [
-        { method: "GET", path: "/users/mastodon-closure-check" },
-        { method: "GET", path: `/.well-known/webfinger?resource=acct:mastodon-closure-check@${domain}` },
+        { method: "GET", path: CHECK_ACTOR_PATH },
+        { method: "GET", path: `/.well-known/webfinger?resource=acct:${CHECK_USERNAME}@${domain}` },
         { method: "POST", path: "/inbox" },
     ];
 }
