@@ -15,7 +15,7 @@ import { accountsLeftSql, DELAY_TO_DELETION_DAYS, envValue, selfDestructEra } fr
 import { HostSet } from "./ssh";
 import { shq } from "../mastodon/shell";
 import { Settings } from "../rules/settings";
-import { Stage, STAGES, stageIndex } from "../rules/stages";
+import { BASELINE_STAGE, firstStage, Stage, STAGE_TABLE, STAGES } from "../rules/stages";
 
 export interface Probe {
     facts: HostFacts;
@@ -62,7 +62,7 @@ export async function probeHost(access: HostAccess, settings: Settings): Promise
             throw new Error(`domain is "${settings.domain}" but the host's LOCAL_DOMAIN is "${localDomain ?? "(unset)"}": is this the right host?`);
         }
         const journal: Journal | undefined = journalText ? JSON.parse(journalText) : undefined;
-        const currentStage = (STAGES as readonly string[]).includes(journal?.stage ?? "") ? (journal!.stage as Stage) : "operating";
+        const currentStage = (STAGES as readonly string[]).includes(journal?.stage ?? "") ? (journal!.stage as Stage) : BASELINE_STAGE;
         const originalVhost = keptVhost ?? site;
         if (originalVhost === undefined) throw new Error(`no nginx site at ${settings.nginxSite}${proxy === host ? "" : ` on the proxy host ${proxy.target.host}`}: check nginxSite`);
         const mastodonVersion = versionRb === undefined ? undefined : versionFromSource(versionRb);
@@ -73,7 +73,7 @@ export async function probeHost(access: HostAccess, settings: Settings): Promise
         const legacySelfDestruct = era === "legacy";
         // 4.3+: on only when Mastodon would be, i.e. SELF_DESTRUCT verifies; a wrong value is reported.
         const selfDestructSet = !!envValue(env, "SELF_DESTRUCT")?.trim();
-        const selfDestructEnabled = legacySelfDestruct ? reachedAt["self-destructing"] !== undefined : selfDestructSet && (await selfDestructModeOnHost(host, access, env));
+        const selfDestructEnabled = legacySelfDestruct ? reachedAt[firstStage((s) => s.selfDestruct)] !== undefined : selfDestructSet && (await selfDestructModeOnHost(host, access, env));
         // PostgreSQL on a machine of its own has its record there (and its host key is checked now, in preview).
         const databaseHost = await host.on("database");
         const databaseRecord = databaseHost === host ? undefined : await databaseHost.readFile(SERVICES_RECORD, "read the services record on the database host");
@@ -98,9 +98,10 @@ export async function probeHost(access: HostAccess, settings: Settings): Promise
         );
         const dumpsOnHost = dumps.stdout.trim().split("\n").filter(Boolean).map((l) => ({ bytes: Number(l.split(" ")[0]), path: l.slice(l.indexOf(" ") + 1) }));
 
-        // Dormant hosts have their database stopped on purpose; so has a host whose move to dormant was
-        // interrupted after the closure began stopping services (its record says so).
-        if (stageIndex(currentStage) < stageIndex("dormant")) {
+        // Hosts at a stage that stops PostgreSQL (dormant on) have their database stopped on purpose; so has a
+        // host whose move to dormant was interrupted after the closure began stopping services (its record
+        // says so).
+        if (!STAGE_TABLE[currentStage].stopped.includes("postgresql")) {
             const db = await connectDatabase(host, access).catch((err: Error) => {
                 if (stoppedByClosure?.length) return undefined;
                 throw err;
@@ -151,7 +152,9 @@ export async function probeHost(access: HostAccess, settings: Settings): Promise
             } finally {
                 await db.end();
             }
-            if (selfDestructEnabled && (currentStage === "self-destructing" || settings.stage === "dormant")) {
+            // The progress while the host self-destructs (the database still running), and for the gate of
+            // the stage entered once every deletion notice is sent.
+            if (selfDestructEnabled && (STAGE_TABLE[currentStage].selfDestruct || STAGE_TABLE[settings.stage].gates.includes("deletionNoticesSent"))) {
                 if (legacySelfDestruct) {
                     // Running the legacy command again would start over: Sidekiq is asked what it has left.
                     const left = await railsRunner(host, access, "delete_deliveries.rb", {});

@@ -1,5 +1,5 @@
 // The host's own record of its closure (JOURNAL_PATH): the stage it reached and when each was entered.
-import { STAGES } from "../../rules/stages";
+import { BASELINE_STAGE, STAGES } from "../../rules/stages";
 import { JOURNAL_PATH, Journal } from "../records";
 import { Step } from "./step";
 
@@ -8,14 +8,14 @@ import { Step } from "./step";
 export const journal: Step<{ stage: string; closingDate?: string }, Journal> = {
     async apply(host, _access, p) {
         const text = await host.readFile(JOURNAL_PATH, "read the closure journal");
-        const old: Journal = text ? JSON.parse(text) : { stage: "operating", reachedAt: {} };
+        const old: Journal = text ? JSON.parse(text) : { stage: BASELINE_STAGE, reachedAt: {} };
         const next: Journal = { ...old, stage: p.stage, reachedAt: { ...old.reachedAt } };
         // Entering a stage from below starts its clock anew (a second announcement, a second 410 period);
         // coming back down to it keeps the time it was first reached.
         const order = STAGES as readonly string[];
         if (order.indexOf(p.stage) > order.indexOf(old.stage) || !next.reachedAt[p.stage]) next.reachedAt[p.stage] = new Date().toISOString();
         // The date users were told last: moving it earlier is checked against it (lib/rules/gates.ts).
-        if (p.stage === "operating") delete next.announcedClosingDate;
+        if (p.stage === BASELINE_STAGE) delete next.announcedClosingDate;
         else if (p.closingDate) next.announcedClosingDate = p.closingDate;
         await host.writeFile(JOURNAL_PATH, JSON.stringify(next, null, 2) + "\n", { owner: "root", mode: "644", label: "write the closure journal" });
         return next;
@@ -24,8 +24,8 @@ export const journal: Step<{ stage: string; closingDate?: string }, Journal> = {
         const text = await host.readFile(JOURNAL_PATH, "read the closure journal");
         return { params: { ...p, stage: text ? (JSON.parse(text) as Journal).stage : "(no journal)" }, result };
     },
-    // Back to operating: the journal stays (the host's own record of its closure) with the stage reset.
+    // Back to the baseline: the journal stays (the host's own record of its closure) with the stage reset.
     async undo(host, access, _p, outputs) {
-        await journal.apply(host, access, { stage: "operating" }, outputs);
+        await journal.apply(host, access, { stage: BASELINE_STAGE }, outputs);
     },
 };

@@ -4,6 +4,7 @@ import { envFile, restartMastodonLine } from "../../mastodon/deployment";
 import { envValue } from "../../mastodon/self-destruct";
 import { shq } from "../../mastodon/shell";
 import { versionAtLeast } from "../../mastodon/version";
+import { firstStage } from "../../rules/stages";
 import { nginxAnswers, railsRunner, readEnvProduction, selfDestructModeOnHost, tootctl } from "../reads";
 import { RemoteHost } from "../ssh";
 import { Step } from "./step";
@@ -25,7 +26,7 @@ async function require410(host: RemoteHost, domain: string, what: string): Promi
     if (wrong.length) {
         throw new Error(
             `${what} refused, nothing was changed: nginx on the host${proxy === host ? "" : ` in front (${proxy.target.host})`} answers ${wrong.map((w) => `${w.code} to ${w.method} ${w.path.split("?")[0]}`).join(", ")}, ` +
-                `not 410: the closure's 410 vhost is not what nginx serves. Run up at stage "closed" first (or put the closure vhost back)`,
+                `not 410: the closure's 410 vhost is not what nginx serves. Run up at stage "${firstStage((s) => s.front !== "original")}" first (or put the closure vhost back)`,
         );
     }
 }
