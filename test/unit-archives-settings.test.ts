@@ -9,6 +9,7 @@ import { planClosure } from "../lib/rules/plan";
 import { announcementText } from "../lib/rules/notice";
 import type { Settings } from "../lib/rules/settings";
 import { Stage } from "../lib/rules/stages";
+import { IDLE_DATABASE, testFacts } from "./support/facts";
 import { testSettings } from "./support/settings";
 
 /** config/settings.yml as upstream writes it (abridged), with the production section merging the defaults. */
@@ -19,16 +20,9 @@ const settingsYml = (registrations: string, retention: number | "" = 7, producti
 
 const settings = (extra: Record<string, string> = {}): Settings => testSettings((extra.stage as Stage | undefined) ?? "closed", extra);
 
+/** A 4.4 host at announced, archives kept 7 days, `db` over its database figures. */
 function facts(db: Partial<NonNullable<HostFacts["database"]>> = {}, extra: Partial<HostFacts> = {}): HostFacts {
-    return {
-        mastodonVersion: "4.4.0",
-        legacySelfDestruct: false,
-        currentStage: "announced",
-        reachedAt: {},
-        selfDestructEnabled: false,
-        database: { pendingArchives: 0, archivesLastHour: 0, accountsPendingDeletion: 0, suspendedLast10Min: 0, registrationsMode: "none", backupsRetentionDays: 7, ...db },
-        ...extra,
-    };
+    return testFacts("announced", { mastodonVersion: "4.4.0", database: { ...IDLE_DATABASE, backupsRetentionDays: 7, ...db }, ...extra });
 }
 
 describe("Mastodon's settings, resolved as Setting.[] does", () => {

@@ -15,6 +15,7 @@ import type { Settings } from "../lib/rules/settings";
 import { Stage, STAGE_TABLE, STAGES } from "../lib/rules/stages";
 import { workerSource } from "../lib/edge/cloudflare/worker";
 import type { ZoneFacts } from "../lib/edge/cloudflare/zone";
+import { IDLE_DATABASE, reachedUpTo, testFacts } from "./support/facts";
 import { TEST_HOST_KEY, testSettings } from "./support/settings";
 
 const SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d";
@@ -93,7 +94,6 @@ const NOW = new Date("2026-04-01T12:00:00Z");
 
 /** Facts of a host that walked forward to `stage` (reachedAt filled for it and every stage before). */
 function factsAt(stage: Stage, extra: Partial<HostFacts> = {}): HostFacts {
-    const reachedAt: Partial<Record<Stage, string>> = {};
     const times: Record<Stage, string> = {
         operating: "2026-03-01T00:00:00Z",
         announced: "2026-03-01T00:00:00Z",
@@ -102,16 +102,7 @@ function factsAt(stage: Stage, extra: Partial<HostFacts> = {}): HostFacts {
         dormant: "2026-06-20T10:00:00Z",
         parked: "2026-07-10T10:00:00Z",
     };
-    for (const s of STAGES.slice(1, STAGES.indexOf(stage) + 1)) reachedAt[s] = times[s];
-    return {
-        mastodonVersion: "4.3.2",
-        legacySelfDestruct: false,
-        currentStage: stage,
-        reachedAt,
-        selfDestructEnabled: STAGES.indexOf(stage) >= STAGES.indexOf("self-destructing"),
-        database: { pendingArchives: 0, archivesLastHour: 0, accountsPendingDeletion: 0, suspendedLast10Min: 0, registrationsMode: "none" },
-        ...extra,
-    };
+    return testFacts(stage, { reachedAt: reachedUpTo(stage, (s) => times[s]), database: IDLE_DATABASE, ...extra });
 }
 
 let counter = 0;

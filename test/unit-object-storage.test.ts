@@ -6,7 +6,8 @@ import type { HostFacts } from "../lib/rules/facts";
 import { objectStorageFromEnv, ObjectStorage } from "../lib/mastodon/object-storage";
 import { planClosure } from "../lib/rules/plan";
 import { DEFAULTS } from "../lib/rules/settings";
-import { Stage, STAGES } from "../lib/rules/stages";
+import { Stage } from "../lib/rules/stages";
+import { reachedUpTo, testFacts } from "./support/facts";
 import { testSettings } from "./support/settings";
 
 const NOW = new Date("2026-07-20T12:00:00Z");
@@ -17,9 +18,8 @@ const BUCKET: ObjectStorage = { bucket: "social-media", endpoint: "https://s3.eu
 
 /** A host at `stage`, every stage below it reached on 2026-07-01 (dormant, when reached, on 2026-07-10). */
 function facts(stage: Stage, extra: Partial<HostFacts> = {}): HostFacts {
-    const reachedAt: HostFacts["reachedAt"] = {};
-    for (const s of STAGES.slice(1, STAGES.indexOf(stage) + 1)) reachedAt[s] = s === "dormant" ? "2026-07-10T08:00:00Z" : "2026-07-01T00:00:00Z";
-    return { mastodonVersion: "4.3.2", legacySelfDestruct: false, currentStage: stage, reachedAt, selfDestructEnabled: STAGES.indexOf(stage) >= 3, objectStorage: BUCKET, ...extra };
+    const reachedAt = reachedUpTo(stage, (s) => (s === "dormant" ? "2026-07-10T08:00:00Z" : "2026-07-01T00:00:00Z"));
+    return testFacts(stage, { reachedAt, objectStorage: BUCKET, ...extra });
 }
 
 describe("the bucket, read from .env.production", () => {

@@ -9,6 +9,7 @@ import { needsZone, planClosure } from "../lib/rules/plan";
 import type { CloudflareSettings } from "../lib/edge/cloudflare/settings";
 import { Stage, STAGES, STAGE_TABLE } from "../lib/rules/stages";
 import { ZoneFacts, ZoneRecord } from "../lib/edge/cloudflare/zone";
+import { reachedUpTo, testFacts } from "./support/facts";
 import { testSettings } from "./support/settings";
 
 const ACCOUNT = "0123456789abcdef0123456789abcdef";
@@ -18,10 +19,9 @@ const settings = testSettings;
 
 const CF = { cloudflareAccountId: ACCOUNT, cloudflareZone: "social.example", cloudflareApiToken: "t" };
 
+/** A host that walked forward to `stage`, every stage entered on 2026-07-01. */
 function facts(stage: Stage, extra: Partial<HostFacts> = {}): HostFacts {
-    const reachedAt: HostFacts["reachedAt"] = {};
-    for (const s of STAGES.slice(1, STAGES.indexOf(stage) + 1)) reachedAt[s] = "2026-07-01T00:00:00Z";
-    return { mastodonVersion: "4.3.2", legacySelfDestruct: false, currentStage: stage, reachedAt, selfDestructEnabled: STAGES.indexOf(stage) >= 3, ...extra };
+    return testFacts(stage, { reachedAt: reachedUpTo(stage, () => "2026-07-01T00:00:00Z"), ...extra });
 }
 
 /** The zone of a typical server before parking: A (DNS only) and AAAA at the domain, an SPF record of the

@@ -8,6 +8,7 @@ import { roleOfStep, STEPS, StepKind } from "../lib/host/steps";
 import { planClosure } from "../lib/rules/plan";
 import { describeHosts, parseSettings, SECRET_KEYS, Settings, SettingsError } from "../lib/rules/settings";
 import { hostKeySetting } from "../lib/host/ssh";
+import { testFacts } from "./support/facts";
 
 const APP_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMmJ1cGvQ0f0g3Kf9gq0u3l1Y2rP6oZr2m6Ykq7yQX5d";
 const PROXY_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIProxyProxyProxyProxyProxyProxyProxyProxyPr";
@@ -133,7 +134,7 @@ describe("split hosts: which host each step acts on", () => {
 });
 
 describe("split hosts: the plan", () => {
-    const facts: HostFacts = { mastodonVersion: "4.3.2", legacySelfDestruct: false, currentStage: "self-destructing", reachedAt: {}, selfDestructEnabled: true };
+    const facts: HostFacts = testFacts("self-destructing");
     const NOW = new Date("2026-07-20T12:00:00Z");
 
     test("dormant: PostgreSQL stopped on the database host; everything else on the Mastodon host", () => {

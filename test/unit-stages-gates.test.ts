@@ -6,21 +6,12 @@ import { downloadsUntil, evaluateGate, evaluateGates, nextStageNeeds, purgeWarni
 import { HostFacts } from "../lib/rules/facts";
 import type { Settings } from "../lib/rules/settings";
 import type { ZoneFacts } from "../lib/edge/cloudflare/zone";
+import { IDLE_DATABASE, testFacts } from "./support/facts";
 import { testSettings } from "./support/settings";
 
 const settings = (extra: Record<string, string> = {}): Settings => testSettings((extra.stage as Stage | undefined) ?? "dormant", extra);
 
-function facts(extra: Partial<HostFacts> = {}): HostFacts {
-    return {
-        mastodonVersion: "4.3.2",
-        legacySelfDestruct: false,
-        currentStage: "closed",
-        reachedAt: {},
-        selfDestructEnabled: false,
-        database: { pendingArchives: 0, archivesLastHour: 0, accountsPendingDeletion: 0, suspendedLast10Min: 0, registrationsMode: "none" },
-        ...extra,
-    };
-}
+const facts = (extra: Partial<HostFacts> = {}): HostFacts => testFacts("closed", { database: IDLE_DATABASE, ...extra });
 
 const at = (iso: string) => new Date(iso);
 

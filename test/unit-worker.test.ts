@@ -3,9 +3,9 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { Miniflare } from "miniflare";
-import { goneForGoodPage, GONE_PATHS, GonePage, REQUEST_KINDS } from "../lib/gone/contract";
+import { goneForGoodPage, GONE_PATHS, GonePage } from "../lib/gone/contract";
 import { WORKER_COMPATIBILITY_DATE, WORKER_MAIN_MODULE, workerSource } from "../lib/edge/cloudflare/worker";
-import { assertContract, contractCases, request, Target } from "./support/gone-contract";
+import { assertContract, contractCases, REQUEST_KINDS, request, Target } from "./support/gone-contract";
 
 const DOMAIN = "social.example";
 

@@ -141,57 +141,6 @@ export function keptWhileClosed(method: string, path: string): boolean {
 /** One regular expression for the paths that answer JSON whatever Accept says. */
 export const JSON_PATHS = [...new Set(GONE_PATHS.filter((p) => p.answer === "json").map((p) => p.pattern))].map((p) => `(${p})`).join("|");
 
-/** Which body a request gets: the decision the nginx vhost and the Worker both make. */
-export function goneBody(path: string, accept: string | undefined): "json" | "page" {
-    return new RegExp(JSON_ACCEPT, "i").test(accept ?? "") || new RegExp(JSON_PATHS).test(path) ? "json" : "page";
-}
-
-/** Kinds of request each path of the contract is sent with. */
-export interface RequestKind {
-    name: string;
-    method: string;
-    headers: Record<string, string>;
-    body?: string;
-}
-
-const BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
-export const REQUEST_KINDS: readonly RequestKind[] = [
-    { name: "browser GET", method: "GET", headers: { Accept: BROWSER_ACCEPT, "Accept-Language": "ja,en;q=0.8" } },
-    { name: "GET without Accept", method: "GET", headers: {} },
-    { name: "GET Accept */*", method: "GET", headers: { Accept: "*/*" } },
-    { name: "GET application/json", method: "GET", headers: { Accept: "application/json" } },
-    { name: "GET activity+json", method: "GET", headers: { Accept: "application/activity+json" } },
-    { name: "GET ld+json (ActivityStreams profile)", method: "GET", headers: { Accept: 'application/ld+json; profile="https://www.w3.org/ns/activitystreams"' } },
-    { name: "GET jrd+json", method: "GET", headers: { Accept: "application/jrd+json" } },
-    { name: "GET JSON in upper case", method: "GET", headers: { Accept: "Application/Activity+JSON" } },
-    { name: "HEAD browser", method: "HEAD", headers: { Accept: BROWSER_ACCEPT } },
-    { name: "HEAD activity+json", method: "HEAD", headers: { Accept: "application/activity+json" } },
-    { name: "POST delivery", method: "POST", headers: { Accept: "application/activity+json", "Content-Type": "application/activity+json" }, body: '{"type":"Delete","actor":"https://remote.example/users/bob"}' },
-    { name: "POST form", method: "POST", headers: { Accept: BROWSER_ACCEPT, "Content-Type": "application/x-www-form-urlencoded" }, body: "user%5Bemail%5D=a%40b.example" },
-    { name: "PUT JSON", method: "PUT", headers: { Accept: "application/json", "Content-Type": "application/json" }, body: "{}" },
-    { name: "DELETE", method: "DELETE", headers: { Accept: "application/json" } },
-    { name: "OPTIONS", method: "OPTIONS", headers: {} },
-];
-
-export interface GoneAnswer {
-    status: number;
-    contentType: string;
-    /** Exact body; empty for HEAD. */
-    body: string;
-    headers: Readonly<Record<string, string>>;
-}
-
-/** What the contract says a request must get, with `page` the host's 410 page. */
-export function expectedAnswer(path: string, kind: RequestKind, page: string): GoneAnswer {
-    const json = goneBody(path.replace(/\?.*$/, ""), kind.headers.Accept) === "json";
-    return {
-        status: GONE_STATUS,
-        contentType: json ? GONE_JSON_TYPE : GONE_PAGE_TYPE,
-        body: kind.method === "HEAD" ? "" : json ? GONE_JSON : page,
-        headers: GONE_HEADERS,
-    };
-}
-
 // --- the page -------------------------------------------------------------------------------------------
 
 export interface GonePage {

@@ -3,9 +3,10 @@
 // dumped. The stage table (lib/rules/stages.ts) says *what* each stage wants; the steps (lib/host/steps.ts) and
 // the probe ask this module how. Pure: it gives names and shell lines, and never connects.
 //
-// Another way of running Mastodon (Kubernetes, say) is one more kind here: a case in each function below,
-// its settings in lib/rules/settings.ts (validated there before anything connects), and a sandbox of that
-// shape for its end-to-end test.
+// Each kind of deployment is one entry of RUNTIMES below (and, if it starts and stops services its own way,
+// one of serviceLines); the compiler refuses a kind without its entry. Another way of running Mastodon
+// (Kubernetes, say) is that entry, its settings in lib/rules/settings.ts (validated there before anything
+// connects), and a sandbox of that shape for its end-to-end test.
 import { shq } from "./shell";
 
 export const DEPLOYMENT_KINDS = ["systemd", "compose"] as const;
@@ -40,76 +41,159 @@ export type ServiceRole = "web" | "streaming" | "sidekiq" | "redis" | "postgresq
 /** Where Mastodon's source is inside upstream's image (its Dockerfile's WORKDIR). */
 export const IMAGE_SOURCE_DIR = "/opt/mastodon";
 
-/** `docker compose` in the deployment's directory; the file there is found as compose finds it. */
-const compose = (d: { dir: string }) => `cd ${shq(d.dir)} && docker compose`;
-
 /** What starts and stops services: the host's systemd, or Docker Compose in a directory. */
 export type ServiceManager = { kind: "systemd" } | { kind: "compose"; dir: string };
 
 /** The host's own systemd: nginx in front is a unit of the host whatever runs Mastodon. */
 export const HOST_SYSTEMD: ServiceManager = { kind: "systemd" };
 
-/** What starts and stops Mastodon's services. */
-export function serviceManager(d: Deployment): ServiceManager {
-    return d.kind === "compose" ? { kind: "compose", dir: d.dir } : HOST_SYSTEMD;
+/** The database as the closure reaches it. */
+export interface DatabaseTarget {
+    host: string;
+    port: number;
+    name: string;
+    user: string;
 }
 
-/**
- * A shell line running the bash `script` as Mastodon itself runs (its user or its image, its directory,
- * RAILS_ENV=production), stdin passed on. compose: a one-off container of the web service without its
- * dependencies (`run --no-deps`: never a database or Redis started by asking), which reads the
- * .env.production of now, as a restarted service would.
- */
-export function inMastodon(d: Deployment, script: string): string {
-    switch (d.kind) {
-        case "systemd": {
+/** How Mastodon runs under one kind of deployment: everything the closure asks of it, as shell lines and words. */
+interface Runtime {
+    /** What the deployment is, in words for the preview and the outputs. */
+    description: string;
+    /** A shell line running the bash `script` as Mastodon itself runs (its user or its image, its directory,
+     *  RAILS_ENV=production), stdin passed on. */
+    inMastodon(script: string): string;
+    /** .env.production, on the host. */
+    envFile: string;
+    /** Mastodon's source: its directory, where that is in words for an error message, and the wrapper a
+     *  reading of its files runs in (none: read on the host). */
+    source: { dir: string; where: string; wrap?: (script: string) => string };
+    /** The service of each role (undefined: none there). */
+    services: Record<ServiceRole, string | undefined>;
+    /** What starts and stops those services. */
+    manager: ServiceManager;
+    /** Restarts Mastodon's processes `names` so that they read .env.production again. */
+    restart(names: string[]): string;
+    /** `dump` writes a custom-format pg_dump of the database to "$f" (PGPASSWORD in the environment),
+     *  `list` prints its table of contents from "$f" (pg_restore --list). */
+    dump(db: DatabaseTarget): { dump: string; list: string };
+    /** A shell line printing the address the closure's PostgreSQL client reaches the database at, through
+     *  the SSH connection; undefined: the one in the settings. */
+    databaseAddress: string | undefined;
+}
+
+/** `docker compose` in the deployment's directory; the file there is found as compose finds it. */
+const compose = (d: { dir: string }) => `cd ${shq(d.dir)} && docker compose`;
+
+/** Each kind of deployment, one entry each. */
+const RUNTIMES: Record<DeploymentKind, (d: Deployment) => Runtime> = {
+    /** The install guide's host: a checkout run by systemd units as the Mastodon user, with rbenv's Ruby. */
+    systemd: (d) => ({
+        description: `systemd units, Mastodon checked out in ${d.dir} and run as ${d.mastodonUser}`,
+        inMastodon: (script) => {
             const u = shq(d.mastodonUser);
             return (
                 `home=$(getent passwd ${u} | cut -d: -f6); cd ${shq(d.dir)} && ` +
                 `runuser -u ${u} -- env HOME="$home" PATH="$home/.rbenv/shims:$home/.rbenv/bin:$PATH" RAILS_ENV=production bash -c ${shq(script)}`
             );
-        }
-        case "compose":
-            return `${compose(d)} run --rm --no-deps -T web bash -c ${shq(script)}`;
-    }
+        },
+        envFile: `${d.dir}/.env.production`,
+        source: { dir: d.dir, where: `the checkout ${d.dir} (liveDir)` },
+        services: { web: "mastodon-web", streaming: "mastodon-streaming", sidekiq: "mastodon-sidekiq", mail: d.mailService, redis: "redis-server", postgresql: "postgresql" },
+        manager: HOST_SYSTEMD,
+        restart: (names) => `systemctl restart ${names.join(" ")}`,
+        dump: (db) => ({
+            dump: `pg_dump -Fc -h ${shq(db.host)} -p ${db.port} -U ${shq(db.user)} -d ${shq(db.name)} -f "$f"`,
+            list: `pg_restore --list "$f"`,
+        }),
+        databaseAddress: undefined,
+    }),
+    /**
+     * Upstream's docker-compose.yml with .env.production beside it. A Mastodon command runs in a one-off
+     * container of the web service without its dependencies (`run --no-deps`: never a database or Redis
+     * started by asking), which reads the .env.production of now, as a restarted service would. The source
+     * read is the image's the services run, not a checkout's that may be another version. `restart` would keep
+     * the containers' old environment, so the services are recreated (`up --force-recreate`). The dump runs in
+     * the db container, through its local socket, so the host needs no PostgreSQL client; the database is
+     * reached at the db container's address (upstream's file publishes no database port), nothing printed
+     * when it is not running.
+     */
+    compose: (d) => {
+        const inMastodon = (script: string) => `${compose(d)} run --rm --no-deps -T web bash -c ${shq(script)}`;
+        return {
+            description: `Docker Compose in ${d.dir} (docker-compose.yml and .env.production), services db, redis, web, streaming, sidekiq`,
+            inMastodon,
+            envFile: `${d.dir}/.env.production`,
+            source: { dir: IMAGE_SOURCE_DIR, where: `the web service's image (${IMAGE_SOURCE_DIR}, run from ${d.dir})`, wrap: inMastodon },
+            services: { web: "web", streaming: "streaming", sidekiq: "sidekiq", mail: undefined, redis: "redis", postgresql: "db" },
+            manager: { kind: "compose", dir: d.dir },
+            restart: (names) => `${compose(d)} up -d --no-deps --force-recreate ${names.join(" ")}`,
+            dump: (db) => ({
+                dump: `${compose(d)} exec -T db pg_dump -Fc -U ${shq(db.user)} -d ${shq(db.name)} > "$f"`,
+                list: `${compose(d)} exec -T db pg_restore --list < "$f"`,
+            }),
+            databaseAddress: `id=$(${compose(d)} ps -q db | head -n1); [ -z "$id" ] || docker inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}' "$id"`,
+        };
+    },
+};
+
+const runtime = (d: Deployment): Runtime => RUNTIMES[d.kind](d);
+
+/** What starts and stops Mastodon's services. */
+export function serviceManager(d: Deployment): ServiceManager {
+    return runtime(d).manager;
+}
+
+/** A shell line running the bash `script` as Mastodon itself runs, stdin passed on (Runtime.inMastodon). */
+export function inMastodon(d: Deployment, script: string): string {
+    return runtime(d).inMastodon(script);
 }
 
 /** .env.production, on the host. */
 export function envFile(d: Deployment): string {
-    return `${d.dir}/.env.production`;
+    return runtime(d).envFile;
 }
 
-/**
- * How to read files of Mastodon's source (lib/mastodon/version.rb, config/settings.yml): the paths, and
- * the wrapper their reading runs in. compose: the files of the image the services run, not of a checkout
- * that may be another version.
- */
+/** How to read files of Mastodon's source (lib/mastodon/version.rb, config/settings.yml): the paths, and
+ *  the wrapper their reading runs in. */
 export function sourceFiles(d: Deployment, relative: string[]): { paths: string[]; wrap?: (script: string) => string } {
-    switch (d.kind) {
-        case "systemd":
-            return { paths: relative.map((r) => `${d.dir}/${r}`) };
-        case "compose":
-            return { paths: relative.map((r) => `${IMAGE_SOURCE_DIR}/${r}`), wrap: (script) => inMastodon(d, script) };
-    }
+    const { dir, wrap } = runtime(d).source;
+    return { paths: relative.map((r) => `${dir}/${r}`), ...(wrap ? { wrap } : {}) };
 }
 
 /** Where a file of Mastodon's source is, in words for an error message. */
 export function sourceWhere(d: Deployment): string {
-    return d.kind === "systemd" ? `the checkout ${d.dir} (liveDir)` : `the web service's image (${IMAGE_SOURCE_DIR}, run from ${d.dir})`;
+    return runtime(d).source.where;
 }
 
-/** The service of each role: the install guide's systemd units, or upstream's compose services. */
+/** The service of each role (undefined: none there). */
 export function serviceOf(d: Deployment, role: ServiceRole): string | undefined {
-    const names: Record<DeploymentKind, Record<ServiceRole, string | undefined>> = {
-        systemd: { web: "mastodon-web", streaming: "mastodon-streaming", sidekiq: "mastodon-sidekiq", mail: d.mailService, redis: "redis-server", postgresql: "postgresql" },
-        compose: { web: "web", streaming: "streaming", sidekiq: "sidekiq", mail: undefined, redis: "redis", postgresql: "db" },
-    };
-    return names[d.kind][role];
+    return runtime(d).services[role];
 }
 
 /** Mastodon's own processes: restarted to enter self-destruct mode. */
 export function mastodonServices(d: Deployment): string[] {
     return (["web", "streaming", "sidekiq"] as const).map((r) => serviceOf(d, r)!);
+}
+
+/** Restart Mastodon's processes so that they read .env.production again. */
+export function restartMastodonLine(d: Deployment): string {
+    return runtime(d).restart(mastodonServices(d));
+}
+
+/** Shell lines for the dump of the database to "$f" and the listing of its table of contents (Runtime.dump). */
+export function dumpLines(d: Deployment, db: DatabaseTarget): { dump: string; list: string } {
+    return runtime(d).dump(db);
+}
+
+/** A shell line printing the database's address for the closure's PostgreSQL client; undefined: the one in
+ *  the settings (Runtime.databaseAddress). */
+export function databaseAddressLine(d: Deployment): string | undefined {
+    return runtime(d).databaseAddress;
+}
+
+/** What the deployment is, in words for the preview and the outputs. */
+export function describeDeployment(d: Deployment): string {
+    return runtime(d).description;
 }
 
 /** How a service was found: running, started at boot, and (compose) the restart policy to give back. */
@@ -121,24 +205,53 @@ export interface ServiceState {
     restart?: string;
 }
 
+/** How one service manager asks, stops and starts a service, as shell lines. */
+interface ServiceLines {
+    /** Prints "active|inactive enabled|disabled [policy]". */
+    state(name: string): string;
+    /** Stops the service and keeps it from starting at boot. */
+    stop(name: string): string;
+    /** Starts it at boot again (with the restart policy it was found with). */
+    enable(s: ServiceState): string;
+    /** Starts it now. */
+    start(name: string): string;
+}
+
 /**
- * A shell script printing one line per service: "active|inactive enabled|disabled [policy]". compose: a
+ * Each service manager, one case each (the `never` refuses a manager without its case). compose: a
  * container is enabled while its restart policy brings it back (a stopped `always` container starts again
- * when the Docker daemon does, after a reboot); a service with no container is neither.
+ * when the Docker daemon does, after a reboot), so stopping sets its policy to "no" and enabling gives back
+ * the policy it had; a service with no container is neither active nor enabled.
  */
-export function serviceStatesScript(d: ServiceManager, names: string[]): string {
-    switch (d.kind) {
+function serviceLines(m: ServiceManager): ServiceLines {
+    switch (m.kind) {
         case "systemd":
-            return names.map((n) => `echo "$(systemctl is-active ${shq(n)} || true) $(systemctl is-enabled ${shq(n)} || true)"`).join("\n");
+            return {
+                state: (n) => `echo "$(systemctl is-active ${shq(n)} || true) $(systemctl is-enabled ${shq(n)} || true)"`,
+                stop: (n) => `systemctl disable --now ${shq(n)}`,
+                enable: (s) => `systemctl enable ${shq(s.unit)}`,
+                start: (n) => `systemctl start ${shq(n)}`,
+            };
         case "compose":
-            return names
-                .map(
-                    (n) =>
-                        `id=$(${compose(d)} ps -aq ${shq(n)} | head -n1); if [ -z "$id" ]; then echo "inactive disabled"; else ` +
-                        `docker inspect -f '{{if .State.Running}}active{{else}}inactive{{end}} {{if eq .HostConfig.RestartPolicy.Name "no"}}disabled{{else}}enabled {{.HostConfig.RestartPolicy.Name}}{{end}}' "$id"; fi`,
-                )
-                .join("\n");
+            return {
+                state: (n) =>
+                    `id=$(${compose(m)} ps -aq ${shq(n)} | head -n1); if [ -z "$id" ]; then echo "inactive disabled"; else ` +
+                    `docker inspect -f '{{if .State.Running}}active{{else}}inactive{{end}} {{if eq .HostConfig.RestartPolicy.Name "no"}}disabled{{else}}enabled {{.HostConfig.RestartPolicy.Name}}{{end}}' "$id"; fi`,
+                stop: (n) => `${compose(m)} stop ${shq(n)} && docker update --restart=no $(${compose(m)} ps -aq ${shq(n)})`,
+                enable: (s) => `docker update --restart=${shq(s.restart ?? "always")} $(${compose(m)} ps -aq ${shq(s.unit)})`,
+                start: (n) => `${compose(m)} start ${shq(n)}`,
+            };
+        default: {
+            const unknown: never = m;
+            throw new Error(`no service lines for ${JSON.stringify(unknown)}`);
+        }
     }
+}
+
+/** A shell script printing one line per service: "active|inactive enabled|disabled [policy]" (serviceLines). */
+export function serviceStatesScript(m: ServiceManager, names: string[]): string {
+    const lines = serviceLines(m);
+    return names.map((n) => lines.state(n)).join("\n");
 }
 
 /** Parses one line of serviceStatesScript. */
@@ -147,86 +260,13 @@ export function parseServiceState(unit: string, line: string): ServiceState {
     return { unit, wasActive: active === "active", wasEnabled: enabled === "enabled", ...(restart ? { restart } : {}) };
 }
 
-/** Stop a service and keep it from starting at boot. compose: its restart policy set to "no", so a
- *  reboot does not bring it back. */
-export function stopServiceLine(d: ServiceManager, name: string): string {
-    switch (d.kind) {
-        case "systemd":
-            return `systemctl disable --now ${shq(name)}`;
-        case "compose":
-            return `${compose(d)} stop ${shq(name)} && docker update --restart=no $(${compose(d)} ps -aq ${shq(name)})`;
-    }
+/** Stop a service and keep it from starting at boot. */
+export function stopServiceLine(m: ServiceManager, name: string): string {
+    return serviceLines(m).stop(name);
 }
 
 /** Start a service again as it was found: started at boot again if it was, running if it was. */
-export function startServiceLines(d: ServiceManager, s: ServiceState): { what: string; line: string }[] {
-    const lines = ((): { enable: string; start: string } => {
-        switch (d.kind) {
-            case "systemd":
-                return { enable: `systemctl enable ${shq(s.unit)}`, start: `systemctl start ${shq(s.unit)}` };
-            case "compose":
-                return { enable: `docker update --restart=${shq(s.restart ?? "always")} $(${compose(d)} ps -aq ${shq(s.unit)})`, start: `${compose(d)} start ${shq(s.unit)}` };
-        }
-    })();
-    return [...(s.wasEnabled ? [{ what: `enable ${s.unit}`, line: lines.enable }] : []), ...(s.wasActive ? [{ what: `start ${s.unit}`, line: lines.start }] : [])];
-}
-
-/** Restart Mastodon's processes so that they read .env.production again. compose: `restart` keeps the
- *  container's old environment, so the services are recreated (`up --force-recreate`). */
-export function restartMastodonLine(d: Deployment): string {
-    switch (d.kind) {
-        case "systemd":
-            return `systemctl restart ${mastodonServices(d).join(" ")}`;
-        case "compose":
-            return `${compose(d)} up -d --no-deps --force-recreate ${mastodonServices(d).join(" ")}`;
-    }
-}
-
-/** The database as the closure reaches it. */
-export interface DatabaseTarget {
-    host: string;
-    port: number;
-    name: string;
-    user: string;
-}
-
-/**
- * Shell lines for the dump: `dump` writes a custom-format pg_dump of the database to "$f" (PGPASSWORD in
- * the environment), `list` prints its table of contents from "$f" (pg_restore --list). compose: both run
- * in the db container, through its local socket, so the host needs no PostgreSQL client.
- */
-export function dumpLines(d: Deployment, db: DatabaseTarget): { dump: string; list: string } {
-    switch (d.kind) {
-        case "systemd":
-            return {
-                dump: `pg_dump -Fc -h ${shq(db.host)} -p ${db.port} -U ${shq(db.user)} -d ${shq(db.name)} -f "$f"`,
-                list: `pg_restore --list "$f"`,
-            };
-        case "compose":
-            return {
-                dump: `${compose(d)} exec -T db pg_dump -Fc -U ${shq(db.user)} -d ${shq(db.name)} > "$f"`,
-                list: `${compose(d)} exec -T db pg_restore --list < "$f"`,
-            };
-    }
-}
-
-/**
- * A shell line printing the address the closure's PostgreSQL client reaches the database at, through the
- * SSH connection; undefined: the one in the settings. compose: the db container's address (upstream's
- * file publishes no database port); nothing printed when it is not running.
- */
-export function databaseAddressLine(d: Deployment): string | undefined {
-    switch (d.kind) {
-        case "systemd":
-            return undefined;
-        case "compose":
-            return `id=$(${compose(d)} ps -q db | head -n1); [ -z "$id" ] || docker inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}' "$id"`;
-    }
-}
-
-/** What the deployment is, in words for the preview and the outputs. */
-export function describeDeployment(d: Deployment): string {
-    return d.kind === "systemd"
-        ? `systemd units, Mastodon checked out in ${d.dir} and run as ${d.mastodonUser}`
-        : `Docker Compose in ${d.dir} (docker-compose.yml and .env.production), services db, redis, web, streaming, sidekiq`;
+export function startServiceLines(m: ServiceManager, s: ServiceState): { what: string; line: string }[] {
+    const lines = serviceLines(m);
+    return [...(s.wasEnabled ? [{ what: `enable ${s.unit}`, line: lines.enable(s) }] : []), ...(s.wasActive ? [{ what: `start ${s.unit}`, line: lines.start(s.unit) }] : [])];
 }
