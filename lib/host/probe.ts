@@ -5,7 +5,7 @@
 // self-destruct, which only `tootctl self-destruct` reports (before 4.3: Sidekiq, asked by a runner script),
 // and to check SELF_DESTRUCT when .env.production does not hold SECRET_KEY_BASE.
 import { HostFacts } from "../rules/facts";
-import { envFile, sourceFiles, sourceWhere } from "../mastodon/deployment";
+import { envFile, liveDirIs, sourceFiles, sourceWhere } from "../mastodon/deployment";
 import { HostAccess, hostTargets } from "./access";
 import { connectDatabase, railsRunner, selfDestructModeOnHost, tootctl } from "./reads";
 import { EMAIL_RECORD, EmailRecord, JOURNAL_PATH, Journal, SERVICES_RECORD, UnitState } from "./records";
@@ -56,7 +56,7 @@ export async function probeHost(access: HostAccess, settings: Settings): Promise
         const [versionRb, defaultsText] = source.wrap
             ? await host.readFiles(source.paths, "read Mastodon's version and its settings defaults in its image", source.wrap)
             : files.slice(hostPaths.length);
-        if (env === undefined) throw new Error(`no ${envPath} on ${settings.ssh.host}: check liveDir (${deployment.kind === "systemd" ? "the Mastodon checkout" : "the directory with docker-compose.yml"}, default /home/mastodon/live)`);
+        if (env === undefined) throw new Error(`no ${envPath} on ${settings.ssh.host}: check liveDir (${liveDirIs(deployment)}, default /home/mastodon/live)`);
         const localDomain = envValue(env, "LOCAL_DOMAIN");
         if (localDomain !== settings.domain) {
             throw new Error(`domain is "${settings.domain}" but the host's LOCAL_DOMAIN is "${localDomain ?? "(unset)"}": is this the right host?`);

@@ -64,6 +64,8 @@ interface Runtime {
     inMastodon(script: string): string;
     /** .env.production, on the host. */
     envFile: string;
+    /** What liveDir names for this kind, in words for an error message. */
+    liveDirIs: string;
     /** Mastodon's source: its directory, where that is in words for an error message, and the wrapper a
      *  reading of its files runs in (none: read on the host). */
     source: { dir: string; where: string; wrap?: (script: string) => string };
@@ -97,6 +99,7 @@ const RUNTIMES: Record<DeploymentKind, (d: Deployment) => Runtime> = {
             );
         },
         envFile: `${d.dir}/.env.production`,
+        liveDirIs: "the Mastodon checkout",
         source: { dir: d.dir, where: `the checkout ${d.dir} (liveDir)` },
         services: { web: "mastodon-web", streaming: "mastodon-streaming", sidekiq: "mastodon-sidekiq", mail: d.mailService, redis: "redis-server", postgresql: "postgresql" },
         manager: HOST_SYSTEMD,
@@ -123,6 +126,7 @@ const RUNTIMES: Record<DeploymentKind, (d: Deployment) => Runtime> = {
             description: `Docker Compose in ${d.dir} (docker-compose.yml and .env.production), services db, redis, web, streaming, sidekiq`,
             inMastodon,
             envFile: `${d.dir}/.env.production`,
+            liveDirIs: "the directory with docker-compose.yml",
             source: { dir: IMAGE_SOURCE_DIR, where: `the web service's image (${IMAGE_SOURCE_DIR}, run from ${d.dir})`, wrap: inMastodon },
             services: { web: "web", streaming: "streaming", sidekiq: "sidekiq", mail: undefined, redis: "redis", postgresql: "db" },
             manager: { kind: "compose", dir: d.dir },
@@ -161,6 +165,11 @@ export function sourceFiles(d: Deployment, relative: string[]): { paths: string[
 }
 
 /** Where a file of Mastodon's source is, in words for an error message. */
+/** What liveDir names for the deployment's kind, in words for an error message. */
+export function liveDirIs(d: Deployment): string {
+    return runtime(d).liveDirIs;
+}
+
 export function sourceWhere(d: Deployment): string {
     return runtime(d).source.where;
 }
