@@ -4,13 +4,14 @@
 import * as pulumi from "@pulumi/pulumi";
 import { MastodonClosure } from "./components/closure";
 import { describeDeployment } from "./lib/mastodon/deployment";
-import { archiveDownloads, checkArchiveRetention, checkClosingDate, effectiveStage, evaluateGates, nextStageNeeds, purgeWarning } from "./lib/rules/gates";
+import { archiveDownloads, checkArchiveRetention, checkClosingDate, evaluateGates, nextStageNeeds, purgeWarning } from "./lib/rules/gates";
+import { effectiveStage } from "./lib/rules/journal";
 import { HostFacts } from "./lib/rules/facts";
 import { HostAccess, SERVICES_RECORD } from "./lib/host/steps";
 import { needsZone } from "./lib/rules/plan";
 import { probeHost } from "./lib/host/probe";
 import { describeHosts, parseSettings, SECRET_KEYS, Settings } from "./lib/rules/settings";
-import { checkTransition, STAGE_TABLE, STAGES, stageIndex } from "./lib/rules/stages";
+import { checkTransition, DATABASE_STOPPED_STAGE, nextStage, SELF_DESTRUCT_STAGE, STAGE_TABLE, STOPPING_STAGE } from "./lib/rules/stages";
 import { readZone } from "./lib/edge/cloudflare/zone";
 
 // Exported by @pulumi/pulumi's runtime (runtime/config.js) but missing from its type declarations.
@@ -99,15 +100,15 @@ async function declareClosure(): Promise<Record<string, unknown>> {
     if (facts.selfDestructValueWrong) {
         pulumi.log.warn(
             "SELF_DESTRUCT in .env.production does not verify (another SECRET_KEY_BASE or LOCAL_DOMAIN, or a damaged value): Mastodon is not in self-destruct mode. " +
-                (stageIndex(settings.stage) >= stageIndex("self-destructing") ? "pulumi up --refresh replaces it with the value Rails generates" : "It is replaced when self-destructing is entered"),
+                (STAGE_TABLE[settings.stage].selfDestruct ? "pulumi up --refresh replaces it with the value Rails generates" : `It is replaced when ${SELF_DESTRUCT_STAGE} is entered`),
         );
     }
     const retention = checkArchiveRetention(settings.stage, facts, settings);
     if (retention.refusal) throw new ClosureError(`stage "${settings.stage}" refused, nothing was changed: ${retention.refusal}`);
     if (facts.stoppedByClosure && effectiveStage(facts) !== facts.currentStage) {
         pulumi.log.warn(
-            `a move to dormant did not finish: the closure had begun stopping services (${SERVICES_RECORD} records how it found them). ` +
-                (stageIndex(settings.stage) >= stageIndex("dormant") ? "This run finishes it." : "This run starts them again as they were."),
+            `a move to ${STOPPING_STAGE} did not finish: the closure had begun stopping services (${SERVICES_RECORD} records how it found them). ` +
+                (STAGE_TABLE[settings.stage].stopped.length > 0 ? "This run finishes it." : "This run starts them again as they were."),
         );
     }
     // Parking on Cloudflare: the zone is read (in preview too) through a provider holding the token.
@@ -120,7 +121,7 @@ async function declareClosure(): Promise<Record<string, unknown>> {
     const gates = evaluateGates(settings.stage, facts, settings, now, zone);
     for (const g of gates.results) pulumi.log.info(`gate ${g.gate}: ${g.ok ? "holds" : "does not hold"} (${g.figure})`);
     // What the next stage waits for, with the pace so far: when to come back.
-    const next = STAGES[stageIndex(settings.stage) + 1];
+    const next = nextStage(settings.stage);
     const nextGates = next ? evaluateGates(next, { ...facts, currentStage: settings.stage }, settings, now, zone).results : [];
     for (const g of nextGates) pulumi.log.info(`next stage "${next}": ${g.gate} ${g.ok ? "holds" : "does not hold yet"} (${g.figure})`);
     const failed = gates.results.filter((g) => !g.ok);
@@ -158,8 +159,8 @@ async function declareClosure(): Promise<Record<string, unknown>> {
         // Every user's latest archive is summed up in archiveDownloads, not listed here.
         database: facts.database
             ? (({ latestArchiveByUser: _byUser, ...figures }) => figures)(facts.database)
-            : effectiveStage(facts) === "dormant"
-              ? "stopped by the closure (dormant)"
+            : effectiveStage(facts) === DATABASE_STOPPED_STAGE
+              ? `stopped by the closure (${DATABASE_STOPPED_STAGE})`
               : "not readable",
         objectStorage: closure.plan.bucket,
         // The probe listed the dumps before this run; a dump this run made is on the host too.
@@ -175,7 +176,7 @@ async function declareClosure(): Promise<Record<string, unknown>> {
         announcementId: closure.notice?.announcementId,
         reminderDates: closure.notice?.reminderDates,
         archivesRequested: closure.archives?.requested,
-        archiveDownloads: stageIndex(settings.stage) >= stageIndex("announced") ? archiveDownloads(facts) : undefined,
+        archiveDownloads: STAGE_TABLE[settings.stage].announce ? archiveDownloads(facts) : undefined,
         announcementEmail: closure.notice?.email ?? email,
         selfDestructEnabledAt: closure.selfDestruct?.enabledAt,
         databaseDump: closure.dump?.manifest,

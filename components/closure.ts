@@ -96,7 +96,7 @@ export class MastodonClosure extends pulumi.ComponentResource {
 
         const page = { domain: s.domain, closingDate: s.closingDate, successor: s.successor, language: s.language };
         // While closed the page promises a last day to download; once self-destruct runs, no date is promised.
-        const until = s.stage === "closed" ? downloadsUntil(facts, s, args.now) : undefined;
+        const until = plan.spec.lastDownloadDay ? downloadsUntil(facts, s, args.now) : undefined;
         const front = { ...page, ...(until ? { downloadsUntil: until } : {}) };
         this.front = new FrontProxy(
             `${name}-front`,

@@ -1,7 +1,21 @@
 // Gates: the preconditions a stage needs before it is entered, decided from facts read on the host.
 // Pure, so preview shows the same figures and the same refusal as up, and tests need no host.
 import { DELAY_TO_DELETION_DAYS, selfDestructEra } from "../mastodon/self-destruct";
-import { Gate, Stage, STAGES, STAGE_TABLE, stageIndex } from "./stages";
+import {
+    checksArchiveRetention,
+    DOWNLOAD_GRACE_STAGE,
+    DUMP_STAGE,
+    Gate,
+    GONE_EVERYWHERE_STAGE,
+    needsClosingDate,
+    needsSelfDestructConfirmation,
+    nextStage,
+    SELF_DESTRUCT_STAGE,
+    Stage,
+    STAGE_TABLE,
+    stageIndex,
+} from "./stages";
+import { effectiveStage } from "./journal";
 import type { Settings } from "./settings";
 import type { ZoneFacts } from "../edge/cloudflare/zone";
 import type { HostFacts } from "./facts";
@@ -43,7 +57,8 @@ function holdsOn(daysLeft: number, now: Date): string {
 export function downloadsUntil(facts: HostFacts, settings: Settings, now: Date): string | undefined {
     const grace = downloadGraceDays(settings, facts);
     if (grace === 0) return undefined;
-    const closedAt = stageIndex(facts.currentStage) >= stageIndex("closed") && facts.reachedAt.closed ? new Date(facts.reachedAt.closed) : now;
+    const closedSince = facts.reachedAt[DOWNLOAD_GRACE_STAGE];
+    const closedAt = stageIndex(facts.currentStage) >= stageIndex(DOWNLOAD_GRACE_STAGE) && closedSince ? new Date(closedSince) : now;
     const day = Date.UTC(closedAt.getUTCFullYear(), closedAt.getUTCMonth(), closedAt.getUTCDate());
     return new Date(day + grace * DAY_MS).toISOString().slice(0, 10);
 }
@@ -71,7 +86,7 @@ export function evaluateGate(gate: Gate, facts: HostFacts, settings: Settings, n
         case "downloadGracePassed": {
             if (!db) return { gate, ok: false, figure: "database not readable" };
             // The 410 page told users they could download until that day, included.
-            const until = facts.reachedAt.closed ? downloadsUntil(facts, settings, now) : undefined;
+            const until = facts.reachedAt[DOWNLOAD_GRACE_STAGE] ? downloadsUntil(facts, settings, now) : undefined;
             if (until) {
                 const left = Math.ceil((new Date(`${until}T00:00:00Z`).getTime() + DAY_MS - now.getTime()) / DAY_MS);
                 const after = new Date(new Date(`${until}T00:00:00Z`).getTime() + DAY_MS).toISOString().slice(0, 10);
@@ -93,16 +108,16 @@ export function evaluateGate(gate: Gate, facts: HostFacts, settings: Settings, n
         case "deletionNoticesSent":
             return deletionNoticesSent(facts);
         case "goneDaysPassed": {
-            const since = facts.reachedAt.dormant;
-            if (!since) return { gate, ok: false, figure: "the host never went dormant" };
+            const since = facts.reachedAt[GONE_EVERYWHERE_STAGE];
+            if (!since) return { gate, ok: false, figure: `the host never went ${GONE_EVERYWHERE_STAGE}` };
             const left = Math.ceil(settings.goneDays - daysBetween(since, now));
             return {
                 gate,
                 ok: left <= 0,
                 figure:
                     left > 0
-                        ? `dormant since ${since}; ${left} day(s) of the ${settings.goneDays}-day 410 period left (holds on ${holdsOn(left, now)})`
-                        : `dormant since ${since}; ${settings.goneDays}-day 410 period passed`,
+                        ? `${GONE_EVERYWHERE_STAGE} since ${since}; ${left} day(s) of the ${settings.goneDays}-day 410 period left (holds on ${holdsOn(left, now)})`
+                        : `${GONE_EVERYWHERE_STAGE} since ${since}; ${settings.goneDays}-day 410 period passed`,
             };
         }
         case "zoneOnAccount": {
@@ -162,7 +177,7 @@ function deletionNoticesSent(facts: HostFacts): GateResult {
 function legacyPurgeFrom(facts: HostFacts): string | undefined {
     const fromRequests = facts.database?.deletionRequestsDueFrom;
     if (selfDestructEra(facts.mastodonVersion) !== "legacy" || !facts.selfDestructEnabled || !fromRequests) return undefined;
-    const ran = facts.reachedAt["self-destructing"];
+    const ran = facts.reachedAt[SELF_DESTRUCT_STAGE];
     const fromCommand = ran ? new Date(new Date(ran).getTime() + DELAY_TO_DELETION_DAYS * DAY_MS).toISOString() : undefined;
     return fromCommand && fromCommand < fromRequests ? fromCommand : fromRequests;
 }
@@ -177,17 +192,12 @@ export const PURGE_WARNING_DAYS = 7;
  */
 export function purgeWarning(facts: HostFacts, now: Date): string | undefined {
     const due = legacyPurgeFrom(facts);
-    if (!due || stageIndex(effectiveStage(facts)) >= stageIndex("dormant")) return undefined;
+    if (!due || STAGE_TABLE[effectiveStage(facts)].databaseDump) return undefined;
     const days = (new Date(due).getTime() - now.getTime()) / DAY_MS;
     if (days >= PURGE_WARNING_DAYS) return undefined;
     return days <= 0
-        ? `Mastodon has been purging the suspended accounts' local data since ${due} (deletion requests of the legacy tootctl self-destruct, due after 30 days): the dump made when dormant is entered holds only what is left. Enter dormant now`
-        : `Mastodon begins purging the suspended accounts' local data on ${due} (deletion requests of the legacy tootctl self-destruct, due after 30 days): enter dormant before then, so that its dump holds that data`;
-}
-
-/** The stage the host is entering or in: a move to dormant whose stops began counts as dormant already. */
-export function effectiveStage(facts: HostFacts): Stage {
-    return facts.stoppedByClosure?.length && stageIndex(facts.currentStage) < stageIndex("dormant") ? "dormant" : facts.currentStage;
+        ? `Mastodon has been purging the suspended accounts' local data since ${due} (deletion requests of the legacy tootctl self-destruct, due after 30 days): the dump made when ${DUMP_STAGE} is entered holds only what is left. Enter ${DUMP_STAGE} now`
+        : `Mastodon begins purging the suspended accounts' local data on ${due} (deletion requests of the legacy tootctl self-destruct, due after 30 days): enter ${DUMP_STAGE} before then, so that its dump holds that data`;
 }
 
 /** The gates of `target`, evaluated; they only bind when the stage is being entered (moving forward). */
@@ -203,13 +213,13 @@ export function evaluateGates(target: Stage, facts: HostFacts, settings: Setting
 export const COVENANT_NOTICE_DAYS = 90;
 
 /**
- * The closing date as announced: users must get a notice period. Entering `announced` (or moving the date
- * earlier while announced) needs it at least minimumNoticeDays ahead; moving it later is always allowed.
+ * The closing date as announced: users must get a notice period. Announcing the closure (or moving the date
+ * earlier once announced) needs it at least minimumNoticeDays ahead; moving it later is always allowed.
  * Returns the refusal, and a warning below the Covenant's 90 days.
  */
 export function checkClosingDate(target: Stage, facts: HostFacts, settings: Settings, now: Date): { refusal?: string; warning?: string } {
-    if (stageIndex(target) < stageIndex("announced") || !settings.closingDate) return {};
-    const entering = stageIndex(facts.currentStage) < stageIndex("announced");
+    if (!needsClosingDate(target) || !settings.closingDate) return {};
+    const entering = !needsClosingDate(facts.currentStage);
     const movedEarlier = !entering && facts.announcedClosingDate !== undefined && settings.closingDate < facts.announcedClosingDate;
     if (!entering && !movedEarlier) return {};
     // Whole calendar days (UTC) from today: today is 0, yesterday -1.
@@ -229,10 +239,10 @@ export function checkClosingDate(target: Stage, facts: HostFacts, settings: Sett
 
 /** What the stage after `stage` will need, in words, for the outputs. */
 export function nextStageNeeds(stage: Stage): string {
-    const next: Stage | undefined = STAGES[stageIndex(stage) + 1];
+    const next = nextStage(stage);
     if (!next) return "nothing: this is the last stage";
     const gates = STAGE_TABLE[next].gates;
-    const extra = next === "self-destructing" ? ["confirmSelfDestruct set to the domain"] : [];
+    const extra = needsSelfDestructConfirmation(next) && !needsSelfDestructConfirmation(stage) ? ["confirmSelfDestruct set to the domain"] : [];
     const needs = [...gates, ...extra];
     return `stage "${next}" needs: ${needs.length ? needs.join(", ") : "no gate"}`;
 }
@@ -259,13 +269,14 @@ export function downloadGraceDays(settings: Settings, facts: HostFacts): number 
 
 /**
  * The grace must fit in the retention: Mastodon deletes each archive backups_retention_period days after it
- * was requested, the grace counts downloadGraceDays from when the last one finished. Checked when `closed`
- * (where the grace begins) or `self-destructing` is entered; refused with both numbers otherwise.
+ * was requested, the grace counts downloadGraceDays from when the last one finished. Checked when a stage
+ * that promises the last day to download or waits for it is entered (checksArchiveRetention); refused with
+ * both numbers otherwise.
  */
 export function checkArchiveRetention(target: Stage, facts: HostFacts, settings: Settings): { refusal?: string } {
     const retention = facts.database?.backupsRetentionDays;
     const entering = stageIndex(target) > stageIndex(effectiveStage(facts));
-    if (!entering || (target !== "closed" && target !== "self-destructing") || !retention || !archivesVacuumed(facts)) return {};
+    if (!entering || !checksArchiveRetention(target) || !retention || !archivesVacuumed(facts)) return {};
     const grace = downloadGraceDays(settings, facts);
     if (retention >= grace + 1) return {};
     return {
