@@ -4,7 +4,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import { MastodonClosure } from "./components/closure";
 import { describeDeployment } from "./lib/mastodon/deployment";
-import { archiveDownloads, checkArchiveRetention, checkClosingDate, evaluateGates, nextStageNeeds, purgeWarning } from "./lib/rules/gates";
+import { archiveDownloads, checkArchiveRetention } from "./lib/rules/archives";
+import { evaluateGates, nextStageNeeds, purgeWarning } from "./lib/rules/gates";
+import { checkClosingDate } from "./lib/rules/notice";
 import { effectiveStage } from "./lib/rules/journal";
 import { HostFacts } from "./lib/rules/facts";
 import { HostAccess, SERVICES_RECORD } from "./lib/host/steps";

@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { downloadsUntil } from "../lib/rules/gates";
+import { downloadsUntil } from "../lib/rules/archives";
 import { HostFacts } from "../lib/rules/facts";
 import { goneForGoodPage } from "../lib/gone/contract";
 import { HostAccess, JOURNAL_PATH } from "../lib/host/steps";

@@ -2,7 +2,7 @@
 // the host and (when parking on Cloudflare) what the zone holds. The components only turn it into
 // resources (components/closure.ts); the program prints its refusals and outputs.
 import { serviceOf } from "../mastodon/deployment";
-import { archiveRecentDays } from "./gates";
+import { archiveRecentDays } from "./archives";
 import { HostFacts } from "./facts";
 import { versionAtLeast } from "../mastodon/version";
 import { bucketManualStep, BucketPlan, planBucket } from "../mastodon/object-storage";
@@ -20,7 +20,7 @@ export interface ClosurePlan {
     notice?: { announcedAt: Date };
     front: FrontMode;
     requestArchives: boolean;
-    /** Users with an archive requested within this many days are not asked again (lib/rules/gates.ts archiveRecentDays). */
+    /** Users with an archive requested within this many days are not asked again (lib/rules/archives.ts archiveRecentDays). */
     archiveRecentDays: number;
     /** The announcement e-mailed to every user, once (emailAnnouncement, 4.4+), from the announcing stage on. */
     emailAnnouncement: boolean;
