@@ -1,8 +1,9 @@
 // The plan: which concerns the stage has, decided in pure code from the settings, what the probe saw on
 // the host and (when parking on Cloudflare) what the zone holds. The components only turn it into
-// resources (components/closure.ts); the program prints its refusals and outputs.
+// resources (components/closure.ts); its refusals come last in the decision (lib/rules/decide.ts), which the
+// program throws before declaring anything.
 import { serviceOf } from "../mastodon/deployment";
-import { archiveRecentDays } from "./archives";
+import { archiveRecentDays, downloadsUntil } from "./archives";
 import { HostFacts } from "./facts";
 import { versionAtLeast } from "../mastodon/version";
 import { bucketManualStep, BucketPlan, planBucket } from "../mastodon/object-storage";
@@ -19,6 +20,9 @@ export interface ClosurePlan {
     /** Announcement and reminders, counted from when the stage was first reached. */
     notice?: { announcedAt: Date };
     front: FrontMode;
+    /** The last day to download the 410 page promises, while the stage promises one (lastDownloadDay) and the
+     *  grace is not nil (lib/rules/archives.ts downloadsUntil); once self-destruct runs, no date is promised. */
+    downloadsUntil?: string;
     requestArchives: boolean;
     /** Users with an archive requested within this many days are not asked again (lib/rules/archives.ts archiveRecentDays). */
     archiveRecentDays: number;
@@ -123,6 +127,7 @@ export function planClosure(settings: Settings, facts: HostFacts, now: Date, zon
                   `then turn the Mastodon host off and delete it, once the output hostMayBeTurnedOff says Cloudflare answers for ${s.cloudflare!.hostnames.join(", ")}`,
               ]
             : spec.manual;
+    const until = spec.lastDownloadDay ? downloadsUntil(facts, s, now) : undefined;
     const manual = bucket?.keptUntil ? [...stageManual, bucketManualStep(bucket)] : stageManual;
 
     return {
@@ -130,6 +135,7 @@ export function planClosure(settings: Settings, facts: HostFacts, now: Date, zon
         spec,
         notice: spec.announce ? { announcedAt } : undefined,
         front: spec.front,
+        ...(until ? { downloadsUntil: until } : {}),
         requestArchives: spec.requestArchives && s.requestArchives,
         archiveRecentDays: archiveRecentDays(s, facts),
         emailAnnouncement,
