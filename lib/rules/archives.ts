@@ -3,7 +3,7 @@
 // Pure, like the gates that read them.
 import { checksArchiveRetention, DOWNLOAD_GRACE_STAGE, Stage, stageIndex } from "./stages";
 import { DAY_MS } from "./days";
-import { effectiveStage } from "./journal";
+import { entering } from "./journal";
 import type { Settings } from "./settings";
 import type { HostFacts } from "./facts";
 
@@ -45,8 +45,7 @@ export function downloadGraceDays(settings: Settings, facts: HostFacts): number 
  */
 export function checkArchiveRetention(target: Stage, facts: HostFacts, settings: Settings): { refusal?: string } {
     const retention = facts.database?.backupsRetentionDays;
-    const entering = stageIndex(target) > stageIndex(effectiveStage(facts));
-    if (!entering || !checksArchiveRetention(target) || !retention || !archivesVacuumed(facts)) return {};
+    if (!entering(target, facts) || !checksArchiveRetention(target) || !retention || !archivesVacuumed(facts)) return {};
     const grace = downloadGraceDays(settings, facts);
     if (retention >= grace + 1) return {};
     return {

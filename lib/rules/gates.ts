@@ -1,10 +1,10 @@
 // Gates: the preconditions a stage needs before it is entered, decided from facts read on the host.
 // Pure, so preview shows the same figures and the same refusal as up, and tests need no host.
 import { DELAY_TO_DELETION_DAYS, selfDestructEra } from "../mastodon/self-destruct";
-import { DOWNLOAD_GRACE_STAGE, DUMP_STAGE, Gate, GONE_EVERYWHERE_STAGE, needsSelfDestructConfirmation, nextStage, SELF_DESTRUCT_STAGE, Stage, STAGE_TABLE, stageIndex } from "./stages";
+import { DOWNLOAD_GRACE_STAGE, DUMP_STAGE, Gate, GONE_EVERYWHERE_STAGE, needsSelfDestructConfirmation, nextStage, SELF_DESTRUCT_STAGE, Stage, STAGE_TABLE } from "./stages";
 import { downloadGraceDays, downloadsUntil } from "./archives";
 import { DAY_MS, daysBetween, holdsOn } from "./days";
-import { effectiveStage } from "./journal";
+import { effectiveStage, entering } from "./journal";
 import type { Settings } from "./settings";
 import type { ZoneFacts } from "../edge/cloudflare/zone";
 import type { HostFacts } from "./facts";
@@ -169,7 +169,7 @@ export function purgeWarning(facts: HostFacts, now: Date): string | undefined {
 export function evaluateGates(target: Stage, facts: HostFacts, settings: Settings, now: Date, zone?: ZoneFacts): { results: GateResult[]; binding: boolean } {
     return {
         results: STAGE_TABLE[target].gates.map((g) => evaluateGate(g, facts, settings, now, zone)),
-        binding: stageIndex(target) > stageIndex(effectiveStage(facts)),
+        binding: entering(target, facts),
     };
 }
 

@@ -8,3 +8,9 @@ import { Stage, stageIndex, STOPPING_STAGE } from "./stages";
 export function effectiveStage(facts: HostFacts): Stage {
     return facts.stoppedByClosure?.length && stageIndex(facts.currentStage) < stageIndex(STOPPING_STAGE) ? STOPPING_STAGE : facts.currentStage;
 }
+
+/** Whether `target` is entered, moving forward from where the host is: gates and the archive retention bind
+ *  then, not on later runs of the stage. */
+export function entering(target: Stage, facts: HostFacts): boolean {
+    return stageIndex(target) > stageIndex(effectiveStage(facts));
+}
