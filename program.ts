@@ -71,6 +71,7 @@ export async function closureProgram(): Promise<Record<string, unknown>> {
     }
 }
 
+/** settings → probe → plan → refusals → declare → outputs. */
 async function runClosure(): Promise<Record<string, unknown>> {
     const config = new pulumi.Config(NAMESPACE);
     const settings = readSettings(config);
