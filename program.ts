@@ -1,17 +1,20 @@
-// The Pulumi program: settings → probe of the host → transition and gate checks → the closure.
-// Everything that can refuse (bad settings, a skipped stage, a gate that does not hold) refuses here,
-// before any resource is declared, so preview fails with the reason and up changes nothing.
+// The Pulumi program: settings → probe of the host → the decision (every refusal, then the plan) → the
+// closure → outputs. Everything that can refuse (bad settings, a skipped stage, the notice, the archive
+// retention, a gate, the plan) refuses before any resource of the closure is declared, so preview fails with
+// the reason and up changes nothing.
 import * as pulumi from "@pulumi/pulumi";
-import { MastodonClosure } from "./components/closure";
+import { MastodonClosure, MastodonClosureArgs } from "./components/closure";
 import { describeDeployment } from "./lib/mastodon/deployment";
-import { archiveDownloads, checkArchiveRetention, checkClosingDate, effectiveStage, evaluateGates, nextStageNeeds, purgeWarning } from "./lib/rules/gates";
+import { archiveDownloads } from "./lib/rules/archives";
+import { Decided, Decision, decide, DecisionInput, zoneNeeded } from "./lib/rules/decide";
+import { nextStageNeeds } from "./lib/rules/gates";
+import { effectiveStage } from "./lib/rules/journal";
 import { HostFacts } from "./lib/rules/facts";
 import { HostAccess } from "./lib/host/access";
 import { SERVICES_RECORD } from "./lib/host/records";
-import { needsZone } from "./lib/rules/plan";
-import { probeHost } from "./lib/host/probe";
+import { Probe, probeHost } from "./lib/host/probe";
 import { describeHosts, parseSettings, SECRET_KEYS, Settings } from "./lib/rules/settings";
-import { checkTransition, STAGE_TABLE, STAGES, stageIndex } from "./lib/rules/stages";
+import { DATABASE_STOPPED_STAGE, STAGE_TABLE } from "./lib/rules/stages";
 import { readZone } from "./lib/edge/cloudflare/zone";
 
 // Exported by @pulumi/pulumi's runtime (runtime/config.js) but missing from its type declarations.
@@ -49,8 +52,9 @@ function describe(err: unknown): string {
     return `${err.name}: ${err.message} (a bug in mastodon-closure; please report it)\n${frames.slice(0, 5).join("\n")}`;
 }
 
-/** What the announcement e-mail did or will do, for the preview. */
-function announcementEmailFigure(facts: HostFacts): string {
+/** What the announcement e-mail did or will do, for the preview; none when the plan does not e-mail it. */
+function announcementEmailFigure(closure: MastodonClosure, facts: HostFacts): string | undefined {
+    if (!closure.plan.emailAnnouncement) return undefined;
     return facts.announcementEmailedAt
         ? `sent ${facts.announcementEmailedAt}; it is not sent again`
         : `${facts.database?.announcementEmailRecipients ?? 0} recipient(s) (confirmed users of unsuspended accounts), sent once by this run`;
@@ -62,18 +66,45 @@ function announcementEmailFigure(facts: HostFacts): string {
  */
 export async function closureProgram(): Promise<Record<string, unknown>> {
     try {
-        return await declareClosure();
+        return await runClosure();
     } catch (err) {
         throw err instanceof ClosureError ? err : new ClosureError(describe(err));
     }
 }
 
-async function declareClosure(): Promise<Record<string, unknown>> {
+/** settings → probe → plan → refusals → declare → outputs. */
+async function runClosure(): Promise<Record<string, unknown>> {
     const config = new pulumi.Config(NAMESPACE);
-    const settings: Settings = parseSettings({
+    const settings = readSettings(config);
+    const { access, postPublicStatus } = hostAccess(config, settings);
+    const now = new Date();
+    const probe = await probeHost(await reveal(access), settings);
+    const { decision, cloudflare } = await plan(config, settings, probe.facts, now);
+    const decided = printThenRefuse(decision);
+    const closure = new MastodonClosure("closure", {
+        settings,
+        access,
+        facts: probe.facts,
+        originalVhost: probe.originalVhost,
+        postPublicStatus,
+        now,
+        plan: decided.plan,
+        ...(cloudflare ? { cloudflare } : {}),
+    });
+    logDeclared(closure, probe.facts);
+    return outputs(settings, probe, decided, closure);
+}
+
+/** The settings, checked: every problem at once, before anything connects. */
+function readSettings(config: pulumi.Config): Settings {
+    return parseSettings({
         get: (key) => config.get(key),
         isSecret: (key) => isConfigSecret(`${NAMESPACE}:${key}`),
     });
+}
+
+/** SSH and database access to the host(s), secret; and whether the announcement is also posted as a status. */
+function hostAccess(config: pulumi.Config, settings: Settings): { access: pulumi.Output<HostAccess>; postPublicStatus: boolean } {
     // parseSettings has checked which are required (the database password is not with compose).
     const [privateKey, databasePassword] = SECRET_KEYS.map((k) => config.getSecret(k) ?? pulumi.secret(""));
     const statusToken = config.getSecret("statusToken");
@@ -86,66 +117,54 @@ async function declareClosure(): Promise<Record<string, unknown>> {
         deployment: settings.deployment,
         ...(token ? { statusToken: token } : {}),
     }));
+    return { access, postPublicStatus: statusToken !== undefined };
+}
 
-    const now = new Date();
-    const { facts, originalVhost, dumpsOnHost } = await probeHost(await reveal(access), settings);
+/** The decision (lib/rules/decide.ts), with the Cloudflare zone read first when the plan needs it. */
+async function plan(config: pulumi.Config, settings: Settings, facts: HostFacts, now: Date): Promise<{ decision: Decision; cloudflare?: Cloudflare }> {
+    const input: DecisionInput = { settings, facts, now, servicesRecord: SERVICES_RECORD };
+    const cloudflare = zoneNeeded(input) ? await readCloudflare(config, settings) : undefined;
+    return { decision: decide({ ...input, zone: cloudflare?.zone }), ...(cloudflare ? { cloudflare } : {}) };
+}
 
-    const skip = checkTransition(facts.currentStage, settings.stage);
-    if (skip) throw new ClosureError(`stage: ${skip}`);
-    const notice = checkClosingDate(settings.stage, facts, settings, now);
-    if (notice.refusal) throw new ClosureError(`stage "${settings.stage}" refused, nothing was changed: ${notice.refusal}`);
-    if (notice.warning) pulumi.log.warn(notice.warning);
-    const purge = purgeWarning(facts, now);
-    if (purge) pulumi.log.warn(purge);
-    if (facts.selfDestructValueWrong) {
-        pulumi.log.warn(
-            "SELF_DESTRUCT in .env.production does not verify (another SECRET_KEY_BASE or LOCAL_DOMAIN, or a damaged value): Mastodon is not in self-destruct mode. " +
-                (stageIndex(settings.stage) >= stageIndex("self-destructing") ? "pulumi up --refresh replaces it with the value Rails generates" : "It is replaced when self-destructing is entered"),
-        );
-    }
-    const retention = checkArchiveRetention(settings.stage, facts, settings);
-    if (retention.refusal) throw new ClosureError(`stage "${settings.stage}" refused, nothing was changed: ${retention.refusal}`);
-    if (facts.stoppedByClosure && effectiveStage(facts) !== facts.currentStage) {
-        pulumi.log.warn(
-            `a move to dormant did not finish: the closure had begun stopping services (${SERVICES_RECORD} records how it found them). ` +
-                (stageIndex(settings.stage) >= stageIndex("dormant") ? "This run finishes it." : "This run starts them again as they were."),
-        );
-    }
-    // Parking on Cloudflare: the zone is read (in preview too) through a provider holding the token.
-    // (The SDK is loaded only then: it takes a noticeable part of a run to load.)
-    const provider =
-        settings.cloudflare && needsZone(settings, facts)
-            ? new (await import("@pulumi/cloudflare")).Provider("cloudflare", { apiToken: config.requireSecret("cloudflareApiToken") })
-            : undefined;
-    const zone = settings.cloudflare && provider ? await readZone(settings.cloudflare, { provider }) : undefined;
-    const gates = evaluateGates(settings.stage, facts, settings, now, zone);
-    for (const g of gates.results) pulumi.log.info(`gate ${g.gate}: ${g.ok ? "holds" : "does not hold"} (${g.figure})`);
-    // What the next stage waits for, with the pace so far: when to come back.
-    const next = STAGES[stageIndex(settings.stage) + 1];
-    const nextGates = next ? evaluateGates(next, { ...facts, currentStage: settings.stage }, settings, now, zone).results : [];
-    for (const g of nextGates) pulumi.log.info(`next stage "${next}": ${g.gate} ${g.ok ? "holds" : "does not hold yet"} (${g.figure})`);
-    const failed = gates.results.filter((g) => !g.ok);
-    if (gates.binding && failed.length > 0) {
-        throw new ClosureError(
-            `stage "${settings.stage}" cannot be entered yet; nothing was changed:\n` + failed.map((g) => `  - ${g.gate}: ${g.figure}`).join("\n"),
-        );
-    }
+/** What the closure parks the domain with: the zone as read, and the provider holding the token. */
+type Cloudflare = NonNullable<MastodonClosureArgs["cloudflare"]>;
 
-    const closure = new MastodonClosure("closure", {
-        settings,
-        access,
-        facts,
-        originalVhost,
-        postPublicStatus: statusToken !== undefined,
-        now,
-        ...(zone && provider ? { cloudflare: { zone, provider } } : {}),
-    });
+/** Parking on Cloudflare: the zone is read (in preview too) through a provider holding the token. (The SDK is
+ *  loaded only then: it takes a noticeable part of a run to load.) */
+async function readCloudflare(config: pulumi.Config, settings: Settings): Promise<Cloudflare> {
+    const provider = new (await import("@pulumi/cloudflare")).Provider("cloudflare", { apiToken: config.requireSecret("cloudflareApiToken") });
+    return { zone: await readZone(settings.cloudflare!, { provider }), provider };
+}
+
+/** Prints what the checks found, in order; throws the first refusal, so that nothing is declared. */
+function printThenRefuse(decision: Decision): Decided {
+    for (const line of decision.logs) {
+        if (line.level === "warn") pulumi.log.warn(line.text);
+        else pulumi.log.info(line.text);
+    }
+    if (decision.refusal !== undefined) throw new ClosureError(decision.refusal);
+    return decision;
+}
+
+/** What the declared closure keeps, e-mails and leaves one-way, for the preview. */
+function logDeclared(closure: MastodonClosure, facts: HostFacts): void {
     const bucket = closure.plan.bucket;
     if (bucket) pulumi.log.info(`media and archives on object storage: bucket ${bucket.bucket} at ${bucket.endpoint}, ${bucket.kept}`);
-    const email = closure.plan.emailAnnouncement ? announcementEmailFigure(facts) : undefined;
+    const email = announcementEmailFigure(closure, facts);
     if (email) pulumi.log.info(`announcement e-mail: ${email}`);
     for (const kept of closure.keptOneWay) pulumi.log.warn(`one-way step kept although the stage moved back: ${kept}`);
+}
 
+/** The database's figures for the outputs (every user's latest archive is summed up in archiveDownloads). */
+function databaseOutput(facts: HostFacts): unknown {
+    if (facts.database) return (({ latestArchiveByUser: _byUser, ...figures }) => figures)(facts.database);
+    return effectiveStage(facts) === DATABASE_STOPPED_STAGE ? `stopped by the closure (${DATABASE_STOPPED_STAGE})` : "not readable";
+}
+
+/** The stack's outputs: only what this stage has (an undefined output is a warning in every run). */
+function outputs(settings: Settings, probe: Probe, decided: Decided, closure: MastodonClosure): Record<string, unknown> {
+    const { facts, dumpsOnHost } = probe;
     const spec = STAGE_TABLE[settings.stage];
     const outputs: Record<string, unknown> = {
         stage: settings.stage,
@@ -155,20 +174,15 @@ async function declareClosure(): Promise<Record<string, unknown>> {
         hosts: describeHosts(settings),
         mastodonVersion: facts.mastodonVersion,
         front: spec.front,
-        gates: gates.results,
-        // Every user's latest archive is summed up in archiveDownloads, not listed here.
-        database: facts.database
-            ? (({ latestArchiveByUser: _byUser, ...figures }) => figures)(facts.database)
-            : effectiveStage(facts) === "dormant"
-              ? "stopped by the closure (dormant)"
-              : "not readable",
+        gates: decided.gates.results,
+        database: databaseOutput(facts),
         objectStorage: closure.plan.bucket,
         // The probe listed the dumps before this run; a dump this run made is on the host too.
         dumpsOnHost: closure.dump
             ? closure.dump.manifest.apply((m) => (dumpsOnHost.some((d) => d.path === m.path) ? dumpsOnHost : [...dumpsOnHost, { path: m.path, bytes: m.bytes }]))
             : dumpsOnHost,
         next: nextStageNeeds(settings.stage),
-        nextGates,
+        nextGates: decided.nextGates,
         keptOneWay: closure.keptOneWay,
         manualSteps: closure.plan.manual,
         edge: closure.edge?.summary,
@@ -176,12 +190,11 @@ async function declareClosure(): Promise<Record<string, unknown>> {
         announcementId: closure.notice?.announcementId,
         reminderDates: closure.notice?.reminderDates,
         archivesRequested: closure.archives?.requested,
-        archiveDownloads: stageIndex(settings.stage) >= stageIndex("announced") ? archiveDownloads(facts) : undefined,
-        announcementEmail: closure.notice?.email ?? email,
+        archiveDownloads: spec.announce ? archiveDownloads(facts) : undefined,
+        announcementEmail: closure.notice?.email ?? announcementEmailFigure(closure, facts),
         selfDestructEnabledAt: closure.selfDestruct?.enabledAt,
         databaseDump: closure.dump?.manifest,
         stoppedServices: closure.services?.units,
     };
-    // Only what this stage has: an undefined output is a warning in every run.
     return Object.fromEntries(Object.entries(outputs).filter(([, v]) => v !== undefined));
 }

@@ -1,12 +1,12 @@
 import * as pulumi from "@pulumi/pulumi";
-import { downloadsUntil } from "../lib/rules/gates";
 import { HostFacts } from "../lib/rules/facts";
 import { goneForGoodPage } from "../lib/gone/contract";
 import { HostAccess } from "../lib/host/access";
 import { JOURNAL_PATH } from "../lib/host/records";
 import { HostStep } from "../lib/provider/host-step";
 import { parseOriginalVhost } from "../lib/gone/nginx";
-import { ClosurePlan, planClosure } from "../lib/rules/plan";
+import { planOrThrow } from "../lib/rules/decide";
+import { ClosurePlan } from "../lib/rules/plan";
 import { Settings } from "../lib/rules/settings";
 import { workerSource } from "../lib/edge/cloudflare/worker";
 import { ZoneFacts } from "../lib/edge/cloudflare/zone";
@@ -35,6 +35,9 @@ export interface MastodonClosureArgs {
     access: pulumi.Input<HostAccess>;
     /** What the probe read on the host. */
     facts: HostFacts;
+    /** The plan the program made (lib/rules/decide.ts), refusing nothing. Without it the component plans
+     *  from the settings and facts, and throws the plan's refusals before declaring any child. */
+    plan?: ClosurePlan;
     /** The server's own nginx vhost. */
     originalVhost: string;
     /** Also post the announcement as a public status (statusToken is set). Default false. */
@@ -45,8 +48,8 @@ export interface MastodonClosureArgs {
 }
 
 /**
- * The whole closure of one Mastodon server at the stage in settings: each concern of the plan
- * (lib/rules/plan.ts) a child component, in the order that keeps data safe (the 410 vhost before self-destruct,
+ * The whole closure of one Mastodon server at the stage in settings: each concern of the plan the program
+ * made (lib/rules/plan.ts, lib/rules/decide.ts) a child component, in the order that keeps data safe (the 410 vhost before self-destruct,
  * the verified dump before any service stops, the Worker before DNS moves), and the host's journal last.
  */
 export class MastodonClosure extends pulumi.ComponentResource {
@@ -62,12 +65,10 @@ export class MastodonClosure extends pulumi.ComponentResource {
     readonly keptOneWay: string[];
 
     constructor(name: string, args: MastodonClosureArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("mastodon-closure:index:MastodonClosure", name, {}, opts);
         const { settings: s, access, facts } = args;
-        const plan = planClosure(s, facts, args.now, args.cloudflare?.zone);
-        if (plan.refusals.length > 0) {
-            throw new Error(`stage "${s.stage}" cannot be reached as set; nothing was changed:\n` + plan.refusals.map((r) => `  - ${r}`).join("\n"));
-        }
+        // Before anything is declared: a plan that refuses declares nothing, not even this component.
+        const plan = args.plan ?? planOrThrow(s, facts, args.now, args.cloudflare?.zone);
+        super("mastodon-closure:index:MastodonClosure", name, {}, opts);
         this.plan = plan;
         this.keptOneWay = plan.keptOneWay;
         const child = { parent: this };
@@ -96,9 +97,7 @@ export class MastodonClosure extends pulumi.ComponentResource {
         }
 
         const page = { domain: s.domain, closingDate: s.closingDate, successor: s.successor, language: s.language };
-        // While closed the page promises a last day to download; once self-destruct runs, no date is promised.
-        const until = s.stage === "closed" ? downloadsUntil(facts, s, args.now) : undefined;
-        const front = { ...page, ...(until ? { downloadsUntil: until } : {}) };
+        const front = { ...page, ...(plan.downloadsUntil ? { downloadsUntil: plan.downloadsUntil } : {}) };
         this.front = new FrontProxy(
             `${name}-front`,
             { access, site: s.nginxSite, mode: plan.front, domain: s.domain, originalText: args.originalVhost, original, page: front },

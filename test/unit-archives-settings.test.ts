@@ -3,7 +3,8 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { defaultSettings, resolveMastodonSettings, resolveSetting, rowFromSql, settingRowValue } from "../lib/mastodon/site-settings";
-import { archiveDownloads, archiveRecentDays, archivesVacuumed, checkArchiveRetention, downloadGraceDays, evaluateGate } from "../lib/rules/gates";
+import { archiveDownloads, archiveRecentDays, archivesVacuumed, checkArchiveRetention, downloadGraceDays } from "../lib/rules/archives";
+import { evaluateGate } from "../lib/rules/gates";
 import { HostFacts } from "../lib/rules/facts";
 import { planClosure } from "../lib/rules/plan";
 import { announcementText } from "../lib/rules/notice";

@@ -2,7 +2,8 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { checkTransition, Gate, STAGES, STAGE_TABLE, Stage, stageIndex } from "../lib/rules/stages";
-import { downloadsUntil, evaluateGate, evaluateGates, nextStageNeeds, purgeWarning } from "../lib/rules/gates";
+import { downloadsUntil } from "../lib/rules/archives";
+import { evaluateGate, evaluateGates, nextStageNeeds, purgeWarning } from "../lib/rules/gates";
 import { HostFacts } from "../lib/rules/facts";
 import type { Settings } from "../lib/rules/settings";
 import type { ZoneFacts } from "../lib/edge/cloudflare/zone";

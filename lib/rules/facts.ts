@@ -4,7 +4,7 @@ import type { Stage } from "./stages";
 /** What the host told the probe. Database figures are absent while the database is stopped (dormant). */
 export interface HostFacts {
     mastodonVersion: string;
-    /** Stage the host reached last (journal on the host), "operating" when none was ever applied. */
+    /** Stage the host reached last (journal on the host), the baseline (BASELINE_STAGE) when none was ever applied. */
     currentStage: Stage;
     /** When each stage was last entered from below (ISO times), from the host's journal. */
     reachedAt: Partial<Record<Stage, string>>;

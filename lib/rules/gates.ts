@@ -1,13 +1,13 @@
 // Gates: the preconditions a stage needs before it is entered, decided from facts read on the host.
 // Pure, so preview shows the same figures and the same refusal as up, and tests need no host.
 import { DELAY_TO_DELETION_DAYS, selfDestructEra } from "../mastodon/self-destruct";
-import { Gate, Stage, STAGES, STAGE_TABLE, stageIndex } from "./stages";
+import { DOWNLOAD_GRACE_STAGE, DUMP_STAGE, Gate, GONE_EVERYWHERE_STAGE, needsSelfDestructConfirmation, nextStage, SELF_DESTRUCT_STAGE, Stage, STAGE_TABLE } from "./stages";
+import { downloadGraceDays, downloadsUntil } from "./archives";
+import { DAY_MS, daysBetween, holdsOn } from "./days";
+import { effectiveStage, entering } from "./journal";
 import type { Settings } from "./settings";
 import type { ZoneFacts } from "../edge/cloudflare/zone";
 import type { HostFacts } from "./facts";
-
-const DAY_MS = 24 * 3600 * 1000;
-
 
 export interface GateResult {
     gate: Gate;
@@ -18,10 +18,6 @@ export interface GateResult {
 
 const SENT_ALL = "Every deletion notice has been sent";
 
-function daysBetween(fromIso: string, now: Date): number {
-    return (now.getTime() - new Date(fromIso).getTime()) / DAY_MS;
-}
-
 /** When `left` things are done, at the pace of the last `minutes` (`done` in that time): words for a
  *  figure, "" when none is left. */
 export function etaAtPace(left: number, done: number, minutes: number, what: string): string {
@@ -30,22 +26,6 @@ export function etaAtPace(left: number, done: number, minutes: number, what: str
     if (done <= 0) return `; no ${what} in ${window}, so no estimate yet`;
     const eta = Math.ceil((left / done) * minutes);
     return `; about ${eta < 120 ? `${eta} min` : `${Math.ceil(eta / 60)} h`} left at the pace of ${window} (${done} ${what})`;
-}
-
-/** The day a gate counting `daysLeft` days holds. */
-function holdsOn(daysLeft: number, now: Date): string {
-    return new Date(now.getTime() + daysLeft * DAY_MS).toISOString().slice(0, 10);
-}
-
-/** The last day users can count on to sign in and download their archive: downloadGraceDays after the day
- *  the closure closed the server (today, when it is closing it now); none when there is no grace. The 410
- *  page promises it, and downloadGracePassed holds only once that day is over. */
-export function downloadsUntil(facts: HostFacts, settings: Settings, now: Date): string | undefined {
-    const grace = downloadGraceDays(settings, facts);
-    if (grace === 0) return undefined;
-    const closedAt = stageIndex(facts.currentStage) >= stageIndex("closed") && facts.reachedAt.closed ? new Date(facts.reachedAt.closed) : now;
-    const day = Date.UTC(closedAt.getUTCFullYear(), closedAt.getUTCMonth(), closedAt.getUTCDate());
-    return new Date(day + grace * DAY_MS).toISOString().slice(0, 10);
 }
 
 /** `zone`: what the Cloudflare zone holds, read when parking on Cloudflare (lib/edge/cloudflare/zone.ts). */
@@ -71,7 +51,7 @@ export function evaluateGate(gate: Gate, facts: HostFacts, settings: Settings, n
         case "downloadGracePassed": {
             if (!db) return { gate, ok: false, figure: "database not readable" };
             // The 410 page told users they could download until that day, included.
-            const until = facts.reachedAt.closed ? downloadsUntil(facts, settings, now) : undefined;
+            const until = facts.reachedAt[DOWNLOAD_GRACE_STAGE] ? downloadsUntil(facts, settings, now) : undefined;
             if (until) {
                 const left = Math.ceil((new Date(`${until}T00:00:00Z`).getTime() + DAY_MS - now.getTime()) / DAY_MS);
                 const after = new Date(new Date(`${until}T00:00:00Z`).getTime() + DAY_MS).toISOString().slice(0, 10);
@@ -93,16 +73,16 @@ export function evaluateGate(gate: Gate, facts: HostFacts, settings: Settings, n
         case "deletionNoticesSent":
             return deletionNoticesSent(facts);
         case "goneDaysPassed": {
-            const since = facts.reachedAt.dormant;
-            if (!since) return { gate, ok: false, figure: "the host never went dormant" };
+            const since = facts.reachedAt[GONE_EVERYWHERE_STAGE];
+            if (!since) return { gate, ok: false, figure: `the host never went ${GONE_EVERYWHERE_STAGE}` };
             const left = Math.ceil(settings.goneDays - daysBetween(since, now));
             return {
                 gate,
                 ok: left <= 0,
                 figure:
                     left > 0
-                        ? `dormant since ${since}; ${left} day(s) of the ${settings.goneDays}-day 410 period left (holds on ${holdsOn(left, now)})`
-                        : `dormant since ${since}; ${settings.goneDays}-day 410 period passed`,
+                        ? `${GONE_EVERYWHERE_STAGE} since ${since}; ${left} day(s) of the ${settings.goneDays}-day 410 period left (holds on ${holdsOn(left, now)})`
+                        : `${GONE_EVERYWHERE_STAGE} since ${since}; ${settings.goneDays}-day 410 period passed`,
             };
         }
         case "zoneOnAccount": {
@@ -162,7 +142,7 @@ function deletionNoticesSent(facts: HostFacts): GateResult {
 function legacyPurgeFrom(facts: HostFacts): string | undefined {
     const fromRequests = facts.database?.deletionRequestsDueFrom;
     if (selfDestructEra(facts.mastodonVersion) !== "legacy" || !facts.selfDestructEnabled || !fromRequests) return undefined;
-    const ran = facts.reachedAt["self-destructing"];
+    const ran = facts.reachedAt[SELF_DESTRUCT_STAGE];
     const fromCommand = ran ? new Date(new Date(ran).getTime() + DELAY_TO_DELETION_DAYS * DAY_MS).toISOString() : undefined;
     return fromCommand && fromCommand < fromRequests ? fromCommand : fromRequests;
 }
@@ -177,153 +157,28 @@ export const PURGE_WARNING_DAYS = 7;
  */
 export function purgeWarning(facts: HostFacts, now: Date): string | undefined {
     const due = legacyPurgeFrom(facts);
-    if (!due || stageIndex(effectiveStage(facts)) >= stageIndex("dormant")) return undefined;
+    if (!due || STAGE_TABLE[effectiveStage(facts)].databaseDump) return undefined;
     const days = (new Date(due).getTime() - now.getTime()) / DAY_MS;
     if (days >= PURGE_WARNING_DAYS) return undefined;
     return days <= 0
-        ? `Mastodon has been purging the suspended accounts' local data since ${due} (deletion requests of the legacy tootctl self-destruct, due after 30 days): the dump made when dormant is entered holds only what is left. Enter dormant now`
-        : `Mastodon begins purging the suspended accounts' local data on ${due} (deletion requests of the legacy tootctl self-destruct, due after 30 days): enter dormant before then, so that its dump holds that data`;
-}
-
-/** The stage the host is entering or in: a move to dormant whose stops began counts as dormant already. */
-export function effectiveStage(facts: HostFacts): Stage {
-    return facts.stoppedByClosure?.length && stageIndex(facts.currentStage) < stageIndex("dormant") ? "dormant" : facts.currentStage;
+        ? `Mastodon has been purging the suspended accounts' local data since ${due} (deletion requests of the legacy tootctl self-destruct, due after 30 days): the dump made when ${DUMP_STAGE} is entered holds only what is left. Enter ${DUMP_STAGE} now`
+        : `Mastodon begins purging the suspended accounts' local data on ${due} (deletion requests of the legacy tootctl self-destruct, due after 30 days): enter ${DUMP_STAGE} before then, so that its dump holds that data`;
 }
 
 /** The gates of `target`, evaluated; they only bind when the stage is being entered (moving forward). */
 export function evaluateGates(target: Stage, facts: HostFacts, settings: Settings, now: Date, zone?: ZoneFacts): { results: GateResult[]; binding: boolean } {
     return {
         results: STAGE_TABLE[target].gates.map((g) => evaluateGate(g, facts, settings, now, zone)),
-        binding: stageIndex(target) > stageIndex(effectiveStage(facts)),
+        binding: entering(target, facts),
     };
-}
-
-/** Days of notice below which preview warns: the Server Covenant of joinmastodon.org asks listed servers
- *  for three months. */
-export const COVENANT_NOTICE_DAYS = 90;
-
-/**
- * The closing date as announced: users must get a notice period. Entering `announced` (or moving the date
- * earlier while announced) needs it at least minimumNoticeDays ahead; moving it later is always allowed.
- * Returns the refusal, and a warning below the Covenant's 90 days.
- */
-export function checkClosingDate(target: Stage, facts: HostFacts, settings: Settings, now: Date): { refusal?: string; warning?: string } {
-    if (stageIndex(target) < stageIndex("announced") || !settings.closingDate) return {};
-    const entering = stageIndex(facts.currentStage) < stageIndex("announced");
-    const movedEarlier = !entering && facts.announcedClosingDate !== undefined && settings.closingDate < facts.announcedClosingDate;
-    if (!entering && !movedEarlier) return {};
-    // Whole calendar days (UTC) from today: today is 0, yesterday -1.
-    const days = Math.round((Date.parse(`${settings.closingDate}T00:00:00Z`) - Date.parse(`${now.toISOString().slice(0, 10)}T00:00:00Z`)) / DAY_MS);
-    const what = entering ? "announcing the closure" : `moving the closing date earlier than the announced ${facts.announcedClosingDate}`;
-    if (days < settings.minimumNoticeDays) {
-        return {
-            refusal:
-                `closingDate ${settings.closingDate} is ${days < 0 ? "in the past" : `${days} day(s) away`}: ${what} needs it at least ` +
-                `${settings.minimumNoticeDays} day(s) ahead (minimumNoticeDays), so that users can export their data; set a later closingDate`,
-        };
-    }
-    return days < COVENANT_NOTICE_DAYS
-        ? { warning: `closingDate ${settings.closingDate} gives ${days} day(s) of notice; joinmastodon.org's Server Covenant asks listed servers for ${COVENANT_NOTICE_DAYS}` }
-        : {};
 }
 
 /** What the stage after `stage` will need, in words, for the outputs. */
 export function nextStageNeeds(stage: Stage): string {
-    const next: Stage | undefined = STAGES[stageIndex(stage) + 1];
+    const next = nextStage(stage);
     if (!next) return "nothing: this is the last stage";
     const gates = STAGE_TABLE[next].gates;
-    const extra = next === "self-destructing" ? ["confirmSelfDestruct set to the domain"] : [];
+    const extra = needsSelfDestructConfirmation(next) && !needsSelfDestructConfirmation(stage) ? ["confirmSelfDestruct set to the domain"] : [];
     const needs = [...gates, ...extra];
     return `stage "${next}" needs: ${needs.length ? needs.join(", ") : "no gate"}`;
-}
-
-// --- archives and their retention ----------------------------------------------------------------------
-
-/** Days of download grace when downloadGraceDays is not set and archives are never vacuumed. */
-export const DEFAULT_DOWNLOAD_GRACE_DAYS = 7;
-
-/** Whether Vacuum::BackupsVacuum still runs: daily, until 4.3+'s self-destruct mode replaces Sidekiq's
- *  schedule with SelfDestructScheduler alone (config/initializers/sidekiq.rb); never without a retention. */
-export function archivesVacuumed(facts: HostFacts): boolean {
-    return !!facts.database?.backupsRetentionDays && !(facts.selfDestructEnabled && !facts.legacySelfDestruct);
-}
-
-/** The download grace: downloadGraceDays as set; by default one day less than the server's archive
- *  retention (which counts from the request, the grace from the last archive finished: the day is for
- *  making them), or 7 days when archives are never vacuumed. */
-export function downloadGraceDays(settings: Settings, facts: HostFacts): number {
-    if (settings.downloadGraceDays !== undefined) return settings.downloadGraceDays;
-    const retention = facts.database?.backupsRetentionDays;
-    return retention ? Math.max(0, retention - 1) : DEFAULT_DOWNLOAD_GRACE_DAYS;
-}
-
-/**
- * The grace must fit in the retention: Mastodon deletes each archive backups_retention_period days after it
- * was requested, the grace counts downloadGraceDays from when the last one finished. Checked when `closed`
- * (where the grace begins) or `self-destructing` is entered; refused with both numbers otherwise.
- */
-export function checkArchiveRetention(target: Stage, facts: HostFacts, settings: Settings): { refusal?: string } {
-    const retention = facts.database?.backupsRetentionDays;
-    const entering = stageIndex(target) > stageIndex(effectiveStage(facts));
-    if (!entering || (target !== "closed" && target !== "self-destructing") || !retention || !archivesVacuumed(facts)) return {};
-    const grace = downloadGraceDays(settings, facts);
-    if (retention >= grace + 1) return {};
-    return {
-        refusal:
-            `downloadGraceDays is ${grace} day(s) but the server's user archive retention period (backups_retention_period) is ${retention} day(s): ` +
-            `Mastodon's daily Vacuum::BackupsVacuum deletes each archive ${retention} day(s) after it was requested, so archives would be gone before ` +
-            `the download grace ends. Raise "User archive retention period" to at least ${grace + 1} (Administration > Server settings > Content retention), ` +
-            `or set downloadGraceDays to at most ${Math.max(0, retention - 1)}`,
-    };
-}
-
-/** The recent-archive window the archive requests use: archiveRecentDays, narrowed so that a skipped
- *  user's recent archive still outlives the download grace (Mastodon deletes it retention days after its
- *  request; the closure's own archives finish at the earliest now). */
-export function archiveRecentDays(settings: Settings, facts: HostFacts): number {
-    const retention = facts.database?.backupsRetentionDays;
-    if (!retention || !archivesVacuumed(facts)) return settings.archiveRecentDays;
-    return Math.max(0, Math.min(settings.archiveRecentDays, retention - downloadGraceDays(settings, facts) - 1));
-}
-
-/** Names listed per day in the outputs; the rest are counted. */
-const NAMES_PER_DAY = 20;
-
-export interface ArchiveDownloads {
-    retentionDays: number | null;
-    /** How long archives are kept, in words. */
-    kept: string;
-    /** Day (UTC) until which each user can download their latest archive, at least: Vacuum::BackupsVacuum
-     *  runs once a day (between 03:00 and 06:00 server time) and deletes the archives past retention. */
-    until: Record<string, string[]>;
-    /** Users who can sign in but have no archive (yet). */
-    withoutArchive: string[];
-}
-
-function listed(names: string[]): string[] {
-    return names.length > NAMES_PER_DAY ? [...names.slice(0, NAMES_PER_DAY), `and ${names.length - NAMES_PER_DAY} more`] : names;
-}
-
-/** Until when each user can download their archive, for the outputs. */
-export function archiveDownloads(facts: HostFacts): ArchiveDownloads | undefined {
-    const db = facts.database;
-    if (!db) return undefined;
-    const vacuumed = archivesVacuumed(facts);
-    const byDay = new Map<string, string[]>();
-    const users = db.latestArchiveByUser ?? [];
-    for (const u of users) {
-        if (!u.requestedAt) continue;
-        const day = vacuumed ? new Date(Date.parse(u.requestedAt) + db.backupsRetentionDays! * DAY_MS).toISOString().slice(0, 10) : "until the host goes dormant";
-        byDay.set(day, [...(byDay.get(day) ?? []), u.username]);
-    }
-    return {
-        retentionDays: db.backupsRetentionDays ?? null,
-        kept: vacuumed
-            ? `${db.backupsRetentionDays} day(s) after each archive was requested (Vacuum::BackupsVacuum, daily)`
-            : db.backupsRetentionDays
-              ? "until the host goes dormant: self-destruct mode stopped the vacuums"
-              : "until the host goes dormant: no retention period is set",
-        until: Object.fromEntries([...byDay].map(([day, names]) => [day, listed(names)])),
-        withoutArchive: listed(users.filter((u) => !u.requestedAt).map((u) => u.username)),
-    };
 }

@@ -1,6 +1,11 @@
 // What the server announces: the closure, its date, the successor, and "export your data now", in
-// English or Japanese; the operator's own text (announcementText) wins over the templates.
+// English or Japanese; the operator's own text (announcementText) wins over the templates. And the notice
+// the closing date must give (checkClosingDate).
 import type { Language } from "../gone/contract";
+import { DAY_MS } from "./days";
+import type { HostFacts } from "./facts";
+import type { Settings } from "./settings";
+import { needsClosingDate, Stage } from "./stages";
 
 export interface NoticeInput {
     domain: string;
@@ -77,4 +82,33 @@ export function reminders(n: NoticeInput, daysBefore: number[], announcedAt: Dat
             };
         })
         .filter((r) => new Date(r.scheduledAt) > announcedAt);
+}
+
+/** Days of notice below which preview warns: the Server Covenant of joinmastodon.org asks listed servers
+ *  for three months. */
+export const COVENANT_NOTICE_DAYS = 90;
+
+/**
+ * The closing date as announced: users must get a notice period. Announcing the closure (or moving the date
+ * earlier once announced) needs it at least minimumNoticeDays ahead; moving it later is always allowed.
+ * Returns the refusal, and a warning below the Covenant's 90 days.
+ */
+export function checkClosingDate(target: Stage, facts: HostFacts, settings: Settings, now: Date): { refusal?: string; warning?: string } {
+    if (!needsClosingDate(target) || !settings.closingDate) return {};
+    const entering = !needsClosingDate(facts.currentStage);
+    const movedEarlier = !entering && facts.announcedClosingDate !== undefined && settings.closingDate < facts.announcedClosingDate;
+    if (!entering && !movedEarlier) return {};
+    // Whole calendar days (UTC) from today: today is 0, yesterday -1.
+    const days = Math.round((Date.parse(`${settings.closingDate}T00:00:00Z`) - Date.parse(`${now.toISOString().slice(0, 10)}T00:00:00Z`)) / DAY_MS);
+    const what = entering ? "announcing the closure" : `moving the closing date earlier than the announced ${facts.announcedClosingDate}`;
+    if (days < settings.minimumNoticeDays) {
+        return {
+            refusal:
+                `closingDate ${settings.closingDate} is ${days < 0 ? "in the past" : `${days} day(s) away`}: ${what} needs it at least ` +
+                `${settings.minimumNoticeDays} day(s) ahead (minimumNoticeDays), so that users can export their data; set a later closingDate`,
+        };
+    }
+    return days < COVENANT_NOTICE_DAYS
+        ? { warning: `closingDate ${settings.closingDate} gives ${days} day(s) of notice; joinmastodon.org's Server Covenant asks listed servers for ${COVENANT_NOTICE_DAYS}` }
+        : {};
 }

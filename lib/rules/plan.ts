@@ -1,14 +1,15 @@
 // The plan: which concerns the stage has, decided in pure code from the settings, what the probe saw on
 // the host and (when parking on Cloudflare) what the zone holds. The components only turn it into
-// resources (components/closure.ts); the program prints its refusals and outputs.
+// resources (components/closure.ts); its refusals come last in the decision (lib/rules/decide.ts), which the
+// program throws before declaring anything.
 import { serviceOf } from "../mastodon/deployment";
-import { archiveRecentDays } from "./gates";
+import { archiveRecentDays, downloadsUntil } from "./archives";
 import { HostFacts } from "./facts";
 import { versionAtLeast } from "../mastodon/version";
 import { bucketManualStep, BucketPlan, planBucket } from "../mastodon/object-storage";
 import { EdgePlan, planEdge } from "../edge/cloudflare/parking";
 import type { Settings } from "./settings";
-import { Stage, STAGE_TABLE, StageSpec, stageIndex } from "./stages";
+import { ANNOUNCING_STAGE, BASELINE_STAGE, DUMP_STAGE, GONE_EVERYWHERE_STAGE, PARKING_STAGE, SELF_DESTRUCT_STAGE, Stage, STAGE_TABLE, StageSpec } from "./stages";
 import { ServiceRole } from "../mastodon/deployment";
 import { FrontMode } from "../gone/contract";
 import type { ZoneFacts } from "../edge/cloudflare/zone";
@@ -19,10 +20,13 @@ export interface ClosurePlan {
     /** Announcement and reminders, counted from when the stage was first reached. */
     notice?: { announcedAt: Date };
     front: FrontMode;
+    /** The last day to download the 410 page promises, while the stage promises one (lastDownloadDay) and the
+     *  grace is not nil (lib/rules/archives.ts downloadsUntil); once self-destruct runs, no date is promised. */
+    downloadsUntil?: string;
     requestArchives: boolean;
-    /** Users with an archive requested within this many days are not asked again (lib/rules/gates.ts archiveRecentDays). */
+    /** Users with an archive requested within this many days are not asked again (lib/rules/archives.ts archiveRecentDays). */
     archiveRecentDays: number;
-    /** The announcement e-mailed to every user, once (emailAnnouncement, 4.4+), from `announced` on. */
+    /** The announcement e-mailed to every user, once (emailAnnouncement, 4.4+), from the announcing stage on. */
     emailAnnouncement: boolean;
     /** In self-destruct mode: the stage wants it, or it is kept (one-way) below its stage. */
     selfDestruct: boolean;
@@ -41,7 +45,7 @@ export interface ClosurePlan {
     bucket?: BucketPlan;
     /** Parking on Cloudflare: parked, or restored after moving back. */
     edge?: EdgePlan;
-    /** The host's journal records the stage (every stage but operating). */
+    /** The host's journal records the stage (every stage but the baseline). */
     journal: boolean;
     /** One-way steps (and what parking leaves at Cloudflare) kept although the stage moved back. */
     keptOneWay: string[];
@@ -58,7 +62,7 @@ export function unitOf(role: ServiceRole, settings: Settings): string | undefine
 
 /** Whether the Cloudflare zone has to be read: parking now, or moved back after parking (to restore). */
 export function needsZone(settings: Settings, facts: HostFacts): boolean {
-    return settings.cloudflare !== undefined && (STAGE_TABLE[settings.stage].parkAtEdge || facts.reachedAt.parked !== undefined);
+    return settings.cloudflare !== undefined && (STAGE_TABLE[settings.stage].parkAtEdge || facts.reachedAt[PARKING_STAGE] !== undefined);
 }
 
 export function planClosure(settings: Settings, facts: HostFacts, now: Date, zone?: ZoneFacts): ClosurePlan {
@@ -70,13 +74,14 @@ export function planClosure(settings: Settings, facts: HostFacts, now: Date, zon
     const refusals: string[] = [];
 
     // Re-announcing after moving back to operating counts from now, not from the first time.
-    const announcedAt = stageIndex(facts.currentStage) >= stageIndex("announced") && facts.reachedAt.announced ? new Date(facts.reachedAt.announced) : now;
+    const announcedSince = facts.reachedAt[ANNOUNCING_STAGE];
+    const announcedAt = STAGE_TABLE[facts.currentStage].announce && announcedSince ? new Date(announcedSince) : now;
 
     // Kept below its stage only when the host really is in self-destruct mode: a journal alone never turns it on.
-    const selfDestructDone = facts.reachedAt["self-destructing"] !== undefined && facts.selfDestructEnabled;
+    const selfDestructDone = facts.reachedAt[SELF_DESTRUCT_STAGE] !== undefined && facts.selfDestructEnabled;
     if (!spec.selfDestruct && selfDestructDone) keptOneWay.push("self-destruct (SELF_DESTRUCT stays in .env.production: deletions cannot be called back)");
 
-    if (!spec.databaseDump && facts.reachedAt.dormant !== undefined && stageIndex(s.stage) < stageIndex("dormant")) {
+    if (!spec.databaseDump && facts.reachedAt[DUMP_STAGE] !== undefined) {
         keptOneWay.push(`database dump (kept in ${s.dumpDir} until its retention date)`);
     }
 
@@ -86,9 +91,9 @@ export function planClosure(settings: Settings, facts: HostFacts, now: Date, zon
         refusals.push(
             `emailAnnouncement needs Mastodon 4.4 or later (Admin::DistributeAnnouncementNotificationWorker); this host runs ${facts.mastodonVersion}: remove the setting (pulumi config rm mastodon-closure:emailAnnouncement)`,
         );
-    } else if (emailAnnouncement && stageIndex(s.stage) >= stageIndex("self-destructing") && !facts.announcementEmailedAt) {
+    } else if (emailAnnouncement && spec.selfDestruct && !facts.announcementEmailedAt) {
         refusals.push(
-            stageIndex(facts.currentStage) >= stageIndex("self-destructing")
+            STAGE_TABLE[facts.currentStage].selfDestruct
                 ? "emailAnnouncement: self-destruct has begun suspending the accounts the announcement e-mail would reach, and it was never sent: remove the setting"
                 : `emailAnnouncement: the announcement was never e-mailed, and self-destruct suspends the accounts it would reach: ` +
                       `run up at stage "${facts.currentStage}" with emailAnnouncement set first (it sends it), or remove the setting`,
@@ -101,7 +106,7 @@ export function planClosure(settings: Settings, facts: HostFacts, now: Date, zon
             cf: s.cloudflare,
             zone,
             parked: spec.parkAtEdge,
-            parkedSince: facts.currentStage === "parked" ? facts.reachedAt.parked : undefined,
+            parkedSince: STAGE_TABLE[facts.currentStage].parkAtEdge ? facts.reachedAt[PARKING_STAGE] : undefined,
             now,
         });
         refusals.push(...decision.refusals);
@@ -109,10 +114,10 @@ export function planClosure(settings: Settings, facts: HostFacts, now: Date, zon
         if (edge?.mode === "restored") keptOneWay.push(`parking on Cloudflare: stays in the zone, delete by hand if the domain is to work again: ${edge.kept.join("; ")}`);
     }
 
-    // The bucket's retention counts from the day the host went dormant (this run, when it goes dormant now).
-    const dormant = stageIndex(s.stage) >= stageIndex("dormant");
-    const dormantSince = dormant ? new Date(facts.reachedAt.dormant ?? now) : undefined;
-    const bucket = facts.objectStorage ? planBucket(facts.objectStorage, dormantSince, s.bucketRetentionDays) : undefined;
+    // The bucket's retention counts from the day the host went gone everywhere, media included (this run,
+    // when it goes now).
+    const goneSince = spec.front === "gone-everywhere" ? new Date(facts.reachedAt[GONE_EVERYWHERE_STAGE] ?? now) : undefined;
+    const bucket = facts.objectStorage ? planBucket(facts.objectStorage, goneSince, s.bucketRetentionDays) : undefined;
 
     const stageManual =
         spec.parkAtEdge && edge
@@ -122,6 +127,7 @@ export function planClosure(settings: Settings, facts: HostFacts, now: Date, zon
                   `then turn the Mastodon host off and delete it, once the output hostMayBeTurnedOff says Cloudflare answers for ${s.cloudflare!.hostnames.join(", ")}`,
               ]
             : spec.manual;
+    const until = spec.lastDownloadDay ? downloadsUntil(facts, s, now) : undefined;
     const manual = bucket?.keptUntil ? [...stageManual, bucketManualStep(bucket)] : stageManual;
 
     return {
@@ -129,6 +135,7 @@ export function planClosure(settings: Settings, facts: HostFacts, now: Date, zon
         spec,
         notice: spec.announce ? { announcedAt } : undefined,
         front: spec.front,
+        ...(until ? { downloadsUntil: until } : {}),
         requestArchives: spec.requestArchives && s.requestArchives,
         archiveRecentDays: archiveRecentDays(s, facts),
         emailAnnouncement,
@@ -139,7 +146,7 @@ export function planClosure(settings: Settings, facts: HostFacts, now: Date, zon
         restartStopped: spec.stopped.length === 0 && facts.stoppedByClosure !== undefined,
         ...(bucket ? { bucket } : {}),
         edge,
-        journal: s.stage !== "operating",
+        journal: s.stage !== BASELINE_STAGE,
         keptOneWay,
         refusals,
         manual,

@@ -30,6 +30,9 @@ export interface StageSpec {
     announce: boolean;
     /** Archives requested for every user without a recent one (when requestArchives is set). */
     requestArchives: boolean;
+    /** The 410 page promises a last day to download (downloadGraceDays after the day the server closed);
+     *  the download grace counts from the day the first stage that promises it was entered. */
+    lastDownloadDay: boolean;
     /** SELF_DESTRUCT in .env.production, Mastodon restarted. One-way. */
     selfDestruct: boolean;
     /** Verified pg_dump kept on the host. Kept (retained) when moving back. */
@@ -51,6 +54,7 @@ export const STAGE_TABLE: Record<Stage, StageSpec> = {
         closeRegistrations: false,
         announce: false,
         requestArchives: false,
+        lastDownloadDay: false,
         selfDestruct: false,
         databaseDump: false,
         stopped: [],
@@ -64,6 +68,7 @@ export const STAGE_TABLE: Record<Stage, StageSpec> = {
         closeRegistrations: true,
         announce: true,
         requestArchives: false,
+        lastDownloadDay: false,
         selfDestruct: false,
         databaseDump: false,
         stopped: [],
@@ -77,6 +82,7 @@ export const STAGE_TABLE: Record<Stage, StageSpec> = {
         closeRegistrations: true,
         announce: true,
         requestArchives: true,
+        lastDownloadDay: true,
         selfDestruct: false,
         databaseDump: false,
         stopped: [],
@@ -90,6 +96,7 @@ export const STAGE_TABLE: Record<Stage, StageSpec> = {
         closeRegistrations: true,
         announce: true,
         requestArchives: true,
+        lastDownloadDay: false,
         selfDestruct: true,
         databaseDump: false,
         stopped: [],
@@ -103,6 +110,7 @@ export const STAGE_TABLE: Record<Stage, StageSpec> = {
         closeRegistrations: true,
         announce: true,
         requestArchives: true,
+        lastDownloadDay: false,
         selfDestruct: true,
         databaseDump: true,
         stopped: ALL_STOPPED,
@@ -116,6 +124,7 @@ export const STAGE_TABLE: Record<Stage, StageSpec> = {
         closeRegistrations: true,
         announce: true,
         requestArchives: true,
+        lastDownloadDay: false,
         selfDestruct: true,
         databaseDump: true,
         stopped: ALL_STOPPED,
@@ -158,3 +167,39 @@ export const needsClosingDate = (stage: Stage): boolean => STAGE_TABLE[stage].an
 
 /** The irreversible self-destruct needs confirmSelfDestruct from the stage that runs it on. */
 export const needsSelfDestructConfirmation = (stage: Stage): boolean => STAGE_TABLE[stage].selfDestruct;
+
+// --- the stages the rules count from, each found by what it does first ---------------------------------
+
+/** Announces the closure first: the announcement and its reminders count from the day it was entered. */
+export const ANNOUNCING_STAGE: Stage = firstStage((s) => s.announce);
+
+/** Promises a last day to download first: the download grace counts from the day it was entered. */
+export const DOWNLOAD_GRACE_STAGE: Stage = firstStage((s) => s.lastDownloadDay);
+
+/** Runs the one-way self-destruct. */
+export const SELF_DESTRUCT_STAGE: Stage = firstStage((s) => s.selfDestruct);
+
+/** Makes the verified dump (kept when moving back below it). */
+export const DUMP_STAGE: Stage = firstStage((s) => s.databaseDump);
+
+/** Stops services: a move to it that died half way is finished (forward) or undone (back) by the next run. */
+export const STOPPING_STAGE: Stage = firstStage((s) => s.stopped.length > 0);
+
+/** Answers 410 on every path, media included: goneDays and the bucket's retention count from the day it was entered. */
+export const GONE_EVERYWHERE_STAGE: Stage = firstStage((s) => s.front === "gone-everywhere");
+
+/** Parks the domain at Cloudflare's edge (with the Cloudflare settings). */
+export const PARKING_STAGE: Stage = firstStage((s) => s.parkAtEdge);
+
+/** Stops the database: from then on the probe cannot read it. */
+export const DATABASE_STOPPED_STAGE: Stage = firstStage((s) => s.stopped.includes("postgresql"));
+
+/** The archives must outlive the download grace where it is promised and where self-destruct waits for it:
+ *  entering such a stage checks the server's archive retention. */
+export const checksArchiveRetention = (stage: Stage): boolean =>
+    STAGE_TABLE[stage].lastDownloadDay || STAGE_TABLE[stage].gates.includes("downloadGracePassed");
+
+/** The stage after `stage`, if any. */
+export function nextStage(stage: Stage): Stage | undefined {
+    return STAGES[stageIndex(stage) + 1];
+}

@@ -1,0 +1,124 @@
+// The decision the program makes before it declares anything: every check in the order of precedence
+// (stage order, notice, archive retention, gates, the plan's own refusals), the lines preview and up print on
+// the way, and the plan. Pure: the program prints the lines, throws the refusal, or declares the plan.
+import { checkArchiveRetention } from "./archives";
+import type { HostFacts } from "./facts";
+import { evaluateGates, GateResult, purgeWarning } from "./gates";
+import { effectiveStage } from "./journal";
+import { checkClosingDate } from "./notice";
+import { ClosurePlan, needsZone, planClosure } from "./plan";
+import type { Settings } from "./settings";
+import { checkTransition, nextStage, SELF_DESTRUCT_STAGE, Stage, STAGE_TABLE, STOPPING_STAGE } from "./stages";
+import type { ZoneFacts } from "../edge/cloudflare/zone";
+
+export interface DecisionInput {
+    settings: Settings;
+    facts: HostFacts;
+    now: Date;
+    /** What the Cloudflare zone holds, when the plan needs it (zoneNeeded). */
+    zone?: ZoneFacts;
+    /** Where the host records how the closure found the services it stops (lib/host/steps.ts SERVICES_RECORD). */
+    servicesRecord: string;
+}
+
+export interface LogLine {
+    level: "info" | "warn";
+    text: string;
+}
+
+/** What preview and up print, in order, up to the first refusal (if any). */
+interface Printed {
+    logs: LogLine[];
+}
+
+/** The first check that does not hold: the whole message the program throws. Nothing may be declared. */
+export interface Refused extends Printed {
+    refusal: string;
+}
+
+export interface Decided extends Printed {
+    refusal?: undefined;
+    gates: { results: GateResult[]; binding: boolean };
+    /** The stage after this one, and its gates as they stand (with the pace so far: when to come back). */
+    next?: Stage;
+    nextGates: GateResult[];
+    plan: ClosurePlan;
+}
+
+export type Decision = Refused | Decided;
+
+const warn = (text: string): LogLine => ({ level: "warn", text });
+const info = (text: string): LogLine => ({ level: "info", text });
+
+/** A refusal of what the settings ask, whatever the host holds. */
+const refusedAsSet = (stage: Stage, why: string) => `stage "${stage}" refused, nothing was changed: ${why}`;
+
+/** The plan's refusals, in one message. */
+export function planRefusal(stage: Stage, refusals: string[]): string {
+    return `stage "${stage}" cannot be reached as set; nothing was changed:\n` + refusals.map((r) => `  - ${r}`).join("\n");
+}
+
+/** What the host alone decides: stage order, the notice the closing date gives, the archive retention. */
+function checkEntry(i: DecisionInput): Refused | Printed {
+    const { settings, facts, now } = i;
+    const skip = checkTransition(facts.currentStage, settings.stage);
+    if (skip) return { logs: [], refusal: `stage: ${skip}` };
+    const notice = checkClosingDate(settings.stage, facts, settings, now);
+    if (notice.refusal) return { logs: [], refusal: refusedAsSet(settings.stage, notice.refusal) };
+    const logs = [notice.warning, purgeWarning(facts, now)].filter((w): w is string => w !== undefined).map(warn);
+    if (facts.selfDestructValueWrong) logs.push(warn(selfDestructValueWrong(settings.stage)));
+    const retention = checkArchiveRetention(settings.stage, facts, settings);
+    if (retention.refusal) return { logs, refusal: refusedAsSet(settings.stage, retention.refusal) };
+    if (facts.stoppedByClosure && effectiveStage(facts) !== facts.currentStage) logs.push(warn(unfinishedStop(settings.stage, i.servicesRecord)));
+    return { logs };
+}
+
+function selfDestructValueWrong(stage: Stage): string {
+    return (
+        "SELF_DESTRUCT in .env.production does not verify (another SECRET_KEY_BASE or LOCAL_DOMAIN, or a damaged value): Mastodon is not in self-destruct mode. " +
+        (STAGE_TABLE[stage].selfDestruct ? "pulumi up --refresh replaces it with the value Rails generates" : `It is replaced when ${SELF_DESTRUCT_STAGE} is entered`)
+    );
+}
+
+function unfinishedStop(stage: Stage, servicesRecord: string): string {
+    return (
+        `a move to ${STOPPING_STAGE} did not finish: the closure had begun stopping services (${servicesRecord} records how it found them). ` +
+        (STAGE_TABLE[stage].stopped.length > 0 ? "This run finishes it." : "This run starts them again as they were.")
+    );
+}
+
+/** Whether the Cloudflare zone is to be read: the plan needs it, and the host alone does not refuse already
+ *  (so a refused stage makes no call to Cloudflare). */
+export function zoneNeeded(i: Omit<DecisionInput, "zone">): boolean {
+    return i.settings.cloudflare !== undefined && needsZone(i.settings, i.facts) && !("refusal" in checkEntry(i));
+}
+
+/** Every check in order; the first that refuses is the decision. */
+export function decide(i: DecisionInput): Decision {
+    const { settings, facts, now, zone } = i;
+    const entry = checkEntry(i);
+    if ("refusal" in entry) return entry;
+    const logs = [...entry.logs];
+
+    const gates = evaluateGates(settings.stage, facts, settings, now, zone);
+    logs.push(...gates.results.map((g) => info(`gate ${g.gate}: ${g.ok ? "holds" : "does not hold"} (${g.figure})`)));
+    const next = nextStage(settings.stage);
+    const nextGates = next ? evaluateGates(next, { ...facts, currentStage: settings.stage }, settings, now, zone).results : [];
+    logs.push(...nextGates.map((g) => info(`next stage "${next}": ${g.gate} ${g.ok ? "holds" : "does not hold yet"} (${g.figure})`)));
+    const failed = gates.results.filter((g) => !g.ok);
+    if (gates.binding && failed.length > 0) {
+        return { logs, refusal: `stage "${settings.stage}" cannot be entered yet; nothing was changed:\n` + failed.map((g) => `  - ${g.gate}: ${g.figure}`).join("\n") };
+    }
+
+    const plan = planClosure(settings, facts, now, zone);
+    if (plan.refusals.length > 0) return { logs, refusal: planRefusal(settings.stage, plan.refusals) };
+    return { logs, gates, next, nextGates, plan };
+}
+
+/** The plan of a MastodonClosure declared without one (a program of its own, the unit tests): its refusals
+ *  thrown, as the program would before declaring it. */
+export function planOrThrow(settings: Settings, facts: HostFacts, now: Date, zone?: ZoneFacts): ClosurePlan {
+    const plan = planClosure(settings, facts, now, zone);
+    if (plan.refusals.length > 0) throw new Error(planRefusal(settings.stage, plan.refusals));
+    return plan;
+}
