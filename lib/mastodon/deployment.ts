@@ -4,7 +4,7 @@
 // the probe ask this module how. Pure: it gives names and shell lines, and never connects.
 //
 // Another way of running Mastodon (Kubernetes, say) is one more kind here: a case in each function below,
-// its settings in lib/rules/settings.ts (validated there before anything connects), and a sandbox of that
+// its settings in lib/rules/settings/kinds.ts (validated there before anything connects), and a sandbox of that
 // shape for its end-to-end test.
 import { shq } from "./shell";
 
