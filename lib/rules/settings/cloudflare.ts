@@ -22,7 +22,8 @@ export function cloudflareSettings(checked: Checked, written: Written, problems:
     const domain = (written.domain ?? "").toLowerCase();
     const zone = normalName(written.cloudflareZone ?? "");
     const inZone = (name: string) => name === zone || name.endsWith(`.${zone}`);
-    if (checked.cloudflareZone && domain && !inZone(domain)) problems.push(`cloudflareZone "${zone}" does not hold the domain "${written.domain}": give the zone the domain is in`);
+    if (checked.cloudflareZone && domain && !inZone(domain))
+        problems.push(`cloudflareZone "${zone}" does not hold the domain "${written.domain}": give the zone the domain is in`);
     const extras = written.parkExtraHostnames === undefined ? [] : names(written.parkExtraHostnames);
     for (const name of extras) {
         if (zone && DOMAIN.test(name) && !inZone(name)) problems.push(`parkExtraHostnames: "${name}" is not in the zone "${zone}"`);

@@ -6,7 +6,9 @@ import { DefaultedKey, KEYS, SettingKey, Values } from "./keys";
 import { KIND_SETTINGS } from "./kinds";
 
 function declaredDefaults(): { [K in DefaultedKey]: Values[K] } {
-    const entries = (Object.keys(KEYS.shape) as SettingKey[]).filter((k) => KEYS.shape[k] instanceof z.ZodDefault).map((k) => [k, KEYS.shape[k].parse(undefined)]);
+    const entries = (Object.keys(KEYS.shape) as SettingKey[])
+        .filter((k) => KEYS.shape[k] instanceof z.ZodDefault)
+        .map((k) => [k, KEYS.shape[k].parse(undefined)]);
     return Object.fromEntries(entries);
 }
 

@@ -12,16 +12,23 @@ import * as v from "./values";
 export const KEYS = z.object({
     stage: v.required(v.oneOf(STAGES), `one of ${STAGES.join(", ")}`),
     domain: v.required(
-        v.text.superRefine(v.notPlaceholder("your server's LOCAL_DOMAIN (pulumi config set mastodon-closure:domain ...)")).superRefine(v.dnsName("social.example.org")),
+        v.text
+            .superRefine(v.notPlaceholder("your server's LOCAL_DOMAIN (pulumi config set mastodon-closure:domain ...)"))
+            .superRefine(v.dnsName("social.example.org")),
         "the server's LOCAL_DOMAIN, e.g. social.example.org",
     ),
 
     // The Mastodon host (role `app`), and every role not on a machine of its own.
-    host: v.required(v.text.superRefine(v.notPlaceholder("your Mastodon server's SSH address (pulumi config set mastodon-closure:host ...)")), "the Mastodon host's address for SSH"),
+    host: v.required(
+        v.text.superRefine(v.notPlaceholder("your Mastodon server's SSH address (pulumi config set mastodon-closure:host ...)")),
+        "the Mastodon host's address for SSH",
+    ),
     sshPort: v.port.default("22"),
     sshUser: v.unixUser.default("root"),
     sshHostKey: v.required(
-        v.text.superRefine(v.notPlaceholder("your server's host key line (ssh-keyscan -t ed25519 HOST, checked against the server's console)")).superRefine(v.hostKeyLine()),
+        v.text
+            .superRefine(v.notPlaceholder("your server's host key line (ssh-keyscan -t ed25519 HOST, checked against the server's console)"))
+            .superRefine(v.hostKeyLine()),
         'the host public key line to pin, e.g. "ssh-ed25519 AAAA..." (ssh-keyscan -t ed25519 HOST)',
     ),
     sshPrivateKey: v.secret,
@@ -31,11 +38,17 @@ export const KEYS = z.object({
     proxySshHost: v.text.superRefine(v.notPlaceholder(`the SSH address of ${ROLE_MACHINE.proxy}`)).optional(),
     proxySshPort: v.port.optional(),
     proxySshUser: v.unixUser.optional(),
-    proxySshHostKey: v.text.superRefine(v.hostKeyLine(true)).superRefine(v.notPlaceholder(`the host key line of ${ROLE_MACHINE.proxy}`)).optional(),
+    proxySshHostKey: v.text
+        .superRefine(v.hostKeyLine(true))
+        .superRefine(v.notPlaceholder(`the host key line of ${ROLE_MACHINE.proxy}`))
+        .optional(),
     databaseSshHost: v.text.superRefine(v.notPlaceholder(`the SSH address of ${ROLE_MACHINE.database}`)).optional(),
     databaseSshPort: v.port.optional(),
     databaseSshUser: v.unixUser.optional(),
-    databaseSshHostKey: v.text.superRefine(v.hostKeyLine(true)).superRefine(v.notPlaceholder(`the host key line of ${ROLE_MACHINE.database}`)).optional(),
+    databaseSshHostKey: v.text
+        .superRefine(v.hostKeyLine(true))
+        .superRefine(v.notPlaceholder(`the host key line of ${ROLE_MACHINE.database}`))
+        .optional(),
 
     /** How Mastodon runs (lib/mastodon/deployment.ts): by default the install guide's systemd units. */
     deployment: v.oneOf(DEPLOYMENT_KINDS).default("systemd"),
@@ -58,7 +71,9 @@ export const KEYS = z.object({
 
     // The announcement. closingDate is required from the stage that announces on (rules.ts).
     closingDate: v.calendarDate.optional(),
-    successor: v.serverAddress.superRefine(v.notPlaceholder("a real server to send your users to, or remove it (pulumi config rm mastodon-closure:successor)")).optional(),
+    successor: v.serverAddress
+        .superRefine(v.notPlaceholder("a real server to send your users to, or remove it (pulumi config rm mastodon-closure:successor)"))
+        .optional(),
     language: v.oneOf(LANGUAGES).default("en"),
     announcementText: v.text.optional(),
     /** Reminders are published this many days before the closing date. */
@@ -95,12 +110,17 @@ export const KEYS = z.object({
 
     // Parking on Cloudflare (cloudflare.ts): with any of these set, the account, the zone and the token are required.
     /** 32 hexadecimal characters, on the dashboard's overview page. */
-    cloudflareAccountId: v.text.superRefine(v.check((id) => /^[0-9a-f]{32}$/.test(id), (id) => `must be 32 lowercase hexadecimal characters, got "${id}"`)).optional(),
+    cloudflareAccountId: v.lowercaseHex(32).optional(),
     /** The zone holding the domain, compared in lower case without the trailing dot ("." alone: no zone, unchecked). */
-    cloudflareZone: v.text.transform(v.normalName).superRefine((zone, ctx) => zone === "" || v.dnsName("example.org")(zone, ctx)).optional(),
+    cloudflareZone: v.text
+        .transform(v.normalName)
+        .superRefine((zone, ctx) => zone === "" || v.dnsName("example.org")(zone, ctx))
+        .optional(),
     cloudflareApiToken: v.secret,
     /** Hostnames answered besides the domain: WEB_DOMAIN, www, media or streaming hosts. */
-    parkExtraHostnames: v.hostnames((name) => `must be a comma-separated list of DNS names (WEB_DOMAIN, www, media or streaming hosts), got "${name}"`).optional(),
+    parkExtraHostnames: v
+        .hostnames((name) => `must be a comma-separated list of DNS names (WEB_DOMAIN, www, media or streaming hosts), got "${name}"`)
+        .optional(),
     /** Parking closes mail for the domain: null MX, SPF -all, DMARC p=reject. */
     parkNullMx: v.flag.default("true"),
     parkSpf: v.flag.default("true"),

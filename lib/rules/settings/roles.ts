@@ -28,7 +28,11 @@ export const splitHostKeys = <R extends SplitRole>(role: R) =>
     ({ host: `${role}SshHost`, port: `${role}SshPort`, user: `${role}SshUser`, hostKey: `${role}SshHostKey` }) as const;
 
 /** Which host does what, in words for the preview and the outputs; undefined when one host does everything. */
-export function describeHosts(s: { ssh: SshEndpoint; splitHosts?: SplitHosts; database: { host: string; port: number } }): Record<HostRole, string> | undefined {
+export function describeHosts(s: {
+    ssh: SshEndpoint;
+    splitHosts?: SplitHosts;
+    database: { host: string; port: number };
+}): Record<HostRole, string> | undefined {
     if (!s.splitHosts) return undefined;
     const at = (e: SshEndpoint) => `${e.user}@${e.host}:${e.port}`;
     const { proxy, database } = s.splitHosts;

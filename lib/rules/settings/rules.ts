@@ -9,7 +9,10 @@ import { KIND_SETTINGS } from "./kinds";
 export function kindProblems(checked: Checked, written: Written, problems: string[]): void {
     const kind = checked.deployment;
     for (const [key, why] of Object.entries(KIND_SETTINGS[kind].refused) as Array<[SettingKey, string]>) {
-        if (written[key] !== undefined) problems.push(`${key} applies to deployment "systemd" only, and deployment is "${kind}": ${why}; remove it (pulumi config rm mastodon-closure:${key})`);
+        if (written[key] !== undefined)
+            problems.push(
+                `${key} applies to deployment "systemd" only, and deployment is "${kind}": ${why}; remove it (pulumi config rm mastodon-closure:${key})`,
+            );
     }
 }
 

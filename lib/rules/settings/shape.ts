@@ -11,7 +11,12 @@ export function toSettings(v: Values, cloudflare: CloudflareSettings | undefined
     /** The Mastodon host (role `app`), and every role not in splitHosts. */
     const ssh: SshEndpoint = { host: v.host, port: v.sshPort, user: v.sshUser, hostKey: v.sshHostKey };
     /** How Mastodon runs on the host: its commands, services, files (lib/mastodon/deployment.ts). */
-    const deployment: Deployment = { kind: v.deployment, dir: v.liveDir, mastodonUser: v.mastodonUser, ...(v.mailService !== undefined ? { mailService: v.mailService } : {}) };
+    const deployment: Deployment = {
+        kind: v.deployment,
+        dir: v.liveDir,
+        mastodonUser: v.mastodonUser,
+        ...(v.mailService !== undefined ? { mailService: v.mailService } : {}),
+    };
     const kindDatabase = KIND_SETTINGS[v.deployment].database;
     return {
         stage: v.stage,

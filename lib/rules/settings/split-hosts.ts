@@ -27,11 +27,16 @@ export function splitHosts(checked: Checked, written: Written, problems: string[
         const what = ROLE_MACHINE[role];
         const host = written[keys.host];
         if (host === undefined) {
-            problems.push(`${given.join(", ")} ${given.length > 1 ? "need" : "needs"} ${keys.host}: the SSH address of ${what}; or remove them (the Mastodon host "host" does that by default)`);
+            problems.push(
+                `${given.join(", ")} ${given.length > 1 ? "need" : "needs"} ${keys.host}: the SSH address of ${what}; or remove them (the Mastodon host "host" does that by default)`,
+            );
             continue;
         }
         const hostKey = written[keys.hostKey];
-        if (hostKey === undefined) problems.push(`${keys.hostKey} is required with ${keys.host}: the host public key line of ${what} to pin, e.g. "ssh-ed25519 AAAA..." (ssh-keyscan -t ed25519 ${host})`);
+        if (hostKey === undefined)
+            problems.push(
+                `${keys.hostKey} is required with ${keys.host}: the host public key line of ${what} to pin, e.g. "ssh-ed25519 AAAA..." (ssh-keyscan -t ed25519 ${host})`,
+            );
         const user = written[keys.user] ?? app.user;
         if (written[keys.user] === undefined) {
             // The Mastodon host's user, taken for the role, is checked as the role's own would be.
@@ -40,18 +45,29 @@ export function splitHosts(checked: Checked, written: Written, problems: string[
         }
         const port = checked[keys.port] ?? app.port;
         if (host === app.host && port === app.port) {
-            problems.push(`${keys.host} is the Mastodon host itself ("host" ${app.host}, port ${app.port}): one host does every role by default; remove the ${role}Ssh* settings`);
+            problems.push(
+                `${keys.host} is the Mastodon host itself ("host" ${app.host}, port ${app.port}): one host does every role by default; remove the ${role}Ssh* settings`,
+            );
         }
         split[role] = { host, port, user, hostKey: hostKey ?? "" };
     }
     const { proxy, database } = split;
-    if (proxy && database && proxy.host === database.host && proxy.port === database.port && (proxy.hostKey !== database.hostKey || proxy.user !== database.user)) {
-        problems.push(`proxySshHost and databaseSshHost are one machine (${proxy.host}:${proxy.port}) but name different host keys or users: give both the same proxySshHostKey/databaseSshHostKey and proxySshUser/databaseSshUser`);
+    if (
+        proxy &&
+        database &&
+        proxy.host === database.host &&
+        proxy.port === database.port &&
+        (proxy.hostKey !== database.hostKey || proxy.user !== database.user)
+    ) {
+        problems.push(
+            `proxySshHost and databaseSshHost are one machine (${proxy.host}:${proxy.port}) but name different host keys or users: give both the same proxySshHostKey/databaseSshHostKey and proxySshUser/databaseSshUser`,
+        );
     }
     if (database) {
         const kind = checked.deployment;
         const why = KIND_SETTINGS[kind].noDatabaseHost;
-        if (why !== undefined) problems.push(`databaseSshHost applies to deployment "systemd" only, and deployment is "${kind}": ${why}; remove the databaseSsh* settings`);
+        if (why !== undefined)
+            problems.push(`databaseSshHost applies to deployment "systemd" only, and deployment is "${kind}": ${why}; remove the databaseSsh* settings`);
         // The closure reads and dumps the database from the Mastodon host, as Mastodon reaches it.
         const dbHost = written.databaseHost;
         if (dbHost === undefined || /^(127\.|localhost$|::1$)/.test(dbHost)) {

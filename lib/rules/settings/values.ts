@@ -31,27 +31,56 @@ export const flag = oneOf(["true", "false"]).transform((v) => v === "true");
 
 /** A whole number from `min` to `max`, written in decimal digits only. */
 export function wholeNumber(min: number, max: number) {
-    return text.superRefine(check((v) => /^\d+$/.test(v) && +v >= min && +v <= max, (v) => `must be a whole number from ${min} to ${max}, got "${v}"`)).transform(Number);
+    return text
+        .superRefine(
+            check(
+                (v) => /^\d+$/.test(v) && +v >= min && +v <= max,
+                (v) => `must be a whole number from ${min} to ${max}, got "${v}"`,
+            ),
+        )
+        .transform(Number);
 }
 
 /** A TCP port. */
 export const port = wholeNumber(1, 65535);
 
 /** A path that is safe unquoted in a shell line: absolute, no spaces, quotes, `$`, backquotes or backslashes. */
-export const absolutePath = text.superRefine(check((v) => v.startsWith("/") && !/[\s'"$`\\]/.test(v), (v) => `must be an absolute path without spaces or quotes, got "${v}"`));
+export const absolutePath = text.superRefine(
+    check(
+        (v) => v.startsWith("/") && !/[\s'"$`\\]/.test(v),
+        (v) => `must be an absolute path without spaces or quotes, got "${v}"`,
+    ),
+);
 
-export const unixUser = text.superRefine(check((v) => /^[a-z_][a-z0-9_-]*$/.test(v), (v) => `must be a Unix user name, got "${v}"`));
+export const unixUser = text.superRefine(
+    check(
+        (v) => /^[a-z_][a-z0-9_-]*$/.test(v),
+        (v) => `must be a Unix user name, got "${v}"`,
+    ),
+);
 
-export const systemdUnit = text.superRefine(check((v) => /^[A-Za-z0-9@_.:-]+$/.test(v), (v) => `must be a systemd unit name, got "${v}"`));
+export const systemdUnit = text.superRefine(
+    check(
+        (v) => /^[A-Za-z0-9@_.:-]+$/.test(v),
+        (v) => `must be a systemd unit name, got "${v}"`,
+    ),
+);
 
 export const DOMAIN = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i;
 
-/** A DNS name like `example`'s; the message's `like` is the example to give. */
-export const dnsName = (like: string) => check((v: string) => DOMAIN.test(v), (v) => `must be a DNS name like ${like}, got "${v}"`);
+/** A DNS name; `like` is the example the message gives. */
+export const dnsName = (like: string) =>
+    check(
+        (v: string) => DOMAIN.test(v),
+        (v) => `must be a DNS name like ${like}, got "${v}"`,
+    );
 
 /** A server to send users to: its domain or an https:// URL on it. */
 export const serverAddress = text.superRefine(
-    check((v) => DOMAIN.test(v.replace(/^https:\/\//, "").replace(/\/.*$/, "")), (v) => `must be a server's domain or https:// URL, got "${v}"`),
+    check(
+        (v) => DOMAIN.test(v.replace(/^https:\/\//, "").replace(/\/.*$/, "")),
+        (v) => `must be a server's domain or https:// URL, got "${v}"`,
+    ),
 );
 
 const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
@@ -76,14 +105,32 @@ export const daysBefore = text
     )
     .transform((v) => [...new Set(v.split(",").map((day) => Number(day.trim())))].sort((a, b) => b - a));
 
+/** `length` lowercase hexadecimal characters, an id. */
+export const lowercaseHex = (length: number) =>
+    text.superRefine(
+        check(
+            (v) => new RegExp(`^[0-9a-f]{${length}}$`).test(v),
+            (v) => `must be ${length} lowercase hexadecimal characters, got "${v}"`,
+        ),
+    );
+
 /** An age public key, the recipient a dump is encrypted to. */
-export const ageRecipient = text.superRefine(check((v) => /^age1[0-9a-z]{58}$/.test(v), (v) => `must be an age public key (age1...), got "${v.slice(0, 20)}"`));
+export const ageRecipient = text.superRefine(
+    check(
+        (v) => /^age1[0-9a-z]{58}$/.test(v),
+        (v) => `must be an age public key (age1...), got "${v.slice(0, 20)}"`,
+    ),
+);
 
 const HOST_KEY_LINE = /^(ssh-ed25519|ecdsa-sha2-nistp\d+|ssh-rsa|rsa-sha2-\d+) [A-Za-z0-9+/=]+/;
 
 /** An OpenSSH public key line, the host key to pin. `last`: a line that is not one is not looked at further. */
 export const hostKeyLine = (last = false) =>
-    check((v: string) => HOST_KEY_LINE.test(v), (v) => `must be an OpenSSH public key line like "ssh-ed25519 AAAA...", got "${v.slice(0, 40)}"`, last);
+    check(
+        (v: string) => HOST_KEY_LINE.test(v),
+        (v) => `must be an OpenSSH public key line like "ssh-ed25519 AAAA...", got "${v.slice(0, 40)}"`,
+        last,
+    );
 
 /** What the example stack file (Pulumi.closing.yaml) puts where the operator's own values go: names under
  *  the reserved example.org/.com/.net (RFC 2606) and a host key saying "ReplaceWith". Refused, never used. */
@@ -91,7 +138,10 @@ const PLACEHOLDER = /(^|\.)example\.(org|com|net)$|ReplaceWith/i;
 
 /** Not the example's placeholder; `what` says what to set instead. */
 export const notPlaceholder = (what: string) =>
-    check((v: string) => !PLACEHOLDER.test(v), (v) => `is still the example's placeholder "${v.slice(0, 60)}": set it to ${what}`);
+    check(
+        (v: string) => !PLACEHOLDER.test(v),
+        (v) => `is still the example's placeholder "${v.slice(0, 60)}": set it to ${what}`,
+    );
 
 /** A DNS name as a zone or a hostname is compared: lower case, without the root's trailing dot. */
 export const normalName = (name: string): string => name.trim().toLowerCase().replace(/\.$/, "");
