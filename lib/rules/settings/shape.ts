@@ -50,5 +50,8 @@ export function toSettings(v: Values, cloudflare: CloudflareSettings | undefined
     };
 }
 
+/** Properties that may be undefined made optional, as readers and hand-made settings (tests) take them. */
+type UndefinedOptional<T> = { [K in keyof T as undefined extends T[K] ? K : never]?: T[K] } & { [K in keyof T as undefined extends T[K] ? never : K]: T[K] };
+
 /** The stack's settings, checked. */
-export interface Settings extends ReturnType<typeof toSettings> {}
+export interface Settings extends UndefinedOptional<ReturnType<typeof toSettings>> {}
