@@ -1,4 +1,4 @@
-// The deployment seam (lib/mastodon/deployment.ts): how Mastodon runs, per kind; and its settings (lib/rules/settings.ts).
+// The deployment seam (lib/mastodon/deployment.ts): how Mastodon runs, per kind; and its settings (lib/rules/settings/).
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";

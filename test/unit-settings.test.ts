@@ -1,4 +1,4 @@
-// Unit tests of lib/rules/settings.ts: every key's validation and default, with a fake RawConfig.
+// Unit tests of lib/rules/settings/: every key's validation and default, with a fake RawConfig.
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { CLOUDFLARE_KEYS, DEFAULTS, isCalendarDate, OPTIONAL_SECRET_KEYS, parseSettings, RawConfig, SECRET_KEYS, SettingsError } from "../lib/rules/settings";

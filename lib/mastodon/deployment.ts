@@ -1,12 +1,12 @@
 // How Mastodon runs on its host: the one place that says *how* a Rails command runs, where Mastodon's
 // files are, how a service is asked, stopped and started, how Mastodon restarts and how its database is
-// dumped. The stage table (lib/rules/stages.ts) says *what* each stage wants; the steps (lib/host/steps.ts) and
+// dumped. The stage table (lib/rules/stages.ts) says *what* each stage wants; the steps (lib/host/steps/) and
 // the probe ask this module how. Pure: it gives names and shell lines, and never connects.
 //
 // Each kind of deployment is one entry of RUNTIMES below (and, if it starts and stops services its own way,
 // one of serviceLines); the compiler refuses a kind without its entry. Another way of running Mastodon
-// (Kubernetes, say) is that entry, its settings in lib/rules/settings.ts (validated there before anything
-// connects), and a sandbox of that shape for its end-to-end test.
+// (Kubernetes, say) is that entry, its settings' rules in lib/rules/settings/kinds.ts (validated there before
+// anything connects), and a sandbox of that shape for its end-to-end test.
 import { shq } from "./shell";
 
 export const DEPLOYMENT_KINDS = ["systemd", "compose"] as const;

@@ -1,4 +1,4 @@
-// What parking on Cloudflare needs from the stack's settings (parsed and checked in lib/rules/settings.ts).
+// What parking on Cloudflare needs from the stack's settings (parsed and checked in lib/rules/settings/cloudflare.ts).
 export interface CloudflareSettings {
     accountId: string;
     /** The zone's name, e.g. example.org; its id is looked up. */
