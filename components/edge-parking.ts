@@ -3,12 +3,13 @@ import * as pulumi from "@pulumi/pulumi";
 import { HostStep } from "../lib/provider/host-step";
 import { HostAccess } from "../lib/host/access";
 import { NGINX_RECORD } from "../lib/host/records";
-import { EdgePlan, PlannedRecord } from "../lib/edge/cloudflare/parking";
+import { isParked } from "../lib/edge/edge";
+import { CloudflarePlan, PlannedRecord } from "../lib/edge/cloudflare/parking";
 import { WORKER_COMPATIBILITY_DATE, WORKER_MAIN_MODULE } from "../lib/edge/cloudflare/worker";
 
 export interface EdgeParkingArgs {
     /** What to declare (lib/edge/cloudflare/parking.ts). */
-    plan: EdgePlan;
+    plan: CloudflarePlan;
     /** The Cloudflare provider, configured with the API token. */
     provider: pulumi.ProviderResource;
     /** The Worker's source (lib/edge/cloudflare/worker.ts); parked only. */
@@ -34,7 +35,7 @@ export class EdgeParking extends pulumi.ComponentResource {
     constructor(name: string, args: EdgeParkingArgs, opts?: pulumi.ComponentResourceOptions) {
         super("mastodon-closure:index:EdgeParking", name, {}, opts);
         const { plan } = args;
-        const parked = plan.mode === "parked";
+        const parked = isParked(plan);
         const child = (importId: string | undefined, dependsOn: pulumi.Resource[]): pulumi.CustomResourceOptions => ({
             parent: this,
             provider: args.provider,

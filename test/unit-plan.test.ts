@@ -4,7 +4,7 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import type { HostFacts } from "../lib/rules/facts";
-import { decodeMemo, DMARC_REJECT, encodeMemo, EdgePlan, PARKED_COMMENT, planEdge, PlannedRecord, SPF_NONE, workerName } from "../lib/edge/cloudflare/parking";
+import { CloudflarePlan, decodeMemo, DMARC_REJECT, encodeMemo, PARKED_COMMENT, planEdge, PlannedRecord, SPF_NONE, workerName } from "../lib/edge/cloudflare/parking";
 import { needsZone, planClosure } from "../lib/rules/plan";
 import type { CloudflareSettings } from "../lib/edge/cloudflare/settings";
 import { Stage, STAGES, STAGE_TABLE } from "../lib/rules/stages";
@@ -40,7 +40,7 @@ function zone(records: ZoneRecord[], routes: ZoneFacts["routes"] = [], over: Par
 const cf = (extra: Record<string, string> = {}): CloudflareSettings => settings("parked", { ...CF, ...extra }).cloudflare!;
 
 /** What the zone holds after the plan was applied (as the provider would leave it). */
-function applied(plan: EdgePlan, before: ZoneRecord[]): ZoneFacts {
+function applied(plan: CloudflarePlan, before: ZoneRecord[]): ZoneFacts {
     let n = 0;
     const written = [plan.memo, ...plan.records].map((r: PlannedRecord): ZoneRecord => {
         const id = r.importId ? r.importId.split("/")[1] : `new${++n}`;

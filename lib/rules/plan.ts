@@ -7,7 +7,7 @@ import { archiveRecentDays, downloadsUntil } from "./archives";
 import { HostFacts } from "./facts";
 import { versionAtLeast } from "../mastodon/version";
 import { bucketManualStep, BucketPlan, planBucket } from "../mastodon/object-storage";
-import { EdgePlan, planEdge } from "../edge/cloudflare/parking";
+import { CloudflarePlan, planEdge } from "../edge/cloudflare/parking";
 import type { Settings } from "./settings";
 import { ANNOUNCING_STAGE, BASELINE_STAGE, DUMP_STAGE, GONE_EVERYWHERE_STAGE, PARKING_STAGE, SELF_DESTRUCT_STAGE, Stage, STAGE_TABLE, StageSpec } from "./stages";
 import { ServiceRole } from "../mastodon/deployment";
@@ -44,7 +44,7 @@ export interface ClosurePlan {
     /** Media and archives on object storage: the bucket, kept; from dormant on until a retention date. */
     bucket?: BucketPlan;
     /** Parking on Cloudflare: parked, or restored after moving back. */
-    edge?: EdgePlan;
+    edge?: CloudflarePlan;
     /** The host's journal records the stage (every stage but the baseline). */
     journal: boolean;
     /** One-way steps (and what parking leaves at Cloudflare) kept although the stage moved back. */
@@ -100,7 +100,7 @@ export function planClosure(settings: Settings, facts: HostFacts, now: Date, zon
         );
     }
 
-    let edge: EdgePlan | undefined;
+    let edge: CloudflarePlan | undefined;
     if (s.cloudflare && zone && needsZone(s, facts)) {
         const decision = planEdge({
             cf: s.cloudflare,
