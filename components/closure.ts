@@ -8,8 +8,9 @@ import { parseOriginalVhost } from "../lib/gone/nginx";
 import { planOrThrow } from "../lib/rules/decide";
 import { ClosurePlan } from "../lib/rules/plan";
 import { Settings } from "../lib/rules/settings";
+import { isParked } from "../lib/edge/edge";
+import type { EdgeAt } from "../lib/edge/edges";
 import { workerSource } from "../lib/edge/cloudflare/worker";
-import { ZoneFacts } from "../lib/edge/cloudflare/zone";
 import { ArchiveRequests } from "./archives";
 import { DatabaseDump } from "./database-dump";
 import type { EdgeParking } from "./edge-parking";
@@ -43,8 +44,9 @@ export interface MastodonClosureArgs {
     /** Also post the announcement as a public status (statusToken is set). Default false. */
     postPublicStatus?: boolean;
     now: Date;
-    /** Parking on Cloudflare (settings.cloudflare): what the zone holds, and the provider holding the token. */
-    cloudflare?: { zone: ZoneFacts; provider: pulumi.ProviderResource };
+    /** Parking at the configured edge (lib/edge/edges.ts readEdge): what it holds, and the provider holding
+     *  its credentials. */
+    edge?: EdgeAt;
 }
 
 /**
@@ -67,7 +69,7 @@ export class MastodonClosure extends pulumi.ComponentResource {
     constructor(name: string, args: MastodonClosureArgs, opts?: pulumi.ComponentResourceOptions) {
         const { settings: s, access, facts } = args;
         // Before anything is declared: a plan that refuses declares nothing, not even this component.
-        const plan = args.plan ?? planOrThrow(s, facts, args.now, args.cloudflare?.zone);
+        const plan = args.plan ?? planOrThrow(s, facts, args.now, args.edge?.facts);
         super("mastodon-closure:index:MastodonClosure", name, {}, opts);
         this.plan = plan;
         this.keptOneWay = plan.keptOneWay;
@@ -134,14 +136,14 @@ export class MastodonClosure extends pulumi.ComponentResource {
             );
         }
 
-        if (plan.edge && args.cloudflare) {
+        if (plan.edge && args.edge) {
             // The domain moves to the edge only once the host is dormant as this stage wants it.
             const before = [this.front, ...(this.services ? [this.services] : [])];
             // Required here only: the Cloudflare SDK it uses takes a noticeable part of a run to load.
             const { EdgeParking } = require("./edge-parking") as typeof import("./edge-parking");
             this.edge = new EdgeParking(
                 `${name}-edge`,
-                { plan: plan.edge, provider: args.cloudflare.provider, access, ...(plan.edge.mode === "parked" ? { workerSource: workerSource(goneForGoodPage(page)) } : {}) },
+                { plan: plan.edge, provider: args.edge.provider, access, ...(isParked(plan.edge) ? { workerSource: workerSource(goneForGoodPage(page)) } : {}) },
                 { ...child, dependsOn: before },
             );
         }

@@ -6,7 +6,7 @@ import { downloadsUntil } from "../lib/rules/archives";
 import { evaluateGate, evaluateGates, nextStageNeeds, purgeWarning } from "../lib/rules/gates";
 import { HostFacts } from "../lib/rules/facts";
 import type { Settings } from "../lib/rules/settings";
-import type { ZoneFacts } from "../lib/edge/cloudflare/zone";
+import { cloudflareFacts, ZoneFacts } from "../lib/edge/cloudflare/zone";
 import { IDLE_DATABASE, testFacts } from "./support/facts";
 import { testSettings } from "./support/settings";
 
@@ -379,23 +379,23 @@ describe("zoneOnAccount (parking on Cloudflare)", () => {
     });
 
     test("the zone on the given account and active: holds, with its id", () => {
-        assert.deepEqual(evaluateGate("zoneOnAccount", facts(), cf, now, zone()), { gate: "zoneOnAccount", ok: true, figure: "zone social.example (z1) is active on account " + ACCOUNT });
+        assert.deepEqual(evaluateGate("zoneOnAccount", facts(), cf, now, cloudflareFacts(zone())), { gate: "zoneOnAccount", ok: true, figure: "zone social.example (z1) is active on account " + ACCOUNT });
     });
 
     test("the zone on another account: refused with both accounts", () => {
-        const r = evaluateGate("zoneOnAccount", facts(), cf, now, zone({ accountId: "f".repeat(32), accountName: "Someone else" }));
+        const r = evaluateGate("zoneOnAccount", facts(), cf, now, cloudflareFacts(zone({ accountId: "f".repeat(32), accountName: "Someone else" })));
         assert.deepEqual(r, { gate: "zoneOnAccount", ok: false, figure: `zone social.example (z1) is on account ${"f".repeat(32)} ("Someone else"), not on cloudflareAccountId ${ACCOUNT}` });
     });
 
     test("a zone not found, or not read, or pending: refused saying why", () => {
-        assert.match(evaluateGate("zoneOnAccount", facts(), cf, now, { records: [], routes: [] }).figure, /^zone social\.example not found with cloudflareApiToken/);
+        assert.match(evaluateGate("zoneOnAccount", facts(), cf, now, cloudflareFacts({ records: [], routes: [] })).figure, /^zone social\.example not found with cloudflareApiToken/);
         assert.equal(evaluateGate("zoneOnAccount", facts(), cf, now).ok, false);
-        const pending = evaluateGate("zoneOnAccount", facts(), cf, now, zone({ status: "pending" }));
+        const pending = evaluateGate("zoneOnAccount", facts(), cf, now, cloudflareFacts(zone({ status: "pending" })));
         assert.deepEqual([pending.ok, pending.figure], [false, "zone social.example is pending, not active: Cloudflare does not answer for it yet (its nameservers are not Cloudflare's)"]);
     });
 
     test("evaluateGates passes the zone to the parked gates and binds when entering", () => {
-        const r = evaluateGates("parked", facts({ currentStage: "dormant", reachedAt: { dormant: "2026-07-01T00:00:00Z" } }), cf, now, zone({ accountId: "e".repeat(32) }));
+        const r = evaluateGates("parked", facts({ currentStage: "dormant", reachedAt: { dormant: "2026-07-01T00:00:00Z" } }), cf, now, cloudflareFacts(zone({ accountId: "e".repeat(32) })));
         assert.equal(r.binding, true);
         assert.deepEqual(r.results.map((g) => [g.gate, g.ok]), [["goneDaysPassed", true], ["zoneOnAccount", false]]);
     });
