@@ -85,7 +85,7 @@ export function evaluateGate(gate: Gate, facts: HostFacts, settings: Settings, n
                         : `${GONE_EVERYWHERE_STAGE} since ${since}; ${settings.goneDays}-day 410 period passed`,
             };
         }
-        case "zoneOnAccount": {
+        case "edgeReady": {
             const at = edgeOf(settings);
             if (!at) return { gate, ok: true, figure: `no ${KNOWN_EDGES.join(" or ")} settings: DNS is left to do by hand` };
             return { gate, ...at.ready(edge) };

@@ -19,7 +19,7 @@ export type Gate =
     | "downloadGracePassed" //  downloadGraceDays since the last archive finished
     | "deletionNoticesSent" //  `tootctl self-destruct` reports every deletion notice sent
     | "goneDaysPassed" //       goneDays since the host went dormant
-    | "zoneOnAccount"; //       with an edge configured (lib/edge/edges.ts): it is ready for parking
+    | "edgeReady"; //           with an edge configured (lib/edge/edges.ts): it is ready for parking
 
 
 export interface StageSpec {
@@ -129,7 +129,7 @@ export const STAGE_TABLE: Record<Stage, StageSpec> = {
         databaseDump: true,
         stopped: ALL_STOPPED,
         parkAtEdge: true,
-        gates: ["goneDaysPassed", "zoneOnAccount"],
+        gates: ["goneDaysPassed", "edgeReady"],
         manual: [
             "copy the database dump off the host if not done yet (path and sha256 in the outputs)",
             "point the domain's DNS at something that answers 410 Gone to every path (WebFinger and /users/* included) before turning this host off",
