@@ -3,10 +3,10 @@
 // retention, a gate, the plan) refuses before any resource of the closure is declared, so preview fails with
 // the reason and up changes nothing.
 import * as pulumi from "@pulumi/pulumi";
-import { MastodonClosure, MastodonClosureArgs } from "./components/closure";
+import { MastodonClosure } from "./components/closure";
 import { describeDeployment } from "./lib/mastodon/deployment";
 import { archiveDownloads } from "./lib/rules/archives";
-import { Decided, Decision, decide, DecisionInput, zoneNeeded } from "./lib/rules/decide";
+import { Decided, Decision, decide, DecisionInput, edgeFactsNeeded } from "./lib/rules/decide";
 import { nextStageNeeds } from "./lib/rules/gates";
 import { effectiveStage } from "./lib/rules/journal";
 import { HostFacts } from "./lib/rules/facts";
@@ -15,7 +15,7 @@ import { SERVICES_RECORD } from "./lib/host/records";
 import { Probe, probeHost } from "./lib/host/probe";
 import { describeHosts, parseSettings, SECRET_KEYS, Settings } from "./lib/rules/settings";
 import { DATABASE_STOPPED_STAGE, STAGE_TABLE } from "./lib/rules/stages";
-import { readZone } from "./lib/edge/cloudflare/zone";
+import { EdgeAt, readEdge } from "./lib/edge/edges";
 
 // Exported by @pulumi/pulumi's runtime (runtime/config.js) but missing from its type declarations.
 const { isConfigSecret } = require("@pulumi/pulumi/runtime/config") as { isConfigSecret(fullKey: string): boolean };
@@ -79,7 +79,7 @@ async function runClosure(): Promise<Record<string, unknown>> {
     const { access, postPublicStatus } = hostAccess(config, settings);
     const now = new Date();
     const probe = await probeHost(await reveal(access), settings);
-    const { decision, cloudflare } = await plan(config, settings, probe.facts, now);
+    const { decision, edge } = await plan(config, settings, probe.facts, now);
     const decided = printThenRefuse(decision);
     const closure = new MastodonClosure("closure", {
         settings,
@@ -89,7 +89,7 @@ async function runClosure(): Promise<Record<string, unknown>> {
         postPublicStatus,
         now,
         plan: decided.plan,
-        ...(cloudflare ? { cloudflare } : {}),
+        ...(edge ? { edge } : {}),
     });
     logDeclared(closure, probe.facts);
     return outputs(settings, probe, decided, closure);
@@ -120,21 +120,12 @@ function hostAccess(config: pulumi.Config, settings: Settings): { access: pulumi
     return { access, postPublicStatus: statusToken !== undefined };
 }
 
-/** The decision (lib/rules/decide.ts), with the Cloudflare zone read first when the plan needs it. */
-async function plan(config: pulumi.Config, settings: Settings, facts: HostFacts, now: Date): Promise<{ decision: Decision; cloudflare?: Cloudflare }> {
+/** The decision (lib/rules/decide.ts), with the configured edge read first when the plan needs it (through a
+ *  provider holding its credentials: what the closure parks the domain with). */
+async function plan(config: pulumi.Config, settings: Settings, facts: HostFacts, now: Date): Promise<{ decision: Decision; edge?: EdgeAt }> {
     const input: DecisionInput = { settings, facts, now, servicesRecord: SERVICES_RECORD };
-    const cloudflare = zoneNeeded(input) ? await readCloudflare(config, settings) : undefined;
-    return { decision: decide({ ...input, zone: cloudflare?.zone }), ...(cloudflare ? { cloudflare } : {}) };
-}
-
-/** What the closure parks the domain with: the zone as read, and the provider holding the token. */
-type Cloudflare = NonNullable<MastodonClosureArgs["cloudflare"]>;
-
-/** Parking on Cloudflare: the zone is read (in preview too) through a provider holding the token. (The SDK is
- *  loaded only then: it takes a noticeable part of a run to load.) */
-async function readCloudflare(config: pulumi.Config, settings: Settings): Promise<Cloudflare> {
-    const provider = new (await import("@pulumi/cloudflare")).Provider("cloudflare", { apiToken: config.requireSecret("cloudflareApiToken") });
-    return { zone: await readZone(settings.cloudflare!, { provider }), provider };
+    const edge = edgeFactsNeeded(input) ? await readEdge(settings, (key) => config.requireSecret(key)) : undefined;
+    return { decision: decide({ ...input, edge: edge?.facts }), ...(edge ? { edge } : {}) };
 }
 
 /** Prints what the checks found, in order; throws the first refusal, so that nothing is declared. */

@@ -1,6 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
 import { HostFacts } from "../lib/rules/facts";
-import { goneForGoodPage } from "../lib/gone/contract";
 import { HostAccess } from "../lib/host/access";
 import { JOURNAL_PATH } from "../lib/host/records";
 import { HostStep } from "../lib/provider/host-step";
@@ -8,11 +7,10 @@ import { parseOriginalVhost } from "../lib/gone/nginx";
 import { planOrThrow } from "../lib/rules/decide";
 import { ClosurePlan } from "../lib/rules/plan";
 import { Settings } from "../lib/rules/settings";
-import { workerSource } from "../lib/edge/cloudflare/worker";
-import { ZoneFacts } from "../lib/edge/cloudflare/zone";
+import type { EdgeAt } from "../lib/edge/edges";
 import { ArchiveRequests } from "./archives";
 import { DatabaseDump } from "./database-dump";
-import type { EdgeParking } from "./edge-parking";
+import { declareEdge, EdgeComponent } from "./edge";
 import { FrontProxy } from "./front-proxy";
 import { ClosureNotice } from "./notice";
 import { SelfDestruct } from "./self-destruct";
@@ -43,14 +41,15 @@ export interface MastodonClosureArgs {
     /** Also post the announcement as a public status (statusToken is set). Default false. */
     postPublicStatus?: boolean;
     now: Date;
-    /** Parking on Cloudflare (settings.cloudflare): what the zone holds, and the provider holding the token. */
-    cloudflare?: { zone: ZoneFacts; provider: pulumi.ProviderResource };
+    /** Parking at the configured edge (lib/edge/edges.ts readEdge): what it holds, and the provider holding
+     *  its credentials. */
+    edge?: EdgeAt;
 }
 
 /**
  * The whole closure of one Mastodon server at the stage in settings: each concern of the plan the program
  * made (lib/rules/plan.ts, lib/rules/decide.ts) a child component, in the order that keeps data safe (the 410 vhost before self-destruct,
- * the verified dump before any service stops, the Worker before DNS moves), and the host's journal last.
+ * the verified dump before any service stops, the edge answering before DNS moves), and the host's journal last.
  */
 export class MastodonClosure extends pulumi.ComponentResource {
     readonly plan: ClosurePlan;
@@ -60,14 +59,14 @@ export class MastodonClosure extends pulumi.ComponentResource {
     readonly selfDestruct?: SelfDestruct;
     readonly dump?: DatabaseDump;
     readonly services?: ServiceShutdown;
-    readonly edge?: EdgeParking;
+    readonly edge?: EdgeComponent;
     /** One-way steps kept although the stage moved back before them. */
     readonly keptOneWay: string[];
 
     constructor(name: string, args: MastodonClosureArgs, opts?: pulumi.ComponentResourceOptions) {
         const { settings: s, access, facts } = args;
         // Before anything is declared: a plan that refuses declares nothing, not even this component.
-        const plan = args.plan ?? planOrThrow(s, facts, args.now, args.cloudflare?.zone);
+        const plan = args.plan ?? planOrThrow(s, facts, args.now, args.edge?.facts);
         super("mastodon-closure:index:MastodonClosure", name, {}, opts);
         this.plan = plan;
         this.keptOneWay = plan.keptOneWay;
@@ -134,16 +133,10 @@ export class MastodonClosure extends pulumi.ComponentResource {
             );
         }
 
-        if (plan.edge && args.cloudflare) {
+        if (plan.edge && args.edge) {
             // The domain moves to the edge only once the host is dormant as this stage wants it.
             const before = [this.front, ...(this.services ? [this.services] : [])];
-            // Required here only: the Cloudflare SDK it uses takes a noticeable part of a run to load.
-            const { EdgeParking } = require("./edge-parking") as typeof import("./edge-parking");
-            this.edge = new EdgeParking(
-                `${name}-edge`,
-                { plan: plan.edge, provider: args.cloudflare.provider, access, ...(plan.edge.mode === "parked" ? { workerSource: workerSource(goneForGoodPage(page)) } : {}) },
-                { ...child, dependsOn: before },
-            );
+            this.edge = declareEdge(`${name}-edge`, { plan: plan.edge, at: args.edge, page, access }, { ...child, dependsOn: before });
         }
 
         if (plan.journal) {

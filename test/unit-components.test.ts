@@ -14,7 +14,7 @@ import { decodeMemo, DMARC_REJECT, SPF_NONE } from "../lib/edge/cloudflare/parki
 import type { Settings } from "../lib/rules/settings";
 import { Stage, STAGE_TABLE, STAGES } from "../lib/rules/stages";
 import { workerSource } from "../lib/edge/cloudflare/worker";
-import type { ZoneFacts } from "../lib/edge/cloudflare/zone";
+import { cloudflareFacts, ZoneFacts } from "../lib/edge/cloudflare/zone";
 import { IDLE_DATABASE, reachedUpTo, testFacts } from "./support/facts";
 import { TEST_HOST_KEY, testSettings } from "./support/settings";
 
@@ -125,9 +125,9 @@ interface Built {
     dependsOn(name: string): string[];
 }
 
-async function build(s: Settings, facts: HostFacts, now = NOW, postPublicStatus = false, cloudflare?: MastodonClosureArgs["cloudflare"]): Promise<Built> {
+async function build(s: Settings, facts: HostFacts, now = NOW, postPublicStatus = false, edge?: MastodonClosureArgs["edge"]): Promise<Built> {
     const prefix = `c${++counter}`;
-    const closure = new MastodonClosure(prefix, { settings: s, access: ACCESS, facts, originalVhost: ORIGINAL_VHOST, postPublicStatus, now, cloudflare }, { transformations: [record] });
+    const closure = new MastodonClosure(prefix, { settings: s, access: ACCESS, facts, originalVhost: ORIGINAL_VHOST, postPublicStatus, now, edge }, { transformations: [record] });
     await waitForRPCs();
     const all = registered.filter((r) => r.name === prefix || r.name.startsWith(`${prefix}-`));
     const steps = all.filter((r) => r.type.startsWith(DYN)).map((r) => ({ ...r, kind: r.type.slice(DYN.length) }));
@@ -422,7 +422,7 @@ describe("parking on Cloudflare (the resource graph)", () => {
     const byName = (rs: Registered[]) => [...rs].sort((x, y) => x.name.localeCompare(y.name));
 
     test("parked: memo, Worker, one route per hostname, records taken over or created; all retainOnDelete, none protected", async () => {
-        const b = await build(settings("parked", CF), factsAt("dormant", { currentStage: "dormant" }), NOW, false, { zone: ZONE, provider });
+        const b = await build(settings("parked", CF), factsAt("dormant", { currentStage: "dormant" }), NOW, false, { facts: cloudflareFacts(ZONE), provider });
         const p = `${b.prefix}-edge`;
         assert.deepEqual(ofType(b, CF_TYPES.script).map((r) => r.name), [`${p}-worker`]);
         const script = inputsOf(b, `${p}-worker`);
@@ -459,7 +459,7 @@ describe("parking on Cloudflare (the resource graph)", () => {
     });
 
     test("parked: the Worker, then its routes, then DNS; the edge after the host is dormant; the journal last", async () => {
-        const b = await build(settings("parked", CF), factsAt("dormant", { currentStage: "dormant" }), NOW, false, { zone: ZONE, provider });
+        const b = await build(settings("parked", CF), factsAt("dormant", { currentStage: "dormant" }), NOW, false, { facts: cloudflareFacts(ZONE), provider });
         const p = `${b.prefix}-edge`;
         assert.deepEqual(b.dependsOn(`${p}-route-social.example`), [`${p}-worker`]);
         const routes = [`${p}-route-social.example`, `${p}-route-www.social.example`];
@@ -479,13 +479,13 @@ describe("parking on Cloudflare (the resource graph)", () => {
         const reg = registered.find((r) => r.type === "pulumi:providers:cloudflare" && r.name === "cf-test")!;
         assert.ok(reg, registered.map((r) => r.type).join());
         assert.equal(reg.inputs.apiToken?.[SECRET_SIG_KEY], SECRET_SIG);
-        const b = await build(settings("parked", CF), factsAt("dormant", { currentStage: "dormant" }), NOW, false, { zone: ZONE, provider });
+        const b = await build(settings("parked", CF), factsAt("dormant", { currentStage: "dormant" }), NOW, false, { facts: cloudflareFacts(ZONE), provider });
         for (const r of b.all) assert.ok(!JSON.stringify(r.inputs).includes("TOKEN"), r.name);
     });
 
     test("stopNginxWhenParked, parked since longer than the replaced TTL: nginx stopped after every DNS record", async () => {
         const facts = factsAt("parked");
-        const b = await build(settings("parked", { ...CF, stopNginxWhenParked: "true" }), facts, new Date("2026-07-10T10:05:00Z"), false, { zone: ZONE, provider });
+        const b = await build(settings("parked", { ...CF, stopNginxWhenParked: "true" }), facts, new Date("2026-07-10T10:05:00Z"), false, { facts: cloudflareFacts(ZONE), provider });
         const p = `${b.prefix}-edge`;
         const nginx = b.steps.find((r) => r.name === `${p}-nginx`)!;
         // Its own record of how nginx was found: the dormant stop's record (services.json) is not touched.
@@ -493,13 +493,13 @@ describe("parking on Cloudflare (the resource graph)", () => {
         assert.deepEqual(b.dependsOn(`${p}-nginx`), ["dmarc", "mx", "social.example-0", "spf", "www.social.example-0"].map((k) => `${p}-dns-${k}`));
         assert.equal(await new Promise((r) => b.closure.edge!.hostMayBeTurnedOff!.apply(r)), "yes: Cloudflare answers 410 for social.example, www.social.example; nginx on the host is stopped");
         // Entering parked: not yet, the outputs say until when.
-        const entering = await build(settings("parked", { ...CF, stopNginxWhenParked: "true" }), factsAt("dormant", { currentStage: "dormant" }), NOW, false, { zone: ZONE, provider });
+        const entering = await build(settings("parked", { ...CF, stopNginxWhenParked: "true" }), factsAt("dormant", { currentStage: "dormant" }), NOW, false, { facts: cloudflareFacts(ZONE), provider });
         assert.equal(entering.steps.filter((r) => r.name.endsWith("-edge-nginx")).length, 0);
         assert.match(String(entering.closure.edge!.summary.nginx), /^keeps answering until 2026-04-01T12:05:00.000Z/);
     });
 
     test("moving back to dormant after parking: records restored in place, routes without Worker, no Worker declared", async () => {
-        const parked = await build(settings("parked", CF), factsAt("dormant", { currentStage: "dormant" }), NOW, false, { zone: ZONE, provider });
+        const parked = await build(settings("parked", CF), factsAt("dormant", { currentStage: "dormant" }), NOW, false, { facts: cloudflareFacts(ZONE), provider });
         const memo = ofType(parked, CF_TYPES.record).find((r) => r.name.endsWith("-dns-memo"))!.inputs.content as string;
         const pp = `${parked.prefix}-edge`;
         const zoneAfter: ZoneFacts = {
@@ -511,7 +511,7 @@ describe("parking on Cloudflare (the resource graph)", () => {
             ],
             routes: [{ id: "rt1", pattern: "social.example/*", script: "mastodon-closure-social-example" }],
         };
-        const b = await build(settings("dormant", CF), factsAt("parked"), NOW, false, { zone: zoneAfter, provider });
+        const b = await build(settings("dormant", CF), factsAt("parked"), NOW, false, { facts: cloudflareFacts(zoneAfter), provider });
         const p = `${b.prefix}-edge`;
         assert.equal(ofType(b, CF_TYPES.script).length, 0);
         assert.deepEqual(ofType(b, CF_TYPES.route).map((r) => r.inputs), [{ zoneId: "zone1", pattern: "social.example/*" }]);
@@ -555,7 +555,7 @@ describe("parking on Cloudflare (the resource graph)", () => {
         const zone = { ...ZONE, routes: [{ id: "x", pattern: "social.example/api/*", script: "cache" }] };
         const before = registered.length;
         assert.throws(
-            () => new MastodonClosure("refused", { settings: settings("parked", CF), access: ACCESS, facts: factsAt("dormant", { currentStage: "dormant" }), originalVhost: ORIGINAL_VHOST, now: NOW, cloudflare: { zone, provider } }),
+            () => new MastodonClosure("refused", { settings: settings("parked", CF), access: ACCESS, facts: factsAt("dormant", { currentStage: "dormant" }), originalVhost: ORIGINAL_VHOST, now: NOW, edge: { facts: cloudflareFacts(zone), provider } }),
             /^Error: stage "parked" cannot be reached as set; nothing was changed:\n {2}- the Worker route social\.example\/api\/\* \(Worker cache\) covers social\.example/,
         );
         await waitForRPCs();

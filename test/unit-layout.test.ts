@@ -87,6 +87,12 @@ test("no file in lib/ is over 300 lines", () => {
     assert.deepEqual(long, [], `files over 300 lines: ${long.map(([f, n]) => `${f} (${n})`).join(", ")}`);
 });
 
+/** An edge's own mode (EdgeMode in lib/edge/edge.ts: "parked" | "restored"), written as a mode: there "parked"
+ *  says the edge answers 410 for the domain, not the stage of that name. lib/edge never sees a stage (it may
+ *  not import lib/rules; the rules tell an edge only whether to park), so its mode word is let through in
+ *  lib/edge only, and only as a mode; every other stage name there, and "parked" anywhere else, is flagged. */
+const EDGE_MODE = /"parked"\s*\|\s*"restored"|\bmode\s*(:|===)\s*"parked"/g;
+
 test("only the stage table decides by a stage's name", () => {
     const STAGE_NAME = /"(operating|announced|closed|self-destructing|dormant|parked)"|reachedAt\s*(\.\s*[a-z]|\[\s*")/;
     const found: string[] = [];
@@ -94,7 +100,8 @@ test("only the stage table decides by a stage's name", () => {
         readFileSync(join(ROOT, file), "utf8")
             .split("\n")
             .forEach((line, i) => {
-                const code = line.replace(/\/\/.*$/, "").replace(/^\s*\*.*$/, "");
+                const uncommented = line.replace(/\/\/.*$/, "").replace(/^\s*\*.*$/, "");
+                const code = file.startsWith("lib/edge/") ? uncommented.replace(EDGE_MODE, "") : uncommented;
                 if (STAGE_NAME.test(code)) found.push(`${file}:${i + 1}: ${line.trim()}`);
             });
     }

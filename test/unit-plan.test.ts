@@ -4,11 +4,11 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import type { HostFacts } from "../lib/rules/facts";
-import { decodeMemo, DMARC_REJECT, encodeMemo, EdgePlan, PARKED_COMMENT, planEdge, PlannedRecord, SPF_NONE, workerName } from "../lib/edge/cloudflare/parking";
-import { needsZone, planClosure } from "../lib/rules/plan";
+import { CloudflarePlan, decodeMemo, DMARC_REJECT, encodeMemo, PARKED_COMMENT, planEdge, PlannedRecord, SPF_NONE, workerName } from "../lib/edge/cloudflare/parking";
+import { needsEdgeFacts, planClosure } from "../lib/rules/plan";
 import type { CloudflareSettings } from "../lib/edge/cloudflare/settings";
 import { Stage, STAGES, STAGE_TABLE } from "../lib/rules/stages";
-import { ZoneFacts, ZoneRecord } from "../lib/edge/cloudflare/zone";
+import { cloudflareFacts, ZoneFacts, ZoneRecord } from "../lib/edge/cloudflare/zone";
 import { reachedUpTo, testFacts } from "./support/facts";
 import { testSettings } from "./support/settings";
 
@@ -40,7 +40,7 @@ function zone(records: ZoneRecord[], routes: ZoneFacts["routes"] = [], over: Par
 const cf = (extra: Record<string, string> = {}): CloudflareSettings => settings("parked", { ...CF, ...extra }).cloudflare!;
 
 /** What the zone holds after the plan was applied (as the provider would leave it). */
-function applied(plan: EdgePlan, before: ZoneRecord[]): ZoneFacts {
+function applied(plan: CloudflarePlan, before: ZoneRecord[]): ZoneFacts {
     let n = 0;
     const written = [plan.memo, ...plan.records].map((r: PlannedRecord): ZoneRecord => {
         const id = r.importId ? r.importId.split("/")[1] : `new${++n}`;
@@ -262,19 +262,19 @@ describe("planClosure", () => {
             assert.deepEqual(p.manual, spec.manual);
             assert.equal(p.journal, stage !== "operating");
             assert.deepEqual(p.refusals, []);
-            assert.equal(needsZone(settings(stage), facts(stage)), false);
+            assert.equal(needsEdgeFacts(settings(stage), facts(stage)), false);
         }
     });
 
     test("the zone is needed when parking, and after having been parked (to restore), with Cloudflare settings only", () => {
-        assert.equal(needsZone(settings("parked", CF), facts("dormant")), true);
-        assert.equal(needsZone(settings("dormant", CF), facts("dormant")), false);
-        assert.equal(needsZone(settings("dormant", CF), facts("parked")), true);
-        assert.equal(needsZone(settings("parked"), facts("parked")), false);
+        assert.equal(needsEdgeFacts(settings("parked", CF), facts("dormant")), true);
+        assert.equal(needsEdgeFacts(settings("dormant", CF), facts("dormant")), false);
+        assert.equal(needsEdgeFacts(settings("dormant", CF), facts("parked")), true);
+        assert.equal(needsEdgeFacts(settings("parked"), facts("parked")), false);
     });
 
     test("parked with Cloudflare: the edge plan, and the manual steps without the DNS step", () => {
-        const p = planClosure(settings("parked", CF), facts("dormant"), NOW, zone(BEFORE));
+        const p = planClosure(settings("parked", CF), facts("dormant"), NOW, cloudflareFacts(zone(BEFORE)));
         assert.equal(p.edge?.mode, "parked");
         assert.deepEqual(p.stoppedUnits, ["mastodon-web", "mastodon-streaming", "mastodon-sidekiq", "redis-server", "postgresql"]);
         assert.equal(p.manual.length, 3);
@@ -284,14 +284,14 @@ describe("planClosure", () => {
     });
 
     test("refusals of parking are the plan's refusals", () => {
-        const p = planClosure(settings("parked", CF), facts("dormant"), NOW, zone(BEFORE, [{ id: "x", pattern: "social.example/api/*" }]));
+        const p = planClosure(settings("parked", CF), facts("dormant"), NOW, cloudflareFacts(zone(BEFORE, [{ id: "x", pattern: "social.example/api/*" }])));
         assert.equal(p.refusals.length, 1);
         assert.match(p.refusals[0], /^the Worker route social\.example\/api\/\* covers social\.example/);
     });
 
     test("back to dormant after parking: restored, and keptOneWay says what stays at Cloudflare", () => {
-        const parked = planClosure(settings("parked", CF), facts("dormant"), NOW, zone(BEFORE)).edge!;
-        const p = planClosure(settings("dormant", CF), facts("parked"), NOW, applied(parked, BEFORE));
+        const parked = planClosure(settings("parked", CF), facts("dormant"), NOW, cloudflareFacts(zone(BEFORE))).edge!;
+        const p = planClosure(settings("dormant", CF), facts("parked"), NOW, cloudflareFacts(applied(parked, BEFORE)));
         assert.equal(p.edge?.mode, "restored");
         // Self-destruct is wanted at dormant too: the one kept entry is parking's.
         assert.equal(p.keptOneWay.length, 1);

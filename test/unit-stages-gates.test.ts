@@ -6,7 +6,7 @@ import { downloadsUntil } from "../lib/rules/archives";
 import { evaluateGate, evaluateGates, nextStageNeeds, purgeWarning } from "../lib/rules/gates";
 import { HostFacts } from "../lib/rules/facts";
 import type { Settings } from "../lib/rules/settings";
-import type { ZoneFacts } from "../lib/edge/cloudflare/zone";
+import { cloudflareFacts, ZoneFacts } from "../lib/edge/cloudflare/zone";
 import { IDLE_DATABASE, testFacts } from "./support/facts";
 import { testSettings } from "./support/settings";
 
@@ -114,7 +114,7 @@ describe("stage table invariants", () => {
             closed: ["closingDateReached"],
             "self-destructing": ["noPendingArchives", "downloadGracePassed"],
             dormant: ["deletionNoticesSent"],
-            parked: ["goneDaysPassed", "zoneOnAccount"],
+            parked: ["goneDaysPassed", "edgeReady"],
         };
         for (const s of STAGES) assert.deepEqual(STAGE_TABLE[s].gates, gates[s], s);
     });
@@ -364,7 +364,7 @@ describe("evaluateGates", () => {
     });
 });
 
-describe("zoneOnAccount (parking on Cloudflare)", () => {
+describe("edgeReady (parking on Cloudflare)", () => {
     const ACCOUNT = "0123456789abcdef0123456789abcdef";
     const cf = settings({ stage: "parked", cloudflareAccountId: ACCOUNT, cloudflareZone: "social.example", cloudflareApiToken: "t" });
     const zone = (over: Partial<NonNullable<ZoneFacts["zone"]>> = {}): ZoneFacts => ({
@@ -375,29 +375,29 @@ describe("zoneOnAccount (parking on Cloudflare)", () => {
     const now = at("2026-07-20T00:00:00Z");
 
     test("without Cloudflare settings it holds: DNS stays by hand", () => {
-        assert.deepEqual(evaluateGate("zoneOnAccount", facts(), settings({ stage: "parked" }), now), { gate: "zoneOnAccount", ok: true, figure: "no Cloudflare settings: DNS is left to do by hand" });
+        assert.deepEqual(evaluateGate("edgeReady", facts(), settings({ stage: "parked" }), now), { gate: "edgeReady", ok: true, figure: "no Cloudflare settings: DNS is left to do by hand" });
     });
 
     test("the zone on the given account and active: holds, with its id", () => {
-        assert.deepEqual(evaluateGate("zoneOnAccount", facts(), cf, now, zone()), { gate: "zoneOnAccount", ok: true, figure: "zone social.example (z1) is active on account " + ACCOUNT });
+        assert.deepEqual(evaluateGate("edgeReady", facts(), cf, now, cloudflareFacts(zone())), { gate: "edgeReady", ok: true, figure: "zone social.example (z1) is active on account " + ACCOUNT });
     });
 
     test("the zone on another account: refused with both accounts", () => {
-        const r = evaluateGate("zoneOnAccount", facts(), cf, now, zone({ accountId: "f".repeat(32), accountName: "Someone else" }));
-        assert.deepEqual(r, { gate: "zoneOnAccount", ok: false, figure: `zone social.example (z1) is on account ${"f".repeat(32)} ("Someone else"), not on cloudflareAccountId ${ACCOUNT}` });
+        const r = evaluateGate("edgeReady", facts(), cf, now, cloudflareFacts(zone({ accountId: "f".repeat(32), accountName: "Someone else" })));
+        assert.deepEqual(r, { gate: "edgeReady", ok: false, figure: `zone social.example (z1) is on account ${"f".repeat(32)} ("Someone else"), not on cloudflareAccountId ${ACCOUNT}` });
     });
 
     test("a zone not found, or not read, or pending: refused saying why", () => {
-        assert.match(evaluateGate("zoneOnAccount", facts(), cf, now, { records: [], routes: [] }).figure, /^zone social\.example not found with cloudflareApiToken/);
-        assert.equal(evaluateGate("zoneOnAccount", facts(), cf, now).ok, false);
-        const pending = evaluateGate("zoneOnAccount", facts(), cf, now, zone({ status: "pending" }));
+        assert.match(evaluateGate("edgeReady", facts(), cf, now, cloudflareFacts({ records: [], routes: [] })).figure, /^zone social\.example not found with cloudflareApiToken/);
+        assert.equal(evaluateGate("edgeReady", facts(), cf, now).ok, false);
+        const pending = evaluateGate("edgeReady", facts(), cf, now, cloudflareFacts(zone({ status: "pending" })));
         assert.deepEqual([pending.ok, pending.figure], [false, "zone social.example is pending, not active: Cloudflare does not answer for it yet (its nameservers are not Cloudflare's)"]);
     });
 
     test("evaluateGates passes the zone to the parked gates and binds when entering", () => {
-        const r = evaluateGates("parked", facts({ currentStage: "dormant", reachedAt: { dormant: "2026-07-01T00:00:00Z" } }), cf, now, zone({ accountId: "e".repeat(32) }));
+        const r = evaluateGates("parked", facts({ currentStage: "dormant", reachedAt: { dormant: "2026-07-01T00:00:00Z" } }), cf, now, cloudflareFacts(zone({ accountId: "e".repeat(32) })));
         assert.equal(r.binding, true);
-        assert.deepEqual(r.results.map((g) => [g.gate, g.ok]), [["goneDaysPassed", true], ["zoneOnAccount", false]]);
+        assert.deepEqual(r.results.map((g) => [g.gate, g.ok]), [["goneDaysPassed", true], ["edgeReady", false]]);
     });
 });
 
@@ -407,7 +407,7 @@ describe("nextStageNeeds", () => {
         assert.equal(nextStageNeeds("announced"), 'stage "closed" needs: closingDateReached');
         assert.equal(nextStageNeeds("closed"), 'stage "self-destructing" needs: noPendingArchives, downloadGracePassed, confirmSelfDestruct set to the domain');
         assert.equal(nextStageNeeds("self-destructing"), 'stage "dormant" needs: deletionNoticesSent');
-        assert.equal(nextStageNeeds("dormant"), 'stage "parked" needs: goneDaysPassed, zoneOnAccount');
+        assert.equal(nextStageNeeds("dormant"), 'stage "parked" needs: goneDaysPassed, edgeReady');
         assert.equal(nextStageNeeds("parked"), "nothing: this is the last stage");
     });
 });

@@ -6,17 +6,17 @@ import type { HostFacts } from "./facts";
 import { evaluateGates, GateResult, purgeWarning } from "./gates";
 import { effectiveStage } from "./journal";
 import { checkClosingDate } from "./notice";
-import { ClosurePlan, needsZone, planClosure } from "./plan";
+import { ClosurePlan, needsEdgeFacts, planClosure } from "./plan";
 import type { Settings } from "./settings";
 import { checkTransition, nextStage, SELF_DESTRUCT_STAGE, Stage, STAGE_TABLE, STOPPING_STAGE } from "./stages";
-import type { ZoneFacts } from "../edge/cloudflare/zone";
+import type { EdgeFacts } from "../edge/edges";
 
 export interface DecisionInput {
     settings: Settings;
     facts: HostFacts;
     now: Date;
-    /** What the Cloudflare zone holds, when the plan needs it (zoneNeeded). */
-    zone?: ZoneFacts;
+    /** What the configured edge holds, when the plan needs it (edgeFactsNeeded). */
+    edge?: EdgeFacts;
     /** Where the host records how the closure found the services it stops (lib/host/steps.ts SERVICES_RECORD). */
     servicesRecord: string;
 }
@@ -87,38 +87,38 @@ function unfinishedStop(stage: Stage, servicesRecord: string): string {
     );
 }
 
-/** Whether the Cloudflare zone is to be read: the plan needs it, and the host alone does not refuse already
- *  (so a refused stage makes no call to Cloudflare). */
-export function zoneNeeded(i: Omit<DecisionInput, "zone">): boolean {
-    return i.settings.cloudflare !== undefined && needsZone(i.settings, i.facts) && !("refusal" in checkEntry(i));
+/** Whether the configured edge is to be read: the plan needs it, and the host alone does not refuse already
+ *  (so a refused stage makes no call to the edge). */
+export function edgeFactsNeeded(i: Omit<DecisionInput, "edge">): boolean {
+    return needsEdgeFacts(i.settings, i.facts) && !("refusal" in checkEntry(i));
 }
 
 /** Every check in order; the first that refuses is the decision. */
 export function decide(i: DecisionInput): Decision {
-    const { settings, facts, now, zone } = i;
+    const { settings, facts, now, edge } = i;
     const entry = checkEntry(i);
     if ("refusal" in entry) return entry;
     const logs = [...entry.logs];
 
-    const gates = evaluateGates(settings.stage, facts, settings, now, zone);
+    const gates = evaluateGates(settings.stage, facts, settings, now, edge);
     logs.push(...gates.results.map((g) => info(`gate ${g.gate}: ${g.ok ? "holds" : "does not hold"} (${g.figure})`)));
     const next = nextStage(settings.stage);
-    const nextGates = next ? evaluateGates(next, { ...facts, currentStage: settings.stage }, settings, now, zone).results : [];
+    const nextGates = next ? evaluateGates(next, { ...facts, currentStage: settings.stage }, settings, now, edge).results : [];
     logs.push(...nextGates.map((g) => info(`next stage "${next}": ${g.gate} ${g.ok ? "holds" : "does not hold yet"} (${g.figure})`)));
     const failed = gates.results.filter((g) => !g.ok);
     if (gates.binding && failed.length > 0) {
         return { logs, refusal: `stage "${settings.stage}" cannot be entered yet; nothing was changed:\n` + failed.map((g) => `  - ${g.gate}: ${g.figure}`).join("\n") };
     }
 
-    const plan = planClosure(settings, facts, now, zone);
+    const plan = planClosure(settings, facts, now, edge);
     if (plan.refusals.length > 0) return { logs, refusal: planRefusal(settings.stage, plan.refusals) };
     return { logs, gates, next, nextGates, plan };
 }
 
 /** The plan of a MastodonClosure declared without one (a program of its own, the unit tests): its refusals
  *  thrown, as the program would before declaring it. */
-export function planOrThrow(settings: Settings, facts: HostFacts, now: Date, zone?: ZoneFacts): ClosurePlan {
-    const plan = planClosure(settings, facts, now, zone);
+export function planOrThrow(settings: Settings, facts: HostFacts, now: Date, edge?: EdgeFacts): ClosurePlan {
+    const plan = planClosure(settings, facts, now, edge);
     if (plan.refusals.length > 0) throw new Error(planRefusal(settings.stage, plan.refusals));
     return plan;
 }

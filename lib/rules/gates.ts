@@ -6,7 +6,7 @@ import { downloadGraceDays, downloadsUntil } from "./archives";
 import { DAY_MS, daysBetween, holdsOn } from "./days";
 import { effectiveStage, entering } from "./journal";
 import type { Settings } from "./settings";
-import type { ZoneFacts } from "../edge/cloudflare/zone";
+import { EdgeFacts, edgeOf, KNOWN_EDGES } from "../edge/edges";
 import type { HostFacts } from "./facts";
 
 export interface GateResult {
@@ -28,8 +28,8 @@ export function etaAtPace(left: number, done: number, minutes: number, what: str
     return `; about ${eta < 120 ? `${eta} min` : `${Math.ceil(eta / 60)} h`} left at the pace of ${window} (${done} ${what})`;
 }
 
-/** `zone`: what the Cloudflare zone holds, read when parking on Cloudflare (lib/edge/cloudflare/zone.ts). */
-export function evaluateGate(gate: Gate, facts: HostFacts, settings: Settings, now: Date, zone?: ZoneFacts): GateResult {
+/** `edge`: what the configured edge holds, read when parking there (lib/edge/edges.ts). */
+export function evaluateGate(gate: Gate, facts: HostFacts, settings: Settings, now: Date, edge?: EdgeFacts): GateResult {
     const db = facts.database;
     switch (gate) {
         case "closingDateReached": {
@@ -85,18 +85,10 @@ export function evaluateGate(gate: Gate, facts: HostFacts, settings: Settings, n
                         : `${GONE_EVERYWHERE_STAGE} since ${since}; ${settings.goneDays}-day 410 period passed`,
             };
         }
-        case "zoneOnAccount": {
-            const cf = settings.cloudflare;
-            if (!cf) return { gate, ok: true, figure: "no Cloudflare settings: DNS is left to do by hand" };
-            const z = zone?.zone;
-            if (!z) return { gate, ok: false, figure: `zone ${cf.zone} not found with cloudflareApiToken (check the zone's name and the token's Zone: Read permission)` };
-            if (z.accountId !== cf.accountId) {
-                return { gate, ok: false, figure: `zone ${z.name} (${z.id}) is on account ${z.accountId} ("${z.accountName}"), not on cloudflareAccountId ${cf.accountId}` };
-            }
-            if (z.status !== "active") {
-                return { gate, ok: false, figure: `zone ${z.name} is ${z.status}, not active: Cloudflare does not answer for it yet (its nameservers are not Cloudflare's)` };
-            }
-            return { gate, ok: true, figure: `zone ${z.name} (${z.id}) is active on account ${z.accountId}` };
+        case "edgeReady": {
+            const at = edgeOf(settings);
+            if (!at) return { gate, ok: true, figure: `no ${KNOWN_EDGES.join(" or ")} settings: DNS is left to do by hand` };
+            return { gate, ...at.ready(edge) };
         }
     }
 }
@@ -166,9 +158,9 @@ export function purgeWarning(facts: HostFacts, now: Date): string | undefined {
 }
 
 /** The gates of `target`, evaluated; they only bind when the stage is being entered (moving forward). */
-export function evaluateGates(target: Stage, facts: HostFacts, settings: Settings, now: Date, zone?: ZoneFacts): { results: GateResult[]; binding: boolean } {
+export function evaluateGates(target: Stage, facts: HostFacts, settings: Settings, now: Date, edge?: EdgeFacts): { results: GateResult[]; binding: boolean } {
     return {
-        results: STAGE_TABLE[target].gates.map((g) => evaluateGate(g, facts, settings, now, zone)),
+        results: STAGE_TABLE[target].gates.map((g) => evaluateGate(g, facts, settings, now, edge)),
         binding: entering(target, facts),
     };
 }

@@ -1,5 +1,5 @@
 // The plan: which concerns the stage has, decided in pure code from the settings, what the probe saw on
-// the host and (when parking on Cloudflare) what the zone holds. The components only turn it into
+// the host and (when parking at an edge) what the edge holds. The components only turn it into
 // resources (components/closure.ts); its refusals come last in the decision (lib/rules/decide.ts), which the
 // program throws before declaring anything.
 import { serviceOf } from "../mastodon/deployment";
@@ -7,12 +7,12 @@ import { archiveRecentDays, downloadsUntil } from "./archives";
 import { HostFacts } from "./facts";
 import { versionAtLeast } from "../mastodon/version";
 import { bucketManualStep, BucketPlan, planBucket } from "../mastodon/object-storage";
-import { EdgePlan, planEdge } from "../edge/cloudflare/parking";
+import { isRestored } from "../edge/edge";
+import { EdgeFacts, edgeOf, EdgePlan } from "../edge/edges";
 import type { Settings } from "./settings";
 import { ANNOUNCING_STAGE, BASELINE_STAGE, DUMP_STAGE, GONE_EVERYWHERE_STAGE, PARKING_STAGE, SELF_DESTRUCT_STAGE, Stage, STAGE_TABLE, StageSpec } from "./stages";
 import { ServiceRole } from "../mastodon/deployment";
 import { FrontMode } from "../gone/contract";
-import type { ZoneFacts } from "../edge/cloudflare/zone";
 
 export interface ClosurePlan {
     stage: Stage;
@@ -43,11 +43,11 @@ export interface ClosurePlan {
     restartStopped: boolean;
     /** Media and archives on object storage: the bucket, kept; from dormant on until a retention date. */
     bucket?: BucketPlan;
-    /** Parking on Cloudflare: parked, or restored after moving back. */
+    /** Parking at the configured edge (lib/edge/edges.ts): parked, or restored after moving back. */
     edge?: EdgePlan;
     /** The host's journal records the stage (every stage but the baseline). */
     journal: boolean;
-    /** One-way steps (and what parking leaves at Cloudflare) kept although the stage moved back. */
+    /** One-way steps (and what parking leaves at the edge) kept although the stage moved back. */
     keptOneWay: string[];
     /** Refusals: the stage cannot be reached as set; nothing may be declared. */
     refusals: string[];
@@ -60,12 +60,13 @@ export function unitOf(role: ServiceRole, settings: Settings): string | undefine
     return serviceOf(settings.deployment, role);
 }
 
-/** Whether the Cloudflare zone has to be read: parking now, or moved back after parking (to restore). */
-export function needsZone(settings: Settings, facts: HostFacts): boolean {
-    return settings.cloudflare !== undefined && (STAGE_TABLE[settings.stage].parkAtEdge || facts.reachedAt[PARKING_STAGE] !== undefined);
+/** Whether the configured edge has to be read: parking now, or moved back after parking (to restore). */
+export function needsEdgeFacts(settings: Settings, facts: HostFacts): boolean {
+    return edgeOf(settings) !== undefined && (STAGE_TABLE[settings.stage].parkAtEdge || facts.reachedAt[PARKING_STAGE] !== undefined);
 }
 
-export function planClosure(settings: Settings, facts: HostFacts, now: Date, zone?: ZoneFacts): ClosurePlan {
+/** `edgeFacts`: what the configured edge holds, read when needsEdgeFacts says so. */
+export function planClosure(settings: Settings, facts: HostFacts, now: Date, edgeFacts?: EdgeFacts): ClosurePlan {
     const s = settings;
     const spec = STAGE_TABLE[s.stage];
     const onDatabaseHost = (role: ServiceRole) => role === "postgresql" && s.splitHosts?.database !== undefined;
@@ -100,18 +101,18 @@ export function planClosure(settings: Settings, facts: HostFacts, now: Date, zon
         );
     }
 
+    const at = edgeOf(s);
     let edge: EdgePlan | undefined;
-    if (s.cloudflare && zone && needsZone(s, facts)) {
-        const decision = planEdge({
-            cf: s.cloudflare,
-            zone,
+    if (at && edgeFacts && needsEdgeFacts(s, facts)) {
+        const decision = at.plan({
+            facts: edgeFacts,
             parked: spec.parkAtEdge,
             parkedSince: STAGE_TABLE[facts.currentStage].parkAtEdge ? facts.reachedAt[PARKING_STAGE] : undefined,
             now,
         });
         refusals.push(...decision.refusals);
         edge = decision.plan;
-        if (edge?.mode === "restored") keptOneWay.push(`parking on Cloudflare: stays in the zone, delete by hand if the domain is to work again: ${edge.kept.join("; ")}`);
+        if (edge && isRestored(edge)) keptOneWay.push(at.keptAfterMovingBack(edge));
     }
 
     // The bucket's retention counts from the day the host went gone everywhere, media included (this run,
@@ -119,14 +120,7 @@ export function planClosure(settings: Settings, facts: HostFacts, now: Date, zon
     const goneSince = spec.front === "gone-everywhere" ? new Date(facts.reachedAt[GONE_EVERYWHERE_STAGE] ?? now) : undefined;
     const bucket = facts.objectStorage ? planBucket(facts.objectStorage, goneSince, s.bucketRetentionDays) : undefined;
 
-    const stageManual =
-        spec.parkAtEdge && edge
-            ? [
-                  spec.manual[0],
-                  "keep the domain registered and its Cloudflare zone active, with auto-renewal and a registrar lock: a new owner would inherit remote servers' caches (README: Parking on Cloudflare)",
-                  `then turn the Mastodon host off and delete it, once the output hostMayBeTurnedOff says Cloudflare answers for ${s.cloudflare!.hostnames.join(", ")}`,
-              ]
-            : spec.manual;
+    const stageManual = spec.parkAtEdge && at && edge ? [spec.manual[0], ...at.manualWhenParked()] : spec.manual;
     const until = spec.lastDownloadDay ? downloadsUntil(facts, s, now) : undefined;
     const manual = bucket?.keptUntil ? [...stageManual, bucketManualStep(bucket)] : stageManual;
 

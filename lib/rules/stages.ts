@@ -19,7 +19,7 @@ export type Gate =
     | "downloadGracePassed" //  downloadGraceDays since the last archive finished
     | "deletionNoticesSent" //  `tootctl self-destruct` reports every deletion notice sent
     | "goneDaysPassed" //       goneDays since the host went dormant
-    | "zoneOnAccount"; //       with Cloudflare settings: the zone is active on the given account
+    | "edgeReady"; //           with an edge configured (lib/edge/edges.ts): it is ready for parking
 
 
 export interface StageSpec {
@@ -38,7 +38,7 @@ export interface StageSpec {
     /** Verified pg_dump kept on the host. Kept (retained) when moving back. */
     databaseDump: boolean;
     stopped: ServiceRole[];
-    /** With Cloudflare settings, the domain answers 410 from Cloudflare's edge (lib/edge/cloudflare/parking.ts). */
+    /** With an edge configured (lib/edge/edges.ts), the domain answers 410 from the edge. */
     parkAtEdge: boolean;
     gates: Gate[];
     /** What is left to the operator, by hand. */
@@ -129,7 +129,7 @@ export const STAGE_TABLE: Record<Stage, StageSpec> = {
         databaseDump: true,
         stopped: ALL_STOPPED,
         parkAtEdge: true,
-        gates: ["goneDaysPassed", "zoneOnAccount"],
+        gates: ["goneDaysPassed", "edgeReady"],
         manual: [
             "copy the database dump off the host if not done yet (path and sha256 in the outputs)",
             "point the domain's DNS at something that answers 410 Gone to every path (WebFinger and /users/* included) before turning this host off",
@@ -188,7 +188,7 @@ export const STOPPING_STAGE: Stage = firstStage((s) => s.stopped.length > 0);
 /** Answers 410 on every path, media included: goneDays and the bucket's retention count from the day it was entered. */
 export const GONE_EVERYWHERE_STAGE: Stage = firstStage((s) => s.front === "gone-everywhere");
 
-/** Parks the domain at Cloudflare's edge (with the Cloudflare settings). */
+/** Parks the domain at the edge (with an edge configured). */
 export const PARKING_STAGE: Stage = firstStage((s) => s.parkAtEdge);
 
 /** Stops the database: from then on the probe cannot read it. */

@@ -2,6 +2,7 @@
 // the DNS records to declare. At `parked` the records at each parked name are taken over in place (imported,
 // then changed: proxied to the Worker, with no origin behind them) and mail for the domain is closed off;
 // what they held before is kept in a TXT record first, and moving back restores it from there.
+import type { EdgeDecision, EdgePlanBase } from "../edge";
 import type { CloudflareSettings } from "./settings";
 import { DnsRecordValues, memoName, ZoneFacts, ZoneRecord } from "./zone";
 
@@ -32,9 +33,9 @@ export interface PlannedRoute {
     importId?: string;
 }
 
-export interface EdgePlan {
-    /** parked: the Worker answers; restored: moved back, what parking replaced is back. */
-    mode: "parked" | "restored";
+/** parked: the Worker answers; restored: moved back, what parking replaced is back. */
+export interface CloudflarePlan extends EdgePlanBase {
+    kind: "cloudflare";
     zoneId: string;
     accountId: string;
     scriptName: string;
@@ -45,8 +46,6 @@ export interface EdgePlan {
     records: PlannedRecord[];
     /** When stopNginxWhenParked: stop now, or not before this time (the replaced records' TTL). */
     nginx?: { stop: true } | { stop: false; notBefore: string };
-    /** What stays in Cloudflare after moving back (left by hand). */
-    kept: string[];
 }
 
 /** What the memo keeps: the records and routes that were there before parking. */
@@ -74,12 +73,6 @@ export function decodeMemo(content: string): Memo {
     const text = unquote(content);
     if (!text.startsWith(MEMO_PREFIX)) throw new Error(`the TXT record is not mastodon-closure's memo: "${text.slice(0, 60)}"`);
     return JSON.parse(Buffer.from(text.slice(MEMO_PREFIX.length), "base64url").toString("utf8")) as Memo;
-}
-
-/** The refusals and the plan of parking; refusals name what to change. */
-export interface EdgeDecision {
-    plan?: EdgePlan;
-    refusals: string[];
 }
 
 interface EdgeInput {
@@ -143,7 +136,7 @@ function covers(pattern: string, host: string): boolean {
     return h === host || (h.startsWith("*") && host.endsWith(h.slice(1)));
 }
 
-export function planEdge(input: EdgeInput): EdgeDecision {
+export function planEdge(input: EdgeInput): EdgeDecision<CloudflarePlan> {
     const { cf, zone, now } = input;
     const refusals: string[] = [];
     const z = zone.zone;
@@ -180,7 +173,7 @@ export function planEdge(input: EdgeInput): EdgeDecision {
         ];
         return {
             refusals,
-            plan: { mode: "restored", zoneId: z.id, accountId: cf.accountId, scriptName, memo: memoPlan(unquote(memoRecord.content), memoRecord, id), routes, records, kept },
+            plan: { kind: "cloudflare", mode: "restored", zoneId: z.id, accountId: cf.accountId, scriptName, memo: memoPlan(unquote(memoRecord.content), memoRecord, id), routes, records, kept },
         };
     }
 
@@ -217,7 +210,7 @@ export function planEdge(input: EdgeInput): EdgeDecision {
         const now = zone.routes.find((r) => r.pattern === `${h}/*`);
         return { key: h, pattern: `${h}/*`, script: scriptName, ...(now ? { importId: `${z.id}/${now.id}` } : {}) };
     });
-    const plan: EdgePlan = { mode: "parked", zoneId: z.id, accountId: cf.accountId, scriptName, memo: memoPlan(memoContent, memoRecord, id, domain), routes, records, kept: [] };
+    const plan: CloudflarePlan = { kind: "cloudflare", mode: "parked", zoneId: z.id, accountId: cf.accountId, scriptName, memo: memoPlan(memoContent, memoRecord, id, domain), routes, records, kept: [] };
     if (cf.stopNginx) {
         // Resolvers may hand out the replaced records until their TTL runs out: nginx answers until then.
         const ttl = Math.max(AUTO_TTL, ...before.records.filter((r) => cf.hostnames.includes(r.slot)).map((r) => (r.ttl === 1 ? AUTO_TTL : r.ttl)));

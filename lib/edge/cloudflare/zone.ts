@@ -2,6 +2,7 @@
 // functions: the zone and its account, the records at the names parking touches, and the Worker routes.
 // Read-only, like the probe of the host.
 import * as pulumi from "@pulumi/pulumi";
+import type { EdgeAt, SecretOf } from "../edge";
 import type { CloudflareSettings } from "./settings";
 
 /** A DNS record's values, as the zone holds them and as parking writes them. */
@@ -34,6 +35,14 @@ export interface ZoneFacts {
     records: ZoneRecord[];
     routes: ZoneRoute[];
 }
+
+/** The facts of the edge (lib/edge/edges.ts EdgeFacts): what the zone holds. */
+export interface CloudflareFacts {
+    kind: "cloudflare";
+    zone: ZoneFacts;
+}
+
+export const cloudflareFacts = (zone: ZoneFacts): CloudflareFacts => ({ kind: "cloudflare", zone });
 
 /** The TXT record where parking keeps the records it replaced, so that moving back restores them. */
 export function memoName(domain: string): string {
@@ -72,4 +81,11 @@ export async function readZone(cf: CloudflareSettings, opts: pulumi.InvokeOption
         ...(r.script ? { script: r.script } : {}),
     }));
     return { zone, records, routes };
+}
+
+/** Parking on Cloudflare: the zone is read (in preview too) through a provider holding the token. (The SDK is
+ *  loaded only then: it takes a noticeable part of a run to load.) */
+export async function readCloudflare(cf: CloudflareSettings, secret: SecretOf): Promise<EdgeAt<CloudflareFacts>> {
+    const provider = new (await import("@pulumi/cloudflare")).Provider("cloudflare", { apiToken: secret("cloudflareApiToken") });
+    return { facts: cloudflareFacts(await readZone(cf, { provider })), provider };
 }

@@ -1,18 +1,23 @@
+// Parking on Cloudflare, declared: the Worker, its routes and the DNS records of the plan
+// (lib/edge/cloudflare/parking.ts). Loads the Cloudflare SDK: required only by components/edge/index.ts, when a
+// plan parks there.
 import * as cloudflare from "@pulumi/cloudflare";
 import * as pulumi from "@pulumi/pulumi";
-import { HostStep } from "../lib/provider/host-step";
-import { HostAccess } from "../lib/host/access";
-import { NGINX_RECORD } from "../lib/host/records";
-import { EdgePlan, PlannedRecord } from "../lib/edge/cloudflare/parking";
-import { WORKER_COMPATIBILITY_DATE, WORKER_MAIN_MODULE } from "../lib/edge/cloudflare/worker";
+import { HostStep } from "../../lib/provider/host-step";
+import { HostAccess } from "../../lib/host/access";
+import { NGINX_RECORD } from "../../lib/host/records";
+import { isParked } from "../../lib/edge/edge";
+import { CloudflarePlan, PlannedRecord } from "../../lib/edge/cloudflare/parking";
+import { WORKER_COMPATIBILITY_DATE, WORKER_MAIN_MODULE, workerSource } from "../../lib/edge/cloudflare/worker";
+import { goneForGoodPage, GonePage } from "../../lib/gone/contract";
 
 export interface EdgeParkingArgs {
     /** What to declare (lib/edge/cloudflare/parking.ts). */
-    plan: EdgePlan;
+    plan: CloudflarePlan;
     /** The Cloudflare provider, configured with the API token. */
     provider: pulumi.ProviderResource;
-    /** The Worker's source (lib/edge/cloudflare/worker.ts); parked only. */
-    workerSource?: string;
+    /** The page the Worker answers with (lib/edge/cloudflare/worker.ts); parked only. */
+    page: GonePage;
     /** To stop nginx on the host when plan.nginx says so. */
     access: pulumi.Input<HostAccess>;
 }
@@ -34,7 +39,7 @@ export class EdgeParking extends pulumi.ComponentResource {
     constructor(name: string, args: EdgeParkingArgs, opts?: pulumi.ComponentResourceOptions) {
         super("mastodon-closure:index:EdgeParking", name, {}, opts);
         const { plan } = args;
-        const parked = plan.mode === "parked";
+        const parked = isParked(plan);
         const child = (importId: string | undefined, dependsOn: pulumi.Resource[]): pulumi.CustomResourceOptions => ({
             parent: this,
             provider: args.provider,
@@ -63,7 +68,7 @@ export class EdgeParking extends pulumi.ComponentResource {
         const worker = parked
             ? new cloudflare.WorkersScript(
                   `${name}-worker`,
-                  { accountId: plan.accountId, scriptName: plan.scriptName, content: args.workerSource!, mainModule: WORKER_MAIN_MODULE, compatibilityDate: WORKER_COMPATIBILITY_DATE },
+                  { accountId: plan.accountId, scriptName: plan.scriptName, content: workerSource(goneForGoodPage(args.page)), mainModule: WORKER_MAIN_MODULE, compatibilityDate: WORKER_COMPATIBILITY_DATE },
                   child(undefined, []),
               )
             : undefined;
