@@ -14,7 +14,8 @@ import { spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { openSandboxStack, PROJECT_ROOT, runPulumi, SandboxStack, sandboxEnv, NO_WAITS } from "../bin/sandbox-stack";
-import { parseOriginalVhost, renderVhost } from "../lib/gone/nginx";
+import { renderVhost } from "../lib/gone/nginx";
+import { parseOriginalVhost } from "../lib/gone/original-vhost";
 import { probeHost } from "../lib/host/probe";
 import { parseSettings, Settings } from "../lib/rules/settings";
 import { RemoteHost } from "../lib/host/ssh";
@@ -45,7 +46,10 @@ class StatusPoller {
     private async loop(): Promise<void> {
         while (!this.stopped) {
             const sent = now();
-            const status = await this.sandbox.http(this.path).then((r) => r.status, () => 0);
+            const status = await this.sandbox.http(this.path).then(
+                (r) => r.status,
+                () => 0,
+            );
             this.requests++;
             if (status === 410 && this.first410 === undefined) this.first410 = now() - this.t0;
             await sleep(Math.max(0, this.everyMs - (now() - sent)));
@@ -145,7 +149,10 @@ function nodeMs(script: string): Promise<number> {
 function providerReadyMs(): Promise<number> {
     return new Promise((resolve, reject) => {
         const t0 = now();
-        const p = spawn(process.execPath, [join(PROJECT_ROOT, "node_modules/@pulumi/pulumi/cmd/dynamic-provider/index.js"), "127.0.0.1:1"], { cwd: PROJECT_ROOT, stdio: ["ignore", "pipe", "ignore"] });
+        const p = spawn(process.execPath, [join(PROJECT_ROOT, "node_modules/@pulumi/pulumi/cmd/dynamic-provider/index.js"), "127.0.0.1:1"], {
+            cwd: PROJECT_ROOT,
+            stdio: ["ignore", "pipe", "ignore"],
+        });
         p.on("error", reject);
         p.stdout.on("data", (chunk: Buffer) => {
             if (/^\d+\s*$/m.test(chunk.toString())) {
@@ -200,7 +207,9 @@ export async function stackRuns(sandbox: Sandbox, opts: { trials: number; ansibl
                 poller.mark();
                 f.closureUpMs.push(await up(s, `trial ${i + 1}: up announced → closed (timed)`));
                 f.closureMs.push(await poller.waitFor410(5000));
-                console.log(`   trial ${i + 1}: script ${secs(f.scriptMs[i])}; closure first 410 after ${secs(f.closureMs[i])}, up ${secs(f.closureUpMs[i])}; empty up ${secs(f.emptyUpMs[i])}`);
+                console.log(
+                    `   trial ${i + 1}: script ${secs(f.scriptMs[i])}; closure first 410 after ${secs(f.closureMs[i])}, up ${secs(f.closureUpMs[i])}; empty up ${secs(f.emptyUpMs[i])}`,
+                );
             }
         } finally {
             await poller.stop();
@@ -208,7 +217,17 @@ export async function stackRuns(sandbox: Sandbox, opts: { trials: number; ansibl
         f.pollRequests = poller.requests;
 
         // --- 1. no-op up, alternating with the empty program ----------------------------------------
-        const n: StackRuns["noop"] = { closureMs: [], emptyMs: [], bootsPerUp: [], sshPerUp: [], resources: 0, probeMs: [], sshConnectMs: [], providerStartMs: [], programLoadMs: [] };
+        const n: StackRuns["noop"] = {
+            closureMs: [],
+            emptyMs: [],
+            bootsPerUp: [],
+            sshPerUp: [],
+            resources: 0,
+            probeMs: [],
+            sshConnectMs: [],
+            providerStartMs: [],
+            programLoadMs: [],
+        };
         const noopTrials = Math.max(5, opts.trials);
         for (let i = 0; i < noopTrials; i++) {
             const [b0, l0] = [await bootCount(sandbox), await sshLogins(sandbox)];
@@ -221,7 +240,9 @@ export async function stackRuns(sandbox: Sandbox, opts: { trials: number; ansibl
             n.bootsPerUp.push((await bootCount(sandbox)) - b0);
             n.sshPerUp.push((await sshLogins(sandbox)) - l0);
             n.emptyMs.push(await emptyUp());
-            console.log(`   no-op up ${i + 1}: closure ${secs(n.closureMs[i])} (${n.resources} unchanged, ${n.bootsPerUp[i]} Rails boot(s), ${n.sshPerUp[i]} SSH session(s)); empty ${secs(n.emptyMs[i])}`);
+            console.log(
+                `   no-op up ${i + 1}: closure ${secs(n.closureMs[i])} (${n.resources} unchanged, ${n.bootsPerUp[i]} Rails boot(s), ${n.sshPerUp[i]} SSH session(s)); empty ${secs(n.emptyMs[i])}`,
+            );
         }
         const access = accessFor(sandbox.info);
         for (let i = 0; i < noopTrials; i++) {
@@ -238,7 +259,8 @@ export async function stackRuns(sandbox: Sandbox, opts: { trials: number; ansibl
         for (let i = 0; i < noopTrials; i++) {
             const p = await timed(() => s.pulumi(["preview", "--non-interactive"]));
             const u = await timed(() => s.pulumi(["up", "--yes", "--non-interactive"]));
-            for (const r of [p, u]) if (r.value.code === 0 || !/skips "self-destructing"/.test(r.value.output)) throw new Error(`the skip was not refused:\n${r.value.output}`);
+            for (const r of [p, u])
+                if (r.value.code === 0 || !/skips "self-destructing"/.test(r.value.output)) throw new Error(`the skip was not refused:\n${r.value.output}`);
             refused.previewMs.push(p.ms);
             refused.upMs.push(u.ms);
             refused.message = /error: (stage: stage "dormant" skips[^\n]*)/.exec(u.value.output)?.[1] ?? "";
@@ -300,7 +322,10 @@ async function ansiblePeer(sandbox: Sandbox, s: SandboxStack, vhost: string, dir
         const r = await timed(
             () =>
                 new Promise<{ code: number; out: string }>((resolve, reject) => {
-                    const p = spawn("ansible-playbook", ["-i", "inventory.ini", "closed.yml"], { cwd: a, env: { ...process.env, ANSIBLE_HOST_KEY_CHECKING: "True", ANSIBLE_NOCOLOR: "1" } });
+                    const p = spawn("ansible-playbook", ["-i", "inventory.ini", "closed.yml"], {
+                        cwd: a,
+                        env: { ...process.env, ANSIBLE_HOST_KEY_CHECKING: "True", ANSIBLE_NOCOLOR: "1" },
+                    });
                     let out = "";
                     p.stdout.on("data", (d) => (out += d));
                     p.stderr.on("data", (d) => (out += d));

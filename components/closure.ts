@@ -3,7 +3,7 @@ import { HostFacts } from "../lib/rules/facts";
 import { HostAccess } from "../lib/host/access";
 import { JOURNAL_PATH } from "../lib/host/records";
 import { HostStep } from "../lib/provider/host-step";
-import { parseOriginalVhost } from "../lib/gone/nginx";
+import { parseOriginalVhost } from "../lib/gone/original-vhost";
 import { planOrThrow } from "../lib/rules/decide";
 import { ClosurePlan } from "../lib/rules/plan";
 import { Settings } from "../lib/rules/settings";
@@ -140,7 +140,9 @@ export class MastodonClosure extends pulumi.ComponentResource {
         }
 
         if (plan.journal) {
-            const done = [this.notice, this.front, this.archives, this.selfDestruct, this.dump, this.services, this.edge].filter((r) => r !== undefined) as pulumi.Resource[];
+            const done = [this.notice, this.front, this.archives, this.selfDestruct, this.dump, this.services, this.edge].filter(
+                (r) => r !== undefined,
+            ) as pulumi.Resource[];
             new HostStep(
                 "journal",
                 `${name}-journal`,

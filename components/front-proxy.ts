@@ -2,7 +2,9 @@ import * as pulumi from "@pulumi/pulumi";
 import { HostAccess } from "../lib/host/access";
 import { vhostAnswers } from "../lib/host/steps/vhost";
 import { HostStep } from "../lib/provider/host-step";
-import { GonePage, OriginalVhost, renderVhost } from "../lib/gone/nginx";
+import { renderVhost } from "../lib/gone/nginx";
+import { OriginalVhost } from "../lib/gone/original-vhost";
+import { GonePage } from "../lib/gone/page";
 import { FrontMode } from "../lib/gone/contract";
 
 export interface FrontProxyArgs {

@@ -8,8 +8,9 @@ import * as pulumi from "@pulumi/pulumi";
 import type { MastodonClosure as MastodonClosureT, MastodonClosureArgs } from "../components/closure";
 import type { HostFacts } from "../lib/rules/facts";
 import type { HostAccess } from "../lib/host/access";
-import { goneForGoodPage } from "../lib/gone/contract";
-import { parseOriginalVhost, renderVhost } from "../lib/gone/nginx";
+import { goneForGoodPage } from "../lib/gone/page";
+import { renderVhost } from "../lib/gone/nginx";
+import { parseOriginalVhost } from "../lib/gone/original-vhost";
 import { decodeMemo, DMARC_REJECT, SPF_NONE } from "../lib/edge/cloudflare/parking";
 import type { Settings } from "../lib/rules/settings";
 import { Stage, STAGE_TABLE, STAGES } from "../lib/rules/stages";
@@ -42,7 +43,20 @@ before(async () => {
         {
             newResource: (args) => {
                 registered.push({ type: args.type, name: args.name, inputs: args.inputs, custom: args.custom });
-                return { id: `${args.name}-id`, state: { ...args.inputs, result: { announcementId: 7, requested: 3, enabledAt: "2026-06-10T00:00:00Z", path: "/srv/dumps/x.dump.age", sha256: "ab".repeat(32), encrypted: true } } };
+                return {
+                    id: `${args.name}-id`,
+                    state: {
+                        ...args.inputs,
+                        result: {
+                            announcementId: 7,
+                            requested: 3,
+                            enabledAt: "2026-06-10T00:00:00Z",
+                            path: "/srv/dumps/x.dump.age",
+                            sha256: "ab".repeat(32),
+                            encrypted: true,
+                        },
+                    },
+                };
             },
             call: (args) => args.inputs,
         },
@@ -127,7 +141,11 @@ interface Built {
 
 async function build(s: Settings, facts: HostFacts, now = NOW, postPublicStatus = false, edge?: MastodonClosureArgs["edge"]): Promise<Built> {
     const prefix = `c${++counter}`;
-    const closure = new MastodonClosure(prefix, { settings: s, access: ACCESS, facts, originalVhost: ORIGINAL_VHOST, postPublicStatus, now, edge }, { transformations: [record] });
+    const closure = new MastodonClosure(
+        prefix,
+        { settings: s, access: ACCESS, facts, originalVhost: ORIGINAL_VHOST, postPublicStatus, now, edge },
+        { transformations: [record] },
+    );
     await waitForRPCs();
     const all = registered.filter((r) => r.name === prefix || r.name.startsWith(`${prefix}-`));
     const steps = all.filter((r) => r.type.startsWith(DYN)).map((r) => ({ ...r, kind: r.type.slice(DYN.length) }));
@@ -160,7 +178,10 @@ describe("MastodonClosure per stage", () => {
         const loader: string = b.one("NginxSite").inputs.__provider;
         assert.ok(loader.length < 200, `__provider is ${loader.length} characters: ${loader.slice(0, 300)}`);
         // As the dynamic-provider plugin evaluates it (require-from-string), from the project directory.
-        const Internal = Module as unknown as { new (id: string, parent: NodeModule): NodeModule & { _compile(code: string, file: string): void }; _nodeModulePaths(dir: string): string[] };
+        const Internal = Module as unknown as {
+            new (id: string, parent: NodeModule): NodeModule & { _compile(code: string, file: string): void };
+            _nodeModulePaths(dir: string): string[];
+        };
         const m = new Internal("", module);
         m.paths = Internal._nodeModulePaths(process.cwd());
         m._compile(loader, "");
@@ -171,8 +192,17 @@ describe("MastodonClosure per stage", () => {
     test("operating: only the server's own vhost, as the host has it (no change on the host, no journal)", async () => {
         const b = await build(settings("operating"), factsAt("operating"));
         assert.deepEqual(b.kinds(), ["NginxSite"]);
-        assert.deepEqual(params(b.one("NginxSite")), { site: "/etc/nginx/sites-available/mastodon", domain: "social.example", mode: "original", content: ORIGINAL_VHOST });
-        assert.deepEqual(b.all.map((r) => r.type).sort(), ["mastodon-closure:index:FrontProxy", "mastodon-closure:index:MastodonClosure", "pulumi-nodejs:dynamic/closure:NginxSite"]);
+        assert.deepEqual(params(b.one("NginxSite")), {
+            site: "/etc/nginx/sites-available/mastodon",
+            domain: "social.example",
+            mode: "original",
+            content: ORIGINAL_VHOST,
+        });
+        assert.deepEqual(b.all.map((r) => r.type).sort(), [
+            "mastodon-closure:index:FrontProxy",
+            "mastodon-closure:index:MastodonClosure",
+            "pulumi-nodejs:dynamic/closure:NginxSite",
+        ]);
         assert.equal(b.closure.front.mode, "original");
         assert.equal(b.closure.notice, undefined);
         assert.deepEqual(b.closure.keptOneWay, []);
@@ -191,7 +221,10 @@ describe("MastodonClosure per stage", () => {
         // The preview shows the row it adds, in words, and no script text.
         assert.deepEqual(Object.keys(params(main)).sort(), ["scheduledAt", "text"]);
         assert.match(main.inputs.about, /a server announcement, published now/);
-        const reminderNames = ann.filter((r) => r !== main).map((r) => [r.name, params(r).scheduledAt]).sort();
+        const reminderNames = ann
+            .filter((r) => r !== main)
+            .map((r) => [r.name, params(r).scheduledAt])
+            .sort();
         assert.deepEqual(reminderNames, [
             [`${b.prefix}-notice-reminder-1d`, "2026-05-31T09:00:00.000Z"],
             [`${b.prefix}-notice-reminder-30d`, "2026-05-02T09:00:00.000Z"],
@@ -213,17 +246,44 @@ describe("MastodonClosure per stage", () => {
     });
 
     test("announced late (journal says 2026-05-28): only the 1-day reminder", async () => {
-        const b = await build(settings("announced"), factsAt("announced", { reachedAt: { announced: "2026-05-28T00:00:00Z" } }), new Date("2026-05-29T00:00:00Z"));
-        assert.deepEqual(b.steps.filter((r) => r.kind === "Announcement").map((r) => r.name).sort(), [`${b.prefix}-notice-announcement`, `${b.prefix}-notice-reminder-1d`]);
+        const b = await build(
+            settings("announced"),
+            factsAt("announced", { reachedAt: { announced: "2026-05-28T00:00:00Z" } }),
+            new Date("2026-05-29T00:00:00Z"),
+        );
+        assert.deepEqual(
+            b.steps
+                .filter((r) => r.kind === "Announcement")
+                .map((r) => r.name)
+                .sort(),
+            [`${b.prefix}-notice-announcement`, `${b.prefix}-notice-reminder-1d`],
+        );
     });
 
     test("closed with requestArchives: the 410 vhost (gone-except-downloads) and the archive requests after it", async () => {
         const s = settings("closed", { requestArchives: "true", archiveRecentDays: "3", nginxSite: "/etc/nginx/sites-enabled/social" });
         const b = await build(s, factsAt("closed"));
-        assert.deepEqual(b.kinds(), ["Announcement", "Announcement", "Announcement", "Announcement", "ArchiveRequests", "NginxSite", "Registrations", "StageJournal"]);
+        assert.deepEqual(b.kinds(), [
+            "Announcement",
+            "Announcement",
+            "Announcement",
+            "Announcement",
+            "ArchiveRequests",
+            "NginxSite",
+            "Registrations",
+            "StageJournal",
+        ]);
         const site = b.one("NginxSite");
         assert.equal(params(site).site, "/etc/nginx/sites-enabled/social");
-        assert.equal(params(site).content, renderVhost("gone-except-downloads", "social.example", parseOriginalVhost(ORIGINAL_VHOST, "social.example"), { domain: "social.example", closingDate: "2026-06-01", successor: "https://next.example", downloadsUntil: "2026-06-08" }));
+        assert.equal(
+            params(site).content,
+            renderVhost("gone-except-downloads", "social.example", parseOriginalVhost(ORIGINAL_VHOST, "social.example"), {
+                domain: "social.example",
+                closingDate: "2026-06-01",
+                successor: "https://next.example",
+                downloadsUntil: "2026-06-08",
+            }),
+        );
         assert.match(params(site).content, /until 2026-06-08/, "the page promises downloadGraceDays (7) after the day the server was closed (2026-06-01)");
         assert.equal(params(site).mode, "gone");
         assert.deepEqual(
@@ -271,8 +331,22 @@ describe("MastodonClosure per stage", () => {
 
     for (const stage of ["dormant", "parked"] as const) {
         test(`${stage}: dump, then services stopped in order, 410 everywhere`, async () => {
-            const b = await build(settings(stage, { dumpDir: "/srv/dumps", dumpRetentionDays: "90", dumpAgeRecipient: "age1" + "q".repeat(58) }), factsAt(stage));
-            assert.deepEqual(b.kinds(), ["Announcement", "Announcement", "Announcement", "Announcement", "DatabaseDump", "NginxSite", "Registrations", "SelfDestructMode", "StageJournal", "StoppedServices"]);
+            const b = await build(
+                settings(stage, { dumpDir: "/srv/dumps", dumpRetentionDays: "90", dumpAgeRecipient: "age1" + "q".repeat(58) }),
+                factsAt(stage),
+            );
+            assert.deepEqual(b.kinds(), [
+                "Announcement",
+                "Announcement",
+                "Announcement",
+                "Announcement",
+                "DatabaseDump",
+                "NginxSite",
+                "Registrations",
+                "SelfDestructMode",
+                "StageJournal",
+                "StoppedServices",
+            ]);
             assert.deepEqual(params(b.one("DatabaseDump")), { dir: "/srv/dumps", retentionDays: 90, ageRecipient: "age1" + "q".repeat(58), intact: true });
             // The stop checks this dump on the host again: its manifest is an input of the stop.
             assert.deepEqual(params(b.one("StoppedServices")).dump, { path: "/srv/dumps/x.dump.age", sha256: "ab".repeat(32), encrypted: true });
@@ -284,17 +358,27 @@ describe("MastodonClosure per stage", () => {
             // The dump is kept when the stack moves back or is destroyed.
             assert.equal(declared.get(`${b.prefix}-dump-file`)!.opts.retainOnDelete, true);
             assert.deepEqual(params(b.one("StageJournal")), { stage, closingDate: "2026-06-01" });
-            assert.deepEqual(
-                b.dependsOn(`${b.prefix}-journal`),
-                [`${b.prefix}-dump`, `${b.prefix}-front`, `${b.prefix}-notice`, `${b.prefix}-self-destruct`, `${b.prefix}-services`],
-            );
+            assert.deepEqual(b.dependsOn(`${b.prefix}-journal`), [
+                `${b.prefix}-dump`,
+                `${b.prefix}-front`,
+                `${b.prefix}-notice`,
+                `${b.prefix}-self-destruct`,
+                `${b.prefix}-services`,
+            ]);
             assert.deepEqual(b.closure.services!.units, ["mastodon-web", "mastodon-streaming", "mastodon-sidekiq", "redis-server", "postgresql"]);
         });
     }
 
     test("dormant with a mail service: stopped after sidekiq, before redis and postgresql", async () => {
         const b = await build(settings("dormant", { mailService: "postfix" }), factsAt("dormant"));
-        assert.deepEqual(params(b.one("StoppedServices")).units, ["mastodon-web", "mastodon-streaming", "mastodon-sidekiq", "postfix", "redis-server", "postgresql"]);
+        assert.deepEqual(params(b.one("StoppedServices")).units, [
+            "mastodon-web",
+            "mastodon-streaming",
+            "mastodon-sidekiq",
+            "postfix",
+            "redis-server",
+            "postgresql",
+        ]);
         assert.equal(unitOf("mail", settings("dormant")), undefined);
         assert.equal(unitOf("mail", settings("dormant", { mailService: "exim4" })), "exim4");
     });
@@ -325,7 +409,16 @@ describe("moving back", () => {
 
     test("back to announced from dormant: self-destruct and the dump kept, services not declared, the original vhost", async () => {
         const b = await build(settings("announced"), factsAt("dormant", { currentStage: "dormant", selfDestructEnabled: true }));
-        assert.deepEqual(b.kinds(), ["Announcement", "Announcement", "Announcement", "Announcement", "NginxSite", "Registrations", "SelfDestructMode", "StageJournal"]);
+        assert.deepEqual(b.kinds(), [
+            "Announcement",
+            "Announcement",
+            "Announcement",
+            "Announcement",
+            "NginxSite",
+            "Registrations",
+            "SelfDestructMode",
+            "StageJournal",
+        ]);
         assert.equal(b.steps.filter((r) => ["DatabaseDump", "StoppedServices"].includes(r.kind)).length, 0);
         assert.equal(params(b.one("NginxSite")).mode, "original");
         assert.equal(b.closure.keptOneWay.length, 2);
@@ -338,12 +431,18 @@ describe("moving back", () => {
         const b = await build(settings("self-destructing"), factsAt("dormant", { currentStage: "dormant", stoppedByClosure }));
         assert.equal(b.steps.filter((r) => r.kind === "DatabaseDump").length, 0);
         assert.deepEqual(params(b.one("StoppedServices")), { units: [] }, "the stop declared with no units starts them again");
-        assert.ok(b.dependsOn(`${b.prefix}-journal`).includes(`${b.prefix}-services`), `the journal waits for the services: ${b.dependsOn(`${b.prefix}-journal`)}`);
+        assert.ok(
+            b.dependsOn(`${b.prefix}-journal`).includes(`${b.prefix}-services`),
+            `the journal waits for the services: ${b.dependsOn(`${b.prefix}-journal`)}`,
+        );
         assert.deepEqual(b.closure.keptOneWay, ["database dump (kept in /var/backups/mastodon-closure until its retention date)"]);
     });
 
     test("once started again the emptied record keeps the stop declared, so the next run changes nothing", async () => {
-        const b = await build(settings("self-destructing"), factsAt("self-destructing", { currentStage: "self-destructing", selfDestructEnabled: true, stoppedByClosure: [] }));
+        const b = await build(
+            settings("self-destructing"),
+            factsAt("self-destructing", { currentStage: "self-destructing", selfDestructEnabled: true, stoppedByClosure: [] }),
+        );
         assert.deepEqual(params(b.one("StoppedServices")), { units: [] });
         const never = await build(settings("self-destructing"), factsAt("self-destructing", { currentStage: "self-destructing", selfDestructEnabled: true }));
         assert.equal(never.steps.filter((r) => r.kind === "StoppedServices").length, 0, "a host the closure never stopped anything on");
@@ -351,23 +450,26 @@ describe("moving back", () => {
 
     test("a move to dormant killed after the first stop: back at closed, the stopped services are declared to start again", async () => {
         const stoppedByClosure = [{ unit: "mastodon-web", wasActive: true, wasEnabled: true }];
-        const b = await build(settings("closed"), factsAt("self-destructing", { currentStage: "self-destructing", selfDestructEnabled: true, stoppedByClosure }));
+        const b = await build(
+            settings("closed"),
+            factsAt("self-destructing", { currentStage: "self-destructing", selfDestructEnabled: true, stoppedByClosure }),
+        );
         assert.deepEqual(params(b.one("StoppedServices")), { units: [] });
         assert.match(b.one("StoppedServices").inputs.about, /^start again, as they were found/);
     });
 });
 
 describe("reminders when announced again", () => {
-    test(
-        "re-announcing after moving back to operating declares no reminder already past (no burst of stale reminders)",
-        async () => {
-            // First announced 2026-03-01, moved back to operating (the journal keeps reachedAt), announced again 2026-05-28.
-            const now = new Date("2026-05-28T12:00:00Z");
-            const b = await build(settings("announced"), factsAt("operating", { reachedAt: { announced: "2026-03-01T00:00:00Z" } }), now);
-            const past = b.steps.filter((r) => r.kind === "Announcement" && params(r).scheduledAt !== null && new Date(params(r).scheduledAt) <= now);
-            assert.deepEqual(past.map((r) => `${r.name} at ${params(r).scheduledAt}`), []);
-        },
-    );
+    test("re-announcing after moving back to operating declares no reminder already past (no burst of stale reminders)", async () => {
+        // First announced 2026-03-01, moved back to operating (the journal keeps reachedAt), announced again 2026-05-28.
+        const now = new Date("2026-05-28T12:00:00Z");
+        const b = await build(settings("announced"), factsAt("operating", { reachedAt: { announced: "2026-03-01T00:00:00Z" } }), now);
+        const past = b.steps.filter((r) => r.kind === "Announcement" && params(r).scheduledAt !== null && new Date(params(r).scheduledAt) <= now);
+        assert.deepEqual(
+            past.map((r) => `${r.name} at ${params(r).scheduledAt}`),
+            [],
+        );
+    });
 });
 
 describe("secrets", () => {
@@ -402,7 +504,11 @@ describe("secrets", () => {
 describe("parking on Cloudflare (the resource graph)", () => {
     const ACCOUNT = "0123456789abcdef0123456789abcdef";
     const CF = { cloudflareAccountId: ACCOUNT, cloudflareZone: "social.example", cloudflareApiToken: "TOKEN", parkExtraHostnames: "www.social.example" };
-    const CF_TYPES = { record: "cloudflare:index/dnsRecord:DnsRecord", script: "cloudflare:index/workersScript:WorkersScript", route: "cloudflare:index/workersRoute:WorkersRoute" };
+    const CF_TYPES = {
+        record: "cloudflare:index/dnsRecord:DnsRecord",
+        script: "cloudflare:index/workersScript:WorkersScript",
+        route: "cloudflare:index/workersRoute:WorkersRoute",
+    };
     /** A zone before parking: the host's A record (DNS only) and an SPF record; nothing at www. */
     const ZONE: ZoneFacts = {
         zone: { id: "zone1", name: "social.example", accountId: ACCOUNT, accountName: "Closing", status: "active" },
@@ -424,9 +530,15 @@ describe("parking on Cloudflare (the resource graph)", () => {
     test("parked: memo, Worker, one route per hostname, records taken over or created; all retainOnDelete, none protected", async () => {
         const b = await build(settings("parked", CF), factsAt("dormant", { currentStage: "dormant" }), NOW, false, { facts: cloudflareFacts(ZONE), provider });
         const p = `${b.prefix}-edge`;
-        assert.deepEqual(ofType(b, CF_TYPES.script).map((r) => r.name), [`${p}-worker`]);
+        assert.deepEqual(
+            ofType(b, CF_TYPES.script).map((r) => r.name),
+            [`${p}-worker`],
+        );
         const script = inputsOf(b, `${p}-worker`);
-        assert.deepEqual({ ...script, content: undefined }, { accountId: ACCOUNT, scriptName: "mastodon-closure-social-example", mainModule: "worker.js", compatibilityDate: "2026-04-01", content: undefined });
+        assert.deepEqual(
+            { ...script, content: undefined },
+            { accountId: ACCOUNT, scriptName: "mastodon-closure-social-example", mainModule: "worker.js", compatibilityDate: "2026-04-01", content: undefined },
+        );
         // The Worker serves the page the dormant host's nginx serves.
         const page = goneForGoodPage({ domain: "social.example", closingDate: "2026-06-01", successor: "https://next.example", language: "en" });
         assert.equal(script.content, workerSource(page));
@@ -439,7 +551,16 @@ describe("parking on Cloudflare (the resource graph)", () => {
                 [`${p}-route-www.social.example`, { zoneId: "zone1", pattern: "www.social.example/*", script: "mastodon-closure-social-example" }],
             ],
         );
-        const records = byName(ofType(b, CF_TYPES.record)).map((r) => [r.name.slice(p.length + 1), r.inputs.name, r.inputs.type, r.inputs.priority, r.inputs.content, r.inputs.proxied, r.inputs.ttl, (declared.get(r.name)!.opts as pulumi.CustomResourceOptions).import]);
+        const records = byName(ofType(b, CF_TYPES.record)).map((r) => [
+            r.name.slice(p.length + 1),
+            r.inputs.name,
+            r.inputs.type,
+            r.inputs.priority,
+            r.inputs.content,
+            r.inputs.proxied,
+            r.inputs.ttl,
+            (declared.get(r.name)!.opts as pulumi.CustomResourceOptions).import,
+        ]);
         const memo = records.find((r) => r[0] === "dns-memo")![4] as string;
         assert.deepEqual(records, [
             ["dns-dmarc", "_dmarc.social.example", "TXT", undefined, DMARC_REJECT, false, 1, undefined],
@@ -449,7 +570,13 @@ describe("parking on Cloudflare (the resource graph)", () => {
             ["dns-spf", "social.example", "TXT", undefined, SPF_NONE, false, 1, "zone1/recSpf"],
             ["dns-www.social.example-0", "www.social.example", "AAAA", undefined, "100::", true, 1, undefined],
         ]);
-        assert.deepEqual(decodeMemo(memo).records.map((r) => [r.key, r.content]), [["social.example-0", "203.0.113.10"], ["spf", "v=spf1 mx ~all"]]);
+        assert.deepEqual(
+            decodeMemo(memo).records.map((r) => [r.key, r.content]),
+            [
+                ["social.example-0", "203.0.113.10"],
+                ["spf", "v=spf1 mx ~all"],
+            ],
+        );
         for (const r of [...ofType(b, CF_TYPES.record), ...ofType(b, CF_TYPES.route), ...ofType(b, CF_TYPES.script)]) {
             const opts = declared.get(r.name)!.opts;
             assert.equal(opts.retainOnDelete, true, r.name);
@@ -470,9 +597,15 @@ describe("parking on Cloudflare (the resource graph)", () => {
         assert.deepEqual(b.dependsOn(p), [`${b.prefix}-front`, `${b.prefix}-services`]);
         assert.ok(b.dependsOn(`${b.prefix}-journal`).includes(p));
         // The outputs say the host may go only once every record has an id (was written).
-        assert.equal(await new Promise((r) => b.closure.edge!.hostMayBeTurnedOff!.apply(r)), "yes: Cloudflare answers 410 for social.example, www.social.example");
+        assert.equal(
+            await new Promise((r) => b.closure.edge!.hostMayBeTurnedOff!.apply(r)),
+            "yes: Cloudflare answers 410 for social.example, www.social.example",
+        );
         assert.equal(b.steps.filter((r) => r.kind === "StoppedServices").length, 1, "no nginx stop unless asked");
-        assert.deepEqual(b.closure.plan.manual.filter((m) => /DNS/.test(m)), []);
+        assert.deepEqual(
+            b.closure.plan.manual.filter((m) => /DNS/.test(m)),
+            [],
+        );
     });
 
     test("the API token reaches the provider as a secret only", async () => {
@@ -485,28 +618,63 @@ describe("parking on Cloudflare (the resource graph)", () => {
 
     test("stopNginxWhenParked, parked since longer than the replaced TTL: nginx stopped after every DNS record", async () => {
         const facts = factsAt("parked");
-        const b = await build(settings("parked", { ...CF, stopNginxWhenParked: "true" }), facts, new Date("2026-07-10T10:05:00Z"), false, { facts: cloudflareFacts(ZONE), provider });
+        const b = await build(settings("parked", { ...CF, stopNginxWhenParked: "true" }), facts, new Date("2026-07-10T10:05:00Z"), false, {
+            facts: cloudflareFacts(ZONE),
+            provider,
+        });
         const p = `${b.prefix}-edge`;
         const nginx = b.steps.find((r) => r.name === `${p}-nginx`)!;
         // Its own record of how nginx was found: the dormant stop's record (services.json) is not touched.
-        assert.deepEqual(params(nginx), { units: ["nginx"], record: "/var/lib/mastodon-closure/nginx.json", hostUnits: true }, "nginx is the host's own unit, whatever runs Mastodon");
-        assert.deepEqual(b.dependsOn(`${p}-nginx`), ["dmarc", "mx", "social.example-0", "spf", "www.social.example-0"].map((k) => `${p}-dns-${k}`));
-        assert.equal(await new Promise((r) => b.closure.edge!.hostMayBeTurnedOff!.apply(r)), "yes: Cloudflare answers 410 for social.example, www.social.example; nginx on the host is stopped");
+        assert.deepEqual(
+            params(nginx),
+            { units: ["nginx"], record: "/var/lib/mastodon-closure/nginx.json", hostUnits: true },
+            "nginx is the host's own unit, whatever runs Mastodon",
+        );
+        assert.deepEqual(
+            b.dependsOn(`${p}-nginx`),
+            ["dmarc", "mx", "social.example-0", "spf", "www.social.example-0"].map((k) => `${p}-dns-${k}`),
+        );
+        assert.equal(
+            await new Promise((r) => b.closure.edge!.hostMayBeTurnedOff!.apply(r)),
+            "yes: Cloudflare answers 410 for social.example, www.social.example; nginx on the host is stopped",
+        );
         // Entering parked: not yet, the outputs say until when.
-        const entering = await build(settings("parked", { ...CF, stopNginxWhenParked: "true" }), factsAt("dormant", { currentStage: "dormant" }), NOW, false, { facts: cloudflareFacts(ZONE), provider });
+        const entering = await build(settings("parked", { ...CF, stopNginxWhenParked: "true" }), factsAt("dormant", { currentStage: "dormant" }), NOW, false, {
+            facts: cloudflareFacts(ZONE),
+            provider,
+        });
         assert.equal(entering.steps.filter((r) => r.name.endsWith("-edge-nginx")).length, 0);
         assert.match(String(entering.closure.edge!.summary.nginx), /^keeps answering until 2026-04-01T12:05:00.000Z/);
     });
 
     test("moving back to dormant after parking: records restored in place, routes without Worker, no Worker declared", async () => {
-        const parked = await build(settings("parked", CF), factsAt("dormant", { currentStage: "dormant" }), NOW, false, { facts: cloudflareFacts(ZONE), provider });
+        const parked = await build(settings("parked", CF), factsAt("dormant", { currentStage: "dormant" }), NOW, false, {
+            facts: cloudflareFacts(ZONE),
+            provider,
+        });
         const memo = ofType(parked, CF_TYPES.record).find((r) => r.name.endsWith("-dns-memo"))!.inputs.content as string;
         const pp = `${parked.prefix}-edge`;
         const zoneAfter: ZoneFacts = {
             ...ZONE,
             records: [
-                { id: "recA", name: "social.example", type: "A", content: "192.0.2.1", proxied: true, ttl: 1, comment: "mastodon-closure: parked; the Worker answers 410" },
-                { id: "recSpf", name: "social.example", type: "TXT", content: SPF_NONE, proxied: false, ttl: 1, comment: "mastodon-closure: parked; the Worker answers 410" },
+                {
+                    id: "recA",
+                    name: "social.example",
+                    type: "A",
+                    content: "192.0.2.1",
+                    proxied: true,
+                    ttl: 1,
+                    comment: "mastodon-closure: parked; the Worker answers 410",
+                },
+                {
+                    id: "recSpf",
+                    name: "social.example",
+                    type: "TXT",
+                    content: SPF_NONE,
+                    proxied: false,
+                    ttl: 1,
+                    comment: "mastodon-closure: parked; the Worker answers 410",
+                },
                 { id: "recMemo", name: "_mastodon-closure.social.example", type: "TXT", content: memo, proxied: false, ttl: 1 },
             ],
             routes: [{ id: "rt1", pattern: "social.example/*", script: "mastodon-closure-social-example" }],
@@ -514,10 +682,20 @@ describe("parking on Cloudflare (the resource graph)", () => {
         const b = await build(settings("dormant", CF), factsAt("parked"), NOW, false, { facts: cloudflareFacts(zoneAfter), provider });
         const p = `${b.prefix}-edge`;
         assert.equal(ofType(b, CF_TYPES.script).length, 0);
-        assert.deepEqual(ofType(b, CF_TYPES.route).map((r) => r.inputs), [{ zoneId: "zone1", pattern: "social.example/*" }]);
+        assert.deepEqual(
+            ofType(b, CF_TYPES.route).map((r) => r.inputs),
+            [{ zoneId: "zone1", pattern: "social.example/*" }],
+        );
         assert.deepEqual((declared.get(`${p}-route-social.example`)!.opts as pulumi.CustomResourceOptions).import, "zone1/rt1");
         assert.deepEqual(
-            byName(ofType(b, CF_TYPES.record)).map((r) => [r.name.slice(p.length + 1), r.inputs.type, r.inputs.content, r.inputs.proxied, r.inputs.ttl, (declared.get(r.name)!.opts as pulumi.CustomResourceOptions).import]),
+            byName(ofType(b, CF_TYPES.record)).map((r) => [
+                r.name.slice(p.length + 1),
+                r.inputs.type,
+                r.inputs.content,
+                r.inputs.proxied,
+                r.inputs.ttl,
+                (declared.get(r.name)!.opts as pulumi.CustomResourceOptions).import,
+            ]),
             [
                 ["dns-memo", "TXT", memo, false, 1, "zone1/recMemo"],
                 ["dns-social.example-0", "A", "203.0.113.10", false, 300, "zone1/recA"],
@@ -525,7 +703,11 @@ describe("parking on Cloudflare (the resource graph)", () => {
             ],
         );
         // The same resource names as when parked: the engine updates them back, never deletes them.
-        for (const key of ["dns-social.example-0", "dns-spf", "dns-memo"]) assert.ok(parked.all.some((r) => r.name === `${pp}-${key}`), key);
+        for (const key of ["dns-social.example-0", "dns-spf", "dns-memo"])
+            assert.ok(
+                parked.all.some((r) => r.name === `${pp}-${key}`),
+                key,
+            );
         // Records first, then the routes stop running the Worker.
         assert.deepEqual(b.dependsOn(`${p}-route-social.example`), [`${p}-dns-social.example-0`, `${p}-dns-spf`]);
         assert.match(b.closure.keptOneWay.at(-1)!, /^parking on Cloudflare: stays in the zone.*the Worker mastodon-closure-social-example/);
@@ -534,7 +716,10 @@ describe("parking on Cloudflare (the resource graph)", () => {
 
     test("parked without Cloudflare settings: no Cloudflare resource, the manual steps of the stage table", async () => {
         const b = await build(settings("parked"), factsAt("parked"));
-        assert.deepEqual(b.all.filter((r) => r.type.startsWith("cloudflare:")), []);
+        assert.deepEqual(
+            b.all.filter((r) => r.type.startsWith("cloudflare:")),
+            [],
+        );
         assert.equal(b.closure.edge, undefined);
         assert.deepEqual(b.closure.plan.manual, STAGE_TABLE.parked.manual);
     });
@@ -544,22 +729,49 @@ describe("parking on Cloudflare (the resource graph)", () => {
         assert.ok(!split.includes("ssl"), split);
         const before = registered.length;
         assert.throws(
-            () => new MastodonClosure("split", { settings: settings("closed"), access: ACCESS, facts: factsAt("announced", { currentStage: "announced" }), originalVhost: split, now: NOW }),
+            () =>
+                new MastodonClosure("split", {
+                    settings: settings("closed"),
+                    access: ACCESS,
+                    facts: factsAt("announced", { currentStage: "announced" }),
+                    originalVhost: split,
+                    now: NOW,
+                }),
             /^Error: \/etc\/nginx\/sites-available\/mastodon: the nginx site has no `listen \.\.\. ssl` line in a server for social\.example;.*set nginxSite to it/,
         );
         await waitForRPCs();
-        assert.deepEqual(registered.slice(before).map((r) => r.name).filter((n) => n.startsWith("split-")), []);
+        assert.deepEqual(
+            registered
+                .slice(before)
+                .map((r) => r.name)
+                .filter((n) => n.startsWith("split-")),
+            [],
+        );
     });
 
     test("a refusal of the plan throws before any child is declared", async () => {
         const zone = { ...ZONE, routes: [{ id: "x", pattern: "social.example/api/*", script: "cache" }] };
         const before = registered.length;
         assert.throws(
-            () => new MastodonClosure("refused", { settings: settings("parked", CF), access: ACCESS, facts: factsAt("dormant", { currentStage: "dormant" }), originalVhost: ORIGINAL_VHOST, now: NOW, edge: { facts: cloudflareFacts(zone), provider } }),
+            () =>
+                new MastodonClosure("refused", {
+                    settings: settings("parked", CF),
+                    access: ACCESS,
+                    facts: factsAt("dormant", { currentStage: "dormant" }),
+                    originalVhost: ORIGINAL_VHOST,
+                    now: NOW,
+                    edge: { facts: cloudflareFacts(zone), provider },
+                }),
             /^Error: stage "parked" cannot be reached as set; nothing was changed:\n {2}- the Worker route social\.example\/api\/\* \(Worker cache\) covers social\.example/,
         );
         await waitForRPCs();
-        assert.deepEqual(registered.slice(before).map((r) => r.name).filter((n) => n.startsWith("refused-")), []);
+        assert.deepEqual(
+            registered
+                .slice(before)
+                .map((r) => r.name)
+                .filter((n) => n.startsWith("refused-")),
+            [],
+        );
     });
 });
 
@@ -589,6 +801,9 @@ describe("split hosts (the resource graph)", () => {
 
     test("one host: one stop, as before", async () => {
         const b = await build(settings("dormant"), factsAt("self-destructing", { currentStage: "self-destructing" }));
-        assert.deepEqual(b.steps.filter((r) => r.kind === "StoppedServices").map((r) => r.name), [`${b.prefix}-services-stopped`]);
+        assert.deepEqual(
+            b.steps.filter((r) => r.kind === "StoppedServices").map((r) => r.name),
+            [`${b.prefix}-services-stopped`],
+        );
     });
 });

@@ -10,8 +10,10 @@ import * as http from "node:http";
 import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
-import { closedPage, EXPORT_PATH, goneForGoodPage, KEPT_FILE_DIRS, KEPT_ROUTES, keptWhileClosed, SIGN_IN_PATH } from "../lib/gone/contract";
-import { GonePage, OriginalVhost, parseOriginalVhost, renderVhost } from "../lib/gone/nginx";
+import { EXPORT_PATH, KEPT_FILE_DIRS, KEPT_ROUTES, keptWhileClosed, SIGN_IN_PATH } from "../lib/gone/contract";
+import { goneForGoodPage, closedPage, GonePage } from "../lib/gone/page";
+import { renderVhost } from "../lib/gone/nginx";
+import { parseOriginalVhost, OriginalVhost } from "../lib/gone/original-vhost";
 import { assertContract, contractCases, request as contractRequest } from "./support/gone-contract";
 
 const DOMAIN = "social.example";
@@ -95,8 +97,14 @@ describe("parseOriginalVhost", () => {
     test("a www server that only redirects is kept as written; several names of the TLS server are kept", () => {
         const o = parseOriginalVhost(wwwVhost({ httpsPort: 443, cert: "/c.pem", key: "/k.pem" }), DOMAIN);
         assert.equal(o.redirectServers.length, 1);
-        assert.match(o.redirectServers[0], /^server \{\n {2}listen 127\.0\.0\.1:443 ssl;\n {2}server_name www\.social\.example;[\s\S]*return 301 https:\/\/social\.example\$request_uri;\n\}$/);
-        const both = parseOriginalVhost(releaseVhost("4.5").replace(`server_name ${DOMAIN};\n\n  ssl_protocols`, `server_name ${DOMAIN} www.${DOMAIN};\n\n  ssl_protocols`), DOMAIN);
+        assert.match(
+            o.redirectServers[0],
+            /^server \{\n {2}listen 127\.0\.0\.1:443 ssl;\n {2}server_name www\.social\.example;[\s\S]*return 301 https:\/\/social\.example\$request_uri;\n\}$/,
+        );
+        const both = parseOriginalVhost(
+            releaseVhost("4.5").replace(`server_name ${DOMAIN};\n\n  ssl_protocols`, `server_name ${DOMAIN} www.${DOMAIN};\n\n  ssl_protocols`),
+            DOMAIN,
+        );
         assert.deepEqual(both.serverNames, [DOMAIN, `www.${DOMAIN}`]);
     });
 
@@ -116,7 +124,9 @@ describe("parseOriginalVhost", () => {
     });
 
     test("the backend is the upstream the TLS server proxies to, whatever its name", () => {
-        const v = releaseVhost("4.5").replace("upstream backend {\n    server 127.0.0.1:3000", "upstream puma {\n    server unix:/run/mastodon/web.sock").replace("proxy_pass http://backend;", "proxy_pass http://puma;");
+        const v = releaseVhost("4.5")
+            .replace("upstream backend {\n    server 127.0.0.1:3000", "upstream puma {\n    server unix:/run/mastodon/web.sock")
+            .replace("proxy_pass http://backend;", "proxy_pass http://puma;");
         assert.equal(parseOriginalVhost(v, DOMAIN).backend, "unix:/run/mastodon/web.sock");
     });
 
@@ -130,7 +140,10 @@ describe("parseOriginalVhost", () => {
 
     test("refused, saying what to do: the TLS server in another file (a split vhost)", () => {
         const portOnly = releaseVhost("4.5").replace(/\nserver \{\n {2}listen 443[\s\S]*$/, "\n");
-        assert.throws(() => parseOriginalVhost(portOnly, DOMAIN), /no `listen \.\.\. ssl` line in a server for social\.example;.*put the whole vhost of social\.example in one file and set nginxSite to it/);
+        assert.throws(
+            () => parseOriginalVhost(portOnly, DOMAIN),
+            /no `listen \.\.\. ssl` line in a server for social\.example;.*put the whole vhost of social\.example in one file and set nginxSite to it/,
+        );
     });
 
     test("refused: no server for the domain, two TLS servers, a server that serves more than a redirect, an include it cannot read", () => {
@@ -138,9 +151,18 @@ describe("parseOriginalVhost", () => {
         const two = releaseVhost("4.5") + releaseVhost("4.5").slice(releaseVhost("4.5").indexOf("server {\n  listen 443"));
         assert.throws(() => parseOriginalVhost(two, DOMAIN), /2 TLS server blocks for social\.example/);
         const serving = releaseVhost("4.5") + `\nserver {\n  listen 443 ssl;\n  server_name files.${DOMAIN};\n  location / { proxy_pass http://backend; }\n}\n`;
-        assert.throws(() => parseOriginalVhost(serving, DOMAIN), /the server block for files\.social\.example \(listen 443 ssl\) in the nginx site does more than redirect \(proxy_pass\).*return 301 https:\/\/social\.example\$request_uri;.*file of its own/);
-        const snippet = releaseVhost("4.5").replace("  root /home/mastodon/live/public;\n\n  gzip on;", "  root /home/mastodon/live/public;\n  include snippets/mastodon-locations.conf;\n\n  gzip on;");
-        assert.throws(() => parseOriginalVhost(snippet, DOMAIN), /includes snippets\/mastodon-locations\.conf, which the closure does not read.*copy what it holds into the site file/);
+        assert.throws(
+            () => parseOriginalVhost(serving, DOMAIN),
+            /the server block for files\.social\.example \(listen 443 ssl\) in the nginx site does more than redirect \(proxy_pass\).*return 301 https:\/\/social\.example\$request_uri;.*file of its own/,
+        );
+        const snippet = releaseVhost("4.5").replace(
+            "  root /home/mastodon/live/public;\n\n  gzip on;",
+            "  root /home/mastodon/live/public;\n  include snippets/mastodon-locations.conf;\n\n  gzip on;",
+        );
+        assert.throws(
+            () => parseOriginalVhost(snippet, DOMAIN),
+            /includes snippets\/mastodon-locations\.conf, which the closure does not read.*copy what it holds into the site file/,
+        );
         assert.throws(() => parseOriginalVhost("server {\n  listen 443 ssl;\n", DOMAIN), /cannot be read \(a block is not closed at the end of the file\)/);
     });
 
@@ -148,7 +170,10 @@ describe("parseOriginalVhost", () => {
         const fresh = releaseVhost("4.5").replace(/^ {2}ssl_certificate(_key)? .*\n/gm, "");
         assert.throws(() => parseOriginalVhost(fresh, DOMAIN), /the nginx site has no ssl_certificate in the TLS server of social\.example;/);
         const inSnippet = fresh.replace("  ssl_protocols TLSv1.2 TLSv1.3;", "  ssl_protocols TLSv1.2 TLSv1.3;\n  include snippets/ssl-social.conf;");
-        assert.throws(() => parseOriginalVhost(inSnippet, DOMAIN), /no ssl_certificate .*\(if it is in snippets\/ssl-social\.conf, put the line in the site file itself\)/);
+        assert.throws(
+            () => parseOriginalVhost(inSnippet, DOMAIN),
+            /no ssl_certificate .*\(if it is in snippets\/ssl-social\.conf, put the line in the site file itself\)/,
+        );
         assert.throws(() => parseOriginalVhost(releaseVhost("4.5").replace(/^ {2}ssl_certificate_key .*\n/gm, ""), DOMAIN), /no ssl_certificate_key/);
         assert.throws(() => parseOriginalVhost(releaseVhost("4.5").replace(/^\s*root .*\n/gm, ""), DOMAIN), /the nginx site has no root;/);
     });
@@ -172,7 +197,16 @@ describe("renderVhost (text)", () => {
     test("the kept routes, the static files and the backend only in gone-except-downloads", () => {
         const some = renderVhost("gone-except-downloads", DOMAIN, original, PAGE);
         const none = renderVhost("gone-everywhere", DOMAIN, original, PAGE);
-        for (const s of ["location ^~ /system/", "location ^~ /packs/", "$mastodon_closure_kept", "proxy_pass http://mastodon_closure_backend;", "server 127.0.0.1:3000 fail_timeout=0;", "proxy_read_timeout 120;", "X-Content-Type-Options nosniff", "default-src 'none'; form-action 'none'"]) {
+        for (const s of [
+            "location ^~ /system/",
+            "location ^~ /packs/",
+            "$mastodon_closure_kept",
+            "proxy_pass http://mastodon_closure_backend;",
+            "server 127.0.0.1:3000 fail_timeout=0;",
+            "proxy_read_timeout 120;",
+            "X-Content-Type-Options nosniff",
+            "default-src 'none'; form-action 'none'",
+        ]) {
             assert.ok(some.includes(s), `gone-except-downloads lacks ${s}`);
             assert.ok(!none.includes(s), `gone-everywhere has ${s}`);
         }
@@ -198,7 +232,12 @@ describe("renderVhost (text)", () => {
         assert.ok(en.includes("<h1>social.example has closed on 2026-06-01.</h1>"), en);
         assert.ok(en.includes("You can still sign in and download the archive of your account until 2026-06-08"), en);
         assert.ok(en.includes("2026-06-08 までは、ログインしてアカウントのアーカイブをダウンロードできます。"), en);
-        for (const [href, text] of [[SIGN_IN_PATH, "Sign in"], [EXPORT_PATH, "Download your archive"], [SIGN_IN_PATH, "ログイン"], [EXPORT_PATH, "アーカイブをダウンロード"]]) {
+        for (const [href, text] of [
+            [SIGN_IN_PATH, "Sign in"],
+            [EXPORT_PATH, "Download your archive"],
+            [SIGN_IN_PATH, "ログイン"],
+            [EXPORT_PATH, "アーカイブをダウンロード"],
+        ]) {
             assert.ok(en.includes(`<a href="${href}">${text}</a>`), `${href} ${text}: ${en}`);
         }
         assert.ok(!/gone for good/.test(en), "it does not tell users their data is gone");
@@ -233,12 +272,27 @@ describe("keptWhileClosed (the contract's open part)", () => {
 
     test("what upstream answers 410 to stays 410: sign-up, registration pages, other settings, the app, the API", () => {
         for (const [m, p] of [
-            ["GET", "/auth/sign_up"], ["GET", "/auth/setup"], ["GET", "/auth/cancel"], ["DELETE", "/auth"], ["GET", "/auth"],
-            ["GET", "/settings/profile"], ["GET", "/settings/otp_authentication"], ["GET", "/settings/two_factor_authentication/confirmation/new"],
-            ["GET", "/settings/exports/follows.json"], ["GET", "/settings/export.json"], ["GET", "/backups/1"], ["GET", "/backupsX/1/download"],
-            ["GET", "/auth/sign_in.json"], ["GET", "/"], ["GET", "/home"], ["GET", "/api/v1/instance"], ["POST", "/inbox"], ["GET", "/sw.js"],
+            ["GET", "/auth/sign_up"],
+            ["GET", "/auth/setup"],
+            ["GET", "/auth/cancel"],
+            ["DELETE", "/auth"],
+            ["GET", "/auth"],
+            ["GET", "/settings/profile"],
+            ["GET", "/settings/otp_authentication"],
+            ["GET", "/settings/two_factor_authentication/confirmation/new"],
+            ["GET", "/settings/exports/follows.json"],
+            ["GET", "/settings/export.json"],
+            ["GET", "/backups/1"],
+            ["GET", "/backupsX/1/download"],
+            ["GET", "/auth/sign_in.json"],
+            ["GET", "/"],
+            ["GET", "/home"],
+            ["GET", "/api/v1/instance"],
+            ["POST", "/inbox"],
+            ["GET", "/sw.js"],
             ["GET", "/auth/auth/openid_connect/callback/x"],
-        ]) assert.equal(keptWhileClosed(m, p), false, `${m} ${p}`);
+        ])
+            assert.equal(keptWhileClosed(m, p), false, `${m} ${p}`);
         for (const d of KEPT_FILE_DIRS) assert.equal(keptWhileClosed("GET", `/${d}/x`), true, d);
     });
 });
@@ -296,10 +350,15 @@ before(() => {
     fs.chmodSync(tmp, 0o755);
     cert = path.join(tmp, "cert.pem");
     key = path.join(tmp, "key.pem");
-    execFileSync("openssl", ["req", "-x509", "-newkey", "ed25519", "-keyout", key, "-out", cert, "-days", "2", "-nodes", "-subj", `/CN=${DOMAIN}`], { stdio: "ignore" });
+    execFileSync("openssl", ["req", "-x509", "-newkey", "ed25519", "-keyout", key, "-out", cert, "-days", "2", "-nodes", "-subj", `/CN=${DOMAIN}`], {
+        stdio: "ignore",
+    });
     // certbot's options-ssl-nginx.conf, as `certbot --nginx` writes it.
     options = path.join(tmp, "options-ssl-nginx.conf");
-    fs.writeFileSync(options, "ssl_session_cache shared:le_nginx_SSL:10m;\nssl_session_timeout 1440m;\nssl_session_tickets off;\nssl_protocols TLSv1.2 TLSv1.3;\nssl_prefer_server_ciphers off;\n");
+    fs.writeFileSync(
+        options,
+        "ssl_session_cache shared:le_nginx_SSL:10m;\nssl_session_timeout 1440m;\nssl_session_tickets off;\nssl_protocols TLSv1.2 TLSv1.3;\nssl_prefer_server_ciphers off;\n",
+    );
 });
 after(() => {
     if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
@@ -379,7 +438,13 @@ for (const shape of SHAPES) {
                     const chunks: Buffer[] = [];
                     req.on("data", (c: Buffer) => chunks.push(c));
                     req.on("end", () => {
-                        seen.push({ method: req.method ?? "", url: req.url ?? "", host: req.headers.host, proto: req.headers["x-forwarded-proto"] as string, body: Buffer.concat(chunks).toString() });
+                        seen.push({
+                            method: req.method ?? "",
+                            url: req.url ?? "",
+                            host: req.headers.host,
+                            proto: req.headers["x-forwarded-proto"] as string,
+                            body: Buffer.concat(chunks).toString(),
+                        });
                         const u = new URL(req.url ?? "/", "http://x");
                         const to = u.searchParams.get("redirect");
                         const answer = () => {
@@ -417,7 +482,9 @@ for (const shape of SHAPES) {
                 const conf = nginxConf(dir, renderVhost(mode, DOMAIN, original, PAGE));
                 const t = nginxTest(dir, conf);
                 assert.equal(t.status, 0, t.output);
-                nginx = spawn("nginx", ["-c", conf, "-p", dir, "-e", path.join(dir, "error.log"), "-g", "daemon off;"], { stdio: ["ignore", "ignore", "pipe"] });
+                nginx = spawn("nginx", ["-c", conf, "-p", dir, "-e", path.join(dir, "error.log"), "-g", "daemon off;"], {
+                    stdio: ["ignore", "ignore", "pipe"],
+                });
                 await Promise.all([waitListening(httpPort), waitListening(httpsPort)]);
             });
 
@@ -487,12 +554,19 @@ for (const shape of SHAPES) {
 
             if (keep) {
                 test("after signing in users land on the export page; any other redirect is left as it is", async () => {
-                    const home = await get(`/auth/sign_in?redirect=${encodeURIComponent(`https://${DOMAIN}/`)}`, { method: "POST", body: "user%5Bemail%5D=a" , headers: { "Content-Type": "application/x-www-form-urlencoded" } });
+                    const home = await get(`/auth/sign_in?redirect=${encodeURIComponent(`https://${DOMAIN}/`)}`, {
+                        method: "POST",
+                        body: "user%5Bemail%5D=a",
+                        headers: { "Content-Type": "application/x-www-form-urlencoded" },
+                    });
                     assert.equal(home.status, 302);
                     assert.equal(home.headers.location, `https://${DOMAIN}${EXPORT_PATH}`, "home (the 410 page) becomes the export page");
                     const sso = await get(`/auth/auth/openid_connect/callback?redirect=${encodeURIComponent(`https://${DOMAIN}/`)}`);
                     assert.equal(sso.headers.location, `https://${DOMAIN}${EXPORT_PATH}`, "single sign-on too");
-                    const stored = await get(`/auth/sign_in?redirect=${encodeURIComponent(`https://${DOMAIN}/backups/7/download`)}`, { method: "POST", body: "x=1" });
+                    const stored = await get(`/auth/sign_in?redirect=${encodeURIComponent(`https://${DOMAIN}/backups/7/download`)}`, {
+                        method: "POST",
+                        body: "x=1",
+                    });
                     assert.equal(stored.headers.location, `https://${DOMAIN}/backups/7/download`, "the stored location (the e-mailed link) is kept");
                     const out = await get(`/auth/sign_out?redirect=${encodeURIComponent(`https://${DOMAIN}/auth/sign_in`)}`, { method: "DELETE" });
                     assert.equal(out.headers.location, `https://${DOMAIN}/auth/sign_in`);
@@ -516,7 +590,10 @@ for (const shape of SHAPES) {
             }
 
             test("ACME challenge over plain HTTP answers 200", async () => {
-                const r = await contractRequest({ port: httpPort, tls: false, host: DOMAIN }, "/.well-known/acme-challenge/token", { method: "GET", headers: {} });
+                const r = await contractRequest({ port: httpPort, tls: false, host: DOMAIN }, "/.well-known/acme-challenge/token", {
+                    method: "GET",
+                    headers: {},
+                });
                 assert.equal(r.status, 200, `ACME answered ${r.status}`);
                 assert.equal(r.body, "acme-token\n");
             });

@@ -3,7 +3,8 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { Miniflare } from "miniflare";
-import { goneForGoodPage, GONE_PATHS, GonePage } from "../lib/gone/contract";
+import { GONE_PATHS } from "../lib/gone/contract";
+import { GonePage, goneForGoodPage } from "../lib/gone/page";
 import { WORKER_COMPATIBILITY_DATE, WORKER_MAIN_MODULE, workerSource } from "../lib/edge/cloudflare/worker";
 import { assertContract, contractCases, REQUEST_KINDS, request, Target } from "./support/gone-contract";
 

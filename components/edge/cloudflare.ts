@@ -9,7 +9,7 @@ import { NGINX_RECORD } from "../../lib/host/records";
 import { isParked } from "../../lib/edge/edge";
 import { CloudflarePlan, PlannedRecord } from "../../lib/edge/cloudflare/parking";
 import { WORKER_COMPATIBILITY_DATE, WORKER_MAIN_MODULE, workerSource } from "../../lib/edge/cloudflare/worker";
-import { goneForGoodPage, GonePage } from "../../lib/gone/contract";
+import { GonePage, goneForGoodPage } from "../../lib/gone/page";
 
 export interface EdgeParkingArgs {
     /** What to declare (lib/edge/cloudflare/parking.ts). */
@@ -68,12 +68,25 @@ export class EdgeParking extends pulumi.ComponentResource {
         const worker = parked
             ? new cloudflare.WorkersScript(
                   `${name}-worker`,
-                  { accountId: plan.accountId, scriptName: plan.scriptName, content: workerSource(goneForGoodPage(args.page)), mainModule: WORKER_MAIN_MODULE, compatibilityDate: WORKER_COMPATIBILITY_DATE },
+                  {
+                      accountId: plan.accountId,
+                      scriptName: plan.scriptName,
+                      content: workerSource(goneForGoodPage(args.page)),
+                      mainModule: WORKER_MAIN_MODULE,
+                      compatibilityDate: WORKER_COMPATIBILITY_DATE,
+                  },
                   child(undefined, []),
               )
             : undefined;
         const route = (dependsOn: pulumi.Resource[]) =>
-            plan.routes.map((r) => new cloudflare.WorkersRoute(`${name}-route-${r.key}`, { zoneId: plan.zoneId, pattern: r.pattern, ...(r.script ? { script: r.script } : {}) }, child(r.importId, dependsOn)));
+            plan.routes.map(
+                (r) =>
+                    new cloudflare.WorkersRoute(
+                        `${name}-route-${r.key}`,
+                        { zoneId: plan.zoneId, pattern: r.pattern, ...(r.script ? { script: r.script } : {}) },
+                        child(r.importId, dependsOn),
+                    ),
+            );
 
         let records: cloudflare.DnsRecord[];
         if (parked) {
@@ -111,8 +124,15 @@ export class EdgeParking extends pulumi.ComponentResource {
             zoneId: plan.zoneId,
             worker: plan.scriptName,
             routes: plan.routes.map((r) => `${r.pattern} -> ${r.script ?? "no Worker"}`),
-            records: plan.records.map((r) => `${r.name} ${r.type} ${r.priority !== undefined ? `${r.priority} ` : ""}${r.content}${r.proxied ? " (proxied)" : ""}${r.importId ? " (taken over)" : ""}`),
-            ...(plan.nginx && !plan.nginx.stop ? { nginx: `keeps answering until ${plan.nginx.notBefore} (the TTL of the records parking replaced); run pulumi up again after that to stop it` } : {}),
+            records: plan.records.map(
+                (r) =>
+                    `${r.name} ${r.type} ${r.priority !== undefined ? `${r.priority} ` : ""}${r.content}${r.proxied ? " (proxied)" : ""}${r.importId ? " (taken over)" : ""}`,
+            ),
+            ...(plan.nginx && !plan.nginx.stop
+                ? {
+                      nginx: `keeps answering until ${plan.nginx.notBefore} (the TTL of the records parking replaced); run pulumi up again after that to stop it`,
+                  }
+                : {}),
         };
         this.registerOutputs({ ...this.summary, hostMayBeTurnedOff: this.hostMayBeTurnedOff });
     }

@@ -3,7 +3,7 @@
 // load, and most runs never park. Imported by components/closure.ts.
 import * as pulumi from "@pulumi/pulumi";
 import type { EdgeAt, EdgePlan } from "../../lib/edge/edges";
-import type { GonePage } from "../../lib/gone/contract";
+import type { GonePage } from "../../lib/gone/page";
 import type { HostAccess } from "../../lib/host/access";
 
 /** What the closure reads of the edge's component, whichever edge it is. */

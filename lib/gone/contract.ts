@@ -48,11 +48,21 @@ export interface GonePath {
 export const GONE_PATHS: readonly GonePath[] = [
     { pattern: "^/api/", example: "/api/v1/instance", answer: "json", why: "Mastodon's REST API (apps)" },
     { pattern: "^/api/", example: "/api/v2/search?q=alice", answer: "json", why: "REST API with a query" },
-    { pattern: "^/\\.well-known/webfinger$", example: "/.well-known/webfinger?resource=acct:alice@{domain}", answer: "json", why: "WebFinger: a 410 makes remote servers drop the account" },
+    {
+        pattern: "^/\\.well-known/webfinger$",
+        example: "/.well-known/webfinger?resource=acct:alice@{domain}",
+        answer: "json",
+        why: "WebFinger: a 410 makes remote servers drop the account",
+    },
     { pattern: "^/\\.well-known/nodeinfo$", example: "/.well-known/nodeinfo", answer: "json", why: "NodeInfo discovery (crawlers, server lists)" },
     { pattern: "^/nodeinfo/", example: "/nodeinfo/2.0", answer: "json", why: "NodeInfo document" },
     { pattern: "^/inbox$", example: "/inbox", answer: "json", why: "shared inbox: deliveries get a 4xx and are not retried" },
-    { pattern: "^/users/[^/]+/(inbox|outbox|followers|following|collections/)", example: "/users/alice/inbox", answer: "json", why: "actor inbox and collections (ActivityPub only)" },
+    {
+        pattern: "^/users/[^/]+/(inbox|outbox|followers|following|collections/)",
+        example: "/users/alice/inbox",
+        answer: "json",
+        why: "actor inbox and collections (ActivityPub only)",
+    },
     { pattern: "^/actor$", example: "/actor", answer: "json", why: "the instance actor (ActivityPub only)" },
     { pattern: "^/oauth/token$", example: "/oauth/token", answer: "json", why: "OAuth token endpoint (apps)" },
     { pattern: "^/", example: "/users/alice", answer: "by-accept", why: "actor: JSON for servers, the page for browsers" },
@@ -94,27 +104,107 @@ const WRITE = ["POST", "PUT", "PATCH"] as const;
  * routes have `format: false`; the exports only their own format. Everything else answers 410.
  */
 export const KEPT_ROUTES: readonly KeptRoute[] = [
-    { pattern: "^/auth/sign_in$", methods: FORM, example: "/auth/sign_in", controller: "Auth::SessionsController#new, #create (password, then TOTP or security key)" },
-    { pattern: "^/auth/sign_out$", methods: ["POST", "DELETE"], example: "/auth/sign_out", controller: "Auth::SessionsController#destroy (sign_out_via :delete, sent as POST by the web UI)" },
-    { pattern: "^/auth/sessions/security_key_options$", methods: READ, example: "/auth/sessions/security_key_options", controller: "Auth::Sessions::SecurityKeyOptionsController#show (Auth::SessionsController#webauthn_options before 4.6)" },
-    { pattern: "^/auth/password(/new|/edit)?$", methods: [...FORM, "PUT", "PATCH"], example: "/auth/password/new", controller: "Auth::PasswordsController (forgotten password)" },
-    { pattern: "^/auth/confirmation(/new)?$", methods: FORM, example: "/auth/confirmation?confirmation_token=x", controller: "Auth::ConfirmationsController (confirming the e-mail address)" },
-    { pattern: "^/auth/captcha_confirmation$", methods: ["POST"], example: "/auth/captcha_confirmation", controller: "Auth::ConfirmationsController#confirm_captcha" },
-    { pattern: "^/auth/auth/[^/]+(/callback)?$", methods: FORM, example: "/auth/auth/openid_connect", controller: "OmniAuth request phase (middleware) and Auth::OmniauthCallbacksController (single sign-on)" },
-    { pattern: "^/auth/challenge$", methods: ["POST"], example: "/auth/challenge", controller: "Auth::ChallengesController#create (password asked again before account changes)" },
-    { pattern: "^/auth/edit$", methods: READ, example: "/auth/edit", controller: "Auth::RegistrationsController#edit (where Mastodon's self-destruct page sends signed-in users)" },
+    {
+        pattern: "^/auth/sign_in$",
+        methods: FORM,
+        example: "/auth/sign_in",
+        controller: "Auth::SessionsController#new, #create (password, then TOTP or security key)",
+    },
+    {
+        pattern: "^/auth/sign_out$",
+        methods: ["POST", "DELETE"],
+        example: "/auth/sign_out",
+        controller: "Auth::SessionsController#destroy (sign_out_via :delete, sent as POST by the web UI)",
+    },
+    {
+        pattern: "^/auth/sessions/security_key_options$",
+        methods: READ,
+        example: "/auth/sessions/security_key_options",
+        controller: "Auth::Sessions::SecurityKeyOptionsController#show (Auth::SessionsController#webauthn_options before 4.6)",
+    },
+    {
+        pattern: "^/auth/password(/new|/edit)?$",
+        methods: [...FORM, "PUT", "PATCH"],
+        example: "/auth/password/new",
+        controller: "Auth::PasswordsController (forgotten password)",
+    },
+    {
+        pattern: "^/auth/confirmation(/new)?$",
+        methods: FORM,
+        example: "/auth/confirmation?confirmation_token=x",
+        controller: "Auth::ConfirmationsController (confirming the e-mail address)",
+    },
+    {
+        pattern: "^/auth/captcha_confirmation$",
+        methods: ["POST"],
+        example: "/auth/captcha_confirmation",
+        controller: "Auth::ConfirmationsController#confirm_captcha",
+    },
+    {
+        pattern: "^/auth/auth/[^/]+(/callback)?$",
+        methods: FORM,
+        example: "/auth/auth/openid_connect",
+        controller: "OmniAuth request phase (middleware) and Auth::OmniauthCallbacksController (single sign-on)",
+    },
+    {
+        pattern: "^/auth/challenge$",
+        methods: ["POST"],
+        example: "/auth/challenge",
+        controller: "Auth::ChallengesController#create (password asked again before account changes)",
+    },
+    {
+        pattern: "^/auth/edit$",
+        methods: READ,
+        example: "/auth/edit",
+        controller: "Auth::RegistrationsController#edit (where Mastodon's self-destruct page sends signed-in users)",
+    },
     // The form's POST cannot be told from a sign-up's (#create) here; registrations are closed since `announced`,
     // so the app refuses a sign-up (but one with a valid invite code).
     { pattern: "^/auth$", methods: WRITE, example: "/auth", controller: "Auth::RegistrationsController#update (PUT, sent as POST by the form)" },
-    { pattern: "^/backups/[0-9]+/download$", methods: READ, example: "/backups/1/download", controller: "BackupsController#download (the link in the archive e-mail)" },
+    {
+        pattern: "^/backups/[0-9]+/download$",
+        methods: READ,
+        example: "/backups/1/download",
+        controller: "BackupsController#download (the link in the archive e-mail)",
+    },
     { pattern: "^/settings/export$", methods: FORM, example: "/settings/export", controller: "Settings::ExportsController#show, #create (request an archive)" },
-    { pattern: "^/settings/exports/(follows|blocks|mutes|lists|domain_blocks|bookmarks)\\.csv$", methods: READ, example: "/settings/exports/follows.csv", controller: "Settings::Exports::* (CSV exports)" },
-    { pattern: "^/settings/exports/custom_filters\\.json$", methods: READ, example: "/settings/exports/custom_filters.json", controller: "Settings::Exports::CustomFiltersController (4.7)" },
+    {
+        pattern: "^/settings/exports/(follows|blocks|mutes|lists|domain_blocks|bookmarks)\\.csv$",
+        methods: READ,
+        example: "/settings/exports/follows.csv",
+        controller: "Settings::Exports::* (CSV exports)",
+    },
+    {
+        pattern: "^/settings/exports/custom_filters\\.json$",
+        methods: READ,
+        example: "/settings/exports/custom_filters.json",
+        controller: "Settings::Exports::CustomFiltersController (4.7)",
+    },
     { pattern: "^/settings/login_activities$", methods: READ, example: "/settings/login_activities", controller: "Settings::LoginActivitiesController#index" },
-    { pattern: "^/settings/two_factor_authentication_methods$", methods: READ, example: "/settings/two_factor_authentication_methods", controller: "Settings::TwoFactorAuthenticationMethodsController#index" },
-    { pattern: "^/settings/two_factor_authentication_methods/disable$", methods: ["POST"], example: "/settings/two_factor_authentication_methods/disable", controller: "Settings::TwoFactorAuthenticationMethodsController#disable" },
-    { pattern: "^/settings/security_keys(/new|/options)?$", methods: FORM, example: "/settings/security_keys/options", controller: "Settings::TwoFactorAuthentication::WebauthnCredentialsController" },
-    { pattern: "^/settings/security_keys/[0-9]+$", methods: ["POST", "DELETE"], example: "/settings/security_keys/1", controller: "Settings::TwoFactorAuthentication::WebauthnCredentialsController#destroy" },
+    {
+        pattern: "^/settings/two_factor_authentication_methods$",
+        methods: READ,
+        example: "/settings/two_factor_authentication_methods",
+        controller: "Settings::TwoFactorAuthenticationMethodsController#index",
+    },
+    {
+        pattern: "^/settings/two_factor_authentication_methods/disable$",
+        methods: ["POST"],
+        example: "/settings/two_factor_authentication_methods/disable",
+        controller: "Settings::TwoFactorAuthenticationMethodsController#disable",
+    },
+    {
+        pattern: "^/settings/security_keys(/new|/options)?$",
+        methods: FORM,
+        example: "/settings/security_keys/options",
+        controller: "Settings::TwoFactorAuthentication::WebauthnCredentialsController",
+    },
+    {
+        pattern: "^/settings/security_keys/[0-9]+$",
+        methods: ["POST", "DELETE"],
+        example: "/settings/security_keys/1",
+        controller: "Settings::TwoFactorAuthentication::WebauthnCredentialsController#destroy",
+    },
 ];
 
 /** Directories of static files served from Mastodon's public directory while closed: what dist/nginx.conf
@@ -140,73 +230,3 @@ export function keptWhileClosed(method: string, path: string): boolean {
 
 /** One regular expression for the paths that answer JSON whatever Accept says. */
 export const JSON_PATHS = [...new Set(GONE_PATHS.filter((p) => p.answer === "json").map((p) => p.pattern))].map((p) => `(${p})`).join("|");
-
-// --- the page -------------------------------------------------------------------------------------------
-
-export interface GonePage {
-    domain: string;
-    closingDate?: string;
-    successor?: string;
-    /** The language shown first; the page carries both. Default en. */
-    language?: Language;
-    /** While closed: the last day users can still sign in and download their archive (YYYY-MM-DD). */
-    downloadsUntil?: string;
-}
-
-/** HTML-escaped, and safe inside an nginx string: `$` would start a variable, `\\` an escape. */
-export function escapeHtml(s: string): string {
-    return s.replace(/[&<>"'$\\]/g, (c) => `&#${c.charCodeAt(0)};`);
-}
-
-/** The page of a domain gone for good (dormant and parked), in English and Japanese. */
-export function goneForGoodPage(page: GonePage): string {
-    const domain = escapeHtml(page.domain);
-    const successorName = page.successor ? escapeHtml(page.successor.replace(/^https:\/\//, "")) : undefined;
-    const link = successorName ? `<a href="https://${successorName}">${successorName}</a>` : "";
-    const date = page.closingDate ? escapeHtml(page.closingDate) : undefined;
-    const sections: Record<Language, string> = {
-        en:
-            `<section lang="en"><h1>${domain} has closed${date ? ` on ${date}` : ""}.</h1>` +
-            `<p>This Mastodon server is gone for good. Its accounts and posts have been deleted.${link ? ` Its community continues at ${link}.` : ""}</p></section>`,
-        ja:
-            `<section lang="ja"><h1>${domain} は${date ? ` ${date} に` : ""}閉鎖しました。</h1>` +
-            `<p>この Mastodon サーバーは完全に終了し、アカウントと投稿は削除されました。${link ? `コミュニティは ${link} で続いています。` : ""}</p></section>`,
-    };
-    const first = page.language ?? "en";
-    const order: Language[] = first === "ja" ? ["ja", "en"] : ["en", "ja"];
-    return (
-        `<!doctype html><html lang="${first}"><head><meta charset="utf-8"><meta name="robots" content="noindex">` +
-        `<title>${domain} has closed / 閉鎖しました</title></head><body>${order.map((l) => sections[l]).join("<hr>")}</body></html>`
-    );
-}
-
-/** The page while users can still take their data (closed and self-destructing), in English and Japanese:
- *  the server has closed, signing in and downloading the archive still work (until `downloadsUntil` when
- *  given), with links to sign in and to the export page. */
-export function closedPage(page: GonePage): string {
-    const domain = escapeHtml(page.domain);
-    const successorName = page.successor ? escapeHtml(page.successor.replace(/^https:\/\//, "")) : undefined;
-    const link = successorName ? `<a href="https://${successorName}">${successorName}</a>` : "";
-    const date = page.closingDate ? escapeHtml(page.closingDate) : undefined;
-    const until = page.downloadsUntil ? escapeHtml(page.downloadsUntil) : undefined;
-    const links = (signIn: string, download: string) =>
-        `<p><a href="${SIGN_IN_PATH}">${signIn}</a> · <a href="${EXPORT_PATH}">${download}</a></p>`;
-    const sections: Record<Language, string> = {
-        en:
-            `<section lang="en"><h1>${domain} has closed${date ? ` on ${date}` : ""}.</h1>` +
-            `<p>You can still sign in and download the archive of your account${until ? ` until ${until}` : " for a short while"}; after that, its accounts and posts will be deleted.${link ? ` Its community continues at ${link}.` : ""}</p>` +
-            links("Sign in", "Download your archive") +
-            `</section>`,
-        ja:
-            `<section lang="ja"><h1>${domain} は${date ? ` ${date} に` : ""}閉鎖しました。</h1>` +
-            `<p>${until ? `${until} まで` : "しばらくの間"}は、ログインしてアカウントのアーカイブをダウンロードできます。その後、アカウントと投稿は削除されます。${link ? `コミュニティは ${link} で続いています。` : ""}</p>` +
-            links("ログイン", "アーカイブをダウンロード") +
-            `</section>`,
-    };
-    const first = page.language ?? "en";
-    const order: Language[] = first === "ja" ? ["ja", "en"] : ["en", "ja"];
-    return (
-        `<!doctype html><html lang="${first}"><head><meta charset="utf-8"><meta name="robots" content="noindex">` +
-        `<title>${domain} has closed / 閉鎖しました</title></head><body>${order.map((l) => sections[l]).join("<hr>")}</body></html>`
-    );
-}

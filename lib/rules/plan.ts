@@ -2,7 +2,7 @@
 // the host and (when parking at an edge) what the edge holds. The components only turn it into
 // resources (components/closure.ts); its refusals come last in the decision (lib/rules/decide.ts), which the
 // program throws before declaring anything.
-import { serviceOf } from "../mastodon/deployment";
+import { serviceOf, ServiceRole } from "../mastodon/deployment";
 import { archiveRecentDays, downloadsUntil } from "./archives";
 import { HostFacts } from "./facts";
 import { versionAtLeast } from "../mastodon/version";
@@ -10,8 +10,17 @@ import { bucketManualStep, BucketPlan, planBucket } from "../mastodon/object-sto
 import { isRestored } from "../edge/edge";
 import { EdgeFacts, edgeOf, EdgePlan } from "../edge/edges";
 import type { Settings } from "./settings";
-import { ANNOUNCING_STAGE, BASELINE_STAGE, DUMP_STAGE, GONE_EVERYWHERE_STAGE, PARKING_STAGE, SELF_DESTRUCT_STAGE, Stage, STAGE_TABLE, StageSpec } from "./stages";
-import { ServiceRole } from "../mastodon/deployment";
+import {
+    ANNOUNCING_STAGE,
+    BASELINE_STAGE,
+    DUMP_STAGE,
+    GONE_EVERYWHERE_STAGE,
+    PARKING_STAGE,
+    SELF_DESTRUCT_STAGE,
+    Stage,
+    STAGE_TABLE,
+    StageSpec,
+} from "./stages";
 import { FrontMode } from "../gone/contract";
 
 export interface ClosurePlan {
