@@ -170,7 +170,9 @@ function outputs(settings: Settings, probe: Probe, decided: Decided, closure: Ma
         objectStorage: closure.plan.bucket,
         // The probe listed the dumps before this run; a dump this run made is on the host too.
         dumpsOnHost: closure.dump
-            ? closure.dump.manifest.apply((m) => (dumpsOnHost.some((d) => d.path === m.path) ? dumpsOnHost : [...dumpsOnHost, { path: m.path, bytes: m.bytes }]))
+            ? closure.dump.manifest.apply((m) =>
+                  dumpsOnHost.some((d) => d.path === m.path) ? dumpsOnHost : [...dumpsOnHost, { path: m.path, bytes: m.bytes }],
+              )
             : dumpsOnHost,
         next: nextStageNeeds(settings.stage),
         nextGates: decided.nextGates,

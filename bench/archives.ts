@@ -25,10 +25,13 @@ async function maxBackupId(sandbox: Sandbox): Promise<number> {
 /** The naive loop over SSH: one tootctl (one Rails boot) per username, usernames on stdin. */
 export function naiveLoop(host: RemoteHost, access: HostAccess, usernames: string[]): Promise<unknown> {
     // u is exported: the Mastodon user's shell sees it (runuser keeps the environment).
-    return host.run(`set -e; while IFS= read -r u; do export u; ${inMastodon(access.deployment, 'bin/tootctl accounts backup "$u"')} < /dev/null > /dev/null; done`, {
-        stdin: usernames.join("\n") + "\n",
-        label: "tootctl accounts backup, one call per account",
-    });
+    return host.run(
+        `set -e; while IFS= read -r u; do export u; ${inMastodon(access.deployment, 'bin/tootctl accounts backup "$u"')} < /dev/null > /dev/null; done`,
+        {
+            stdin: usernames.join("\n") + "\n",
+            label: "tootctl accounts backup, one call per account",
+        },
+    );
 }
 
 /**

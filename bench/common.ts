@@ -39,7 +39,8 @@ export function median(xs: number[]): number {
     return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
-export const secs = (ms: number): string => (ms >= 100_000 ? `${(ms / 1000).toFixed(0)} s` : ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(0)} ms`);
+export const secs = (ms: number): string =>
+    ms >= 100_000 ? `${(ms / 1000).toFixed(0)} s` : ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(0)} ms`;
 export const ratio = (a: number, b: number): string => (b > 0 ? `${(a / b).toFixed(a / b >= 100 ? 0 : 2)}×` : "n/a");
 export const list = (xs: number[]): string => xs.map((x) => secs(x)).join(", ");
 
@@ -51,7 +52,9 @@ export async function bootCount(sandbox: Sandbox): Promise<number> {
 
 /** Change the simulated Rails boot time of a running sandbox (read by every tootctl/rails call). */
 export async function setRailsBootMs(sandbox: Sandbox, ms: number): Promise<void> {
-    const r = await sandbox.exec(`sed -i -E 's/"railsBootMs":[0-9]+/"railsBootMs":${ms}/' /var/lib/mastodon-sim/config.json && grep -o '"railsBootMs":[0-9]*' /var/lib/mastodon-sim/config.json`);
+    const r = await sandbox.exec(
+        `sed -i -E 's/"railsBootMs":[0-9]+/"railsBootMs":${ms}/' /var/lib/mastodon-sim/config.json && grep -o '"railsBootMs":[0-9]*' /var/lib/mastodon-sim/config.json`,
+    );
     if (r.stdout.trim() !== `"railsBootMs":${ms}`) throw new Error(`could not set railsBootMs in ${sandbox.info.name}: ${r.stdout}${r.stderr}`);
 }
 
@@ -59,7 +62,13 @@ export async function setRailsBootMs(sandbox: Sandbox, ms: number): Promise<void
 export function accessFor(info: SandboxInfo): HostAccess {
     return {
         ssh: { host: info.address, port: info.sshPort, user: info.sshUser, hostKey: info.hostKey, privateKey: readFileSync(info.sshPrivateKeyPath, "utf8") },
-        database: { host: DEFAULTS.databaseHost, port: DEFAULTS.databasePort, name: DEFAULTS.databaseName, user: DEFAULTS.databaseUser, password: info.dbPassword },
+        database: {
+            host: DEFAULTS.databaseHost,
+            port: DEFAULTS.databasePort,
+            name: DEFAULTS.databaseName,
+            user: DEFAULTS.databaseUser,
+            password: info.dbPassword,
+        },
         deployment: { kind: DEFAULTS.deployment, dir: DEFAULTS.liveDir, mastodonUser: DEFAULTS.mastodonUser },
     };
 }
@@ -70,11 +79,16 @@ export function sshScript(info: SandboxInfo, script: string): Promise<{ code: nu
         const p = spawn(
             "ssh",
             [
-                "-i", info.sshPrivateKeyPath,
-                "-o", `UserKnownHostsFile=${info.root}/client/known_hosts`,
-                "-o", "StrictHostKeyChecking=yes",
-                "-o", "BatchMode=yes",
-                "-p", String(info.sshPort),
+                "-i",
+                info.sshPrivateKeyPath,
+                "-o",
+                `UserKnownHostsFile=${info.root}/client/known_hosts`,
+                "-o",
+                "StrictHostKeyChecking=yes",
+                "-o",
+                "BatchMode=yes",
+                "-p",
+                String(info.sshPort),
                 `${info.sshUser}@${info.address}`,
                 "sudo -n bash -s",
             ],

@@ -93,7 +93,11 @@ export async function dumpBench(sandbox: Sandbox, trials: number): Promise<DumpR
         await RemoteHost.with(access.ssh, async (h) => {
             parts.push(await partsOnHost(h, access, `${PLAIN_DIR}/parts-${i}.dump`));
             const t0 = now();
-            await h.writeFile(`${PLAIN_DIR}/parts-${i}.manifest.json`, JSON.stringify({ bench: true, i }) + "\n", { owner: "root", mode: "600", label: "manifest-like write" });
+            await h.writeFile(`${PLAIN_DIR}/parts-${i}.manifest.json`, JSON.stringify({ bench: true, i }) + "\n", {
+                owner: "root",
+                mode: "600",
+                label: "manifest-like write",
+            });
             manifestWriteMs.push(now() - t0);
         });
     }

@@ -79,7 +79,9 @@ function archiveRows(small: ArchiveRun, large: ArchiveRun): { rows: Row[]; notes
         ratio: `~${ratio(realNaive, realClosure)} (naive ÷ closure)`,
         raw: `assumption, not measured: each measured time − ${large.bootMs} ms sim boot + ${ASSUMED_REAL_BOOT_MS} ms per boot`,
     });
-    notes.push(`2: naive per-call cost with a ${large.bootMs} ms simulated boot: ${perCall.toFixed(0)} ms (${(perCall - large.bootMs).toFixed(0)} ms of it is process start, DB connect and SSH-side shell work)`);
+    notes.push(
+        `2: naive per-call cost with a ${large.bootMs} ms simulated boot: ${perCall.toFixed(0)} ms (${(perCall - large.bootMs).toFixed(0)} ms of it is process start, DB connect and SSH-side shell work)`,
+    );
     return { rows, notes };
 }
 
@@ -177,7 +179,9 @@ async function main(): Promise<void> {
     const { large, dump, statuses } = await withSandbox({ name: `bench3-${process.pid}`, accounts: 10000, railsBootMs: BOOT_MS }, async (sb) => {
         await quietSidekiq(sb);
         const large = await archiveBench(sb, 10000, BOOT_MS, NAIVE_SAMPLE);
-        console.log(`   2b: closure ${secs(large.closure.ms)} with ${large.closure.boots} boot; naive ${secs(large.naive.ms)} with ${large.naive.boots} boots for ${large.naive.accountsRun} accounts`);
+        console.log(
+            `   2b: closure ${secs(large.closure.ms)} with ${large.closure.boots} boot; naive ${secs(large.naive.ms)} with ${large.naive.boots} boots for ${large.naive.accountsRun} accounts`,
+        );
         console.log(`\n== 4: verified dump vs plain pg_dump -Fc (${DUMP_TRIALS} trials each, alternating)`);
         const statuses = await withProgress("adding statuses", () => padStatuses(sb, STATUSES_PER_ACCOUNT));
         console.log(`   ${statuses} statuses in the database (${STATUSES_PER_ACCOUNT} per local account added for the dump)`);

@@ -12,12 +12,16 @@ const PROBES = ["/users/alice", "/.well-known/webfinger?resource=acct:alice@soci
 async function statusTable(sandbox: Sandbox): Promise<string> {
     const cells = [];
     for (const path of PROBES) cells.push(`${path.split("?")[0]} ${(await sandbox.http(path)).status}`);
-    const archive = await sandbox.sql<{ id: string; dump_file_name: string }>(
-        "SELECT id, dump_file_name FROM backups WHERE processed ORDER BY id LIMIT 1",
-    ).catch(() => []);
+    const archive = await sandbox
+        .sql<{ id: string; dump_file_name: string }>("SELECT id, dump_file_name FROM backups WHERE processed ORDER BY id LIMIT 1")
+        .catch(() => []);
     if (archive[0]) {
-        const id = String(archive[0].id).padStart(9, "0").replace(/(\d{3})(?=\d)/g, "$1/");
-        cells.push(`/system/…/${archive[0].dump_file_name} ${(await sandbox.http(`/system/backups/dumps/${id}/original/${archive[0].dump_file_name}`)).status}`);
+        const id = String(archive[0].id)
+            .padStart(9, "0")
+            .replace(/(\d{3})(?=\d)/g, "$1/");
+        cells.push(
+            `/system/…/${archive[0].dump_file_name} ${(await sandbox.http(`/system/backups/dumps/${id}/original/${archive[0].dump_file_name}`)).status}`,
+        );
     }
     return cells.join(" | ");
 }
@@ -67,7 +71,9 @@ async function main(): Promise<void> {
             if (second.code !== 0) throw new Error(`the second preview found changes:\n${second.output}`);
             console.log("-- second preview: no changes");
             console.log(`-- host answers: ${await statusTable(sandbox)}`);
-            const active = await sandbox.exec("for u in mastodon-web mastodon-streaming mastodon-sidekiq redis-server postgresql nginx; do printf '%s=%s ' $u $(systemctl is-active $u); done");
+            const active = await sandbox.exec(
+                "for u in mastodon-web mastodon-streaming mastodon-sidekiq redis-server postgresql nginx; do printf '%s=%s ' $u $(systemctl is-active $u); done",
+            );
             console.log(`-- services: ${active.stdout.trim()}`);
         }
         console.log("\n== all six stages done");

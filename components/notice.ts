@@ -29,13 +29,21 @@ export class ClosureNotice extends pulumi.ComponentResource {
         new HostStep(
             "closeRegistrations",
             `${name}-registrations`,
-            { access: args.access, params: { mode: "none" }, about: "registrations closed (tootctl settings registrations close); the mode found is put back on the way back" },
+            {
+                access: args.access,
+                params: { mode: "none" },
+                about: "registrations closed (tootctl settings registrations close); the mode found is put back on the way back",
+            },
             { parent: this },
         );
         const main = new HostStep(
             "announcement",
             `${name}-announcement`,
-            { access: args.access, params: { text, scheduledAt: null }, about: "a server announcement, published now (a row in announcements; withdrawn on the way back)" },
+            {
+                access: args.access,
+                params: { text, scheduledAt: null },
+                about: "a server announcement, published now (a row in announcements; withdrawn on the way back)",
+            },
             { parent: this },
         );
         if (args.emailAnnouncement) {

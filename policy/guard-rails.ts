@@ -38,14 +38,19 @@ export const stagesInOrder: StackValidationPolicy = {
         const hostWasAt = known(stack?.props, "hostWasAt");
         const journals = stepsOf(resources, "journal");
         if (!isStage(stage) || !isStage(hostWasAt)) {
-            for (const j of journals) report(`the host's journal is written, but the stack does not say which stage it declares and which the host was at (outputs "stage" and "hostWasAt"): no stage may be recorded unchecked`, j.urn);
+            for (const j of journals)
+                report(
+                    `the host's journal is written, but the stack does not say which stage it declares and which the host was at (outputs "stage" and "hostWasAt"): no stage may be recorded unchecked`,
+                    j.urn,
+                );
             return;
         }
         const skip = checkTransition(hostWasAt, stage);
         if (skip) report(`stage: ${skip}`);
         for (const j of journals) {
             const recorded = known(j.props, "params", "stage");
-            if (recorded !== undefined && recorded !== stage) report(`the host's journal would record stage "${String(recorded)}" while the stack declares "${stage}"`, j.urn);
+            if (recorded !== undefined && recorded !== stage)
+                report(`the host's journal would record stage "${String(recorded)}" while the stack declares "${stage}"`, j.urn);
         }
     },
 };
@@ -61,7 +66,10 @@ export const verifiedDumpBeforeStop: StackValidationPolicy = {
             const feeding = [...(stop.propertyDependencies["params"] ?? []), ...stop.dependencies];
             const dump = feeding.find((r) => r.type === stepType("databaseDump"));
             if (!("dump" in params) || known(params, "dump") === null) {
-                report(`stops ${units.join(", ")} without a database dump: the stop must take the manifest of a verified dump (components/services.ts)`, stop.urn);
+                report(
+                    `stops ${units.join(", ")} without a database dump: the stop must take the manifest of a verified dump (components/services.ts)`,
+                    stop.urn,
+                );
             } else if (!dump) {
                 report(`stops ${units.join(", ")} with a dump that no DatabaseDump step of this stack made and verified`, stop.urn);
             } else if (known(dump.props, "params", "intact") !== true) {
@@ -95,12 +103,15 @@ export function plainCredentials(props: Record<string, unknown>, secretKeys: str
 
 export const noPlainSecrets: ResourceValidationPolicy = {
     name: "no-plain-text-secrets",
-    description: "Secrets stay secret in the state: every host step's access (SSH key, database password, token) and the SELF_DESTRUCT value are declared secret, and no other property holds a credential.",
+    description:
+        "Secrets stay secret in the state: every host step's access (SSH key, database password, token) and the SELF_DESTRUCT value are declared secret, and no other property holds a credential.",
     validateResource: ({ type, props, opts }, report: ReportViolation) => {
         const secret = opts.additionalSecretOutputs ?? [];
         if (type.startsWith(STEP_TYPE_PREFIX)) {
-            if (!secret.includes("access")) report(`"access" (the SSH key and database password) is not declared secret: it would be stored in plain text in the state`);
-            if (type === stepType("selfDestruct") && !secret.includes("result")) report(`"result" (the SELF_DESTRUCT value) is not declared secret: it would be stored in plain text in the state`);
+            if (!secret.includes("access"))
+                report(`"access" (the SSH key and database password) is not declared secret: it would be stored in plain text in the state`);
+            if (type === stepType("selfDestruct") && !secret.includes("result"))
+                report(`"result" (the SELF_DESTRUCT value) is not declared secret: it would be stored in plain text in the state`);
         }
         for (const leak of plainCredentials(props, secret)) report(`${leak} in plain text; make it a Pulumi secret`);
     },
@@ -109,15 +120,22 @@ export const noPlainSecrets: ResourceValidationPolicy = {
 export const parkedDnsKept: StackValidationPolicy = {
     name: "parked-dns-kept",
     description:
-        "Parked DNS records stay: no Cloudflare resource is `protect`ed, which would make `pulumi destroy` and a move back fail (the closure keeps them with retainOnDelete instead, README \"protect or retainOnDelete\"), and at parked every address record is proxied to the Worker.",
+        'Parked DNS records stay: no Cloudflare resource is `protect`ed, which would make `pulumi destroy` and a move back fail (the closure keeps them with retainOnDelete instead, README "protect or retainOnDelete"), and at parked every address record is proxied to the Worker.',
     validateStack: ({ resources }, report: ReportViolation) => {
         const stage = known(resources.find((r) => r.type === STACK)?.props, "stage");
         for (const r of resources.filter((r) => r.type.startsWith(CLOUDFLARE))) {
-            if (r.opts.protect) report(`${r.name} is protected: a destroy or a move back would fail until someone unprotects it by hand; the closure keeps Cloudflare resources with retainOnDelete`, r.urn);
+            if (r.opts.protect)
+                report(
+                    `${r.name} is protected: a destroy or a move back would fail until someone unprotects it by hand; the closure keeps Cloudflare resources with retainOnDelete`,
+                    r.urn,
+                );
             if (!(isStage(stage) && STAGE_TABLE[stage].parkAtEdge) || r.type !== DNS_RECORD) continue;
             const recordType = known(r.props, "type");
             if (["A", "AAAA", "CNAME"].includes(String(recordType)) && known(r.props, "proxied") === false) {
-                report(`${String(recordType)} ${String(known(r.props, "name"))} is not proxied: visitors would reach ${String(known(r.props, "content"))} instead of the Worker's 410`, r.urn);
+                report(
+                    `${String(recordType)} ${String(known(r.props, "name"))} is not proxied: visitors would reach ${String(known(r.props, "content"))} instead of the Worker's 410`,
+                    r.urn,
+                );
             }
         }
     },

@@ -10,7 +10,10 @@ import { ENGINE_BIN, PROJECT_ROOT } from "../bin/sandbox-stack";
 
 const env = { ...process.env, PATH: `${ENGINE_BIN}:${process.env.PATH}` };
 const run = (cmd: string, args: string[]) => spawnSync(cmd, args, { cwd: PROJECT_ROOT, env, encoding: "utf8" });
-const files = (dir: string, pattern: RegExp) => readdirSync(join(PROJECT_ROOT, dir)).filter((f) => pattern.test(f)).map((f) => join(dir, f));
+const files = (dir: string, pattern: RegExp) =>
+    readdirSync(join(PROJECT_ROOT, dir))
+        .filter((f) => pattern.test(f))
+        .map((f) => join(dir, f));
 
 const WORKFLOWS = files(".github/workflows", /\.ya?ml$/);
 const SCRIPTS = [...files("scripts/pipeline", /\.sh$/), ...files("scripts", /\.sh$/), "policy/analyzer"];
@@ -27,10 +30,14 @@ test("actionlint v1.7.12 passes the workflows, their run steps checked by shellc
 });
 
 test("neither is blind: a workflow with an unknown context property, a script with an unquoted variable are refused", () => {
-    const r = spawnSync("actionlint", ["-"], { env, encoding: "utf8", input: "on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo ${{ github.no_such_thing }}\n" });
+    const r = spawnSync("actionlint", ["-"], {
+        env,
+        encoding: "utf8",
+        input: "on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo ${{ github.no_such_thing }}\n",
+    });
     assert.equal(r.status, 1, `actionlint accepted a broken workflow:\n${r.stdout}${r.stderr}`);
     assert.match(r.stdout, /property "no_such_thing" is not defined/);
-    const sc = spawnSync("shellcheck", ["-"], { env, encoding: "utf8", input: '#!/usr/bin/env bash\nrm -rf $1/cache\n' });
+    const sc = spawnSync("shellcheck", ["-"], { env, encoding: "utf8", input: "#!/usr/bin/env bash\nrm -rf $1/cache\n" });
     assert.equal(sc.status, 1, `shellcheck accepted an unquoted variable:\n${sc.stdout}${sc.stderr}`);
     assert.match(sc.stdout, /SC2086/);
 });

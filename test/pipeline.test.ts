@@ -28,7 +28,19 @@ const fakeState = join(checkout, ".github-state.json");
 let sandbox: Sandbox;
 
 before(async () => {
-    for (const f of ["Pulumi.yaml", "index.ts", "package.json", "package-lock.json", "tsconfig.json", "lib", "components", "rails", "policy", "scripts", ".github"]) {
+    for (const f of [
+        "Pulumi.yaml",
+        "index.ts",
+        "package.json",
+        "package-lock.json",
+        "tsconfig.json",
+        "lib",
+        "components",
+        "rails",
+        "policy",
+        "scripts",
+        ".github",
+    ]) {
         cpSync(join(PROJECT_ROOT, f), join(checkout, f), { recursive: true });
     }
     symlinkSync(join(PROJECT_ROOT, "node_modules"), join(checkout, "node_modules"));
@@ -71,7 +83,12 @@ after(async () => {
 
 /** The operator's own `pulumi` in the checkout (a commit on the pull request's branch). */
 async function operator(args: string[]): Promise<void> {
-    const env = { PATH: `${ENGINE_BIN}:${process.env.PATH}`, PULUMI_BACKEND_URL: backend, PULUMI_CONFIG_PASSPHRASE: PASSPHRASE, PULUMI_SKIP_UPDATE_CHECK: "true" };
+    const env = {
+        PATH: `${ENGINE_BIN}:${process.env.PATH}`,
+        PULUMI_BACKEND_URL: backend,
+        PULUMI_CONFIG_PASSPHRASE: PASSPHRASE,
+        PULUMI_SKIP_UPDATE_CHECK: "true",
+    };
     const r = await runPulumi([...args, "--stack", "closing", "--non-interactive"], env, { cwd: checkout });
     assert.equal(r.code, 0, `pulumi ${args.join(" ")}: ${r.output}`);
 }
@@ -197,7 +214,10 @@ test("closed: the check fails on a hand-edited vhost and on reopened registratio
     issues = openIssue("drift");
     assert.equal(issues.length, 1, `still one drift issue: ${JSON.stringify(issues)}`);
     assert.match(issues[0].body, /Registrations[^\n]*update/, issues[0].body.slice(0, 3000));
-    assert.ok(github().comments.some((c) => c.issue === issues[0].number && /Still drifted/.test(c.body)), "the issue says it is still drifted");
+    assert.ok(
+        github().comments.some((c) => c.issue === issues[0].number && /Still drifted/.test(c.body)),
+        "the issue says it is still drifted",
+    );
 
     // The up workflow, started by hand, repairs the host; the next check closes the issue.
     await expectJob("up.yml", "up", true);
@@ -216,7 +236,10 @@ test("a pull request that skips a stage is refused by the preview, with the reas
     const run = await expectJob("preview.yml", "preview", false);
     assert.equal(await host(), before, "the refused preview changed the host");
     assert.equal(run.steps.at(-1)!.outcome, "success", `the comment is posted although the preview failed:\n${steps(run)}`);
-    assert.match(previewComments()[0].body, /Preview of stack `closing` failed[^\n]*\n\nRun: [^\n]+\n\n\*\*Refused:\*\*\n\n```\nerror: stage: stage "dormant" skips "self-destructing"/);
+    assert.match(
+        previewComments()[0].body,
+        /Preview of stack `closing` failed[^\n]*\n\nRun: [^\n]+\n\n\*\*Refused:\*\*\n\n```\nerror: stage: stage "dormant" skips "self-destructing"/,
+    );
     await change({ stage: "closed" });
     await operator(["config", "rm", "mastodon-closure:confirmSelfDestruct"]);
 });
@@ -225,7 +248,9 @@ test("self-destructing, dormant and parked through pull requests and merges; the
     await pullRequest({ stage: "self-destructing", confirmSelfDestruct: sandbox.info.domain }, /SelfDestructMode[^\n]*create/);
     await expectJob("up.yml", "up", true);
     await waitFor("every deletion notice sent", 120, async () =>
-        (await sandbox.exec("cd /home/mastodon/live && runuser -u mastodon -- bin/tootctl self-destruct </dev/null")).stdout.includes("Every deletion notice has been sent"),
+        (await sandbox.exec("cd /home/mastodon/live && runuser -u mastodon -- bin/tootctl self-destruct </dev/null")).stdout.includes(
+            "Every deletion notice has been sent",
+        ),
     );
     await expectJob("drift.yml", "drift", true);
     const [next] = openIssue("next");

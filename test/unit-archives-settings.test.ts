@@ -75,7 +75,11 @@ describe("archive retention and the download grace", () => {
         assert.match(r.refusal!, /at least 8 .*at most 6/);
         assert.equal(checkArchiveRetention("closed", facts(), settings({ downloadGraceDays: "6" })).refusal, undefined, "6 fits in 7");
         assert.equal(checkArchiveRetention("closed", facts(), settings()).refusal, undefined, "the default fits");
-        assert.equal(checkArchiveRetention("closed", facts({ backupsRetentionDays: undefined }), settings({ downloadGraceDays: "90" })).refusal, undefined, "no vacuum");
+        assert.equal(
+            checkArchiveRetention("closed", facts({ backupsRetentionDays: undefined }), settings({ downloadGraceDays: "90" })).refusal,
+            undefined,
+            "no vacuum",
+        );
     });
 
     test("checked when closed or self-destructing is entered, not on later runs nor at other stages", () => {
@@ -120,7 +124,9 @@ describe("archive retention and the download grace", () => {
         const sd = archiveDownloads(facts({ latestArchiveByUser: users }, { selfDestructEnabled: true }))!;
         assert.deepEqual(Object.keys(sd.until), ["until the host goes dormant"]);
         assert.match(sd.kept, /self-destruct mode stopped the vacuums/);
-        const many = archiveDownloads(facts({ latestArchiveByUser: Array.from({ length: 25 }, (_, i) => ({ username: `u${i}`, requestedAt: "2026-06-01T00:00:00Z" })) }))!;
+        const many = archiveDownloads(
+            facts({ latestArchiveByUser: Array.from({ length: 25 }, (_, i) => ({ username: `u${i}`, requestedAt: "2026-06-01T00:00:00Z" })) }),
+        )!;
         assert.equal(many.until["2026-06-08"].length, 21);
         assert.equal(many.until["2026-06-08"][20], "and 5 more");
     });
@@ -148,7 +154,10 @@ describe("the announcement e-mail", () => {
         const sent = plan("self-destructing", facts({}, { currentStage: "closed", announcementEmailedAt: "2026-05-01T00:00:00Z" }));
         assert.deepEqual(sent.refusals, []);
         assert.equal(sent.emailAnnouncement, true, "declared again, so the step keeps its record and sends nothing");
-        const late = plan("dormant", facts({}, { currentStage: "self-destructing", selfDestructEnabled: true, reachedAt: { "self-destructing": "2026-05-01T00:00:00Z" } }));
+        const late = plan(
+            "dormant",
+            facts({}, { currentStage: "self-destructing", selfDestructEnabled: true, reachedAt: { "self-destructing": "2026-05-01T00:00:00Z" } }),
+        );
         assert.match(late.refusals.join("\n"), /self-destruct has begun suspending/);
     });
 });

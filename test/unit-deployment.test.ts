@@ -48,7 +48,11 @@ describe("systemd: the install guide's host", () => {
             fs.mkdirSync(path.join(dir, "bin"));
             fs.mkdirSync(live);
             fs.writeFileSync(path.join(dir, "bin/getent"), `#!/bin/sh\necho "$2:x:991:991::${dir}/home:/bin/bash"\n`, { mode: 0o755 });
-            fs.writeFileSync(path.join(dir, "bin/runuser"), `#!/bin/sh\n[ "$1" = -u ] && [ "$2" = "o'brien" ] && [ "$3" = -- ] || exit 9\nshift 3; exec "$@"\n`, { mode: 0o755 });
+            fs.writeFileSync(
+                path.join(dir, "bin/runuser"),
+                `#!/bin/sh\n[ "$1" = -u ] && [ "$2" = "o'brien" ] && [ "$3" = -- ] || exit 9\nshift 3; exec "$@"\n`,
+                { mode: 0o755 },
+            );
             const line = inMastodon({ kind: "systemd", dir: live, mastodonUser: "o'brien" }, `read -r x; echo "$PWD|$HOME|$RAILS_ENV|\${PATH%%:*}|$x"`);
             const r = runWith(path.join(dir, "bin"), line, "from stdin\n");
             assert.equal(r.status, 0, r.stderr);
@@ -127,7 +131,10 @@ describe("compose: upstream's docker-compose.yml", () => {
     test("stopping keeps a service down across a reboot; starting gives back the restart policy it had", () => {
         const m = serviceManager(COMPOSE);
         assert.deepEqual(m, { kind: "compose", dir: "/opt/mastodon" });
-        assert.equal(stopServiceLine(m, "web"), "cd '/opt/mastodon' && docker compose stop 'web' && docker update --restart=no $(cd '/opt/mastodon' && docker compose ps -aq 'web')");
+        assert.equal(
+            stopServiceLine(m, "web"),
+            "cd '/opt/mastodon' && docker compose stop 'web' && docker update --restart=no $(cd '/opt/mastodon' && docker compose ps -aq 'web')",
+        );
         assert.deepEqual(
             startServiceLines(m, { unit: "db", wasActive: true, wasEnabled: true, restart: "unless-stopped" }).map((s) => s.what + ": " + s.line),
             [
@@ -158,17 +165,28 @@ describe("deployment settings", () => {
         databasePassword: "PW",
     };
     const parse = (extra: Record<string, string>) =>
-        parseSettings({ get: (k) => ({ ...base, ...extra } as Record<string, string>)[k], isSecret: (k) => (SECRET_KEYS as readonly string[]).includes(k) });
+        parseSettings({ get: (k) => (({ ...base, ...extra }) as Record<string, string>)[k], isSecret: (k) => (SECRET_KEYS as readonly string[]).includes(k) });
 
     test("systemd by default; compose takes liveDir as the directory of docker-compose.yml", () => {
         assert.equal(parse({}).deployment.kind, "systemd");
-        assert.deepEqual(parse({ deployment: "compose", liveDir: "/opt/mastodon" }).deployment, { kind: "compose", dir: "/opt/mastodon", mastodonUser: "mastodon" });
+        assert.deepEqual(parse({ deployment: "compose", liveDir: "/opt/mastodon" }).deployment, {
+            kind: "compose",
+            dir: "/opt/mastodon",
+            mastodonUser: "mastodon",
+        });
     });
 
     test("compose: the database mastodon:setup writes for Docker (postgres/postgres), and no password needed (upstream's db trusts)", () => {
-        const s = parseSettings({ get: (k) => ({ ...base, deployment: "compose", databasePassword: undefined } as Record<string, string | undefined>)[k], isSecret: () => true });
+        const s = parseSettings({
+            get: (k) => (({ ...base, deployment: "compose", databasePassword: undefined }) as Record<string, string | undefined>)[k],
+            isSecret: () => true,
+        });
         assert.deepEqual({ name: s.database.name, user: s.database.user }, { name: "postgres", user: "postgres" });
-        assert.throws(() => parseSettings({ get: (k) => ({ ...base, databasePassword: undefined } as Record<string, string | undefined>)[k], isSecret: () => true }), /databasePassword is required/, "systemd still needs it");
+        assert.throws(
+            () => parseSettings({ get: (k) => (({ ...base, databasePassword: undefined }) as Record<string, string | undefined>)[k], isSecret: () => true }),
+            /databasePassword is required/,
+            "systemd still needs it",
+        );
     });
 
     test("an unknown kind is refused naming the ones there are", () => {
@@ -183,7 +201,13 @@ describe("deployment settings", () => {
             message = (e as Error).message;
         }
         for (const key of ["mastodonUser", "mailService", "databaseHost", "databasePort"]) {
-            assert.match(message, new RegExp(`${key} applies to deployment "systemd" only, and deployment is "compose": .+; remove it \\(pulumi config rm mastodon-closure:${key}\\)`), message);
+            assert.match(
+                message,
+                new RegExp(
+                    `${key} applies to deployment "systemd" only, and deployment is "compose": .+; remove it \\(pulumi config rm mastodon-closure:${key}\\)`,
+                ),
+                message,
+            );
         }
     });
 });

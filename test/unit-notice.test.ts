@@ -58,12 +58,18 @@ describe("reminders", () => {
             ],
         );
         assert.equal(r[1].text, "Reminder: social.example closes in 7 day(s), on 2026-06-01. Export your data now (Preferences > Import and export).");
-        assert.equal(reminders({ ...base, language: "ja" }, [7], announcedEarly)[0].text, "お知らせ: social.example の閉鎖まであと 7 日です(2026-06-01)。今のうちにデータをエクスポートしてください(ユーザー設定 > インポートとエクスポート)。");
+        assert.equal(
+            reminders({ ...base, language: "ja" }, [7], announcedEarly)[0].text,
+            "お知らせ: social.example の閉鎖まであと 7 日です(2026-06-01)。今のうちにデータをエクスポートしてください(ユーザー設定 > インポートとエクスポート)。",
+        );
     });
 
     test("across month and year boundaries, and a leap day", () => {
         const r = reminders({ ...base, closingDate: "2028-03-01" }, [1, 365], new Date("2020-01-01T00:00:00Z"));
-        assert.deepEqual(r.map((x) => x.scheduledAt), ["2028-02-29T09:00:00.000Z", "2027-03-02T09:00:00.000Z"]);
+        assert.deepEqual(
+            r.map((x) => x.scheduledAt),
+            ["2028-02-29T09:00:00.000Z", "2027-03-02T09:00:00.000Z"],
+        );
         const jan = reminders({ ...base, closingDate: "2027-01-03" }, [7], new Date("2020-01-01T00:00:00Z"));
         assert.equal(jan[0].scheduledAt, "2026-12-27T09:00:00.000Z");
     });
@@ -83,17 +89,29 @@ describe("reminders", () => {
         const r = reminders(base, s.reminderDaysBefore, announcedEarly);
         const times = r.map((x) => x.scheduledAt);
         assert.deepEqual(times, [...times].sort());
-        assert.deepEqual(r.map((x) => x.daysBefore), [60, 14, 7, 1]);
+        assert.deepEqual(
+            r.map((x) => x.daysBefore),
+            [60, 14, 7, 1],
+        );
     });
 
     test("those due before the closure was announced are dropped", () => {
         // Announced 10 days before the closing date at noon: the 30-day reminder is past.
         const r = reminders(base, [30, 7, 1], new Date("2026-05-22T12:00:00Z"));
-        assert.deepEqual(r.map((x) => x.daysBefore), [7, 1]);
+        assert.deepEqual(
+            r.map((x) => x.daysBefore),
+            [7, 1],
+        );
         // Exactly at a reminder's time: that one is dropped too (not strictly later).
-        assert.deepEqual(reminders(base, [30, 7, 1], new Date("2026-05-25T09:00:00Z")).map((x) => x.daysBefore), [1]);
+        assert.deepEqual(
+            reminders(base, [30, 7, 1], new Date("2026-05-25T09:00:00Z")).map((x) => x.daysBefore),
+            [1],
+        );
         // A minute before it: kept.
-        assert.deepEqual(reminders(base, [30, 7, 1], new Date("2026-05-25T08:59:00Z")).map((x) => x.daysBefore), [7, 1]);
+        assert.deepEqual(
+            reminders(base, [30, 7, 1], new Date("2026-05-25T08:59:00Z")).map((x) => x.daysBefore),
+            [7, 1],
+        );
         // Announced on the last day: none.
         assert.deepEqual(reminders(base, [30, 7, 1], new Date("2026-05-31T10:00:00Z")), []);
     });

@@ -14,7 +14,12 @@ const NOW = new Date("2026-07-20T12:00:00Z");
 
 const settings = testSettings;
 
-const BUCKET: ObjectStorage = { bucket: "social-media", endpoint: "https://s3.eu-central-003.backblazeb2.com", region: "eu-central-003", aliasHost: "files.social.example" };
+const BUCKET: ObjectStorage = {
+    bucket: "social-media",
+    endpoint: "https://s3.eu-central-003.backblazeb2.com",
+    region: "eu-central-003",
+    aliasHost: "files.social.example",
+};
 
 /** A host at `stage`, every stage below it reached on 2026-07-01 (dormant, when reached, on 2026-07-10). */
 function facts(stage: Stage, extra: Partial<HostFacts> = {}): HostFacts {
@@ -44,7 +49,11 @@ describe("the bucket, read from .env.production", () => {
     });
 
     test("AWS: the endpoint from S3_PROTOCOL and S3_HOSTNAME, defaulting to us-east-1; S3_CLOUDFRONT_HOST as the alias", () => {
-        assert.deepEqual(objectStorageFromEnv("S3_ENABLED=true\nS3_BUCKET=b\n"), { bucket: "b", endpoint: "https://s3-us-east-1.amazonaws.com", region: "us-east-1" });
+        assert.deepEqual(objectStorageFromEnv("S3_ENABLED=true\nS3_BUCKET=b\n"), {
+            bucket: "b",
+            endpoint: "https://s3-us-east-1.amazonaws.com",
+            region: "us-east-1",
+        });
         assert.deepEqual(objectStorageFromEnv("S3_ENABLED=true\nS3_BUCKET=b\nS3_REGION=eu-west-1\nS3_PROTOCOL=http\nS3_CLOUDFRONT_HOST=cdn.example.net\n"), {
             bucket: "b",
             endpoint: "http://s3-eu-west-1.amazonaws.com",
@@ -75,7 +84,10 @@ describe("the bucket in the plan", () => {
     test("dormant: kept until bucketRetentionDays after the day the host went dormant, deleting it left by hand", () => {
         const plan = planClosure(settings("dormant"), facts("dormant"), NOW);
         assert.equal(plan.bucket?.keptUntil, "2027-07-10", "365 days after 2026-07-10");
-        assert.match(plan.bucket!.kept, /^kept as it is until 2027-07-10 \(bucketRetentionDays 365 after the host went dormant\): the closure never empties or deletes it$/);
+        assert.match(
+            plan.bucket!.kept,
+            /^kept as it is until 2027-07-10 \(bucketRetentionDays 365 after the host went dormant\): the closure never empties or deletes it$/,
+        );
         const step = plan.manual.find((m) => m.includes("social-media"));
         assert.equal(
             step,
@@ -92,8 +104,14 @@ describe("the bucket in the plan", () => {
     test("parked lists the bucket with what is left by hand, with and without Cloudflare", () => {
         const plan = planClosure(settings("parked"), facts("parked"), NOW);
         assert.equal(plan.bucket?.keptUntil, "2027-07-10");
-        assert.match(plan.manual.at(-1)!, /^keep the bucket social-media at https:\/\/s3\.eu-central-003\.backblazeb2\.com until 2027-07-10, then delete it by hand/);
-        assert.ok(plan.manual.some((m) => /turn the Mastodon host off/.test(m)), "the stage's own steps are kept");
+        assert.match(
+            plan.manual.at(-1)!,
+            /^keep the bucket social-media at https:\/\/s3\.eu-central-003\.backblazeb2\.com until 2027-07-10, then delete it by hand/,
+        );
+        assert.ok(
+            plan.manual.some((m) => /turn the Mastodon host off/.test(m)),
+            "the stage's own steps are kept",
+        );
     });
 
     test("media on the host's disk: no bucket in the plan", () => {

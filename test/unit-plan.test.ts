@@ -4,7 +4,17 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import type { HostFacts } from "../lib/rules/facts";
-import { CloudflarePlan, decodeMemo, DMARC_REJECT, encodeMemo, PARKED_COMMENT, planEdge, PlannedRecord, SPF_NONE, workerName } from "../lib/edge/cloudflare/parking";
+import {
+    CloudflarePlan,
+    decodeMemo,
+    DMARC_REJECT,
+    encodeMemo,
+    PARKED_COMMENT,
+    planEdge,
+    PlannedRecord,
+    SPF_NONE,
+    workerName,
+} from "../lib/edge/cloudflare/parking";
 import { needsEdgeFacts, planClosure } from "../lib/rules/plan";
 import type { CloudflareSettings } from "../lib/edge/cloudflare/settings";
 import { Stage, STAGES, STAGE_TABLE } from "../lib/rules/stages";
@@ -44,7 +54,16 @@ function applied(plan: CloudflarePlan, before: ZoneRecord[]): ZoneFacts {
     let n = 0;
     const written = [plan.memo, ...plan.records].map((r: PlannedRecord): ZoneRecord => {
         const id = r.importId ? r.importId.split("/")[1] : `new${++n}`;
-        return { id, name: r.name, type: r.type, content: r.content, proxied: r.proxied, ttl: r.ttl, ...(r.priority !== undefined ? { priority: r.priority } : {}), ...(r.comment ? { comment: r.comment } : {}) };
+        return {
+            id,
+            name: r.name,
+            type: r.type,
+            content: r.content,
+            proxied: r.proxied,
+            ttl: r.ttl,
+            ...(r.priority !== undefined ? { priority: r.priority } : {}),
+            ...(r.comment ? { comment: r.comment } : {}),
+        };
     });
     const ids = new Set(written.map((r) => r.id));
     return zone(
@@ -53,7 +72,8 @@ function applied(plan: CloudflarePlan, before: ZoneRecord[]): ZoneFacts {
     );
 }
 
-const brief = (r: PlannedRecord) => `${r.key}: ${r.name} ${r.type} ${r.priority ?? ""}${r.priority !== undefined ? " " : ""}${r.content}${r.proxied ? " proxied" : ""} ttl=${r.ttl}${r.importId ? ` <- ${r.importId}` : ""}`;
+const brief = (r: PlannedRecord) =>
+    `${r.key}: ${r.name} ${r.type} ${r.priority ?? ""}${r.priority !== undefined ? " " : ""}${r.content}${r.proxied ? " proxied" : ""} ttl=${r.ttl}${r.importId ? ` <- ${r.importId}` : ""}`;
 
 describe("planEdge: parking", () => {
     const first = planEdge({ cf: cf({ parkExtraHostnames: "www.social.example" }), zone: zone(BEFORE), parked: true, now: NOW });
@@ -103,61 +123,116 @@ describe("planEdge: parking", () => {
 
     test("second run on the parked zone: the same records, every one now taken over; the memo unchanged", () => {
         const after = applied(first.plan!, BEFORE);
-        const again = planEdge({ cf: cf({ parkExtraHostnames: "www.social.example" }), zone: after, parked: true, parkedSince: "2026-07-20T12:00:00Z", now: NOW });
+        const again = planEdge({
+            cf: cf({ parkExtraHostnames: "www.social.example" }),
+            zone: after,
+            parked: true,
+            parkedSince: "2026-07-20T12:00:00Z",
+            now: NOW,
+        });
         assert.deepEqual(again.refusals, []);
         const strip = (rs: PlannedRecord[]) => rs.map(({ importId: _i, ...r }) => r);
         assert.deepEqual(strip(again.plan!.records), strip(first.plan!.records));
-        assert.ok(again.plan!.records.every((r) => r.importId), again.plan!.records.map(brief).join("\n"));
+        assert.ok(
+            again.plan!.records.every((r) => r.importId),
+            again.plan!.records.map(brief).join("\n"),
+        );
         assert.equal(again.plan!.memo.content, first.plan!.memo.content);
         assert.equal(again.plan!.memo.importId, "z1/new1");
-        assert.deepEqual(again.plan!.routes.map((r) => r.importId), ["z1/route0", "z1/route1"]);
+        assert.deepEqual(
+            again.plan!.routes.map((r) => r.importId),
+            ["z1/route0", "z1/route1"],
+        );
     });
 
     test("several records of one type at one name get distinct addresses", () => {
         const two = [0, 1].map((i) => ({ id: `a${i}`, name: "social.example", type: "A", content: `203.0.113.${i}`, proxied: true, ttl: 1 }));
         const p = planEdge({ cf: cf(), zone: zone([...two, BEFORE[1]]), parked: true, now: NOW }).plan!;
-        assert.deepEqual(p.records.slice(0, 3).map((r) => r.content), ["192.0.2.1", "192.0.2.2", "100::"]);
+        assert.deepEqual(
+            p.records.slice(0, 3).map((r) => r.content),
+            ["192.0.2.1", "192.0.2.2", "100::"],
+        );
     });
 
     test("a CNAME keeps its type and target (a type change would replace it), proxied", () => {
-        const p = planEdge({ cf: cf(), zone: zone([{ id: "c", name: "social.example", type: "CNAME", content: "app.paas.example", proxied: false, ttl: 1 }]), parked: true, now: NOW }).plan!;
+        const p = planEdge({
+            cf: cf(),
+            zone: zone([{ id: "c", name: "social.example", type: "CNAME", content: "app.paas.example", proxied: false, ttl: 1 }]),
+            parked: true,
+            now: NOW,
+        }).plan!;
         assert.equal(brief(p.records[0]), "social.example-0: social.example CNAME app.paas.example proxied ttl=1 <- z1/c");
     });
 
     test("mail closing is each optional", () => {
         const p = planEdge({ cf: cf({ parkNullMx: "false", parkSpf: "false", parkDmarc: "false" }), zone: zone(BEFORE), parked: true, now: NOW }).plan!;
-        assert.deepEqual(p.records.map((r) => r.key), ["social.example-0", "social.example-1"]);
+        assert.deepEqual(
+            p.records.map((r) => r.key),
+            ["social.example-0", "social.example-1"],
+        );
         const onlyDmarc = planEdge({ cf: cf({ parkNullMx: "false", parkSpf: "false" }), zone: zone(BEFORE), parked: true, now: NOW }).plan!;
-        assert.deepEqual(onlyDmarc.records.map((r) => r.key), ["social.example-0", "social.example-1", "dmarc"]);
+        assert.deepEqual(
+            onlyDmarc.records.map((r) => r.key),
+            ["social.example-0", "social.example-1", "dmarc"],
+        );
     });
 
     test("an existing MX and DMARC are taken over; a route of our pattern to another Worker too (remembered)", () => {
         const z = zone(
-            [...BEFORE, { id: "mx1", name: "social.example", type: "MX", content: "mx.mailgun.org", priority: 10, proxied: false, ttl: 1 }, { id: "d1", name: "_dmarc.social.example", type: "TXT", content: "v=DMARC1; p=none", proxied: false, ttl: 1 }],
+            [
+                ...BEFORE,
+                { id: "mx1", name: "social.example", type: "MX", content: "mx.mailgun.org", priority: 10, proxied: false, ttl: 1 },
+                { id: "d1", name: "_dmarc.social.example", type: "TXT", content: "v=DMARC1; p=none", proxied: false, ttl: 1 },
+            ],
             [{ id: "rt", pattern: "social.example/*", script: "old-worker" }],
         );
         const p = planEdge({ cf: cf(), zone: z, parked: true, now: NOW }).plan!;
-        assert.deepEqual(p.records.filter((r) => ["mx", "dmarc"].includes(r.key)).map(brief), ["mx: social.example MX 0 . ttl=1 <- z1/mx1", `dmarc: _dmarc.social.example TXT ${DMARC_REJECT} ttl=1 <- z1/d1`]);
+        assert.deepEqual(p.records.filter((r) => ["mx", "dmarc"].includes(r.key)).map(brief), [
+            "mx: social.example MX 0 . ttl=1 <- z1/mx1",
+            `dmarc: _dmarc.social.example TXT ${DMARC_REJECT} ttl=1 <- z1/d1`,
+        ]);
         assert.deepEqual(p.routes, [{ key: "social.example", pattern: "social.example/*", script: "mastodon-closure-social-example", importId: "z1/rt" }]);
         assert.deepEqual(decodeMemo(p.memo.content).routes, [{ pattern: "social.example/*", script: "old-worker" }]);
     });
 
     test("refusals: two MX, two SPF, a more specific route, a memo that is not ours, an invisible zone", () => {
-        const twoMx = [...BEFORE, ...["a", "b"].map((h, i) => ({ id: `mx${i}`, name: "social.example", type: "MX", content: `${h}.mx.example`, priority: 10, proxied: false, ttl: 1 }))];
+        const twoMx = [
+            ...BEFORE,
+            ...["a", "b"].map((h, i) => ({
+                id: `mx${i}`,
+                name: "social.example",
+                type: "MX",
+                content: `${h}.mx.example`,
+                priority: 10,
+                proxied: false,
+                ttl: 1,
+            })),
+        ];
         assert.deepEqual(planEdge({ cf: cf(), zone: zone(twoMx), parked: true, now: NOW }).refusals, [
             "social.example has 2 MX records (a.mx.example, b.mx.example); parking replaces exactly one: delete the others, or set parkNullMx to false",
         ]);
         assert.deepEqual(planEdge({ cf: cf({ parkNullMx: "false" }), zone: zone(twoMx), parked: true, now: NOW }).refusals, []);
         const twoSpf = [...BEFORE, { id: "s2", name: "social.example", type: "TXT", content: "v=spf1 -all", proxied: false, ttl: 1 }];
-        assert.match(planEdge({ cf: cf(), zone: zone(twoSpf), parked: true, now: NOW }).refusals[0], /^social\.example has 2 SPF records .* set parkSpf to false$/);
-        const routes = [{ id: "x", pattern: "social.example/api/*", script: "api-cache" }, { id: "y", pattern: "*.example/*" }];
+        assert.match(
+            planEdge({ cf: cf(), zone: zone(twoSpf), parked: true, now: NOW }).refusals[0],
+            /^social\.example has 2 SPF records .* set parkSpf to false$/,
+        );
+        const routes = [
+            { id: "x", pattern: "social.example/api/*", script: "api-cache" },
+            { id: "y", pattern: "*.example/*" },
+        ];
         assert.deepEqual(planEdge({ cf: cf(), zone: zone(BEFORE, routes), parked: true, now: NOW }).refusals, [
             "the Worker route social.example/api/* (Worker api-cache) covers social.example and would answer instead of the parking Worker: delete it in the dashboard",
             "the Worker route *.example/* covers social.example and would answer instead of the parking Worker: delete it in the dashboard",
         ]);
         const foreignMemo = [...BEFORE, { id: "m", name: "_mastodon-closure.social.example", type: "TXT", content: "hello", proxied: false, ttl: 1 }];
-        assert.match(planEdge({ cf: cf(), zone: zone(foreignMemo), parked: true, now: NOW }).refusals[0], /^_mastodon-closure\.social\.example: the TXT record is not mastodon-closure's memo: "hello"; delete it/);
-        assert.deepEqual(planEdge({ cf: cf(), zone: { records: [], routes: [] }, parked: true, now: NOW }), { refusals: ["zone social.example is not visible to cloudflareApiToken"] });
+        assert.match(
+            planEdge({ cf: cf(), zone: zone(foreignMemo), parked: true, now: NOW }).refusals[0],
+            /^_mastodon-closure\.social\.example: the TXT record is not mastodon-closure's memo: "hello"; delete it/,
+        );
+        assert.deepEqual(planEdge({ cf: cf(), zone: { records: [], routes: [] }, parked: true, now: NOW }), {
+            refusals: ["zone social.example is not visible to cloudflareApiToken"],
+        });
     });
 
     test("stopNginxWhenParked: not before the replaced records' TTL has run out since DNS moved", () => {
@@ -166,8 +241,14 @@ describe("planEdge: parking", () => {
         // The A record had a TTL of 3600 s: resolvers may send visitors to the host for an hour.
         assert.deepEqual(entering.nginx, { stop: false, notBefore: "2026-07-20T13:00:00.000Z" });
         const after = applied(entering, BEFORE);
-        assert.deepEqual(planEdge({ cf: c, zone: after, parked: true, parkedSince: "2026-07-20T12:00:00Z", now: new Date("2026-07-20T12:59:59Z") }).plan!.nginx, { stop: false, notBefore: "2026-07-20T13:00:00.000Z" });
-        assert.deepEqual(planEdge({ cf: c, zone: after, parked: true, parkedSince: "2026-07-20T12:00:00Z", now: new Date("2026-07-20T13:00:00Z") }).plan!.nginx, { stop: true });
+        assert.deepEqual(
+            planEdge({ cf: c, zone: after, parked: true, parkedSince: "2026-07-20T12:00:00Z", now: new Date("2026-07-20T12:59:59Z") }).plan!.nginx,
+            { stop: false, notBefore: "2026-07-20T13:00:00.000Z" },
+        );
+        assert.deepEqual(
+            planEdge({ cf: c, zone: after, parked: true, parkedSince: "2026-07-20T12:00:00Z", now: new Date("2026-07-20T13:00:00Z") }).plan!.nginx,
+            { stop: true },
+        );
         // With automatic TTLs only, 300 s.
         const auto = planEdge({ cf: c, zone: zone([BEFORE[1]]), parked: true, now: NOW }).plan!;
         assert.deepEqual(auto.nginx, { stop: false, notBefore: "2026-07-20T12:05:00.000Z" });
@@ -197,7 +278,11 @@ describe("planEdge: moving back after parking", () => {
         assert.equal(p.records[0].comment, "mastodon host");
         assert.equal(p.records[1].comment, undefined);
         // The keys are those of the parked records: the same resources, updated back.
-        for (const r of p.records) assert.ok(parked.records.some((q) => q.key === r.key), r.key);
+        for (const r of p.records)
+            assert.ok(
+                parked.records.some((q) => q.key === r.key),
+                r.key,
+            );
         assert.deepEqual(p.memo.content, parked.memo.content);
     });
 
@@ -240,7 +325,10 @@ describe("planEdge: moving back after parking", () => {
 
     test("parked again after moving back: the memo still says what was there first", () => {
         const again = planEdge({ cf: c, zone: applied(back.plan!, after.records), parked: true, now: NOW }).plan!;
-        assert.deepEqual(again.records.map(({ importId: _i, ...r }) => r), parked.records.map(({ importId: _i, ...r }) => r));
+        assert.deepEqual(
+            again.records.map(({ importId: _i, ...r }) => r),
+            parked.records.map(({ importId: _i, ...r }) => r),
+        );
         assert.equal(again.memo.content, parked.memo.content);
     });
 
@@ -295,7 +383,10 @@ describe("planClosure", () => {
         assert.equal(p.edge?.mode, "restored");
         // Self-destruct is wanted at dormant too: the one kept entry is parking's.
         assert.equal(p.keptOneWay.length, 1);
-        assert.match(p.keptOneWay[0], /^parking on Cloudflare: stays in the zone, delete by hand if the domain is to work again: the Worker mastodon-closure-social-example/);
+        assert.match(
+            p.keptOneWay[0],
+            /^parking on Cloudflare: stays in the zone, delete by hand if the domain is to work again: the Worker mastodon-closure-social-example/,
+        );
         assert.deepEqual(p.manual, STAGE_TABLE.dormant.manual);
     });
 });

@@ -7,20 +7,41 @@ import type { PolicyResource, ResourceValidationArgs, StackValidationArgs } from
 import { known, noPlainSecrets, parkedDnsKept, plainCredentials, stagesInOrder, verifiedDumpBeforeStop } from "../policy/guard-rails";
 
 const STEP = "pulumi-nodejs:dynamic/closure:";
-const opts = (o: Partial<PolicyResource["opts"]> = {}) => ({ protect: false, ignoreChanges: [], aliases: [], customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 }, additionalSecretOutputs: ["access"], ...o });
+const opts = (o: Partial<PolicyResource["opts"]> = {}) => ({
+    protect: false,
+    ignoreChanges: [],
+    aliases: [],
+    customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 },
+    additionalSecretOutputs: ["access"],
+    ...o,
+});
 function resource(type: string, name: string, props: Record<string, any>, more: Partial<PolicyResource> = {}): PolicyResource {
-    return { type, name, urn: `urn:pulumi:closing::mastodon-closure::${type}::${name}`, props, opts: opts(), dependencies: [], propertyDependencies: {}, ...more } as unknown as PolicyResource;
+    return {
+        type,
+        name,
+        urn: `urn:pulumi:closing::mastodon-closure::${type}::${name}`,
+        props,
+        opts: opts(),
+        dependencies: [],
+        propertyDependencies: {},
+        ...more,
+    } as unknown as PolicyResource;
 }
 const stack = (outputs: Record<string, unknown>) => resource("pulumi:pulumi:Stack", "mastodon-closure-closing", outputs);
 
-function violations(policy: { validateStack: (a: StackValidationArgs, r: (m: string, urn?: string) => void) => unknown }, resources: PolicyResource[]): string[] {
+function violations(
+    policy: { validateStack: (a: StackValidationArgs, r: (m: string, urn?: string) => void) => unknown },
+    resources: PolicyResource[],
+): string[] {
     const found: string[] = [];
     policy.validateStack({ resources } as StackValidationArgs, (message) => found.push(message));
     return found;
 }
 function resourceViolations(r: PolicyResource): string[] {
     const found: string[] = [];
-    (noPlainSecrets.validateResource as (a: ResourceValidationArgs, r: (m: string) => void) => void)(r as unknown as ResourceValidationArgs, (m) => found.push(m));
+    (noPlainSecrets.validateResource as (a: ResourceValidationArgs, r: (m: string) => void) => void)(r as unknown as ResourceValidationArgs, (m) =>
+        found.push(m),
+    );
     return found;
 }
 
@@ -52,27 +73,65 @@ test("verified-dump-before-services-stop: a stop needs the manifest of an intact
 test("no-plain-text-secrets: access and the SELF_DESTRUCT value declared secret; credentials elsewhere named by path, never shown", () => {
     const step = (kind: string, props: Record<string, unknown>, secret: string[]) =>
         Object.assign(resource(STEP + kind, "s", props), { opts: opts({ additionalSecretOutputs: secret }) });
-    assert.deepEqual(resourceViolations(step("NginxSite", { access: { ssh: { privateKey: "-----BEGIN OPENSSH PRIVATE KEY-----" } }, params: { site: "/etc/nginx" } }, ["access"])), []);
+    assert.deepEqual(
+        resourceViolations(
+            step("NginxSite", { access: { ssh: { privateKey: "-----BEGIN OPENSSH PRIVATE KEY-----" } }, params: { site: "/etc/nginx" } }, ["access"]),
+        ),
+        [],
+    );
     assert.match(resourceViolations(step("NginxSite", { params: {} }, []))[0], /"access" \(the SSH key and database password\) is not declared secret/);
     assert.match(resourceViolations(step("SelfDestructMode", { params: {} }, ["access"]))[0], /"result" \(the SELF_DESTRUCT value\) is not declared secret/);
-    const leaks = resourceViolations(step("Announcement", { params: { text: "SELF_DESTRUCT=abc123", list: ["postgres://mastodon:hunter2@db/m"] } }, ["access"]));
-    assert.deepEqual(leaks, ["params.text holds a SELF_DESTRUCT value in plain text; make it a Pulumi secret", "params.list.0 holds a URL with a password in plain text; make it a Pulumi secret"]);
+    const leaks = resourceViolations(
+        step("Announcement", { params: { text: "SELF_DESTRUCT=abc123", list: ["postgres://mastodon:hunter2@db/m"] } }, ["access"]),
+    );
+    assert.deepEqual(leaks, [
+        "params.text holds a SELF_DESTRUCT value in plain text; make it a Pulumi secret",
+        "params.list.0 holds a URL with a password in plain text; make it a Pulumi secret",
+    ]);
     assert.ok(!leaks.join().includes("hunter2") && !leaks.join().includes("abc123"), "the values are never repeated");
-    assert.deepEqual(plainCredentials({ __provider: "-----BEGIN RSA PRIVATE KEY-----", about: "https://example.org/" }, []), [], "the provider's code and plain URLs are not credentials");
+    assert.deepEqual(
+        plainCredentials({ __provider: "-----BEGIN RSA PRIVATE KEY-----", about: "https://example.org/" }, []),
+        [],
+        "the provider's code and plain URLs are not credentials",
+    );
 });
 
 test("parked-dns-kept: no Cloudflare resource protected; at parked every address record proxied", () => {
-    const record = (props: Record<string, unknown>, o = {}) => Object.assign(resource("cloudflare:index/dnsRecord:DnsRecord", `edge-dns-${props.type}`, props), { opts: opts(o) });
+    const record = (props: Record<string, unknown>, o = {}) =>
+        Object.assign(resource("cloudflare:index/dnsRecord:DnsRecord", `edge-dns-${props.type}`, props), { opts: opts(o) });
     const at = (stage: string, ...rs: PolicyResource[]) => violations(parkedDnsKept, [stack({ stage, hostWasAt: stage }), ...rs]);
-    assert.deepEqual(at("parked", record({ type: "A", name: "social.example", content: "192.0.2.1", proxied: true }), record({ type: "MX", name: "social.example", content: ".", proxied: false })), []);
-    assert.match(at("parked", record({ type: "AAAA", name: "www.social.example", content: "2001:db8::1", proxied: false }))[0], /AAAA www\.social\.example is not proxied: visitors would reach 2001:db8::1/);
-    assert.deepEqual(at("dormant", record({ type: "A", name: "social.example", content: "203.0.113.5", proxied: false })), [], "moved back, the restored records are as they were");
+    assert.deepEqual(
+        at(
+            "parked",
+            record({ type: "A", name: "social.example", content: "192.0.2.1", proxied: true }),
+            record({ type: "MX", name: "social.example", content: ".", proxied: false }),
+        ),
+        [],
+    );
+    assert.match(
+        at("parked", record({ type: "AAAA", name: "www.social.example", content: "2001:db8::1", proxied: false }))[0],
+        /AAAA www\.social\.example is not proxied: visitors would reach 2001:db8::1/,
+    );
+    assert.deepEqual(
+        at("dormant", record({ type: "A", name: "social.example", content: "203.0.113.5", proxied: false })),
+        [],
+        "moved back, the restored records are as they were",
+    );
     const worker = Object.assign(resource("cloudflare:index/workersScript:WorkersScript", "edge-worker", {}), { opts: opts({ protect: true }) });
     assert.match(at("parked", worker)[0], /edge-worker is protected: a destroy or a move back would fail/);
 });
 
 test("known(): a value unknown in a preview reads as absent, any other error is thrown", () => {
-    const props = new Proxy({ a: 1 }, { get: (t, k) => { if (k === "later") throw new Error("string value at .later can't be known during preview"); if (k === "bug") throw new TypeError("bug"); return (t as any)[k]; } });
+    const props = new Proxy(
+        { a: 1 },
+        {
+            get: (t, k) => {
+                if (k === "later") throw new Error("string value at .later can't be known during preview");
+                if (k === "bug") throw new TypeError("bug");
+                return (t as any)[k];
+            },
+        },
+    );
     assert.equal(known(props, "a"), 1);
     assert.equal(known(props, "later"), undefined);
     assert.throws(() => known(props, "bug"), TypeError);

@@ -27,14 +27,23 @@ const CONTRACT: Record<RailsScriptName, { stdin: string[]; stdout: string[] }> =
 describe("rails/*.rb", () => {
     test("the directory holds exactly the scripts the closure uses", () => {
         assert.ok(RAILS_DIR, "rails/ not found");
-        assert.deepEqual(fs.readdirSync(RAILS_DIR).filter((f) => f.endsWith(".rb")).sort(), [...NAMES].sort());
+        assert.deepEqual(
+            fs
+                .readdirSync(RAILS_DIR)
+                .filter((f) => f.endsWith(".rb"))
+                .sort(),
+            [...NAMES].sort(),
+        );
     });
 
     for (const name of NAMES) {
         describe(name, () => {
             const file = path.join(RAILS_DIR, name);
             const body = fs.readFileSync(file, "utf8");
-            const header = body.split("\n").filter((l) => l.startsWith("#")).join("\n");
+            const header = body
+                .split("\n")
+                .filter((l) => l.startsWith("#"))
+                .join("\n");
 
             test("ruby -c passes", () => {
                 const r = spawnSync("ruby", ["-c", file], { encoding: "utf8" });
@@ -81,13 +90,20 @@ describe("rails/*.rb", () => {
         const body = RAILS_SCRIPTS["distribute_announcement.rb"];
         assert.match(body, /raise .* unless announcement\.published\?/);
         assert.match(body, /sent_now = !announcement\.notification_sent\?/);
-        assert.match(body, /announcement\.touch\(:notification_sent_at\)\n\s+Admin::DistributeAnnouncementNotificationWorker\.perform_async\(announcement\.id\)/);
+        assert.match(
+            body,
+            /announcement\.touch\(:notification_sent_at\)\n\s+Admin::DistributeAnnouncementNotificationWorker\.perform_async\(announcement\.id\)/,
+        );
     });
 
     test("announce.rb: a past scheduled_at publishes at once; the worker is enqueued either way", () => {
         const body = RAILS_SCRIPTS["announce.rb"];
         assert.match(body, /scheduled_at = nil if scheduled_at && scheduled_at <= Time\.now\.utc/);
-        assert.match(body, /announcement\.publish!\n\s+PublishScheduledAnnouncementWorker\.perform_async\(announcement\.id\)/, "published before it can be e-mailed");
+        assert.match(
+            body,
+            /announcement\.publish!\n\s+PublishScheduledAnnouncementWorker\.perform_async\(announcement\.id\)/,
+            "published before it can be e-mailed",
+        );
         assert.match(body, /PublishScheduledAnnouncementWorker\.perform_at\(scheduled_at, announcement\.id\)/);
     });
 
@@ -125,7 +141,9 @@ describe("host-step helpers around the scripts", () => {
                     let stderr = "";
                     p.stdout.on("data", (d: Buffer) => (stdout += d));
                     p.stderr.on("data", (d: Buffer) => (stderr += d));
-                    p.on("close", (code: number) => (code === 0 || opts.okCodes?.includes(code) ? resolve({ code, stdout, stderr }) : reject(new Error(`${opts.label} exit ${code}`))));
+                    p.on("close", (code: number) =>
+                        code === 0 || opts.okCodes?.includes(code) ? resolve({ code, stdout, stderr }) : reject(new Error(`${opts.label} exit ${code}`)),
+                    );
                     p.stdin.end(opts.stdin ?? "");
                 });
             return { target: { host: "stub" }, run } as unknown as RemoteHost;
@@ -157,7 +175,10 @@ describe("host-step helpers around the scripts", () => {
             "a prompt with no answer left ends the command, and the error says so with the prompt",
             withTootctl(PROMPTS, async (host, access) => {
                 await assert.rejects(tootctl(host, access, "self-destruct", { answers: ["social.example"] }), (e: Error) => {
-                    assert.match(e.message, /^tootctl self-destruct failed on stub \(exit 1\); after the 1 answer\(s\) the closure gives, its input is closed, so a prompt it did not expect ends it: its last output: stdout: .*Are you sure you want to proceed\? \(y\/N\)$/);
+                    assert.match(
+                        e.message,
+                        /^tootctl self-destruct failed on stub \(exit 1\); after the 1 answer\(s\) the closure gives, its input is closed, so a prompt it did not expect ends it: its last output: stdout: .*Are you sure you want to proceed\? \(y\/N\)$/,
+                    );
                     return true;
                 });
             }),

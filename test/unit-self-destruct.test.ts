@@ -56,12 +56,20 @@ describe("SELF_DESTRUCT as Rails.application.message_verifier('self-destruct')",
         // The sandbox's old hand-made shape: HMAC-SHA256 with the PBKDF2 key over the same data.
         const sha256Shape = `${good.split("--")[0]}--${"ab".repeat(32)}`;
         const wrong = [otherSecret, tampered, good.slice(0, 20), "InNvY2lhbC5leGFtcGxlIg==", "x", sha256Shape, ` ${good}`];
-        assert.deepEqual(rails(secret, [], wrong).verified, wrong.map(() => null), "ActiveSupport accepted a value the test calls wrong");
+        assert.deepEqual(
+            rails(secret, [], wrong).verified,
+            wrong.map(() => null),
+            "ActiveSupport accepted a value the test calls wrong",
+        );
         for (const value of wrong) {
             assert.equal(verifySelfDestructValue(secret, value), undefined, `verified: ${value}`);
             assert.equal(isSelfDestructMode({ SELF_DESTRUCT: value, SECRET_KEY_BASE: secret, LOCAL_DOMAIN: "social.example" }), false, value);
         }
-        for (const env of [{}, { SELF_DESTRUCT: "", SECRET_KEY_BASE: secret, LOCAL_DOMAIN: "social.example" }, { SELF_DESTRUCT: good, LOCAL_DOMAIN: "social.example" }]) {
+        for (const env of [
+            {},
+            { SELF_DESTRUCT: "", SECRET_KEY_BASE: secret, LOCAL_DOMAIN: "social.example" },
+            { SELF_DESTRUCT: good, LOCAL_DOMAIN: "social.example" },
+        ]) {
             assert.equal(isSelfDestructMode(env), false, JSON.stringify(Object.keys(env)));
         }
     });

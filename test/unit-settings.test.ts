@@ -32,7 +32,10 @@ function problems(values: Record<string, string | undefined>, plain: string[] = 
         parseSettings(raw(values, plain));
     } catch (err) {
         assert.ok(err instanceof SettingsError, `expected a SettingsError, got ${err}`);
-        const lines = err.message.split("\n").slice(1).map((l) => l.replace(/^\s*- /, ""));
+        const lines = err.message
+            .split("\n")
+            .slice(1)
+            .map((l) => l.replace(/^\s*- /, ""));
         assert.ok(err.message.startsWith("invalid mastodon-closure settings:"));
         return lines;
     }
@@ -105,7 +108,20 @@ describe("parseSettings: stage and dates", () => {
         assert.match(onlyProblem({ ...baseConfig(), stage: "Closed", closingDate: "2026-06-01" }), /^stage must be one of/);
     });
 
-    for (const bad of ["2026-6-1", "01/06/2026", "2026/06/01", "20260601", "2026-06-01T00:00:00Z", "tomorrow", "2026-13-01", "2026-00-10", "2026-02-30", "2025-02-29", "2026-04-31", "2026-06-00"]) {
+    for (const bad of [
+        "2026-6-1",
+        "01/06/2026",
+        "2026/06/01",
+        "20260601",
+        "2026-06-01T00:00:00Z",
+        "tomorrow",
+        "2026-13-01",
+        "2026-00-10",
+        "2026-02-30",
+        "2025-02-29",
+        "2026-04-31",
+        "2026-06-00",
+    ]) {
         test(`closingDate "${bad}" is rejected`, () => {
             const p = onlyProblem({ ...baseConfig("announced"), closingDate: bad });
             assert.ok(p.startsWith("closingDate must be a date as YYYY-MM-DD"), p);
@@ -263,7 +279,11 @@ describe("parseSettings: defaults and several problems", () => {
         const s = parseSettings(raw(baseConfig()));
         assert.equal(s.ssh.port, DEFAULTS.sshPort);
         assert.equal(s.ssh.user, DEFAULTS.sshUser);
-        assert.deepEqual(s.deployment, { kind: DEFAULTS.deployment, dir: DEFAULTS.liveDir, mastodonUser: DEFAULTS.mastodonUser }, "no mailService: most servers use a relay");
+        assert.deepEqual(
+            s.deployment,
+            { kind: DEFAULTS.deployment, dir: DEFAULTS.liveDir, mastodonUser: DEFAULTS.mastodonUser },
+            "no mailService: most servers use a relay",
+        );
         assert.equal(DEFAULTS.deployment, "systemd");
         assert.deepEqual(s.database, {
             host: DEFAULTS.databaseHost,
@@ -312,22 +332,44 @@ describe("parseSettings: defaults and several problems", () => {
             },
             ["databasePassword"],
         );
-        const expect = [/^databasePassword is stored in plain text/, /^closingDate must be a date/, /^reminderDaysBefore must be/, /^dumpAgeRecipient must be/, /^host is required/, /^sshPort must be/, /^liveDir must be/, /^confirmSelfDestruct is required/];
-        for (const re of expect) assert.ok(p.some((l) => re.test(l)), `${re} missing from:\n${p.join("\n")}`);
+        const expect = [
+            /^databasePassword is stored in plain text/,
+            /^closingDate must be a date/,
+            /^reminderDaysBefore must be/,
+            /^dumpAgeRecipient must be/,
+            /^host is required/,
+            /^sshPort must be/,
+            /^liveDir must be/,
+            /^confirmSelfDestruct is required/,
+        ];
+        for (const re of expect)
+            assert.ok(
+                p.some((l) => re.test(l)),
+                `${re} missing from:\n${p.join("\n")}`,
+            );
         assert.equal(p.length, expect.length, p.join("\n"));
     });
 
     test("a completely empty config names every required key", () => {
         const p = problems({});
         for (const key of ["stage", "host", "domain", "sshHostKey", "sshPrivateKey", "databasePassword"]) {
-            assert.ok(p.some((l) => l.startsWith(`${key} is required`)), `${key} not named:\n${p.join("\n")}`);
+            assert.ok(
+                p.some((l) => l.startsWith(`${key} is required`)),
+                `${key} not named:\n${p.join("\n")}`,
+            );
         }
     });
 });
 
 describe("parseSettings: parking on Cloudflare", () => {
     const ACCOUNT = "0123456789abcdef0123456789abcdef";
-    const cf = (extra: Record<string, string> = {}) => ({ ...baseConfig(), cloudflareAccountId: ACCOUNT, cloudflareZone: "social.example", cloudflareApiToken: "tok", ...extra });
+    const cf = (extra: Record<string, string> = {}) => ({
+        ...baseConfig(),
+        cloudflareAccountId: ACCOUNT,
+        cloudflareZone: "social.example",
+        cloudflareApiToken: "tok",
+        ...extra,
+    });
 
     test("without any Cloudflare key there is no parking at the edge", () => {
         assert.equal(parseSettings(raw(baseConfig("operating"))).cloudflare, undefined);
@@ -335,16 +377,41 @@ describe("parseSettings: parking on Cloudflare", () => {
 
     test("the three keys give the zone, the domain as the one hostname and the documented defaults", () => {
         const s = parseSettings(raw(cf()));
-        assert.deepEqual(s.cloudflare, { accountId: ACCOUNT, zone: "social.example", hostnames: ["social.example"], nullMx: true, spf: true, dmarc: true, stopNginx: false });
+        assert.deepEqual(s.cloudflare, {
+            accountId: ACCOUNT,
+            zone: "social.example",
+            hostnames: ["social.example"],
+            nullMx: true,
+            spf: true,
+            dmarc: true,
+            stopNginx: false,
+        });
         assert.equal(DEFAULTS.parkNullMx && DEFAULTS.parkSpf && DEFAULTS.parkDmarc, true);
         assert.equal(DEFAULTS.stopNginxWhenParked, false);
     });
 
     test("extras, flags, a zone written with a trailing dot or in capitals", () => {
         const s = parseSettings(
-            raw(cf({ cloudflareZone: "Social.Example.", parkExtraHostnames: " www.social.example, Files.Social.Example ,social.example", parkNullMx: "false", parkSpf: "false", parkDmarc: "false", stopNginxWhenParked: "true" })),
+            raw(
+                cf({
+                    cloudflareZone: "Social.Example.",
+                    parkExtraHostnames: " www.social.example, Files.Social.Example ,social.example",
+                    parkNullMx: "false",
+                    parkSpf: "false",
+                    parkDmarc: "false",
+                    stopNginxWhenParked: "true",
+                }),
+            ),
         );
-        assert.deepEqual(s.cloudflare, { accountId: ACCOUNT, zone: "social.example", hostnames: ["social.example", "www.social.example", "files.social.example"], nullMx: false, spf: false, dmarc: false, stopNginx: true });
+        assert.deepEqual(s.cloudflare, {
+            accountId: ACCOUNT,
+            zone: "social.example",
+            hostnames: ["social.example", "www.social.example", "files.social.example"],
+            nullMx: false,
+            spf: false,
+            dmarc: false,
+            stopNginx: true,
+        });
     });
 
     for (const key of ["cloudflareAccountId", "cloudflareZone", "cloudflareApiToken"]) {
@@ -364,18 +431,28 @@ describe("parseSettings: parking on Cloudflare", () => {
                 ["cloudflareAccountId", "cloudflareZone", "cloudflareApiToken"],
                 p.join("\n"),
             );
-            assert.ok(p.every((l) => l.includes(`required with ${key}`)), p.join("\n"));
+            assert.ok(
+                p.every((l) => l.includes(`required with ${key}`)),
+                p.join("\n"),
+            );
         });
     }
 
     test("the API token stored in plain text is refused with the --secret hint", () => {
         const p = onlyProblem(cf(), ["cloudflareApiToken"]);
-        assert.match(p, /^cloudflareApiToken is stored in plain text: .* Treat it as leaked: roll the token in Cloudflare's dashboard \(My Profile > API Tokens\); then set the new value with: pulumi config set --secret cloudflareApiToken \.\.\.$/);
+        assert.match(
+            p,
+            /^cloudflareApiToken is stored in plain text: .* Treat it as leaked: roll the token in Cloudflare's dashboard \(My Profile > API Tokens\); then set the new value with: pulumi config set --secret cloudflareApiToken \.\.\.$/,
+        );
     });
 
     test("bad values name the key and what is allowed", () => {
         const cases: Array<[string, string, RegExp]> = [
-            ["cloudflareAccountId", "0123456789ABCDEF0123456789ABCDEF", /^cloudflareAccountId must be 32 lowercase hexadecimal characters, got "0123456789ABCDEF/],
+            [
+                "cloudflareAccountId",
+                "0123456789ABCDEF0123456789ABCDEF",
+                /^cloudflareAccountId must be 32 lowercase hexadecimal characters, got "0123456789ABCDEF/,
+            ],
             ["cloudflareAccountId", "1234", /^cloudflareAccountId must be 32 lowercase hexadecimal/],
             ["cloudflareZone", "example_org", /^cloudflareZone must be a DNS name like example.org, got "example_org"/],
             ["cloudflareZone", "other.example", /^cloudflareZone "other.example" does not hold the domain "social.example"/],
@@ -390,7 +467,10 @@ describe("parseSettings: parking on Cloudflare", () => {
         ];
         for (const [key, value, re] of cases) {
             const p = problems(cf({ [key]: value }));
-            assert.ok(p.some((l) => re.test(l)), `${key}=${value}:\n${p.join("\n")}`);
+            assert.ok(
+                p.some((l) => re.test(l)),
+                `${key}=${value}:\n${p.join("\n")}`,
+            );
             assert.equal(p.length, 1 + (value === "www.social.example,," ? 1 : 0), `${key}=${value}:\n${p.join("\n")}`);
         }
     });

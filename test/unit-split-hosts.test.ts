@@ -38,7 +38,10 @@ function problems(v: Record<string, string | undefined>): string[] {
         parse(v);
     } catch (err) {
         assert.ok(err instanceof SettingsError, String(err));
-        return err.message.split("\n").slice(1).map((l) => l.replace(/^\s*- /, ""));
+        return err.message
+            .split("\n")
+            .slice(1)
+            .map((l) => l.replace(/^\s*- /, ""));
     }
     assert.fail(`accepted ${JSON.stringify(v)}`);
 }
@@ -65,7 +68,10 @@ describe("split hosts: settings", () => {
         assert.deepEqual(s.splitHosts, { database: { host: "203.0.113.30", port: 2222, user: "admin", hostKey: DB_KEY } });
         assert.deepEqual(s.database, { host: "10.0.0.30", port: 5432, name: "mastodon_production", user: "mastodon" });
         const hosts = describeHosts(parse(values({ ...PROXY, ...DATABASE })))!;
-        assert.match(hosts.app, /^admin@203\.0\.113\.10:2222: Mastodon \(web, streaming, Sidekiq, Redis\), the database read and dumped from there, the closure's journal/);
+        assert.match(
+            hosts.app,
+            /^admin@203\.0\.113\.10:2222: Mastodon \(web, streaming, Sidekiq, Redis\), the database read and dumped from there, the closure's journal/,
+        );
         assert.equal(hosts.proxy, "admin@203.0.113.20:2222: nginx in front, its vhost and the kept original");
         assert.equal(hosts.database, "admin@203.0.113.30:2222: PostgreSQL, reached by the Mastodon host at 10.0.0.30:5432");
     });
@@ -78,16 +84,31 @@ describe("split hosts: settings", () => {
     test("bad or contradictory combinations are refused before anything connects, naming the setting and what is allowed", () => {
         const cases: Array<[Record<string, string>, RegExp]> = [
             [{ proxySshPort: "22" }, /^proxySshPort needs proxySshHost: the SSH address of the machine running the nginx in front of Mastodon; or remove them/],
-            [{ databaseSshHostKey: DB_KEY, databaseSshUser: "pg", databaseHost: "10.0.0.30" }, /^databaseSshUser, databaseSshHostKey need databaseSshHost: the SSH address of the machine running PostgreSQL/],
-            [{ proxySshHost: "203.0.113.20" }, /^proxySshHostKey is required with proxySshHost: the host public key line .* \(ssh-keyscan -t ed25519 203\.0\.113\.20\)$/],
+            [
+                { databaseSshHostKey: DB_KEY, databaseSshUser: "pg", databaseHost: "10.0.0.30" },
+                /^databaseSshUser, databaseSshHostKey need databaseSshHost: the SSH address of the machine running PostgreSQL/,
+            ],
+            [
+                { proxySshHost: "203.0.113.20" },
+                /^proxySshHostKey is required with proxySshHost: the host public key line .* \(ssh-keyscan -t ed25519 203\.0\.113\.20\)$/,
+            ],
             [{ ...PROXY, proxySshHostKey: "AAAA" }, /^proxySshHostKey must be an OpenSSH public key line like "ssh-ed25519 AAAA\.\.\.", got "AAAA"$/],
             [{ ...PROXY, proxySshHostKey: "ssh-ed25519 AAAAReplaceWithYourProxysHostKey" }, /^proxySshHostKey is still the example's placeholder/],
             [{ ...PROXY, proxySshHost: "proxy.example.org" }, /^proxySshHost is still the example's placeholder "proxy\.example\.org"/],
             [{ ...PROXY, proxySshUser: "Root" }, /^proxySshUser must be a Unix user name, got "Root"$/],
             [{ ...PROXY, proxySshPort: "0" }, /^proxySshPort must be a whole number from 1 to 65535, got "0"$/],
-            [{ ...PROXY, proxySshHost: "203.0.113.10" }, /^proxySshHost is the Mastodon host itself \("host" 203\.0\.113\.10, port 2222\): one host does every role by default; remove the proxySsh\* settings$/],
-            [{ ...PROXY, databaseSshHost: "203.0.113.20", databaseSshHostKey: DB_KEY, databaseHost: "10.0.0.20" }, /^proxySshHost and databaseSshHost are one machine \(203\.0\.113\.20:2222\) but name different host keys or users/],
-            [{ databaseSshHost: "203.0.113.30", databaseSshHostKey: DB_KEY }, /^databaseHost must be the address the Mastodon host reaches PostgreSQL at \(DB_HOST in \.env\.production\) when PostgreSQL runs on databaseSshHost, got the default 127\.0\.0\.1/],
+            [
+                { ...PROXY, proxySshHost: "203.0.113.10" },
+                /^proxySshHost is the Mastodon host itself \("host" 203\.0\.113\.10, port 2222\): one host does every role by default; remove the proxySsh\* settings$/,
+            ],
+            [
+                { ...PROXY, databaseSshHost: "203.0.113.20", databaseSshHostKey: DB_KEY, databaseHost: "10.0.0.20" },
+                /^proxySshHost and databaseSshHost are one machine \(203\.0\.113\.20:2222\) but name different host keys or users/,
+            ],
+            [
+                { databaseSshHost: "203.0.113.30", databaseSshHostKey: DB_KEY },
+                /^databaseHost must be the address the Mastodon host reaches PostgreSQL at \(DB_HOST in \.env\.production\) when PostgreSQL runs on databaseSshHost, got the default 127\.0\.0\.1/,
+            ],
             [{ ...DATABASE, databaseHost: "localhost" }, /^databaseHost must be the address .* got "localhost"/],
         ];
         for (const [extra, re] of cases) {
@@ -96,7 +117,14 @@ describe("split hosts: settings", () => {
             assert.match(p[0], re, JSON.stringify(extra));
         }
         const compose = problems(values({ ...DATABASE, databaseHost: undefined, deployment: "compose", databasePassword: undefined }));
-        assert.ok(compose.some((l) => /^databaseSshHost applies to deployment "systemd" only, and deployment is "compose": a compose deployment runs PostgreSQL as its db service beside Mastodon; remove the databaseSsh\* settings$/.test(l)), compose.join("\n"));
+        assert.ok(
+            compose.some((l) =>
+                /^databaseSshHost applies to deployment "systemd" only, and deployment is "compose": a compose deployment runs PostgreSQL as its db service beside Mastodon; remove the databaseSsh\* settings$/.test(
+                    l,
+                ),
+            ),
+            compose.join("\n"),
+        );
     });
 });
 
@@ -172,7 +200,10 @@ describe("split hosts: PostgreSQL's stop on the database host", () => {
         };
         return host;
     }
-    const access = { database: { host: "10.0.0.30", port: 5432, name: "mastodon_production", user: "mastodon", password: "p" }, deployment: { kind: "systemd", dir: "/home/mastodon/live", mastodonUser: "mastodon" } };
+    const access = {
+        database: { host: "10.0.0.30", port: 5432, name: "mastodon_production", user: "mastodon", password: "p" },
+        deployment: { kind: "systemd", dir: "/home/mastodon/live", mastodonUser: "mastodon" },
+    };
     const dump = { path: "/var/backups/mastodon-closure/mastodon_production-20260720T120000Z.dump", sha256: "a".repeat(64), encrypted: false };
     const params = { units: ["postgresql"], dump, hostUnits: true, role: "database" as const };
 
@@ -180,19 +211,20 @@ describe("split hosts: PostgreSQL's stop on the database host", () => {
         const database = fakeHost("203.0.113.30", () => "active enabled");
         const app = fakeHost("203.0.113.10", () => `sha256 ${"b".repeat(64)}`);
         database.others.app = app;
-        await assert.rejects(
-            STEPS.stopServices.apply(database as never, access as never, params),
-            (err: Error) => {
-                assert.equal(
-                    err.message,
-                    `services not stopped on 203.0.113.30, nothing was changed there: the dump ${dump.path} (sha256 ${"a".repeat(64)}) is not intact on the Mastodon host 203.0.113.10: sha256 ${"b".repeat(64)}`,
-                );
-                return true;
-            },
-        );
+        await assert.rejects(STEPS.stopServices.apply(database as never, access as never, params), (err: Error) => {
+            assert.equal(
+                err.message,
+                `services not stopped on 203.0.113.30, nothing was changed there: the dump ${dump.path} (sha256 ${"a".repeat(64)}) is not intact on the Mastodon host 203.0.113.10: sha256 ${"b".repeat(64)}`,
+            );
+            return true;
+        });
         assert.equal(app.asked.length, 1, `one command on the Mastodon host: ${app.asked.join(" | ")}`);
         assert.match(app.asked[0], /sha256sum "\$f"/);
-        assert.deepEqual(database.asked.filter((s) => /disable|write /.test(s)), [], `nothing stopped or recorded on the database host: ${database.asked.join(" | ")}`);
+        assert.deepEqual(
+            database.asked.filter((s) => /disable|write /.test(s)),
+            [],
+            `nothing stopped or recorded on the database host: ${database.asked.join(" | ")}`,
+        );
     });
 
     test("with the dump intact on the Mastodon host: recorded, then stopped, on the database host", async () => {

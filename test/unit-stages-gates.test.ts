@@ -147,21 +147,46 @@ describe("evaluateGate", () => {
 
     test("noPendingArchives: 0 holds, 3 does not, no database does not", () => {
         const now = at("2026-06-10T00:00:00Z");
-        assert.deepEqual(evaluateGate("noPendingArchives", facts(), s, now), { gate: "noPendingArchives", ok: true, figure: "0 archive(s) pending; 0 finished in the last hour" });
-        const three = facts({ database: { pendingArchives: 3, archivesLastHour: 0, accountsPendingDeletion: 0, suspendedLast10Min: 0, registrationsMode: "none" } });
+        assert.deepEqual(evaluateGate("noPendingArchives", facts(), s, now), {
+            gate: "noPendingArchives",
+            ok: true,
+            figure: "0 archive(s) pending; 0 finished in the last hour",
+        });
+        const three = facts({
+            database: { pendingArchives: 3, archivesLastHour: 0, accountsPendingDeletion: 0, suspendedLast10Min: 0, registrationsMode: "none" },
+        });
         assert.deepEqual(evaluateGate("noPendingArchives", three, s, now), {
             gate: "noPendingArchives",
             ok: false,
             figure: "3 archive(s) pending; 0 finished in the last hour; no archives in the last hour, so no estimate yet",
         });
         // The estimate: 90 pending at 60 an hour is an hour and a half.
-        const busy = facts({ database: { pendingArchives: 90, archivesLastHour: 60, accountsPendingDeletion: 0, suspendedLast10Min: 0, registrationsMode: "none" } });
-        assert.equal(evaluateGate("noPendingArchives", busy, s, now).figure, "90 archive(s) pending; 60 finished in the last hour; about 90 min left at the pace of the last hour (60 archives)");
-        assert.deepEqual(evaluateGate("noPendingArchives", facts({ database: undefined }), s, now), { gate: "noPendingArchives", ok: false, figure: "database not readable" });
+        const busy = facts({
+            database: { pendingArchives: 90, archivesLastHour: 60, accountsPendingDeletion: 0, suspendedLast10Min: 0, registrationsMode: "none" },
+        });
+        assert.equal(
+            evaluateGate("noPendingArchives", busy, s, now).figure,
+            "90 archive(s) pending; 60 finished in the last hour; about 90 min left at the pace of the last hour (60 archives)",
+        );
+        assert.deepEqual(evaluateGate("noPendingArchives", facts({ database: undefined }), s, now), {
+            gate: "noPendingArchives",
+            ok: false,
+            figure: "database not readable",
+        });
     });
 
     test("downloadGracePassed: passed, not passed, never any archive", () => {
-        const db = (last?: string) => facts({ database: { pendingArchives: 0, archivesLastHour: 0, lastArchiveFinishedAt: last, accountsPendingDeletion: 0, suspendedLast10Min: 0, registrationsMode: "none" } });
+        const db = (last?: string) =>
+            facts({
+                database: {
+                    pendingArchives: 0,
+                    archivesLastHour: 0,
+                    lastArchiveFinishedAt: last,
+                    accountsPendingDeletion: 0,
+                    suspendedLast10Min: 0,
+                    registrationsMode: "none",
+                },
+            });
         let r = evaluateGate("downloadGracePassed", db("2026-06-01T10:00:00Z"), s, at("2026-06-05T10:00:00Z"));
         assert.equal(r.ok, false);
         assert.equal(r.figure, "last archive finished 2026-06-01T10:00:00Z; 3 day(s) of the 7-day download grace left (holds on 2026-06-08)");
@@ -175,18 +200,36 @@ describe("evaluateGate", () => {
         assert.deepEqual(r, { gate: "downloadGracePassed", ok: true, figure: "no archive was ever made" });
         assert.equal(evaluateGate("downloadGracePassed", facts({ database: undefined }), s, at("2026-06-02T00:00:00Z")).ok, false);
         // A grace of 0 days holds at once.
-        assert.equal(evaluateGate("downloadGracePassed", db("2026-06-01T10:00:00Z"), settings({ downloadGraceDays: "0" }), at("2026-06-01T10:00:00Z")).ok, true);
+        assert.equal(
+            evaluateGate("downloadGracePassed", db("2026-06-01T10:00:00Z"), settings({ downloadGraceDays: "0" }), at("2026-06-01T10:00:00Z")).ok,
+            true,
+        );
     });
 
     test("downloadGracePassed keeps the 410 page's promise: not before the last day to download is over", () => {
         const closed = (last?: string) =>
-            facts({ currentStage: "closed", reachedAt: { closed: "2026-06-01T10:00:00Z" }, database: { pendingArchives: 0, archivesLastHour: 0, lastArchiveFinishedAt: last, accountsPendingDeletion: 0, suspendedLast10Min: 0, registrationsMode: "none" } });
+            facts({
+                currentStage: "closed",
+                reachedAt: { closed: "2026-06-01T10:00:00Z" },
+                database: {
+                    pendingArchives: 0,
+                    archivesLastHour: 0,
+                    lastArchiveFinishedAt: last,
+                    accountsPendingDeletion: 0,
+                    suspendedLast10Min: 0,
+                    registrationsMode: "none",
+                },
+            });
         assert.equal(downloadsUntil(closed(), s, at("2026-06-03T00:00:00Z")), "2026-06-08", "7 days after the day it closed");
         assert.equal(downloadsUntil(facts(), s, at("2026-06-03T15:00:00Z")), "2026-06-10", "closing now: 7 days from today");
         assert.equal(downloadsUntil(closed(), settings({ downloadGraceDays: "0" }), at("2026-06-03T00:00:00Z")), undefined, "no grace, no promise");
         // An old archive alone would let it hold at once; the page said 2026-06-08, so the 8th is still a download day.
         let r = evaluateGate("downloadGracePassed", closed("2026-05-01T00:00:00Z"), s, at("2026-06-08T23:00:00Z"));
-        assert.deepEqual(r, { gate: "downloadGracePassed", ok: false, figure: "the 410 page tells users they can download their archive until 2026-06-08; 1 day(s) left (holds on 2026-06-09)" });
+        assert.deepEqual(r, {
+            gate: "downloadGracePassed",
+            ok: false,
+            figure: "the 410 page tells users they can download their archive until 2026-06-08; 1 day(s) left (holds on 2026-06-09)",
+        });
         r = evaluateGate("downloadGracePassed", closed(undefined), s, at("2026-06-09T00:00:00Z"));
         assert.deepEqual(r, { gate: "downloadGracePassed", ok: true, figure: "no archive was ever made" });
         r = evaluateGate("downloadGracePassed", closed("2026-06-05T00:00:00Z"), s, at("2026-06-09T00:00:00Z"));
@@ -240,7 +283,13 @@ describe("evaluateGate", () => {
             ok: true,
             figure: "0 local account(s) not suspended (legacy tootctl self-destruct); Delete deliveries in Sidekiq: 0 queued, 0 to retry",
         });
-        const noDb = facts({ mastodonVersion: "4.2.10", legacySelfDestruct: true, selfDestructEnabled: true, legacyDeliveries: { enqueued: 0, retrying: 0 }, database: undefined });
+        const noDb = facts({
+            mastodonVersion: "4.2.10",
+            legacySelfDestruct: true,
+            selfDestructEnabled: true,
+            legacyDeliveries: { enqueued: 0, retrying: 0 },
+            database: undefined,
+        });
         assert.equal(evaluateGate("deletionNoticesSent", noDb, s, now).ok, false);
     });
 
@@ -251,19 +300,36 @@ describe("evaluateGate", () => {
                 legacySelfDestruct: true,
                 selfDestructEnabled: true,
                 currentStage: "self-destructing",
-                database: { pendingArchives: 0, archivesLastHour: 0, accountsPendingDeletion: 0, suspendedLast10Min: 0, registrationsMode: "none", deletionRequestsDueFrom: due },
+                database: {
+                    pendingArchives: 0,
+                    archivesLastHour: 0,
+                    accountsPendingDeletion: 0,
+                    suspendedLast10Min: 0,
+                    registrationsMode: "none",
+                    deletionRequestsDueFrom: due,
+                },
                 ...extra,
             });
         const due = "2026-07-30T10:00:00.000Z";
         assert.equal(purgeWarning(legacy(due), at("2026-07-01T00:00:00Z")), undefined, "29 days ahead: no warning");
-        assert.match(purgeWarning(legacy(due), at("2026-07-25T00:00:00Z")) ?? "(none)", /begins purging .* on 2026-07-30T10:00:00.000Z.*enter dormant before then/);
-        assert.match(purgeWarning(legacy(due), at("2026-08-02T00:00:00Z")) ?? "(none)", /has been purging .* since 2026-07-30T10:00:00.000Z.*Enter dormant now/);
+        assert.match(
+            purgeWarning(legacy(due), at("2026-07-25T00:00:00Z")) ?? "(none)",
+            /begins purging .* on 2026-07-30T10:00:00.000Z.*enter dormant before then/,
+        );
+        assert.match(
+            purgeWarning(legacy(due), at("2026-08-02T00:00:00Z")) ?? "(none)",
+            /has been purging .* since 2026-07-30T10:00:00.000Z.*Enter dormant now/,
+        );
         assert.equal(purgeWarning(legacy(due, { currentStage: "dormant" }), at("2026-08-02T00:00:00Z")), undefined, "dormant: the dump exists");
         // The first accounts purged have no request left: the command's time (journal) still dates the purge.
         const purgedFirst = legacy("2026-08-05T00:00:00.000Z", { reachedAt: { "self-destructing": "2026-06-30T10:00:00.000Z" } });
         assert.match(purgeWarning(purgedFirst, at("2026-08-02T00:00:00Z")) ?? "(none)", /has been purging .* since 2026-07-30T10:00:00.000Z/);
         assert.equal(purgeWarning(legacy(undefined), at("2026-08-02T00:00:00Z")), undefined, "never federated: no deletion request, no purge");
-        assert.equal(purgeWarning(legacy(due, { mastodonVersion: "4.3.2", legacySelfDestruct: false }), at("2026-08-02T00:00:00Z")), undefined, "4.3+: the self-destruct schedule replaces the purge");
+        assert.equal(
+            purgeWarning(legacy(due, { mastodonVersion: "4.3.2", legacySelfDestruct: false }), at("2026-08-02T00:00:00Z")),
+            undefined,
+            "4.3+: the self-destruct schedule replaces the purge",
+        );
     });
 
     test("deletionNoticesSent on 4.7: tootctl's line and nothing left for SelfDestructScheduler (requested_deletion_at)", () => {
@@ -279,7 +345,10 @@ describe("evaluateGate", () => {
         assert.equal(evaluateGate("deletionNoticesSent", v47(0), s, now).ok, true);
         const r = evaluateGate("deletionNoticesSent", v47(2), s, now);
         assert.equal(r.ok, false, `the scheduler still has 2 accounts although tootctl says all sent: ${r.figure}`);
-        assert.match(r.figure, /^2 account\(s\) pending deletion; Every deletion notice has been sent!.*; about 5 min left at the pace of the last 10 minutes \(4 accounts deleted\)$/);
+        assert.match(
+            r.figure,
+            /^2 account\(s\) pending deletion; Every deletion notice has been sent!.*; about 5 min left at the pace of the last 10 minutes \(4 accounts deleted\)$/,
+        );
         assert.equal(evaluateGate("deletionNoticesSent", v47(0, "Deletion notices are still being processed"), s, now).ok, false);
         // A wrong SELF_DESTRUCT: Mastodon is not in self-destruct mode, and the figure says why.
         const wrong = facts({ mastodonVersion: "4.7.0", selfDestructEnabled: false, selfDestructValueWrong: true });
@@ -298,13 +367,25 @@ describe("evaluateGate", () => {
         assert.equal(r.figure, `0 account(s) pending deletion; ${sent}`);
         r = evaluateGate(
             "deletionNoticesSent",
-            facts({ selfDestructEnabled: true, selfDestructProgress: "12 accounts are still pending deletion.", database: { pendingArchives: 0, archivesLastHour: 0, accountsPendingDeletion: 12, suspendedLast10Min: 0, registrationsMode: "none" } }),
+            facts({
+                selfDestructEnabled: true,
+                selfDestructProgress: "12 accounts are still pending deletion.",
+                database: { pendingArchives: 0, archivesLastHour: 0, accountsPendingDeletion: 12, suspendedLast10Min: 0, registrationsMode: "none" },
+            }),
             s,
             now,
         );
         assert.equal(r.ok, false);
-        assert.equal(r.figure, "12 account(s) pending deletion; 12 accounts are still pending deletion.; no accounts deleted in the last 10 minutes, so no estimate yet");
-        r = evaluateGate("deletionNoticesSent", facts({ selfDestructEnabled: true, selfDestructProgress: "Deletion notices are still being processed" }), s, now);
+        assert.equal(
+            r.figure,
+            "12 account(s) pending deletion; 12 accounts are still pending deletion.; no accounts deleted in the last 10 minutes, so no estimate yet",
+        );
+        r = evaluateGate(
+            "deletionNoticesSent",
+            facts({ selfDestructEnabled: true, selfDestructProgress: "Deletion notices are still being processed" }),
+            s,
+            now,
+        );
         assert.equal(r.ok, false);
         r = evaluateGate("deletionNoticesSent", facts({ selfDestructEnabled: false }), s, now);
         assert.deepEqual(r, { gate: "deletionNoticesSent", ok: false, figure: "0 account(s) pending deletion; self-destruct is not enabled" });
@@ -340,7 +421,10 @@ describe("evaluateGates", () => {
     test("binding only when moving forward", () => {
         const fwd = evaluateGates("closed", facts({ currentStage: "announced" }), s, now);
         assert.equal(fwd.binding, true);
-        assert.deepEqual(fwd.results.map((r) => [r.gate, r.ok]), [["closingDateReached", false]]);
+        assert.deepEqual(
+            fwd.results.map((r) => [r.gate, r.ok]),
+            [["closingDateReached", false]],
+        );
         const same = evaluateGates("closed", facts({ currentStage: "closed" }), s, now);
         assert.equal(same.binding, false);
         assert.equal(same.results.length, 1, "still evaluated, for the outputs");
@@ -351,16 +435,26 @@ describe("evaluateGates", () => {
     test("each stage evaluates exactly its own gates, in the table's order", () => {
         for (const stage of STAGES) {
             const r = evaluateGates(stage, facts({ currentStage: "operating" }), s, now);
-            assert.deepEqual(r.results.map((g) => g.gate), STAGE_TABLE[stage].gates, stage);
+            assert.deepEqual(
+                r.results.map((g) => g.gate),
+                STAGE_TABLE[stage].gates,
+                stage,
+            );
             assert.equal(r.binding, stage !== "operating", stage);
         }
     });
 
     test("self-destructing with 3 pending archives: one failing, one holding", () => {
-        const f = facts({ currentStage: "closed", database: { pendingArchives: 3, archivesLastHour: 0, accountsPendingDeletion: 0, suspendedLast10Min: 0, registrationsMode: "none" } });
+        const f = facts({
+            currentStage: "closed",
+            database: { pendingArchives: 3, archivesLastHour: 0, accountsPendingDeletion: 0, suspendedLast10Min: 0, registrationsMode: "none" },
+        });
         const r = evaluateGates("self-destructing", f, s, at("2026-06-10T00:00:00Z"));
         assert.equal(r.binding, true);
-        assert.deepEqual(r.results.map((g) => g.ok), [false, true]);
+        assert.deepEqual(
+            r.results.map((g) => g.ok),
+            [false, true],
+        );
     });
 });
 
@@ -375,29 +469,59 @@ describe("edgeReady (parking on Cloudflare)", () => {
     const now = at("2026-07-20T00:00:00Z");
 
     test("without Cloudflare settings it holds: DNS stays by hand", () => {
-        assert.deepEqual(evaluateGate("edgeReady", facts(), settings({ stage: "parked" }), now), { gate: "edgeReady", ok: true, figure: "no Cloudflare settings: DNS is left to do by hand" });
+        assert.deepEqual(evaluateGate("edgeReady", facts(), settings({ stage: "parked" }), now), {
+            gate: "edgeReady",
+            ok: true,
+            figure: "no Cloudflare settings: DNS is left to do by hand",
+        });
     });
 
     test("the zone on the given account and active: holds, with its id", () => {
-        assert.deepEqual(evaluateGate("edgeReady", facts(), cf, now, cloudflareFacts(zone())), { gate: "edgeReady", ok: true, figure: "zone social.example (z1) is active on account " + ACCOUNT });
+        assert.deepEqual(evaluateGate("edgeReady", facts(), cf, now, cloudflareFacts(zone())), {
+            gate: "edgeReady",
+            ok: true,
+            figure: "zone social.example (z1) is active on account " + ACCOUNT,
+        });
     });
 
     test("the zone on another account: refused with both accounts", () => {
         const r = evaluateGate("edgeReady", facts(), cf, now, cloudflareFacts(zone({ accountId: "f".repeat(32), accountName: "Someone else" })));
-        assert.deepEqual(r, { gate: "edgeReady", ok: false, figure: `zone social.example (z1) is on account ${"f".repeat(32)} ("Someone else"), not on cloudflareAccountId ${ACCOUNT}` });
+        assert.deepEqual(r, {
+            gate: "edgeReady",
+            ok: false,
+            figure: `zone social.example (z1) is on account ${"f".repeat(32)} ("Someone else"), not on cloudflareAccountId ${ACCOUNT}`,
+        });
     });
 
     test("a zone not found, or not read, or pending: refused saying why", () => {
-        assert.match(evaluateGate("edgeReady", facts(), cf, now, cloudflareFacts({ records: [], routes: [] })).figure, /^zone social\.example not found with cloudflareApiToken/);
+        assert.match(
+            evaluateGate("edgeReady", facts(), cf, now, cloudflareFacts({ records: [], routes: [] })).figure,
+            /^zone social\.example not found with cloudflareApiToken/,
+        );
         assert.equal(evaluateGate("edgeReady", facts(), cf, now).ok, false);
         const pending = evaluateGate("edgeReady", facts(), cf, now, cloudflareFacts(zone({ status: "pending" })));
-        assert.deepEqual([pending.ok, pending.figure], [false, "zone social.example is pending, not active: Cloudflare does not answer for it yet (its nameservers are not Cloudflare's)"]);
+        assert.deepEqual(
+            [pending.ok, pending.figure],
+            [false, "zone social.example is pending, not active: Cloudflare does not answer for it yet (its nameservers are not Cloudflare's)"],
+        );
     });
 
     test("evaluateGates passes the zone to the parked gates and binds when entering", () => {
-        const r = evaluateGates("parked", facts({ currentStage: "dormant", reachedAt: { dormant: "2026-07-01T00:00:00Z" } }), cf, now, cloudflareFacts(zone({ accountId: "e".repeat(32) })));
+        const r = evaluateGates(
+            "parked",
+            facts({ currentStage: "dormant", reachedAt: { dormant: "2026-07-01T00:00:00Z" } }),
+            cf,
+            now,
+            cloudflareFacts(zone({ accountId: "e".repeat(32) })),
+        );
         assert.equal(r.binding, true);
-        assert.deepEqual(r.results.map((g) => [g.gate, g.ok]), [["goneDaysPassed", true], ["edgeReady", false]]);
+        assert.deepEqual(
+            r.results.map((g) => [g.gate, g.ok]),
+            [
+                ["goneDaysPassed", true],
+                ["edgeReady", false],
+            ],
+        );
     });
 });
 

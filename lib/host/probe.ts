@@ -64,19 +64,24 @@ export async function probeHost(access: HostAccess, settings: Settings): Promise
         const journal: Journal | undefined = journalText ? JSON.parse(journalText) : undefined;
         const currentStage = (STAGES as readonly string[]).includes(journal?.stage ?? "") ? (journal!.stage as Stage) : BASELINE_STAGE;
         const originalVhost = keptVhost ?? site;
-        if (originalVhost === undefined) throw new Error(`no nginx site at ${settings.nginxSite}${proxy === host ? "" : ` on the proxy host ${proxy.target.host}`}: check nginxSite`);
+        if (originalVhost === undefined)
+            throw new Error(`no nginx site at ${settings.nginxSite}${proxy === host ? "" : ` on the proxy host ${proxy.target.host}`}: check nginxSite`);
         const mastodonVersion = versionRb === undefined ? undefined : versionFromSource(versionRb);
         if (mastodonVersion === undefined) throw new Error(`cannot read Mastodon's version from ${VERSION_FILE} in ${sourceWhere(deployment)}`);
-        if (defaultsText === undefined) throw new Error(`cannot read Mastodon's settings defaults from ${SETTINGS_DEFAULTS_FILE} in ${sourceWhere(deployment)}`);
+        if (defaultsText === undefined)
+            throw new Error(`cannot read Mastodon's settings defaults from ${SETTINGS_DEFAULTS_FILE} in ${sourceWhere(deployment)}`);
         const reachedAt = journal?.reachedAt ?? {};
         const era = selfDestructEra(mastodonVersion);
         const legacySelfDestruct = era === "legacy";
         // 4.3+: on only when Mastodon would be, i.e. SELF_DESTRUCT verifies; a wrong value is reported.
         const selfDestructSet = !!envValue(env, "SELF_DESTRUCT")?.trim();
-        const selfDestructEnabled = legacySelfDestruct ? reachedAt[firstStage((s) => s.selfDestruct)] !== undefined : selfDestructSet && (await selfDestructModeOnHost(host, access, env));
+        const selfDestructEnabled = legacySelfDestruct
+            ? reachedAt[firstStage((s) => s.selfDestruct)] !== undefined
+            : selfDestructSet && (await selfDestructModeOnHost(host, access, env));
         // PostgreSQL on a machine of its own has its record there (and its host key is checked now, in preview).
         const databaseHost = await host.on("database");
-        const databaseRecord = databaseHost === host ? undefined : await databaseHost.readFile(SERVICES_RECORD, "read the services record on the database host");
+        const databaseRecord =
+            databaseHost === host ? undefined : await databaseHost.readFile(SERVICES_RECORD, "read the services record on the database host");
         const records = [servicesRecord, databaseRecord].filter((r): r is string => r !== undefined);
         const stoppedByClosure = records.length ? records.flatMap((r) => JSON.parse(r).states as UnitState[]) : undefined;
         const objectStorage = objectStorageFromEnv(env);
@@ -96,7 +101,11 @@ export async function probeHost(access: HostAccess, settings: Settings): Promise
             `[ -d ${shq(settings.dumpDir)} ] || exit 0; find ${shq(settings.dumpDir)} -maxdepth 1 -type f \\( -name '*.dump' -o -name '*.dump.age' \\) -printf '%s %p\\n' | sort -k2`,
             { label: `list the dumps in ${settings.dumpDir}` },
         );
-        const dumpsOnHost = dumps.stdout.trim().split("\n").filter(Boolean).map((l) => ({ bytes: Number(l.split(" ")[0]), path: l.slice(l.indexOf(" ") + 1) }));
+        const dumpsOnHost = dumps.stdout
+            .trim()
+            .split("\n")
+            .filter(Boolean)
+            .map((l) => ({ bytes: Number(l.split(" ")[0]), path: l.slice(l.indexOf(" ") + 1) }));
 
         // Hosts at a stage that stops PostgreSQL (dormant on) have their database stopped on purpose; so has a
         // host whose move to dormant was interrupted after the closure began stopping services (its record
@@ -161,7 +170,12 @@ export async function probeHost(access: HostAccess, settings: Settings): Promise
                     facts.legacyDeliveries = { enqueued: Number(left.enqueued), retrying: Number(left.retrying) };
                 } else {
                     const out = await tootctl(host, access, "self-destruct");
-                    facts.selfDestructProgress = out.trim().split("\n").filter((l) => l.trim()).pop()?.trim();
+                    facts.selfDestructProgress = out
+                        .trim()
+                        .split("\n")
+                        .filter((l) => l.trim())
+                        .pop()
+                        ?.trim();
                 }
             }
         }

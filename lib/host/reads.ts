@@ -46,14 +46,19 @@ export async function tootctl(host: RemoteHost, access: HostAccess, args: string
     });
     if (r.code === 0) return r.stdout;
     const tail = (text: string) => text.trim().split("\n").slice(-2).join(" / ");
-    const lastWords = [r.stdout.trim() && `stdout: ${tail(r.stdout)}`, r.stderr.trim() && `stderr: ${tail(r.stderr)}`].filter(Boolean).join("; ") || "(nothing)";
+    const lastWords =
+        [r.stdout.trim() && `stdout: ${tail(r.stdout)}`, r.stderr.trim() && `stderr: ${tail(r.stderr)}`].filter(Boolean).join("; ") || "(nothing)";
     if (r.code === 124 || r.code === 137) {
         throw new Error(
             `${label} did not finish within ${limit} s on ${host.target.host} and was stopped (it may have been waiting on a prompt, or working through a large server): its last output: ${lastWords}`,
         );
     }
-    const answered = opts.answers?.length ? `after the ${opts.answers.length} answer(s) the closure gives, its input is closed` : "its input is closed (no answers given)";
-    throw new Error(`${label} failed on ${host.target.host} (exit ${r.code}); ${answered}, so a prompt it did not expect ends it: its last output: ${lastWords}`);
+    const answered = opts.answers?.length
+        ? `after the ${opts.answers.length} answer(s) the closure gives, its input is closed`
+        : "its input is closed (no answers given)";
+    throw new Error(
+        `${label} failed on ${host.target.host} (exit ${r.code}); ${answered}, so a prompt it did not expect ends it: its last output: ${lastWords}`,
+    );
 }
 
 /** A PostgreSQL client through the SSH connection, at the address the deployment gives (compose: the db
@@ -90,7 +95,10 @@ export function curlOnHost(domain: string, r: { method: string; path: string }, 
 /** What nginx on the host answers to each request, asked on the host itself. */
 export async function nginxAnswers(host: RemoteHost, domain: string, requests: { method: string; path: string }[]): Promise<string[]> {
     const r = await host.run(requests.map((q) => `${curlOnHost(domain, q, 10)}; echo`).join("\n"), { label: "ask nginx on the host what it answers" });
-    return r.stdout.trim().split("\n").map((s) => s.trim().slice(-3));
+    return r.stdout
+        .trim()
+        .split("\n")
+        .map((s) => s.trim().slice(-3));
 }
 
 /** Mastodon's .env.production on the host; refused when it is not there. */
@@ -108,7 +116,11 @@ export async function readEnvProduction(host: RemoteHost, access: HostAccess): P
  * A wrong value means off, as it does to Mastodon.
  */
 export async function selfDestructModeOnHost(host: RemoteHost, access: HostAccess, envFile: string): Promise<boolean> {
-    const env = { SELF_DESTRUCT: envValue(envFile, "SELF_DESTRUCT"), SECRET_KEY_BASE: envValue(envFile, "SECRET_KEY_BASE"), LOCAL_DOMAIN: envValue(envFile, "LOCAL_DOMAIN") };
+    const env = {
+        SELF_DESTRUCT: envValue(envFile, "SELF_DESTRUCT"),
+        SECRET_KEY_BASE: envValue(envFile, "SECRET_KEY_BASE"),
+        LOCAL_DOMAIN: envValue(envFile, "LOCAL_DOMAIN"),
+    };
     if (!env.SELF_DESTRUCT?.trim()) return false;
     if (env.SECRET_KEY_BASE && env.LOCAL_DOMAIN) return isSelfDestructMode(env);
     return (await railsRunner(host, access, "self_destruct_value.rb", {})).enabled === true;

@@ -18,7 +18,6 @@ export interface SshTarget {
     hostKey: string;
 }
 
-
 /** The SSH target of each role: the Mastodon host's (`app`) for every role not given its own. */
 export type HostTargets = { app: SshTarget } & Partial<Record<Exclude<HostRole, "app">, SshTarget>>;
 
@@ -44,7 +43,6 @@ export interface ExecOptions {
     /** Each complete line of stdout as it arrives (progress of a long command). */
     onLine?: (line: string) => void;
 }
-
 
 function publicKeyBlob(hostKeyLine: string): Buffer {
     const parsed = utils.parseKey(hostKeyLine.trim());
@@ -123,8 +121,7 @@ export class RemoteHost {
     /** Run a shell script as root (through `sudo -n` unless the login user is root). */
     async run(script: string, opts: ExecOptions): Promise<ExecResult> {
         await this.opts.beforeCommand?.();
-        const command =
-            this.target.user === "root" ? `bash -c ${shq(script)}` : `sudo -n bash -c ${shq(script)}`;
+        const command = this.target.user === "root" ? `bash -c ${shq(script)}` : `sudo -n bash -c ${shq(script)}`;
         return new Promise((resolve, reject) => {
             this.client.exec(command, (err, channel) => {
                 if (err) return reject(new Error(`${opts.label}: ${err.message}`));
@@ -226,11 +223,23 @@ export class HostSet {
     }
 
     close(): Promise<void> {
-        return Promise.all([...this.connections.values()].map((h) => h.then((c) => c.close(), () => undefined))).then(() => undefined);
+        return Promise.all(
+            [...this.connections.values()].map((h) =>
+                h.then(
+                    (c) => c.close(),
+                    () => undefined,
+                ),
+            ),
+        ).then(() => undefined);
     }
 
     /** Run `fn` with the host of `role` (others reached through it), always closing every connection. */
-    static async with<T>(targets: HostTargets, role: HostRole, fn: (host: RemoteHost) => Promise<T>, opts: Omit<HostOptions, "reach" | "hostKeySetting"> = {}): Promise<T> {
+    static async with<T>(
+        targets: HostTargets,
+        role: HostRole,
+        fn: (host: RemoteHost) => Promise<T>,
+        opts: Omit<HostOptions, "reach" | "hostKeySetting"> = {},
+    ): Promise<T> {
         const hosts = new HostSet(targets, opts);
         try {
             return await fn(await hosts.on(role));

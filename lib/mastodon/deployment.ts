@@ -101,7 +101,14 @@ const RUNTIMES: Record<DeploymentKind, (d: Deployment) => Runtime> = {
         envFile: `${d.dir}/.env.production`,
         liveDirIs: "the Mastodon checkout",
         source: { dir: d.dir, where: `the checkout ${d.dir} (liveDir)` },
-        services: { web: "mastodon-web", streaming: "mastodon-streaming", sidekiq: "mastodon-sidekiq", mail: d.mailService, redis: "redis-server", postgresql: "postgresql" },
+        services: {
+            web: "mastodon-web",
+            streaming: "mastodon-streaming",
+            sidekiq: "mastodon-sidekiq",
+            mail: d.mailService,
+            redis: "redis-server",
+            postgresql: "postgresql",
+        },
         manager: HOST_SYSTEMD,
         restart: (names) => `systemctl restart ${names.join(" ")}`,
         dump: (db) => ({
@@ -277,5 +284,8 @@ export function stopServiceLine(m: ServiceManager, name: string): string {
 /** Start a service again as it was found: started at boot again if it was, running if it was. */
 export function startServiceLines(m: ServiceManager, s: ServiceState): { what: string; line: string }[] {
     const lines = serviceLines(m);
-    return [...(s.wasEnabled ? [{ what: `enable ${s.unit}`, line: lines.enable(s) }] : []), ...(s.wasActive ? [{ what: `start ${s.unit}`, line: lines.start(s.unit) }] : [])];
+    return [
+        ...(s.wasEnabled ? [{ what: `enable ${s.unit}`, line: lines.enable(s) }] : []),
+        ...(s.wasActive ? [{ what: `start ${s.unit}`, line: lines.start(s.unit) }] : []),
+    ];
 }

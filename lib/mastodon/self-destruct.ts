@@ -4,7 +4,6 @@
 import * as crypto from "node:crypto";
 import { versionAtLeast } from "./version";
 
-
 /**
  * How the running version self-destructs:
  *  - "legacy" (before 4.3): `tootctl self-destruct` queues the Delete deliveries and calls

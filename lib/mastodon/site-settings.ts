@@ -46,7 +46,10 @@ export interface MastodonSettings {
     backupsRetentionDays?: number;
 }
 
-export function resolveMastodonSettings(rows: { registrations_mode?: string | null; backups_retention_period?: string | null }, defaultsText: string): MastodonSettings {
+export function resolveMastodonSettings(
+    rows: { registrations_mode?: string | null; backups_retention_period?: string | null },
+    defaultsText: string,
+): MastodonSettings {
     const defaults = defaultSettings(defaultsText);
     const mode = resolveSetting("registrations_mode", rows.registrations_mode, defaults);
     const retention = resolveSetting("backups_retention_period", rows.backups_retention_period, defaults);

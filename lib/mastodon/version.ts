@@ -3,7 +3,10 @@
 export function versionAtLeast(version: string, major: number, minor: number, patch = 0): boolean {
     const m = /^v?(\d+)\.(\d+)(?:\.(\d+))?/.exec(version);
     if (!m) return false;
-    const [got, want] = [[+m[1], +m[2], +(m[3] ?? 0)], [major, minor, patch]];
+    const [got, want] = [
+        [+m[1], +m[2], +(m[3] ?? 0)],
+        [major, minor, patch],
+    ];
     const first = got.findIndex((n, i) => n !== want[i]);
     return first === -1 || got[first] > want[first];
 }

@@ -93,7 +93,9 @@ export function archiveDownloads(facts: HostFacts): ArchiveDownloads | undefined
     const users = db.latestArchiveByUser ?? [];
     for (const u of users) {
         if (!u.requestedAt) continue;
-        const day = vacuumed ? new Date(Date.parse(u.requestedAt) + db.backupsRetentionDays! * DAY_MS).toISOString().slice(0, 10) : "until the host goes dormant";
+        const day = vacuumed
+            ? new Date(Date.parse(u.requestedAt) + db.backupsRetentionDays! * DAY_MS).toISOString().slice(0, 10)
+            : "until the host goes dormant";
         byDay.set(day, [...(byDay.get(day) ?? []), u.username]);
     }
     return {

@@ -76,7 +76,9 @@ function checkEntry(i: DecisionInput): Refused | Printed {
 function selfDestructValueWrong(stage: Stage): string {
     return (
         "SELF_DESTRUCT in .env.production does not verify (another SECRET_KEY_BASE or LOCAL_DOMAIN, or a damaged value): Mastodon is not in self-destruct mode. " +
-        (STAGE_TABLE[stage].selfDestruct ? "pulumi up --refresh replaces it with the value Rails generates" : `It is replaced when ${SELF_DESTRUCT_STAGE} is entered`)
+        (STAGE_TABLE[stage].selfDestruct
+            ? "pulumi up --refresh replaces it with the value Rails generates"
+            : `It is replaced when ${SELF_DESTRUCT_STAGE} is entered`)
     );
 }
 
@@ -107,7 +109,10 @@ export function decide(i: DecisionInput): Decision {
     logs.push(...nextGates.map((g) => info(`next stage "${next}": ${g.gate} ${g.ok ? "holds" : "does not hold yet"} (${g.figure})`)));
     const failed = gates.results.filter((g) => !g.ok);
     if (gates.binding && failed.length > 0) {
-        return { logs, refusal: `stage "${settings.stage}" cannot be entered yet; nothing was changed:\n` + failed.map((g) => `  - ${g.gate}: ${g.figure}`).join("\n") };
+        return {
+            logs,
+            refusal: `stage "${settings.stage}" cannot be entered yet; nothing was changed:\n` + failed.map((g) => `  - ${g.gate}: ${g.figure}`).join("\n"),
+        };
     }
 
     const plan = planClosure(settings, facts, now, edge);

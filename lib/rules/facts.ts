@@ -56,4 +56,3 @@ export interface HostFacts {
      *  way back started them all again. */
     stoppedByClosure?: { unit: string; wasActive: boolean; wasEnabled: boolean }[];
 }
-

@@ -1,7 +1,17 @@
 // Gates: the preconditions a stage needs before it is entered, decided from facts read on the host.
 // Pure, so preview shows the same figures and the same refusal as up, and tests need no host.
 import { DELAY_TO_DELETION_DAYS, selfDestructEra } from "../mastodon/self-destruct";
-import { DOWNLOAD_GRACE_STAGE, DUMP_STAGE, Gate, GONE_EVERYWHERE_STAGE, needsSelfDestructConfirmation, nextStage, SELF_DESTRUCT_STAGE, Stage, STAGE_TABLE } from "./stages";
+import {
+    DOWNLOAD_GRACE_STAGE,
+    DUMP_STAGE,
+    Gate,
+    GONE_EVERYWHERE_STAGE,
+    needsSelfDestructConfirmation,
+    nextStage,
+    SELF_DESTRUCT_STAGE,
+    Stage,
+    STAGE_TABLE,
+} from "./stages";
 import { downloadGraceDays, downloadsUntil } from "./archives";
 import { DAY_MS, daysBetween, holdsOn } from "./days";
 import { effectiveStage, entering } from "./journal";
@@ -38,7 +48,8 @@ export function evaluateGate(gate: Gate, facts: HostFacts, settings: Settings, n
             return {
                 gate,
                 ok: daysLeft <= 0,
-                figure: daysLeft > 0 ? `${daysLeft} day(s) left until the closing date ${settings.closingDate}` : `closing date ${settings.closingDate} reached`,
+                figure:
+                    daysLeft > 0 ? `${daysLeft} day(s) left until the closing date ${settings.closingDate}` : `closing date ${settings.closingDate} reached`,
             };
         }
         case "noPendingArchives":
@@ -55,7 +66,12 @@ export function evaluateGate(gate: Gate, facts: HostFacts, settings: Settings, n
             if (until) {
                 const left = Math.ceil((new Date(`${until}T00:00:00Z`).getTime() + DAY_MS - now.getTime()) / DAY_MS);
                 const after = new Date(new Date(`${until}T00:00:00Z`).getTime() + DAY_MS).toISOString().slice(0, 10);
-                if (left > 0) return { gate, ok: false, figure: `the 410 page tells users they can download their archive until ${until}; ${left} day(s) left (holds on ${after})` };
+                if (left > 0)
+                    return {
+                        gate,
+                        ok: false,
+                        figure: `the 410 page tells users they can download their archive until ${until}; ${left} day(s) left (holds on ${after})`,
+                    };
             }
             if (!db.lastArchiveFinishedAt) return { gate, ok: true, figure: "no archive was ever made" };
             const grace = downloadGraceDays(settings, facts);
@@ -112,14 +128,18 @@ function deletionNoticesSent(facts: HostFacts): GateResult {
         const d = facts.legacyDeliveries;
         const deliveries = d ? `Delete deliveries in Sidekiq: ${d.enqueued} queued, ${d.retrying} to retry` : "Sidekiq's Delete deliveries not read";
         const from = legacyPurgeFrom(facts);
-        const purge = from ? `; Mastodon purges the suspended accounts' local data from ${from.slice(0, 10)} (deletion requests due 30 days after the command)` : "";
+        const purge = from
+            ? `; Mastodon purges the suspended accounts' local data from ${from.slice(0, 10)} (deletion requests due 30 days after the command)`
+            : "";
         return {
             gate,
             ok: db.accountsPendingDeletion === 0 && d !== undefined && d.enqueued === 0 && d.retrying === 0,
             figure: `${db.accountsPendingDeletion} local account(s) not suspended (legacy tootctl self-destruct); ${deliveries}${purge}`,
         };
     }
-    const progress = facts.selfDestructProgress ?? (facts.selfDestructValueWrong ? "SELF_DESTRUCT does not verify: Mastodon is not in self-destruct mode" : "self-destruct is not enabled");
+    const progress =
+        facts.selfDestructProgress ??
+        (facts.selfDestructValueWrong ? "SELF_DESTRUCT does not verify: Mastodon is not in self-destruct mode" : "self-destruct is not enabled");
     const pending = db ? `${db.accountsPendingDeletion} account(s) pending deletion; ` : "";
     const pace = db ? etaAtPace(db.accountsPendingDeletion, db.suspendedLast10Min, 10, "accounts deleted") : "";
     const schedulerDone = era === "suspend" || !db || db.accountsPendingDeletion === 0;

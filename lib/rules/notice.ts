@@ -27,7 +27,7 @@ const TEMPLATES: Record<Language, { main: string; mainArchivesByEmail: string; s
             "download the CSV lists under Preferences > Import and export > Data export. After the closing date only signing in and downloading your archive will work, for a short while.",
         main:
             "{domain} will close on {closingDate}.{successor} Please export your data now: " +
-            "Preferences > Import and export > Data export, then \"Request your archive\" and download the CSV lists. " +
+            'Preferences > Import and export > Data export, then "Request your archive" and download the CSV lists. ' +
             "After the closing date only signing in and downloading your archive will work, for a short while.",
         successor: " You are welcome to move to {successor}: set it up under Preferences > Account > Moving from a different account.",
         reminder: "Reminder: {domain} closes in {days} day(s), on {closingDate}. Export your data now (Preferences > Import and export).",
@@ -43,7 +43,8 @@ const TEMPLATES: Record<Language, { main: string; mainArchivesByEmail: string; s
             "「ユーザー設定 > インポートとエクスポート > データのエクスポート」で「アーカイブをリクエスト」し、CSV もダウンロードしてください。" +
             "閉鎖日以降は、しばらくの間ログインとアーカイブのダウンロードだけができます。",
         successor: "移転先として {successor} をおすすめします(「ユーザー設定 > アカウント > 別のアカウントからの引っ越し」)。",
-        reminder: "お知らせ: {domain} の閉鎖まであと {days} 日です({closingDate})。今のうちにデータをエクスポートしてください(ユーザー設定 > インポートとエクスポート)。",
+        reminder:
+            "お知らせ: {domain} の閉鎖まであと {days} 日です({closingDate})。今のうちにデータをエクスポートしてください(ユーザー設定 > インポートとエクスポート)。",
     },
 };
 
@@ -109,6 +110,8 @@ export function checkClosingDate(target: Stage, facts: HostFacts, settings: Sett
         };
     }
     return days < COVENANT_NOTICE_DAYS
-        ? { warning: `closingDate ${settings.closingDate} gives ${days} day(s) of notice; joinmastodon.org's Server Covenant asks listed servers for ${COVENANT_NOTICE_DAYS}` }
+        ? {
+              warning: `closingDate ${settings.closingDate} gives ${days} day(s) of notice; joinmastodon.org's Server Covenant asks listed servers for ${COVENANT_NOTICE_DAYS}`,
+          }
         : {};
 }

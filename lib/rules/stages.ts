@@ -11,7 +11,6 @@ export function stageIndex(stage: Stage): number {
     return STAGES.indexOf(stage);
 }
 
-
 /** A precondition that must hold before a stage is entered. */
 export type Gate =
     | "closingDateReached" //   today is on or after closingDate
@@ -20,7 +19,6 @@ export type Gate =
     | "deletionNoticesSent" //  `tootctl self-destruct` reports every deletion notice sent
     | "goneDaysPassed" //       goneDays since the host went dormant
     | "edgeReady"; //           with an edge configured (lib/edge/edges.ts): it is ready for parking
-
 
 export interface StageSpec {
     summary: string;
@@ -145,8 +143,9 @@ export function checkTransition(current: Stage, target: Stage): string | undefin
     const to = stageIndex(target);
     if (to > from + 1) {
         return (
-            `stage "${target}" skips ${STAGES.slice(from + 1, to).map((s) => `"${s}"`).join(", ")}: ` +
-            `the host is at "${current}"; set stage to "${STAGES[from + 1]}" first`
+            `stage "${target}" skips ${STAGES.slice(from + 1, to)
+                .map((s) => `"${s}"`)
+                .join(", ")}: ` + `the host is at "${current}"; set stage to "${STAGES[from + 1]}" first`
         );
     }
     return undefined;
@@ -196,8 +195,7 @@ export const DATABASE_STOPPED_STAGE: Stage = firstStage((s) => s.stopped.include
 
 /** The archives must outlive the download grace where it is promised and where self-destruct waits for it:
  *  entering such a stage checks the server's archive retention. */
-export const checksArchiveRetention = (stage: Stage): boolean =>
-    STAGE_TABLE[stage].lastDownloadDay || STAGE_TABLE[stage].gates.includes("downloadGracePassed");
+export const checksArchiveRetention = (stage: Stage): boolean => STAGE_TABLE[stage].lastDownloadDay || STAGE_TABLE[stage].gates.includes("downloadGracePassed");
 
 /** The stage after `stage`, if any. */
 export function nextStage(stage: Stage): Stage | undefined {

@@ -13,12 +13,19 @@ export function cloudflareEdge(cf: CloudflareSettings): Edge<CloudflareFacts, Cl
         name: CLOUDFLARE,
         ready(facts) {
             const z = facts?.zone.zone;
-            if (!z) return { ok: false, figure: `zone ${cf.zone} not found with cloudflareApiToken (check the zone's name and the token's Zone: Read permission)` };
+            if (!z)
+                return { ok: false, figure: `zone ${cf.zone} not found with cloudflareApiToken (check the zone's name and the token's Zone: Read permission)` };
             if (z.accountId !== cf.accountId) {
-                return { ok: false, figure: `zone ${z.name} (${z.id}) is on account ${z.accountId} ("${z.accountName}"), not on cloudflareAccountId ${cf.accountId}` };
+                return {
+                    ok: false,
+                    figure: `zone ${z.name} (${z.id}) is on account ${z.accountId} ("${z.accountName}"), not on cloudflareAccountId ${cf.accountId}`,
+                };
             }
             if (z.status !== "active") {
-                return { ok: false, figure: `zone ${z.name} is ${z.status}, not active: Cloudflare does not answer for it yet (its nameservers are not Cloudflare's)` };
+                return {
+                    ok: false,
+                    figure: `zone ${z.name} is ${z.status}, not active: Cloudflare does not answer for it yet (its nameservers are not Cloudflare's)`,
+                };
             }
             return { ok: true, figure: `zone ${z.name} (${z.id}) is active on account ${z.accountId}` };
         },

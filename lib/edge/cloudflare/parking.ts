@@ -116,20 +116,42 @@ function slotsOf(cf: CloudflareSettings, records: ZoneRecord[], refusals: string
         };
         slots.push({ slot: host, web: true, current: web, parked: parkedWeb });
     }
-    const mail = (key: string, name: string, pred: (r: ZoneRecord) => boolean, what: string, setting: string, value: Omit<PlannedRecord, "key" | "name" | "importId" | "proxied" | "ttl">) => {
+    const mail = (
+        key: string,
+        name: string,
+        pred: (r: ZoneRecord) => boolean,
+        what: string,
+        setting: string,
+        value: Omit<PlannedRecord, "key" | "name" | "importId" | "proxied" | "ttl">,
+    ) => {
         const current = at(name, pred);
-        if (current.length > 1) refusals.push(`${name} has ${current.length} ${what} records (${current.map((r) => r.content).join(", ")}); parking replaces exactly one: delete the others, or set ${setting} to false`);
-        slots.push({ slot: key, web: false, current: current.slice(0, 1), parked: () => ({ name, proxied: false, ttl: 1, comment: PARKED_COMMENT, ...value }) });
+        if (current.length > 1)
+            refusals.push(
+                `${name} has ${current.length} ${what} records (${current.map((r) => r.content).join(", ")}); parking replaces exactly one: delete the others, or set ${setting} to false`,
+            );
+        slots.push({
+            slot: key,
+            web: false,
+            current: current.slice(0, 1),
+            parked: () => ({ name, proxied: false, ttl: 1, comment: PARKED_COMMENT, ...value }),
+        });
     };
     if (cf.nullMx) mail("mx", domain, (r) => r.type === "MX", "MX", "parkNullMx", { type: "MX", content: NULL_MX.content, priority: NULL_MX.priority });
     if (cf.spf) mail("spf", domain, (r) => r.type === "TXT" && /^v=spf1(\s|$)/i.test(unquote(r.content)), "SPF", "parkSpf", { type: "TXT", content: SPF_NONE });
-    if (cf.dmarc) mail("dmarc", `_dmarc.${domain}`, (r) => r.type === "TXT" && /^v=DMARC1/i.test(unquote(r.content)), "DMARC", "parkDmarc", { type: "TXT", content: DMARC_REJECT });
+    if (cf.dmarc)
+        mail("dmarc", `_dmarc.${domain}`, (r) => r.type === "TXT" && /^v=DMARC1/i.test(unquote(r.content)), "DMARC", "parkDmarc", {
+            type: "TXT",
+            content: DMARC_REJECT,
+        });
     return slots;
 }
 
 /** Does a route pattern cover this host (exactly, or by a leading wildcard)? */
 function routeHost(pattern: string): string {
-    return pattern.replace(/^https?:\/\//, "").replace(/\/.*$/, "").toLowerCase();
+    return pattern
+        .replace(/^https?:\/\//, "")
+        .replace(/\/.*$/, "")
+        .toLowerCase();
 }
 function covers(pattern: string, host: string): boolean {
     const h = routeHost(pattern);
@@ -163,7 +185,12 @@ export function planEdge(input: EdgeInput): EdgeDecision<CloudflarePlan> {
         });
         const routes: PlannedRoute[] = zone.routes
             .filter((r) => ours(r.pattern))
-            .map((r) => ({ key: routeHost(r.pattern), pattern: r.pattern, importId: `${z.id}/${r.id}`, ...scriptOf(memo!.routes.find((m) => m.pattern === r.pattern)) }));
+            .map((r) => ({
+                key: routeHost(r.pattern),
+                pattern: r.pattern,
+                importId: `${z.id}/${r.id}`,
+                ...scriptOf(memo!.routes.find((m) => m.pattern === r.pattern)),
+            }));
         const restoredIds = new Set(memo.records.map((r) => r.id));
         const added = zone.records.filter((r) => r.comment === PARKED_COMMENT && !restoredIds.has(r.id));
         const kept = [
@@ -173,7 +200,17 @@ export function planEdge(input: EdgeInput): EdgeDecision<CloudflarePlan> {
         ];
         return {
             refusals,
-            plan: { kind: "cloudflare", mode: "restored", zoneId: z.id, accountId: cf.accountId, scriptName, memo: memoPlan(unquote(memoRecord.content), memoRecord, id), routes, records, kept },
+            plan: {
+                kind: "cloudflare",
+                mode: "restored",
+                zoneId: z.id,
+                accountId: cf.accountId,
+                scriptName,
+                memo: memoPlan(unquote(memoRecord.content), memoRecord, id),
+                routes,
+                records,
+                kept,
+            },
         };
     }
 
@@ -181,7 +218,9 @@ export function planEdge(input: EdgeInput): EdgeDecision<CloudflarePlan> {
     for (const r of zone.routes) {
         const host = cf.hostnames.find((h) => covers(r.pattern, h));
         if (host && !ours(r.pattern)) {
-            refusals.push(`the Worker route ${r.pattern}${r.script ? ` (Worker ${r.script})` : ""} covers ${host} and would answer instead of the parking Worker: delete it in the dashboard`);
+            refusals.push(
+                `the Worker route ${r.pattern}${r.script ? ` (Worker ${r.script})` : ""} covers ${host} and would answer instead of the parking Worker: delete it in the dashboard`,
+            );
         }
     }
 
@@ -195,27 +234,44 @@ export function planEdge(input: EdgeInput): EdgeDecision<CloudflarePlan> {
         const originals = before.records.filter((r) => r.slot === slot.slot);
         // Records of one type at one name must differ: the n-th of its type gets the n-th address.
         const nth = (i: number) => originals.slice(0, i).filter((o) => o.type === originals[i].type).length;
-        const planned = originals.length > 0 ? originals.map((was, i) => ({ key: was.key, ...slot.parked(nth(i), was), was })) : [{ key: keyOf(slot, 0), ...slot.parked(0), was: undefined }];
+        const planned =
+            originals.length > 0
+                ? originals.map((was, i) => ({ key: was.key, ...slot.parked(nth(i), was), was }))
+                : [{ key: keyOf(slot, 0), ...slot.parked(0), was: undefined }];
         for (const { was, ...p } of planned) {
             // Take over the record now at this place: the original (same id), or one parking made before.
-            const there = zone.records.find((r) => r.id === was?.id) ?? zone.records.find((r) => r.name === p.name && r.type === p.type && r.content === p.content);
+            const there =
+                zone.records.find((r) => r.id === was?.id) ?? zone.records.find((r) => r.name === p.name && r.type === p.type && r.content === p.content);
             records.push({ ...p, ...(there ? { importId: id(there) } : {}) });
         }
     }
     const memoContent = memoRecord ? unquote(memoRecord.content) : encodeMemo(before);
     if (!memoRecord && memoContent.length > TXT_MAX) {
-        refusals.push(`the records parking replaces do not fit in one TXT record (${memoContent.length} of ${TXT_MAX} characters): park fewer hostnames (parkExtraHostnames)`);
+        refusals.push(
+            `the records parking replaces do not fit in one TXT record (${memoContent.length} of ${TXT_MAX} characters): park fewer hostnames (parkExtraHostnames)`,
+        );
     }
     const routes: PlannedRoute[] = cf.hostnames.map((h) => {
         const now = zone.routes.find((r) => r.pattern === `${h}/*`);
         return { key: h, pattern: `${h}/*`, script: scriptName, ...(now ? { importId: `${z.id}/${now.id}` } : {}) };
     });
-    const plan: CloudflarePlan = { kind: "cloudflare", mode: "parked", zoneId: z.id, accountId: cf.accountId, scriptName, memo: memoPlan(memoContent, memoRecord, id, domain), routes, records, kept: [] };
+    const plan: CloudflarePlan = {
+        kind: "cloudflare",
+        mode: "parked",
+        zoneId: z.id,
+        accountId: cf.accountId,
+        scriptName,
+        memo: memoPlan(memoContent, memoRecord, id, domain),
+        routes,
+        records,
+        kept: [],
+    };
     if (cf.stopNginx) {
         // Resolvers may hand out the replaced records until their TTL runs out: nginx answers until then.
         const ttl = Math.max(AUTO_TTL, ...before.records.filter((r) => cf.hostnames.includes(r.slot)).map((r) => (r.ttl === 1 ? AUTO_TTL : r.ttl)));
         const notBefore = input.parkedSince ? new Date(new Date(input.parkedSince).getTime() + ttl * 1000) : undefined;
-        plan.nginx = notBefore && notBefore <= now ? { stop: true } : { stop: false, notBefore: (notBefore ?? new Date(now.getTime() + ttl * 1000)).toISOString() };
+        plan.nginx =
+            notBefore && notBefore <= now ? { stop: true } : { stop: false, notBefore: (notBefore ?? new Date(now.getTime() + ttl * 1000)).toISOString() };
     }
     return { plan, refusals };
 }

@@ -25,7 +25,10 @@ export interface DumpManifest {
 
 /** sha256 of a file on the host, or undefined when it is not there. */
 async function sha256Of(host: RemoteHost, path: string): Promise<string | undefined> {
-    const r = await host.run(`if [ -e ${shq(path)} ]; then sha256sum ${shq(path)} | cut -d' ' -f1; else exit 44; fi`, { label: `sha256 of ${path}`, okCodes: [44] });
+    const r = await host.run(`if [ -e ${shq(path)} ]; then sha256sum ${shq(path)} | cut -d' ' -f1; else exit 44; fi`, {
+        label: `sha256 of ${path}`,
+        okCodes: [44],
+    });
     return r.code === 44 ? undefined : r.stdout.trim();
 }
 
@@ -73,7 +76,8 @@ printf '{"path":"%s","sha256":"%s","bytes":%s,"tocEntries":%s}\\n' "$f" "$sum" "
                 stdin: `${db.password}\n`,
                 label: "pg_dump and verify the Mastodon database",
                 // Shown by the engine while the step runs: a large database takes a while.
-                onLine: (line) => line.startsWith("progress: ") && console.error(`database dump: ${(Number(line.slice(10)) / 1e6).toFixed(1)} MB written so far`),
+                onLine: (line) =>
+                    line.startsWith("progress: ") && console.error(`database dump: ${(Number(line.slice(10)) / 1e6).toFixed(1)} MB written so far`),
             },
         );
         const made = JSON.parse(r.stdout.trim().split("\n").pop() ?? "{}");

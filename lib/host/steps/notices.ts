@@ -86,7 +86,9 @@ export const publicStatus: Step<PublicStatusParams, { statusId: string }> = {
         return { statusId: String(r.id) };
     },
     async read(host, access, p, result) {
-        const rows = await queryOrUndefined<{ text: string }>(host, access, "SELECT text FROM statuses WHERE id = $1 AND deleted_at IS NULL", [result.statusId]);
+        const rows = await queryOrUndefined<{ text: string }>(host, access, "SELECT text FROM statuses WHERE id = $1 AND deleted_at IS NULL", [
+            result.statusId,
+        ]);
         if (!rows) return { params: p, result };
         return { params: { ...p, text: rows[0]?.text ?? MISSING_ROW }, result };
     },

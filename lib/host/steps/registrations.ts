@@ -13,7 +13,10 @@ async function readRegistrationsMode(host: RemoteHost, access: HostAccess): Prom
     if (!rows) return undefined;
     const source = sourceFiles(access.deployment, [SETTINGS_DEFAULTS_FILE]);
     const [defaults] = await host.readFiles(source.paths, `read ${SETTINGS_DEFAULTS_FILE}`, source.wrap);
-    if (defaults === undefined) throw new Error(`no ${SETTINGS_DEFAULTS_FILE} in ${sourceWhere(access.deployment)} on ${host.target.host}: Mastodon's defaults are needed to know the registrations mode`);
+    if (defaults === undefined)
+        throw new Error(
+            `no ${SETTINGS_DEFAULTS_FILE} in ${sourceWhere(access.deployment)} on ${host.target.host}: Mastodon's defaults are needed to know the registrations mode`,
+        );
     return resolveMastodonSettings({ registrations_mode: rowFromSql(rows[0].value) }, defaults).registrationsMode;
 }
 

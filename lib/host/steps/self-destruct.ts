@@ -46,7 +46,10 @@ export const selfDestruct: Step<SelfDestructParams, { value: string; enabledAt: 
             await require410(host, p.domain, "self-destruct");
             const out = await tootctl(host, access, "self-destruct", { answers: [p.domain, "y"], limitSeconds: LEGACY_SELF_DESTRUCT_LIMIT_SECONDS });
             const said = /Queued \d+ items into Sidekiq for \d+ accounts|It seems like your server has not federated with anything/.exec(out);
-            if (!said) throw new Error(`the legacy tootctl self-destruct ended without saying it queued the deletions: ${out.trim().split("\n").pop() ?? "(no output)"}`);
+            if (!said)
+                throw new Error(
+                    `the legacy tootctl self-destruct ended without saying it queued the deletions: ${out.trim().split("\n").pop() ?? "(no output)"}`,
+                );
             return { value: "", enabledAt: new Date().toISOString(), mode: `legacy tootctl self-destruct: ${said[0]}` };
         }
         const envText = await readEnvProduction(host, access);
@@ -61,10 +64,15 @@ export const selfDestruct: Step<SelfDestructParams, { value: string; enabledAt: 
 grep -Ev '^[[:space:]]*(export[[:space:]]+)?SELF_DESTRUCT[[:space:]]*=' "$f" > "$t" || true
 printf 'SELF_DESTRUCT=%s\\n' "$value" >> "$t"
 chown --reference="$f" "$t"; chmod --reference="$f" "$t"; mv -f "$t" "$f"`,
-                { stdin: `${value}\n`, label: existing ? "replace the SELF_DESTRUCT in .env.production that does not verify" : "write SELF_DESTRUCT to .env.production" },
+                {
+                    stdin: `${value}\n`,
+                    label: existing ? "replace the SELF_DESTRUCT in .env.production that does not verify" : "write SELF_DESTRUCT to .env.production",
+                },
             );
             if (!(await selfDestructModeOnHost(host, access, await readEnvProduction(host, access)))) {
-                throw new Error(`the SELF_DESTRUCT value Rails generated does not verify in .env.production on ${host.target.host}: check SECRET_KEY_BASE and LOCAL_DOMAIN there`);
+                throw new Error(
+                    `the SELF_DESTRUCT value Rails generated does not verify in .env.production on ${host.target.host}: check SECRET_KEY_BASE and LOCAL_DOMAIN there`,
+                );
             }
         }
         await host.run(restartMastodonLine(access.deployment), { label: "restart Mastodon into self-destruct mode" });

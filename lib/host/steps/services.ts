@@ -45,7 +45,10 @@ async function unitStates(host: RemoteHost, manager: ServiceManager, units: stri
     // to read as a unit.
     if (units.length === 0) return [];
     const r = await host.run(serviceStatesScript(manager, units), { label: `state of ${units.join(", ")}` });
-    return r.stdout.trim().split("\n").map((line, i) => parseServiceState(units[i], line));
+    return r.stdout
+        .trim()
+        .split("\n")
+        .map((line, i) => parseServiceState(units[i], line));
 }
 
 /** Refuses to stop anything unless the dump on disk matches its sha256 and (when not encrypted) lists
@@ -62,7 +65,8 @@ ${dump.encrypted ? "echo ok" : `n=$(${list} 2>/dev/null | grep -cv '^;' || true)
     );
     const seen = r.stdout.trim();
     if (seen === "ok") return;
-    if (app === host) throw new Error(`services not stopped, nothing was changed: the dump ${dump.path} (sha256 ${dump.sha256}) is not intact on the host: ${seen}`);
+    if (app === host)
+        throw new Error(`services not stopped, nothing was changed: the dump ${dump.path} (sha256 ${dump.sha256}) is not intact on the host: ${seen}`);
     // PostgreSQL on a host of its own: its stop runs after the Mastodon host's, and the dump is not there.
     throw new Error(
         `services not stopped on ${host.target.host}, nothing was changed there: the dump ${dump.path} (sha256 ${dump.sha256}) is not intact on the Mastodon host ${app.target.host}: ${seen}`,
@@ -97,7 +101,11 @@ export const stopServices: Step<StopParams, { states: UnitState[] }> = {
         // With every unit started again the record stays, empty: the host keeps saying that the closure had
         // stopped services, so later runs declare this step as this one did (and converge).
         if (onHost === undefined || JSON.stringify(states) !== JSON.stringify(onHost)) {
-            await host.writeFile(record, JSON.stringify({ states }, null, 2) + "\n", { owner: "root", mode: "644", label: "record how the services were found" });
+            await host.writeFile(record, JSON.stringify({ states }, null, 2) + "\n", {
+                owner: "root",
+                mode: "644",
+                label: "record how the services were found",
+            });
         }
         for (const s of todo) await host.run(stopServiceLine(manager, s.unit), { label: `stop and disable ${s.unit}` });
         return { states };

@@ -41,8 +41,16 @@ async function vhostAnswersOnHost(host: RemoteHost, domain: string, expected: Vh
     return Object.fromEntries(keys.map((k, i) => [k, got[i] === "410" ? "410" : "not 410"]));
 }
 
-const canonicalAnswers = (a: VhostAnswers) => JSON.stringify(Object.keys(a).sort().map((k) => [k, a[k]]));
-const describeAnswers = (a: VhostAnswers) => Object.entries(a).map(([k, v]) => `${v} to ${k}`).join(", ");
+const canonicalAnswers = (a: VhostAnswers) =>
+    JSON.stringify(
+        Object.keys(a)
+            .sort()
+            .map((k) => [k, a[k]]),
+    );
+const describeAnswers = (a: VhostAnswers) =>
+    Object.entries(a)
+        .map(([k, v]) => `${v} to ${k}`)
+        .join(", ");
 
 /** Requests whose 410 shows that the fediverse sees the closure vhost: an actor, WebFinger, the inbox. */
 export function fediversePaths(domain: string): { method: string; path: string }[] {
@@ -132,11 +140,16 @@ rm -f "$prev"; echo written`,
             label: "reload nginx",
             okCodes: [3],
         });
-        if (reload.code !== 0) throw new Error(`nginx is not running on ${host.target.host}: the closure vhost is on disk at ${p.site} but not served. Start nginx (systemctl start nginx), then run up again`);
+        if (reload.code !== 0)
+            throw new Error(
+                `nginx is not running on ${host.target.host}: the closure vhost is on disk at ${p.site} but not served. Start nginx (systemctl start nginx), then run up again`,
+            );
         const expected = p.answers ?? vhostAnswers(false);
         const after = await vhostAnswersOnHost(host, p.domain, expected, true);
         if (canonicalAnswers(after) !== canonicalAnswers(expected)) {
-            throw new Error(`after the reload nginx answers ${describeAnswers(after)} (asked on the host), not ${describeAnswers(expected)}: the closure vhost at ${p.site} is not what nginx serves`);
+            throw new Error(
+                `after the reload nginx answers ${describeAnswers(after)} (asked on the host), not ${describeAnswers(expected)}: the closure vhost at ${p.site} is not what nginx serves`,
+            );
         }
         return { reloaded: true };
     },
