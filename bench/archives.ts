@@ -1,5 +1,5 @@
 // Benchmark 2: Rails/tootctl starts to request an archive for every user. The closure's way is one
-// `bin/rails runner request_archives.rb` for all (lib/host-steps railsRunner, the ArchiveRequests step's
+// `bin/rails runner request_archives.rb` for all (lib/host/reads.ts railsRunner, the ArchiveRequests step's
 // call); the naive way is one `tootctl accounts backup USERNAME` per account, a shell loop over SSH.
 // Boots are counted from the sandbox's /var/lib/mastodon-sim/boots.
 import { inMastodon } from "../lib/mastodon/deployment";

@@ -1,4 +1,4 @@
-// Benchmark 4: the closure's verified dump (lib/host-steps databaseDump.apply: pg_dump -Fc, then
+// Benchmark 4: the closure's verified dump (lib/host/steps/dump.ts databaseDump.apply: pg_dump -Fc, then
 // pg_restore --list, sha256sum, a .sha256 file and a manifest written over a second SSH command)
 // against `pg_dump -Fc` alone, over the same kind of SSH connection to the same database.
 import { HostAccess } from "../lib/host/access";

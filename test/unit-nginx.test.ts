@@ -1,4 +1,4 @@
-// Unit tests of lib/gone/nginx.ts: reading the server's own vhost (each release's dist/nginx.conf as the sandbox
+// Unit tests of lib/gone/original-vhost.ts and lib/gone/nginx.ts: reading the server's own vhost (each release's dist/nginx.conf as the sandbox
 // installs it, certbot's edits, a www redirect, shapes refused), rendering the 410 vhosts, and checking the
 // rendered files with the real nginx: `nginx -t`, then a running nginx answering real requests, against the
 // gone contract (lib/gone/contract.ts) and what stays open while users take their data.

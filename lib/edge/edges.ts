@@ -7,7 +7,7 @@ import type { CloudflarePlan } from "./cloudflare/parking";
 import type { CloudflareSettings } from "./cloudflare/settings";
 import { CloudflareFacts, readCloudflare } from "./cloudflare/zone";
 
-/** The settings each edge is configured by (lib/rules/settings.ts Settings has them). */
+/** The settings each edge is configured by (lib/rules/settings/ Settings has them). */
 export interface EdgeSettings {
     cloudflare?: CloudflareSettings;
 }

@@ -17,7 +17,7 @@ export interface DecisionInput {
     now: Date;
     /** What the configured edge holds, when the plan needs it (edgeFactsNeeded). */
     edge?: EdgeFacts;
-    /** Where the host records how the closure found the services it stops (lib/host/steps.ts SERVICES_RECORD). */
+    /** Where the host records how the closure found the services it stops (lib/host/records.ts SERVICES_RECORD). */
     servicesRecord: string;
 }
 
