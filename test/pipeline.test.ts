@@ -31,6 +31,7 @@ before(async () => {
     for (const f of [
         "Pulumi.yaml",
         "index.ts",
+        "program.ts",
         "package.json",
         "package-lock.json",
         "tsconfig.json",
