@@ -16,6 +16,18 @@ let c: Closure;
 let originalVhost: string;
 const tally = { tried: 0, converged: 0 };
 
+/** Seconds each phase of the current crash point took, printed with the point (where a point's time goes). */
+let phases: [string, number][] = [];
+async function timed<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    const start = Date.now();
+    try {
+        return await fn();
+    } finally {
+        phases.push([what, (Date.now() - start) / 1000]);
+    }
+}
+const phaseLine = () => phases.map(([w, s]) => `${w} ${s.toFixed(1)}s`).join(", ");
+
 before(async () => {
     c = await startClosure({ accounts: 3, settings: { requestArchives: "true" } });
     originalVhost = (await c.sandbox.exec(`cat ${SITE}`)).stdout;
@@ -78,6 +90,7 @@ async function verify(stage: Stage): Promise<void> {
 async function upKilledAfter(k: number): Promise<boolean> {
     await c.sandbox.armCrashPoint(k);
     let pid = 0;
+    const started = Date.now();
     const run = c.s.pulumi(["up", "--yes", "--skip-preview", "--non-interactive"], { onSpawn: (p) => (pid = p) });
     let held = false;
     let done = false;
@@ -86,6 +99,7 @@ async function upKilledAfter(k: number): Promise<boolean> {
     if (held) kill([pid, ...descendants(pid)]);
     await c.sandbox.disarmCrashPoint();
     const result = await run;
+    phases.push([held ? "killed up" : "whole up", (Date.now() - started) / 1000]);
     // Not held: the whole run has fewer host commands than k, and it must have succeeded.
     if (!held) assert.equal(result.code, 0, `the run with no crash point left failed:\n${result.output.slice(-2000)}`);
     return held;
@@ -102,14 +116,14 @@ async function upTo(stage: Stage): Promise<void> {
  *  must converge (a second preview finds nothing to change) and leave the host as `stage` wants it. With
  *  `plainUp`, an `up` without the refresh, as an operator who simply runs the same stage again. */
 async function recover(stage: Stage, opts: { plainUp?: boolean } = {}): Promise<void> {
-    const cancel = await c.s.pulumi(["cancel", "--yes", "--non-interactive"]);
+    const cancel = await timed("cancel", () => c.s.pulumi(["cancel", "--yes", "--non-interactive"]));
     assert.ok(cancel.code === 0 || /no update in progress|not locked/i.test(cancel.output), cancel.output);
-    await c.s.set({ stage });
-    const up = await c.s.pulumi(["up", "--yes", "--skip-preview", "--non-interactive", ...(opts.plainUp ? [] : ["--refresh"])]);
+    await timed("set", () => c.s.set({ stage }));
+    const up = await timed("up", () => c.s.pulumi(["up", "--yes", "--skip-preview", "--non-interactive", ...(opts.plainUp ? [] : ["--refresh"])]));
     assert.equal(up.code, 0, `up${opts.plainUp ? "" : " --refresh"} to ${stage} after the killed run failed:\n${up.output.slice(-2000)}`);
-    const again = await c.s.pulumi(["preview", "--expect-no-changes", "--non-interactive"]);
+    const again = await timed("preview", () => c.s.pulumi(["preview", "--expect-no-changes", "--non-interactive"]));
     assert.equal(again.code, 0, `after the killed run, up did not converge to ${stage}:\n${again.output.slice(-3000)}`);
-    await verify(stage);
+    await timed("verify", () => verify(stage));
 }
 
 /**
@@ -118,6 +132,9 @@ async function recover(stage: Stage, opts: { plainUp?: boolean } = {}): Promise<
  * recovered at `a`), so each recovery is where the other direction starts.
  */
 async function crashMatrix(a: Stage, b: Stage, settings: Record<string, string> = {}): Promise<void> {
+    // Each transition also runs alone (--test-name-pattern): a fresh host walks up to the stage before `a`.
+    const before = STAGES[STAGES.indexOf(a) - 1];
+    if (before && STAGES.indexOf(await journalStage()) < STAGES.indexOf(before)) await walkTo(before);
     await converge(c, { stage: a, ...settings });
     let at = a;
     const moves = [
@@ -126,8 +143,10 @@ async function crashMatrix(a: Stage, b: Stage, settings: Record<string, string> 
     ];
     for (let k = 1; moves.some((m) => m.more); k++) {
         for (const m of moves.filter((m) => m.more)) {
-            if (at !== m.from) await upTo(m.from); // the other direction ran out of crash points
-            await c.s.set({ stage: m.to });
+            phases = [];
+            const point = Date.now();
+            if (at !== m.from) await timed("back to start", () => upTo(m.from)); // the other direction ran out of crash points
+            await timed("set", () => c.s.set({ stage: m.to }));
             at = m.to;
             if (!(await upKilledAfter(k))) {
                 m.more = false; // the whole run has fewer host commands than k, and it succeeded
@@ -138,7 +157,7 @@ async function crashMatrix(a: Stage, b: Stage, settings: Record<string, string> 
             // The same stage again: a plain up finishes what the killed run began.
             await recover(m.to, { plainUp: true });
             tally.converged++;
-            console.log(`   ${m.from} → ${m.to}: killed after host command ${k}, converged`);
+            console.log(`   ${m.from} → ${m.to}: killed after host command ${k}, converged (${((Date.now() - point) / 1000).toFixed(1)}s: ${phaseLine()})`);
         }
     }
 }
@@ -168,11 +187,14 @@ test("dormant → parked and back", async () => {
     await crashMatrix("dormant", "parked");
 });
 
+async function journalStage(): Promise<Stage> {
+    return JSON.parse((await c.sandbox.exec("cat /var/lib/mastodon-closure/journal.json")).stdout || "{}").stage ?? "operating";
+}
+
 /** Converges to `stage` from wherever the host's journal says the closure is: back in one move, forward
  *  one stage at a time (so that a test also runs alone). */
 async function walkTo(stage: Stage): Promise<void> {
-    const journal = JSON.parse((await c.sandbox.exec("cat /var/lib/mastodon-closure/journal.json")).stdout || "{}");
-    const from = STAGES.indexOf(journal.stage ?? "operating");
+    const from = STAGES.indexOf(await journalStage());
     const to = STAGES.indexOf(stage);
     for (const s of to <= from ? [stage] : STAGES.slice(from + 1, to + 1)) await converge(c, { stage: s, confirmSelfDestruct: "social.example" });
 }
