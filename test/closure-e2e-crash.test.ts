@@ -47,7 +47,7 @@ test("killing only pulumi's process group (^C, a lost CI job) leaves no provider
     await m.c.sandbox.armCrashPoint("systemctl disable --now");
     let pid = 0;
     const run = m.c.s.pulumi(["up", "--yes", "--skip-preview", "--non-interactive"], { onSpawn: (p) => (pid = p) });
-    await waitFor("the first stop held", 180, async () => (await m.c.sandbox.crashPoint()).held);
+    await waitFor("the first stop held", 180, async () => (await m.c.sandbox.crashPoint()).held, 50);
     const { count: heldAt } = await m.c.sandbox.crashPoint();
     const stopped = ["mastodon-web inactive disabled", ...MASTODON.slice(1).map((u) => `${u} active enabled`)].join("\n");
     assert.equal(await m.serviceStates(), stopped, "the held command is the stop of mastodon-web alone");

@@ -106,7 +106,7 @@ export class CrashMatrix {
         let held = false;
         let done = false;
         void run.then(() => (done = true));
-        await waitFor(`command ${k} held, or the up finished`, 180, async () => (held = (await c.sandbox.crashPoint()).held) || done);
+        await waitFor(`command ${k} held, or the up finished`, 180, async () => (held = (await c.sandbox.crashPoint()).held) || done, 50);
         if (held) kill([pid, ...descendants(pid)]);
         await c.sandbox.disarmCrashPoint();
         const result = await run;
@@ -125,12 +125,13 @@ export class CrashMatrix {
 
     /** After a killed run: what the operator is told to do (cancel the stale lock, then `up --refresh`), which
      *  must converge (a second preview finds nothing to change) and leave the host as `stage` wants it. With
-     *  `plainUp`, an `up` without the refresh, as an operator who simply runs the same stage again. */
+     *  `plainUp`, an `up` without the refresh, as an operator who simply runs the same stage again (the stack's
+     *  stage is already `stage`: the killed run's). */
     async recover(stage: Stage, opts: { plainUp?: boolean } = {}): Promise<void> {
         const { c } = this;
         const cancel = await this.timed("cancel", () => c.s.pulumi(["cancel", "--yes", "--non-interactive"]));
         assert.ok(cancel.code === 0 || /no update in progress|not locked/i.test(cancel.output), cancel.output);
-        await this.timed("set", () => c.s.set({ stage }));
+        if (!opts.plainUp) await this.timed("set", () => c.s.set({ stage }));
         const up = await this.timed("up", () => c.s.pulumi(["up", "--yes", "--skip-preview", "--non-interactive", ...(opts.plainUp ? [] : ["--refresh"])]));
         assert.equal(up.code, 0, `up${opts.plainUp ? "" : " --refresh"} to ${stage} after the killed run failed:\n${up.output.slice(-2000)}`);
         const again = await this.timed("preview", () => c.s.pulumi(["preview", "--expect-no-changes", "--non-interactive"]));
