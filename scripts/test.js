@@ -4,8 +4,8 @@
 // first, so a change that makes the suite slow shows in its own log. The exit code is the runner's.
 //
 //   node scripts/test.js                                   every file in dist/test/
-//   node scripts/test.js dist/test/closure-e2e-crash-*.test.js    some files
-//   node scripts/test.js --test-name-pattern="announced → closed" dist/test/closure-e2e-crash-forward.test.js
+//   node scripts/test.js dist/test/closure-e2e-crash.test.js dist/test/closure-e2e-crash-dormant.test.js
+//   node scripts/test.js --test-name-pattern="announced → closed" dist/test/closure-e2e-crash.test.js
 //
 // Arguments are passed to `node --test` as they are; without a file among them, every dist/test/*.test.js,
 // the long end-to-end files first (two at a time, the longest start at once rather than last).
@@ -29,8 +29,21 @@ const times = mkdtempSync(join(tmpdir(), "mc-test-times-"));
 const started = Date.now();
 const child = spawn(process.execPath, ["--require", join(__dirname, "test-file-timer.cjs"), "--test", "--test-concurrency=2", ...args], {
     cwd: root,
-    stdio: "inherit",
+    stdio: ["inherit", "pipe", "inherit"],
     env: { ...process.env, MC_TEST_TIMES: times },
+});
+// Passed through as it comes; the crash matrix's tallies ("crash points: N tried, N converged", one per
+// file, each in its own sandbox) are added up for the closing lines.
+const crash = { files: 0, tried: 0, converged: 0 };
+let partial = "";
+child.stdout.on("data", (chunk) => {
+    process.stdout.write(chunk);
+    const lines = (partial + chunk).split("\n");
+    partial = lines.pop();
+    for (const line of lines) {
+        const m = /crash points: (\d+) tried, (\d+) converged/.exec(line);
+        if (m) (crash.files++, (crash.tried += Number(m[1])), (crash.converged += Number(m[2])));
+    }
 });
 for (const sig of ["SIGINT", "SIGTERM"]) process.on(sig, () => child.kill(sig));
 child.on("close", (code, signal) => {
@@ -44,8 +57,9 @@ child.on("close", (code, signal) => {
     }
     rmSync(times, { recursive: true, force: true });
     rows.sort((a, b) => b.ms - a.ms);
-    const min = (ms) => `${Math.floor(ms / 60000)}m${String(Math.round((ms % 60000) / 1000)).padStart(2, "0")}s`;
+    const min = (ms) => (ms < 60000 ? `${(ms / 1000).toFixed(1)}s` : `${Math.floor(ms / 60000)}m${String(Math.floor((ms % 60000) / 1000)).padStart(2, "0")}s`);
     console.log(`# time of each test file, slowest first (${min(Date.now() - started)} in all, two files at a time):`);
     for (const r of rows) console.log(`#   ${min(r.ms).padStart(7)}  ${relative(root, r.file)}${r.code ? `  (exit ${r.code})` : ""}`);
+    if (crash.files) console.log(`# crash points in all (${crash.files} files): ${crash.tried} tried, ${crash.converged} converged`);
     process.exit(code ?? (signal ? 1 : 1));
 });

@@ -106,11 +106,17 @@ export class CrashMatrix {
         let held = false;
         let done = false;
         void run.then(() => (done = true));
-        await waitFor(`command ${k} held, or the up finished`, 180, async () => (held = (await c.sandbox.crashPoint()).held) || done, 50);
+        let firstCommand = 0; // when the run's first host command was counted: the engine's, program's and provider's start
+        await waitFor(`command ${k} held, or the up finished`, 180, async () => {
+            const point = await c.sandbox.crashPoint();
+            if (!firstCommand && point.count > 0) firstCommand = Date.now();
+            return (held = point.held) || done;
+        }, 50);
         if (held) kill([pid, ...descendants(pid)]);
         await c.sandbox.disarmCrashPoint();
         const result = await run;
         this.phases.push([held ? "killed up" : "whole up", (Date.now() - started) / 1000]);
+        if (firstCommand) this.phases.push(["of which to the first host command", (firstCommand - started) / 1000]);
         // Not held: the whole run has fewer host commands than k, and it must have succeeded.
         if (!held) assert.equal(result.code, 0, `the run with no crash point left failed:\n${result.output.slice(-2000)}`);
         return held;
