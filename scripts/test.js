@@ -25,6 +25,8 @@ if (files.length === 0) {
     all.sort((a, b) => weight(a) - weight(b) || a.localeCompare(b));
     args.push(...all.map((f) => join("dist", "test", f)));
 }
+// Its output comes through a pipe here, which would make node pick TAP: on a terminal, its terminal default.
+if (process.stdout.isTTY && !args.some((a) => a.startsWith("--test-reporter"))) args.unshift("--test-reporter=spec");
 const times = mkdtempSync(join(tmpdir(), "mc-test-times-"));
 const started = Date.now();
 const child = spawn(process.execPath, ["--require", join(__dirname, "test-file-timer.cjs"), "--test", "--test-concurrency=2", ...args], {
