@@ -80,12 +80,13 @@ export async function expectStatus(sandbox: Sandbox, path: string, expected: num
     assert.equal(got, expected, `${opts.method ?? "GET"} ${path}${opts.https === false ? " (http)" : ""} answered ${got}, not ${expected}${opts.why ? `: ${opts.why}` : ""}`);
 }
 
-/** Poll `check` until it returns true, printing progress; fails after `seconds`. */
-export async function waitFor(what: string, seconds: number, check: () => Promise<boolean>): Promise<void> {
+/** Poll `check` until it returns true, every `everyMs` (default 500: checks that start a process on the
+ *  host); fails after `seconds`. */
+export async function waitFor(what: string, seconds: number, check: () => Promise<boolean>, everyMs = 500): Promise<void> {
     const start = Date.now();
     while (!(await check())) {
         if (Date.now() - start > seconds * 1000) throw new Error(`timed out after ${seconds}s waiting for ${what}`);
-        await new Promise((r) => setTimeout(r, 500));
+        await new Promise((r) => setTimeout(r, everyMs));
     }
 }
 
