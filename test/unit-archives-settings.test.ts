@@ -45,6 +45,14 @@ describe("Mastodon's settings, resolved as Setting.[] does", () => {
         assert.deepEqual(resolveMastodonSettings({}, glitchLike), { registrationsMode: "approved", backupsRetentionDays: 14 });
     });
 
+    test("a settings.yml that is not YAML is refused by its line, without quoting it", () => {
+        const secret = "s3cr3t-Zq8vN2pW7xK4mR";
+        assert.throws(
+            () => defaultSettings(`defaults: &defaults\n  a: 1\n  b: [${secret}\n`),
+            (e: Error) => /^config\/settings\.yml is not YAML \(line \d+\)$/.test(e.message) && !e.message.includes(secret),
+        );
+    });
+
     test("a blank or zero retention means no vacuum; a row without a value is nil, not the default", () => {
         assert.equal(resolveMastodonSettings({}, settingsYml("none", "")).backupsRetentionDays, undefined);
         assert.equal(resolveMastodonSettings({ backups_retention_period: "--- 0\n" }, settingsYml("none")).backupsRetentionDays, undefined);

@@ -5,6 +5,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { describe, test } from "node:test";
+import { localDomainProblem } from "../lib/host/probe";
 import {
     databaseAddressLine,
     Deployment,
@@ -276,5 +277,23 @@ case "$1 $2" in "is-active web") echo inactive; exit 3;; "is-enabled web") echo 
         } finally {
             fs.rmSync(dir, { recursive: true, force: true });
         }
+    });
+});
+
+describe("the host's LOCAL_DOMAIN, as the probe compares it", () => {
+    const ENV = "/home/mastodon/live/.env.production";
+    test("the domain: no problem", () => assert.equal(localDomainProblem("social.example", "social.example", ENV), undefined));
+    test("another server's domain is quoted, for the operator to compare", () => {
+        assert.equal(
+            localDomainProblem("social.example", "other.example", ENV),
+            `domain is "social.example" but the host's LOCAL_DOMAIN (${ENV}) is "other.example": is this the right host?`,
+        );
+    });
+    test("unset, or not a DNS name: said so, never quoted", () => {
+        assert.match(localDomainProblem("social.example", undefined, ENV)!, /LOCAL_DOMAIN \(.*\) is unset:/);
+        const secret = "hunter2-Zq8vN2pW7xK4mR";
+        const problem = localDomainProblem("social.example", secret, ENV)!;
+        assert.match(problem, /LOCAL_DOMAIN \(.*\) is not a DNS name:/);
+        assert.ok(!problem.includes(secret), problem);
     });
 });

@@ -153,7 +153,7 @@ describe("parseOriginalVhost", () => {
         const serving = releaseVhost("4.5") + `\nserver {\n  listen 443 ssl;\n  server_name files.${DOMAIN};\n  location / { proxy_pass http://backend; }\n}\n`;
         assert.throws(
             () => parseOriginalVhost(serving, DOMAIN),
-            /the server block for files\.social\.example \(listen 443 ssl\) in the nginx site does more than redirect \(proxy_pass\).*return 301 https:\/\/social\.example\$request_uri;.*file of its own/,
+            /the server block on line \d+ of the nginx site does more than redirect \(proxy_pass on line \d+\).*return 301 https:\/\/social\.example\$request_uri;.*file of its own/,
         );
         const snippet = releaseVhost("4.5").replace(
             "  root /home/mastodon/live/public;\n\n  gzip on;",
@@ -161,7 +161,7 @@ describe("parseOriginalVhost", () => {
         );
         assert.throws(
             () => parseOriginalVhost(snippet, DOMAIN),
-            /includes snippets\/mastodon-locations\.conf, which the closure does not read.*copy what it holds into the site file/,
+            /includes a file on line \d+ of the nginx site, which the closure does not read.*copy what it holds into the site file/,
         );
         assert.throws(() => parseOriginalVhost("server {\n  listen 443 ssl;\n", DOMAIN), /cannot be read \(a block is not closed at the end of the file\)/);
     });
@@ -172,10 +172,78 @@ describe("parseOriginalVhost", () => {
         const inSnippet = fresh.replace("  ssl_protocols TLSv1.2 TLSv1.3;", "  ssl_protocols TLSv1.2 TLSv1.3;\n  include snippets/ssl-social.conf;");
         assert.throws(
             () => parseOriginalVhost(inSnippet, DOMAIN),
-            /no ssl_certificate .*\(if it is in snippets\/ssl-social\.conf, put the line in the site file itself\)/,
+            /no ssl_certificate .*\(if it is in a file included on line \d+, put the line in the site file itself\)/,
         );
         assert.throws(() => parseOriginalVhost(releaseVhost("4.5").replace(/^ {2}ssl_certificate_key .*\n/gm, ""), DOMAIN), /no ssl_certificate_key/);
         assert.throws(() => parseOriginalVhost(releaseVhost("4.5").replace(/^\s*root .*\n/gm, ""), DOMAIN), /the nginx site has no root;/);
+    });
+});
+
+describe("parseOriginalVhost: a refusal names the line, never what the file says", () => {
+    // Previews are posted on pull requests: the file read may be anything under /etc/nginx/.
+    const SECRET = "s3cr3t-Zq8vN2pW7xK4mR";
+    /** The refusal of `text`, checked not to quote the secret in it. */
+    function refusal(text: string): string {
+        try {
+            parseOriginalVhost(text, DOMAIN);
+        } catch (e) {
+            const message = (e as Error).message;
+            assert.ok(!message.includes(SECRET), `the refusal quotes the file: ${message.replaceAll(SECRET, "(the secret)")}`);
+            return message;
+        }
+        assert.fail("the file was not refused");
+    }
+    /** The line of the first `needle` in `text`. */
+    const lineOfText = (text: string, needle: string) => text.slice(0, text.indexOf(needle)).split("\n").length;
+
+    test("a password file (no `;` anywhere): its line 1, not its first line", () => {
+        assert.equal(
+            refusal(`root:${SECRET}:19000:0:99999:7:::\ndaemon:*:19000:0:99999:7:::\n`),
+            'the nginx site cannot be read (line 1: a directive without ";" at its end (the file ends first)); check it with nginx -t',
+        );
+    });
+
+    test("what does not parse, each by its line and kind", () => {
+        const cases: Array<[string, string]> = [
+            [`${SECRET};\n}\n`, 'line 2: a "}" that closes no block'],
+            [`# ${SECRET}\n${SECRET} }\n`, 'line 2: a directive without ";" before "}"'],
+            [`\n\n"${SECRET}\n`, "line 3: a quoted string that is not closed"],
+            [`{ ${SECRET}; }\n`, 'line 1: a "{" where a directive should begin'],
+        ];
+        for (const [text, what] of cases) assert.equal(refusal(text), `the nginx site cannot be read (${what}); check it with nginx -t`);
+    });
+
+    test("a server that serves more than a redirect: its line, the known directives by name, the others by line only", () => {
+        const text =
+            releaseVhost("4.5") +
+            `\nserver {\n  listen 443 ssl;\n  server_name ${SECRET}.social.example;\n  ${SECRET} on;\n  location / { proxy_pass http://backend; }\n}\n`;
+        const server = lineOfText(text, `server {\n  listen 443 ssl;\n  server_name ${SECRET}`);
+        assert.match(
+            refusal(text),
+            new RegExp(
+                `^the server block on line ${server} of the nginx site does more than redirect \\(a directive on line ${server + 3}, proxy_pass on line ${server + 4}\\)`,
+            ),
+        );
+    });
+
+    test("an include the closure does not read, and one that may hold the certificate: by their lines", () => {
+        const include = `  include /etc/nginx/${SECRET}.conf;`;
+        const foreign = releaseVhost("4.5").replace(
+            "  root /home/mastodon/live/public;\n\n  gzip on;",
+            `  root /home/mastodon/live/public;\n${include}\n\n  gzip on;`,
+        );
+        assert.match(
+            refusal(foreign),
+            new RegExp(`includes a file on line ${lineOfText(foreign, include)} of the nginx site, which the closure does not read`),
+        );
+        const tlsInclude = `  include /etc/nginx/ssl-${SECRET}.conf;`;
+        const noCert = releaseVhost("4.5")
+            .replace(/^ {2}ssl_certificate(_key)? .*\n/gm, "")
+            .replace("  ssl_protocols TLSv1.2 TLSv1.3;", `  ssl_protocols TLSv1.2 TLSv1.3;\n${tlsInclude}`);
+        assert.match(
+            refusal(noCert),
+            new RegExp(`\\(if it is in a file included on line ${lineOfText(noCert, tlsInclude)}, put the line in the site file itself\\)`),
+        );
     });
 });
 

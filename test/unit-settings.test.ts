@@ -199,6 +199,52 @@ describe("parseSettings: ports, paths, names, keys", () => {
         }
     }
 
+    // Preview reads nginxSite and prints what it finds wrong there, on pull requests too: no value may make it
+    // read a file outside nginx's configuration.
+    for (const bad of [
+        "/etc/nginx/../shadow",
+        "/etc/nginx/sites-available/../../shadow",
+        "/etc/nginx/sites-available/mastodon/..",
+        "/etc/shadow",
+        "/root/.ssh/id_ed25519",
+        "/etc/nginx",
+        "/etc/nginx/",
+        "/etc/nginxx/sites-available/mastodon",
+        "/etc/nginx//sites-available/mastodon",
+        "/etc/nginx/./sites-available/mastodon",
+        "/etc/nginx/sites-available/",
+        "/home/mastodon/live/dist/nginx.conf",
+    ]) {
+        test(`nginxSite ${JSON.stringify(bad)} is refused, naming nginx's configuration directory`, () => {
+            assert.equal(
+                onlyProblem({ ...baseConfig(), nginxSite: bad }),
+                `nginxSite must be a file under /etc/nginx/ (nginx's configuration, e.g. /etc/nginx/sites-available/mastodon), ` +
+                    `written without ".", "..", "//" or a "/" at the end, got "${bad}"`,
+            );
+        });
+    }
+    test("nginxSite anywhere in nginx's configuration is taken", () => {
+        for (const site of ["/etc/nginx/sites-enabled/mastodon", "/etc/nginx/conf.d/social.example.conf", "/etc/nginx/sites-available/social..example"]) {
+            assert.equal(parseSettings(raw({ ...baseConfig(), nginxSite: site })).nginxSite, site);
+        }
+    });
+    for (const key of ["liveDir", "dumpDir"]) {
+        for (const bad of ["/home/mastodon/live/../../../root", "/var/backups/..", "/../etc"]) {
+            test(`${key} ${JSON.stringify(bad)} (going up with "..") is refused`, () => {
+                assert.equal(
+                    onlyProblem({ ...baseConfig(), [key]: bad }),
+                    `${key} must not go up a directory with "..": write the directory itself, got "${bad}"`,
+                );
+            });
+        }
+        test(`${key} keeps what it took: a trailing "/", "//", "." and ".." inside a name`, () => {
+            for (const dir of ["/srv/mastodon/live/", "/srv//mastodon", "/srv/./mastodon", "/srv/mastodon..old"]) {
+                const s = parseSettings(raw({ ...baseConfig(), [key]: dir }));
+                assert.equal(key === "liveDir" ? s.deployment.dir : s.dumpDir, dir);
+            }
+        });
+    }
+
     for (const bad of ["age1short", "AGE1" + "q".repeat(58), "age1" + "Q".repeat(58), "age1" + "q".repeat(59), "ssh-ed25519 AAAA", "age2" + "q".repeat(58)]) {
         test(`dumpAgeRecipient "${bad.slice(0, 24)}" is rejected`, () => {
             assert.match(onlyProblem({ ...baseConfig(), dumpAgeRecipient: bad }), /^dumpAgeRecipient must be an age public key/);

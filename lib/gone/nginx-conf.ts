@@ -1,6 +1,9 @@
 // A small reader of nginx configuration files: directives with their arguments and blocks, comments
 // dropped, each directive with its place in the text (so a server block can be kept byte for byte).
 // Enough for a site file (sites-available/*); it does not follow `include`.
+//
+// Its errors name a line and what kind of thing is wrong there, never the text: the file read may not be a
+// vhost at all, and what the closure says ends up in a preview anyone with a pull request can read.
 
 export interface Directive {
     name: string;
@@ -13,6 +16,13 @@ export interface Directive {
 }
 
 type Token = { kind: "word" | "{" | "}" | ";"; text: string; start: number; end: number };
+
+/** The line (from 1) of an offset in the text. */
+export function lineOf(text: string, offset: number): number {
+    let line = 1;
+    for (let i = text.indexOf("\n"); i >= 0 && i < offset; i = text.indexOf("\n", i + 1)) line++;
+    return line;
+}
 
 function tokens(text: string): Token[] {
     const out: Token[] = [];
@@ -31,7 +41,7 @@ function tokens(text: string): Token[] {
             if (c === '"' || c === "'") {
                 i++;
                 while (i < text.length && text[i] !== c) i += text[i] === "\\" ? 2 : 1;
-                if (i >= text.length) throw new Error(`unterminated ${c}quoted string at offset ${start}`);
+                if (i >= text.length) throw new Error(`line ${lineOf(text, start)}: a quoted string that is not closed`);
                 i++;
             } else {
                 while (i < text.length && !/[\s{};]/.test(text[i])) {
@@ -48,7 +58,7 @@ function tokens(text: string): Token[] {
     return out;
 }
 
-/** The directives of a configuration text; throws on unbalanced braces or a missing `;`. */
+/** The directives of a configuration text; throws on unbalanced braces or a missing `;`, naming the line. */
 export function parseNginxConf(text: string): Directive[] {
     const toks = tokens(text);
     let pos = 0;
@@ -57,23 +67,24 @@ export function parseNginxConf(text: string): Directive[] {
         while (pos < toks.length) {
             const t = toks[pos];
             if (t.kind === "}") {
-                if (!nested) throw new Error(`unexpected "}" at offset ${t.start}`);
+                if (!nested) throw new Error(`line ${lineOf(text, t.start)}: a "}" that closes no block`);
                 return out;
             }
-            if (t.kind !== "word") throw new Error(`unexpected "${t.text}" at offset ${t.start}`);
+            // The kind of a token that is not a word is one of the closure's own "{", "}", ";".
+            if (t.kind !== "word") throw new Error(`line ${lineOf(text, t.start)}: a "${t.kind}" where a directive should begin`);
             const words: Token[] = [];
             while (pos < toks.length && toks[pos].kind === "word") words.push(toks[pos++]);
             const end = toks[pos];
-            if (!end) throw new Error(`directive "${words[0].text}" has no ";" at the end of the file`);
+            if (!end) throw new Error(`line ${lineOf(text, words[0].start)}: a directive without ";" at its end (the file ends first)`);
             const d: Directive = { name: words[0].text, args: words.slice(1).map((w) => w.text), start: words[0].start, end: end.end };
             pos++;
             if (end.kind === "{") {
                 d.block = list(true);
                 const close = toks[pos];
-                if (!close || close.kind !== "}") throw new Error(`block "${d.name}" at offset ${d.start} is not closed`);
+                if (!close || close.kind !== "}") throw new Error(`line ${lineOf(text, d.start)}: a block that is not closed`);
                 d.end = close.end;
                 pos++;
-            } else if (end.kind !== ";") throw new Error(`unexpected "${end.text}" at offset ${end.start}`);
+            } else if (end.kind !== ";") throw new Error(`line ${lineOf(text, words[0].start)}: a directive without ";" before "${end.kind}"`);
             out.push(d);
         }
         if (nested) throw new Error("a block is not closed at the end of the file");

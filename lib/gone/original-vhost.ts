@@ -1,6 +1,11 @@
 // The server's own vhost as the closure reads it: what it says about TLS, listening, names, headers and the
 // backend, which the 410 vhosts (nginx.ts) keep; a shape the closure cannot close safely is refused here.
-import { allDirectives, Directive, parseNginxConf, renderDirective, unquote } from "./nginx-conf";
+//
+// A refusal names the line and what kind of thing is there, never what the file says (server names, include
+// paths, directive names other than those the closure knows): previews are posted on pull requests, and the
+// file read is whatever nginxSite names under /etc/nginx/. What it quotes is the closure's own: the domain,
+// directive names from its lists below, the redirect it asks for.
+import { allDirectives, Directive, lineOf, parseNginxConf, renderDirective, unquote } from "./nginx-conf";
 export interface OriginalVhost {
     /** `server_name` of the domain's TLS server (the domain, maybe with other names it serves). */
     serverNames: string[];
@@ -50,8 +55,32 @@ const listensOf = (server: Directive) => (server.block ?? []).filter((d) => d.na
 const namesOf = (server: Directive) => (server.block ?? []).filter((d) => d.name === "server_name").flatMap((d) => d.args.map(unquote));
 const isTls = (listen: string) => /(^|\s)(ssl|quic)(\s|$)/.test(listen);
 
-function serverLabel(server: Directive): string {
-    return `the server block for ${namesOf(server).join(" ") || "(no server_name)"} (listen ${listensOf(server).join(", ") || "80"})`;
+/** Directives that serve requests, named when a server that should only redirect has them. */
+const SERVING = new Set([
+    "proxy_pass",
+    "fastcgi_pass",
+    "uwsgi_pass",
+    "scgi_pass",
+    "grpc_pass",
+    "memcached_pass",
+    "try_files",
+    "alias",
+    "rewrite",
+    "index",
+    "autoindex",
+]);
+
+/** Directives by their names when those are among the closure's own words (never the file's), and their
+ *  lines; the first five. */
+function placesOf(text: string, ds: Directive[]): string {
+    const place = (d: Directive) => `${SERVING.has(d.name) ? d.name : "a directive"} on line ${lineOf(text, d.start)}`;
+    return ds.slice(0, 5).map(place).join(", ") + (ds.length > 5 ? `, and ${ds.length - 5} more` : "");
+}
+
+/** Lines, as "line 3" or "lines 3, 7". */
+function linesOf(text: string, ds: Directive[]): string {
+    const lines = [...new Set(ds.map((d) => lineOf(text, d.start)))];
+    return `line${lines.length > 1 ? "s" : ""} ${lines.join(", ")}`;
 }
 
 /**
@@ -64,6 +93,7 @@ export function parseOriginalVhost(text: string, domain: string): OriginalVhost 
     try {
         conf = parseNginxConf(text);
     } catch (e) {
+        // The parser's message names a line, never the text there (nginx-conf.ts).
         throw new Error(`the nginx site cannot be read (${(e as Error).message}); check it with nginx -t`);
     }
     const servers = conf.filter((d) => d.name === "server");
@@ -88,7 +118,7 @@ export function parseOriginalVhost(text: string, domain: string): OriginalVhost 
     const foreignIncludes = top.filter((d) => d.name === "include" && !TLS_INCLUDE.test(d.args.join(" ")));
     if (foreignIncludes.length > 0) {
         throw new Error(
-            `the TLS server of ${domain} includes ${foreignIncludes.map((d) => unquote(d.args[0])).join(", ")}, which the closure does not read ` +
+            `the TLS server of ${domain} includes a file on ${linesOf(text, foreignIncludes)} of the nginx site, which the closure does not read ` +
                 `(it may route requests past the 410): copy what it holds into the site file, then preview again`,
         );
     }
@@ -97,8 +127,8 @@ export function parseOriginalVhost(text: string, domain: string): OriginalVhost 
     const value = (name: string, what: string): string => {
         const d = direct(name)[0];
         if (!d) {
-            const includes = top.filter((i) => i.name === "include").map((i) => unquote(i.args[0]));
-            const hint = includes.length ? ` (if it is in ${includes.join(" or ")}, put the line in the site file itself)` : "";
+            const includes = top.filter((i) => i.name === "include");
+            const hint = includes.length ? ` (if it is in a file included on ${linesOf(text, includes)}, put the line in the site file itself)` : "";
             throw new Error(`the nginx site has no ${what} in the TLS server of ${domain}; the closure needs it to render its 410 vhost${hint}`);
         }
         return d.args.map(unquote).join(" ");
@@ -137,7 +167,8 @@ export function parseOriginalVhost(text: string, domain: string): OriginalVhost 
         const returns = allDirectives(s.block ?? []).some((d) => d.name === "return" && /^30[1278]$/.test(d.args[0]));
         if (serving.length > 0 || !returns) {
             throw new Error(
-                `${serverLabel(s)} in the nginx site does more than redirect (${serving.map((d) => d.name).join(", ") || "no return 301"}): ` +
+                `the server block on line ${lineOf(text, s.start)} of the nginx site does more than redirect ` +
+                    `(${placesOf(text, serving) || "no return 301"}): ` +
                     `the closure answers 410 for ${domain} and cannot tell what that server is for. Make it redirect (return 301 https://${domain}$request_uri;), ` +
                     `or move it to a file of its own, then preview again`,
             );

@@ -14,7 +14,7 @@ import { resolveMastodonSettings, rowFromSql, settingRowSql, SETTINGS_DEFAULTS_F
 import { accountsLeftSql, DELAY_TO_DELETION_DAYS, envValue, selfDestructEra } from "../mastodon/self-destruct";
 import { HostSet } from "./ssh";
 import { shq } from "../mastodon/shell";
-import { Settings } from "../rules/settings";
+import { DOMAIN, Settings } from "../rules/settings";
 import { BASELINE_STAGE, firstStage, Stage, STAGE_TABLE, STAGES } from "../rules/stages";
 
 export interface Probe {
@@ -33,6 +33,18 @@ export function versionFromSource(rb: string): string | undefined {
     if (major === undefined || minor === undefined) return undefined;
     const pre = /def default_prerelease\s+'([^']+)'\s+end/.exec(rb)?.[1];
     return `${major}.${minor}.${patch ?? 0}${pre ? `-${pre}` : ""}`;
+}
+
+/**
+ * Why the host is not the server of `domain`, or undefined when its LOCAL_DOMAIN is `domain`. The one value of
+ * a host file a refusal quotes, for the operator to compare: the server's own public domain, and only when it
+ * is a DNS name. The file is .env.production in liveDir, which has no ".." (settings/values.ts), so no
+ * setting makes this quote a line of another kind of file.
+ */
+export function localDomainProblem(domain: string, localDomain: string | undefined, envPath: string): string | undefined {
+    if (localDomain === domain) return undefined;
+    const found = localDomain === undefined ? "unset" : DOMAIN.test(localDomain) ? `"${localDomain}"` : "not a DNS name";
+    return `domain is "${domain}" but the host's LOCAL_DOMAIN (${envPath}) is ${found}: is this the right host?`;
 }
 
 export async function probeHost(access: HostAccess, settings: Settings): Promise<Probe> {
@@ -58,9 +70,8 @@ export async function probeHost(access: HostAccess, settings: Settings): Promise
             : files.slice(hostPaths.length);
         if (env === undefined) throw new Error(`no ${envPath} on ${settings.ssh.host}: check liveDir (${liveDirIs(deployment)}, default /home/mastodon/live)`);
         const localDomain = envValue(env, "LOCAL_DOMAIN");
-        if (localDomain !== settings.domain) {
-            throw new Error(`domain is "${settings.domain}" but the host's LOCAL_DOMAIN is "${localDomain ?? "(unset)"}": is this the right host?`);
-        }
+        const wrongHost = localDomainProblem(settings.domain, localDomain, envPath);
+        if (wrongHost) throw new Error(wrongHost);
         const journal: Journal | undefined = journalText ? JSON.parse(journalText) : undefined;
         const currentStage = (STAGES as readonly string[]).includes(journal?.stage ?? "") ? (journal!.stage as Stage) : BASELINE_STAGE;
         const originalVhost = keptVhost ?? site;

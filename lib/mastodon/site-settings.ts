@@ -15,7 +15,14 @@ export const SETTINGS_DEFAULTS_FILE = "config/settings.yml";
 /** The production defaults of a config/settings.yml (`production:` merged over `defaults:` by YAML's
  *  `<<: *defaults`, as upstream writes it). */
 export function defaultSettings(fileText: string): Record<string, unknown> {
-    const doc = loadYaml(fileText);
+    let doc: unknown;
+    try {
+        doc = loadYaml(fileText);
+    } catch (e) {
+        // js-yaml's message quotes the lines around the error: say where, not what the host's file says.
+        const line = (e as { mark?: { line?: number } }).mark?.line;
+        throw new Error(`${SETTINGS_DEFAULTS_FILE} is not YAML${line === undefined ? "" : ` (line ${line + 1})`}`);
+    }
     if (doc === null || doc === undefined) return {};
     if (typeof doc !== "object") throw new Error(`${SETTINGS_DEFAULTS_FILE} is not a YAML mapping`);
     const production = (doc as Record<string, unknown>).production;

@@ -8,4 +8,4 @@ export type { RawConfig } from "./parse";
 export type { Settings } from "./shape";
 export { describeHosts, SPLIT_ROLES, splitHostKeys } from "./roles";
 export type { SplitHosts, SplitRole, SshEndpoint } from "./roles";
-export { isCalendarDate } from "./values";
+export { DOMAIN, isCalendarDate } from "./values";

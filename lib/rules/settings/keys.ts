@@ -67,7 +67,8 @@ export const KEYS = z.object({
     databaseUser: v.text.optional(),
     databasePassword: v.secret,
 
-    nginxSite: v.absolutePath.default("/etc/nginx/sites-available/mastodon"),
+    /** The Mastodon vhost: a file under /etc/nginx/ (values.ts nginxConfigFile). */
+    nginxSite: v.nginxConfigFile.default("/etc/nginx/sites-available/mastodon"),
 
     // The announcement. closingDate is required from the stage that announces on (rules.ts).
     closingDate: v.calendarDate.optional(),

@@ -44,11 +44,39 @@ export function wholeNumber(min: number, max: number) {
 /** A TCP port. */
 export const port = wholeNumber(1, 65535);
 
-/** A path that is safe unquoted in a shell line: absolute, no spaces, quotes, `$`, backquotes or backslashes. */
-export const absolutePath = text.superRefine(
+/** Absolute and safe unquoted in a shell line: no spaces, quotes, `$`, backquotes or backslashes. What a
+ *  path is checked for first; when it is not, nothing more is said about it. */
+const shellSafePath = check(
+    (v: string) => v.startsWith("/") && !/[\s'"$`\\]/.test(v),
+    (v) => `must be an absolute path without spaces or quotes, got "${v}"`,
+    true,
+);
+
+/** A directory on the host: a shell-safe absolute path without a `..` segment, so that the directory the
+ *  closure reads and writes in is the one written. */
+export const absolutePath = text.superRefine(shellSafePath).superRefine(
     check(
-        (v) => v.startsWith("/") && !/[\s'"$`\\]/.test(v),
-        (v) => `must be an absolute path without spaces or quotes, got "${v}"`,
+        (v) => !v.split("/").includes(".."),
+        (v) => `must not go up a directory with "..": write the directory itself, got "${v}"`,
+    ),
+);
+
+/** Where nginx's configuration is, as Debian packages it and Mastodon's install guide uses it. */
+export const NGINX_CONFIG_DIR = "/etc/nginx/";
+
+/** A file of nginx's configuration: under /etc/nginx/, written as it is (no `.`, `..` or empty segment), so
+ *  that no value can make the closure read a file outside nginx's configuration, nor show one in a preview. */
+export const nginxConfigFile = text.superRefine(shellSafePath).superRefine(
+    check(
+        (v) =>
+            v.startsWith(NGINX_CONFIG_DIR) &&
+            v
+                .slice(1)
+                .split("/")
+                .every((segment) => segment !== "" && segment !== "." && segment !== ".."),
+        (v) =>
+            `must be a file under ${NGINX_CONFIG_DIR} (nginx's configuration, e.g. /etc/nginx/sites-available/mastodon), ` +
+            `written without ".", "..", "//" or a "/" at the end, got "${v}"`,
     ),
 );
 
