@@ -19,6 +19,7 @@ import { parseOriginalVhost } from "../lib/gone/original-vhost";
 import { probeHost } from "../lib/host/probe";
 import { parseSettings, Settings } from "../lib/rules/settings";
 import { RemoteHost } from "../lib/host/ssh";
+import { ORIGINAL_VHOST } from "../lib/host/records";
 import type { Sandbox } from "../sandbox/client";
 import { accessFor, bootCount, now, secs, sleep, sshScript, timed, withProgress } from "./common";
 
@@ -337,7 +338,7 @@ async function ansiblePeer(sandbox: Sandbox, s: SandboxStack, vhost: string, dir
         return { ms: r.ms, changed: /changed=([1-9])/.test(r.value.out) };
     };
     const result = { noopMs: [] as number[], convergeMs: [] as number[], closureConvergeMs: [] as number[] };
-    const original = (await sandbox.exec(`cat ${SITE}.closure-original`)).stdout;
+    const original = (await sandbox.exec(`cat ${ORIGINAL_VHOST}`)).stdout;
     for (let i = 0; i < trials; i++) {
         // Converge from the server's own vhost, for both.
         await s.set({ stage: "announced" });

@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { HostAccess } from "../lib/host/access";
 import { vhostAnswers } from "../lib/host/steps/vhost";
+import { ORIGINAL_VHOST } from "../lib/host/records";
 import { HostStep } from "../lib/provider/host-step";
 import { renderVhost } from "../lib/gone/nginx";
 import { OriginalVhost } from "../lib/gone/original-vhost";
@@ -51,8 +52,8 @@ export class FrontProxy extends pulumi.ComponentResource {
                           },
                 about:
                     mode === "original"
-                        ? `the server's own vhost at ${args.site} (put back from ${args.site}.closure-original when the closure had replaced it)`
-                        : `nginx answers 410 Gone ${mode === "gone-everywhere" ? "on every path" : "except media, sign-in and archive downloads"}; the server's own vhost kept as ${args.site}.closure-original`,
+                        ? `the server's own vhost at ${args.site} (put back from ${ORIGINAL_VHOST} when the closure had replaced it)`
+                        : `nginx answers 410 Gone ${mode === "gone-everywhere" ? "on every path" : "except media, sign-in and archive downloads"}; the server's own vhost kept as ${ORIGINAL_VHOST}`,
             },
             { parent: this },
         );

@@ -4,10 +4,11 @@
 // steps never counted as done, undo that cannot undo refusing loudly, and a notice period for users.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
+import { ORIGINAL_VHOST } from "../lib/host/records";
 import { Closure, converge, hostSnapshot, onHost, pulumi, refusedPreview, startClosure, status, stopClosure, waitFor, expectStatus } from "./support/e2e";
 
 const SITE = "/etc/nginx/sites-available/mastodon";
-const KEPT = `${SITE}.closure-original`;
+const KEPT = ORIGINAL_VHOST;
 const inDays = (n: number) => new Date(Date.now() + n * 86400_000).toISOString().slice(0, 10);
 let c: Closure;
 let originalVhost: string;
@@ -74,7 +75,7 @@ test("a 410 vhost is never kept as the original: with the kept copy gone, the wa
     await c.s.set({ stage: "announced" });
     const back = await pulumi(c, "up");
     assert.notEqual(back.code, 0, "moving back without the kept original must fail");
-    assert.match(back.output, /the server's own vhost is not kept at .*closure-original, so the closure cannot put it back: the 410 vhost stays/);
+    assert.match(back.output, /the server's own vhost is not kept at \/var\/lib\/mastodon-closure\/original-vhost, so the closure cannot put it back: the 410 vhost stays/);
     await expectStatus(c.sandbox, "/users/alice", 410, { why: "the 410 vhost stays in place" });
     // A hand edit makes the next up rewrite the 410 vhost: it must not take the 410 vhost as the original.
     await c.s.set({ stage: "closed" });

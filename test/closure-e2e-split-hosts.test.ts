@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { NO_WAITS, openSandboxStack } from "../bin/sandbox-stack";
 import { Sandbox, startSandbox } from "../sandbox/client";
+import { KEPT_VHOST_SUM, ORIGINAL_VHOST } from "../lib/host/records";
 import { Closure, converge, expectStatus, onHost, postSignIn, pulumi, refusedPreview, sessionOf, waitFor } from "./support/e2e";
 
 let proxy: Sandbox | undefined;
@@ -17,7 +18,7 @@ let c: Closure;
 let front: Sandbox;
 
 const SITE = "/etc/nginx/sites-available/mastodon";
-const KEPT_SUM = "/var/lib/mastodon-closure/original-vhost.sha256";
+const KEPT_SUM = KEPT_VHOST_SUM;
 const JOURNAL = "/var/lib/mastodon-closure/journal.json";
 const sh = onHost;
 
@@ -64,8 +65,8 @@ test("closed: A's nginx answers 410 and passes sign-in to B's web; the vhost and
     assert.equal(signedIn.headers["x-sandbox"], "mastodon-web", "B's web answered");
     await expectStatus(front, "/settings/export", 200, { cookie: sessionOf(signedIn), why: "the export page, from B's web" });
 
-    assert.equal(await sh(proxy!, `cat ${SITE}.closure-original`), proxyVhost, "A keeps its own vhost, byte for byte");
-    const [sum, keptSum] = (await sh(proxy!, `sha256sum ${SITE}.closure-original | cut -d' ' -f1; cat ${KEPT_SUM}`)).trim().split("\n");
+    assert.equal(await sh(proxy!, `cat ${ORIGINAL_VHOST}`), proxyVhost, "A keeps its own vhost, byte for byte");
+    const [sum, keptSum] = (await sh(proxy!, `sha256sum ${ORIGINAL_VHOST} | cut -d' ' -f1; cat ${KEPT_SUM}`)).trim().split("\n");
     assert.equal(keptSum, sum, "its sha256 recorded on A");
     assert.equal(await sh(app!, `cat ${SITE}`), appVhost, "B's nginx is not the closure's business");
     assert.match(await sh(app!, `cat ${JOURNAL}`), /"stage": "closed"/);
@@ -73,7 +74,7 @@ test("closed: A's nginx answers 410 and passes sign-in to B's web; the vhost and
 });
 
 test("self-destruct refuses while A, asked on A, serves the server's own vhost; with the 410 vhost back it runs", async () => {
-    await sh(proxy!, `cp ${SITE}.closure-original ${SITE} && nginx -t 2>/dev/null && systemctl reload nginx`);
+    await sh(proxy!, `cp ${ORIGINAL_VHOST} ${SITE} && nginx -t 2>/dev/null && systemctl reload nginx`);
     await waitFor("A serving the server's own vhost", 10, async () => (await front.http("/users/alice")).status === 200);
     await c.s.set({ stage: "self-destructing", confirmSelfDestruct: "social.example" });
     const up = await pulumi(c, "up");

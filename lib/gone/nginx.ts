@@ -133,8 +133,8 @@ ${keep ? `    location / {\n        return 301 https://$host$request_uri;\n    }
     const kept = original.redirectServers.length
         ? `# Kept as the server's own site has them: they only redirect.\n${original.redirectServers.join("\n\n")}\n\n`
         : "";
-    return `${CLOSURE_VHOST_MARK} (stage front mode: ${mode}). The server's own vhost is kept next to
-# this file as *.closure-original and is restored when the closure moves back.
+    return `${CLOSURE_VHOST_MARK} (stage front mode: ${mode}). The server's own vhost is kept in the
+# closure's state directory on this host and is restored here when the closure moves back.
 ${upstream}${maps(keep)}${httpServer}${kept}server {
 ${listen(original.httpsListen)}
     server_name ${names(original.serverNames)};

@@ -8,7 +8,7 @@ import { HostFacts } from "../rules/facts";
 import { envFile, liveDirIs, sourceFiles, sourceWhere } from "../mastodon/deployment";
 import { HostAccess, hostTargets } from "./access";
 import { connectDatabase, railsRunner, selfDestructModeOnHost, tootctl } from "./reads";
-import { EMAIL_RECORD, EmailRecord, JOURNAL_PATH, Journal, SERVICES_RECORD, UnitState } from "./records";
+import { EMAIL_RECORD, EmailRecord, JOURNAL_PATH, Journal, KEPT_VHOST_SITE, legacyKeptVhost, ORIGINAL_VHOST, SERVICES_RECORD, UnitState } from "./records";
 import { objectStorageFromEnv } from "../mastodon/object-storage";
 import { resolveMastodonSettings, rowFromSql, settingRowSql, SETTINGS_DEFAULTS_FILE } from "../mastodon/site-settings";
 import { accountsLeftSql, DELAY_TO_DELETION_DAYS, envValue, selfDestructEra } from "../mastodon/self-destruct";
@@ -55,7 +55,9 @@ export async function probeHost(access: HostAccess, settings: Settings): Promise
         const source = sourceFiles(deployment, [VERSION_FILE, SETTINGS_DEFAULTS_FILE]);
         // The vhost is the proxy's: in the same round trip when that is this host.
         const proxy = await host.on("proxy");
-        const vhostPaths = [`${settings.nginxSite}.closure-original`, settings.nginxSite];
+        // The kept original: in the state directory, or beside the site where earlier versions kept it (moved
+        // by the vhost step the next time it runs); one kept from another site is not this one's.
+        const vhostPaths = [ORIGINAL_VHOST, KEPT_VHOST_SITE, legacyKeptVhost(settings.nginxSite), settings.nginxSite];
         const appPaths = [envPath, JOURNAL_PATH, SERVICES_RECORD, EMAIL_RECORD];
         const hostPaths = proxy === host ? [...appPaths, ...vhostPaths] : appPaths;
         // Mastodon's own files in the same round trip, unless they are read inside its image.
@@ -64,7 +66,8 @@ export async function probeHost(access: HostAccess, settings: Settings): Promise
             "read .env.production, the closure journal, the nginx site, Mastodon's version and its settings defaults",
         );
         const [env, journalText, servicesRecord, emailRecord] = files;
-        const [keptVhost, site] = proxy === host ? files.slice(appPaths.length) : await proxy.readFiles(vhostPaths, "read the nginx site on the proxy host");
+        const [keptVhost, keptFrom, legacyKept, site] =
+            proxy === host ? files.slice(appPaths.length) : await proxy.readFiles(vhostPaths, "read the nginx site on the proxy host");
         const [versionRb, defaultsText] = source.wrap
             ? await host.readFiles(source.paths, "read Mastodon's version and its settings defaults in its image", source.wrap)
             : files.slice(hostPaths.length);
@@ -74,7 +77,8 @@ export async function probeHost(access: HostAccess, settings: Settings): Promise
         if (wrongHost) throw new Error(wrongHost);
         const journal: Journal | undefined = journalText ? JSON.parse(journalText) : undefined;
         const currentStage = (STAGES as readonly string[]).includes(journal?.stage ?? "") ? (journal!.stage as Stage) : BASELINE_STAGE;
-        const originalVhost = keptVhost ?? site;
+        const kept = keptVhost !== undefined && (!keptFrom?.trim() || keptFrom.trim() === settings.nginxSite) ? keptVhost : undefined;
+        const originalVhost = kept ?? legacyKept ?? site;
         if (originalVhost === undefined)
             throw new Error(`no nginx site at ${settings.nginxSite}${proxy === host ? "" : ` on the proxy host ${proxy.target.host}`}: check nginxSite`);
         const mastodonVersion = versionRb === undefined ? undefined : versionFromSource(versionRb);

@@ -12,8 +12,21 @@ export const SERVICES_RECORD = `${STATE_DIR}/services.json`;
 export const NGINX_RECORD = `${STATE_DIR}/nginx.json`;
 /** When the announcement was e-mailed and to how many users: written once it is, so it is never sent twice. */
 export const EMAIL_RECORD = `${STATE_DIR}/announcement-email.json`;
-/** sha256 of the server's own vhost as the closure kept it. */
+/** The server's own vhost (the bytes nginx read at nginxSite, through a symlink), kept the first time the
+ *  closure replaces it and put back on the way back. Here, never beside the site: nginx's `include
+ *  sites-enabled/*` would read a copy there. On the nginx host (the proxy's, with split hosts). */
+export const ORIGINAL_VHOST = `${STATE_DIR}/original-vhost`;
+/** sha256 of ORIGINAL_VHOST as the closure kept it. */
 export const KEPT_VHOST_SUM = `${STATE_DIR}/original-vhost.sha256`;
+/** The nginxSite ORIGINAL_VHOST was kept from (one line), so it is never put back at another path. */
+export const KEPT_VHOST_SITE = `${STATE_DIR}/original-vhost.site`;
+/** The vhost in place before a change, while nginx -t judges the change (put back when it rejects it). */
+export const PREVIOUS_VHOST = `${STATE_DIR}/previous-vhost`;
+/** The closure vhost as received, before it is written to the site. */
+export const NEW_VHOST = `${STATE_DIR}/new-vhost`;
+/** Where closure versions before the state directory kept the original: beside the site (moved from there
+ *  into ORIGINAL_VHOST the next time the vhost step runs; read from there by the probe until then). */
+export const legacyKeptVhost = (site: string) => `${site}.closure-original`;
 
 /** JOURNAL_PATH: the stage the host reached and when each stage was last entered from below. */
 export interface Journal {

@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import { readdirSync, readFileSync } from "node:fs";
 import { Stage, STAGES } from "../../lib/rules/stages";
+import { ORIGINAL_VHOST } from "../../lib/host/records";
 import { Closure, converge, expectStatus, startClosure, status, stopClosure, waitFor } from "./e2e";
 
 export const SITE = "/etc/nginx/sites-available/mastodon";
@@ -79,7 +80,7 @@ export class CrashMatrix {
             assert.equal(alice, 200, `${stage}: /users/alice answered ${alice}`);
         } else {
             assert.equal(alice, 410, `${stage}: /users/alice answered ${alice}`);
-            assert.equal((await c.sandbox.exec(`cat ${SITE}.closure-original`)).stdout, originalVhost, `${stage}: the kept original, byte for byte`);
+            assert.equal((await c.sandbox.exec(`cat ${ORIGINAL_VHOST}`)).stdout, originalVhost, `${stage}: the kept original, byte for byte`);
         }
         const stopped = stage === "dormant" || stage === "parked";
         assert.equal(services, MASTODON.map((u) => `${u} ${stopped ? "inactive disabled" : "active enabled"}`).join("\n"), `${stage}: services`);

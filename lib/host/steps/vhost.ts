@@ -4,7 +4,7 @@ import { CLOSURE_VHOST_MARK } from "../../gone/nginx";
 import { CHECK_ACTOR_PATH, CHECK_USERNAME, SIGN_IN_PATH } from "../../gone/contract";
 import { shq } from "../../mastodon/shell";
 import { curlOnHost } from "../reads";
-import { KEPT_VHOST_SUM, STATE_DIR } from "../records";
+import { KEPT_VHOST_SITE, KEPT_VHOST_SUM, legacyKeptVhost, NEW_VHOST, ORIGINAL_VHOST, PREVIOUS_VHOST, STATE_DIR } from "../records";
 import { RemoteHost } from "../ssh";
 import { Step } from "./step";
 
@@ -72,12 +72,41 @@ export interface NginxSiteParams {
     answers?: VhostAnswers;
 }
 
+/**
+ * The shell that opens both vhost scripts: the closure's file names, and what an earlier version left. The
+ * closure keeps its files in its state directory, never beside the site (`include sites-enabled/*` would read
+ * them), and writes the site in place, through a symlink when it is one: the link stays a link, the file it
+ * names keeps its owner, mode and inode, and only its bytes change. A kept original beside the site (closure
+ * versions before this one) is moved into the state directory once, with the sha256 they recorded in the same
+ * place; the previous and new copies they could leave there after a killed run are removed.
+ */
+export function vhostPrelude(site: string): string {
+    const legacy = legacyKeptVhost("$site");
+    return `set -euo pipefail; site=${shq(site)}; keep=${shq(ORIGINAL_VHOST)}; sums=${shq(KEPT_VHOST_SUM)}; kept_site=${shq(KEPT_VHOST_SITE)}
+prev=${shq(PREVIOUS_VHOST)}; new=${shq(NEW_VHOST)}; legacy="${legacy}"
+mkdir -p ${shq(STATE_DIR)}
+if [ -e "$legacy" ]; then
+  if [ ! -e "$keep" ]; then
+    cp --preserve=timestamps "$legacy" "$keep.tmp"; printf '%s\\n' "$site" > "$kept_site"; mv -f "$keep.tmp" "$keep"
+  elif ! cmp -s "$legacy" "$keep"; then
+    echo "$legacy (kept by an earlier version of the closure) and $keep (kept by this one) differ: check which is your own vhost, put it at $keep with its sha256 in $sums, remove $legacy, then run up again" >&2
+    exit 3
+  fi
+  rm -f "$legacy"
+fi
+rm -f "$site.closure-previous" "$site.closure-new"
+if [ -e "$keep" ] && [ -s "$kept_site" ] && [ "$(cat "$kept_site")" != "$site" ]; then
+  echo "the kept original $keep is the vhost of $(cat "$kept_site"), not of nginxSite $site: set nginxSite to $(cat "$kept_site") and move back there first" >&2
+  exit 3
+fi
+`;
+}
+
 /** Puts the kept original back (nginx -t before the reload), or refuses saying why; "none" when nothing
  *  is kept and the site is the server's own. */
 async function restoreOriginal(host: RemoteHost, site: string): Promise<"restored" | "none"> {
     const r = await host.run(
-        `set -euo pipefail; site=${shq(site)}; keep="$site.closure-original"; sums=${shq(KEPT_VHOST_SUM)}
-if [ ! -e "$keep" ]; then
+        `${vhostPrelude(site)}if [ ! -e "$keep" ]; then
   if grep -q ${shq(`^${CLOSURE_VHOST_MARK}`)} "$site" 2>/dev/null; then
     echo "the server's own vhost is not kept at $keep, so the closure cannot put it back: the 410 vhost stays at $site. Put your own vhost at $site by hand (nginx -t, systemctl reload nginx), then run up again" >&2
     exit 3
@@ -89,45 +118,44 @@ if [ -n "$want" ] && [ "$want" != "$have" ]; then
   echo "the kept original $keep changed since the closure kept it (sha256 $have, kept as $want): check it, put the right vhost at $site by hand, remove $keep, then run up again" >&2
   exit 3
 fi
-prev="$site.closure-previous"; cp -p "$site" "$prev"; cp -p "$keep" "$site"
+cp --preserve=timestamps "$site" "$prev"; cat "$keep" > "$site"; touch -r "$keep" "$site"
 if ! out=$(nginx -t 2>&1); then
-  mv -f "$prev" "$site"
+  cat "$prev" > "$site"; touch -r "$prev" "$site"; rm -f "$prev"
   printf '%s\\nnginx -t rejected the restored original vhost; the closure vhost stays in place\\n' "$out" >&2
   exit 1
 fi
-rm -f "$prev"; systemctl reload nginx; rm -f "$keep" "$sums"; echo restored`,
+rm -f "$prev"; systemctl reload nginx; rm -f "$keep" "$sums" "$kept_site"; echo restored`,
         { label: `restore the original vhost at ${site}` },
     );
     return r.stdout.trim().endsWith("restored") ? "restored" : "none";
 }
 
 /**
- * The front vhost. A 410 vhost replaces the server's own, which is kept (byte for byte, with its sha256)
- * the first time and never overwritten; nginx -t runs before every reload, and on rejection the previous
+ * The front vhost. A 410 vhost replaces the server's own, which is kept (byte for byte, with its sha256, in
+ * the state directory) the first time and never overwritten; the site is written in place (vhostPrelude); nginx -t runs before every reload, and on rejection the previous
  * file is put back and nothing is reloaded. The step is done once nginx, asked on the host, serves it.
  */
 export const nginxSite: Step<NginxSiteParams, { reloaded: boolean }> = {
     async apply(host, _access, p) {
         if (p.mode === "original") return { reloaded: (await restoreOriginal(host, p.site)) === "restored" };
         await host.run(
-            `set -euo pipefail; site=${shq(p.site)}; keep="$site.closure-original"; sums=${shq(KEPT_VHOST_SUM)}
-mkdir -p ${shq(STATE_DIR)}
-if [ ! -e "$keep" ]; then
+            `${vhostPrelude(p.site)}if [ ! -e "$keep" ]; then
   if grep -q ${shq(`^${CLOSURE_VHOST_MARK}`)} "$site"; then
     echo "$site already holds a closure vhost but the server's own vhost is not kept at $keep: the closure will not keep a 410 vhost as the original. Put your own vhost back at $site, then run up again" >&2
     exit 3
   fi
-  cp -p "$site" "$keep"; sha256sum "$keep" | cut -d' ' -f1 > "$sums"
+  cp --preserve=timestamps "$site" "$keep.tmp"; sha256sum "$keep.tmp" | cut -d' ' -f1 > "$sums"
+  printf '%s\\n' "$site" > "$kept_site"; mv -f "$keep.tmp" "$keep"
 fi
-new="$site.closure-new"; cat > "$new"; chown --reference="$site" "$new"; chmod --reference="$site" "$new"
+cat > "$new"
 if cmp -s "$new" "$site"; then
   rm -f "$new"
   out=$(nginx -t 2>&1) || { printf '%s\\nnginx -t rejects the configuration; nginx was not reloaded\\n' "$out" >&2; exit 1; }
   echo same; exit 0
 fi
-prev="$site.closure-previous"; cp -p "$site" "$prev"; mv -f "$new" "$site"
+cp --preserve=timestamps "$site" "$prev"; cat "$new" > "$site"; rm -f "$new"
 if ! out=$(nginx -t 2>&1); then
-  mv -f "$prev" "$site"
+  cat "$prev" > "$site"; touch -r "$prev" "$site"; rm -f "$prev"
   printf '%s\\nnginx -t rejected the closure vhost; the previous vhost is back in place and nginx was not reloaded\\n' "$out" >&2
   exit 1
 fi
