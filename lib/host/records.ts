@@ -14,6 +14,9 @@ export const NGINX_RECORD = `${STATE_DIR}/nginx.json`;
 export const EMAIL_RECORD = `${STATE_DIR}/announcement-email.json`;
 /** sha256 of the server's own vhost as the closure kept it. */
 export const KEPT_VHOST_SUM = `${STATE_DIR}/original-vhost.sha256`;
+/** The directories the closure made (for the dumps): written before it makes one, so a directory it did not
+ *  make is never taken for its own (left as found: owner and mode unchanged). */
+export const CREATED_DIRS_RECORD = `${STATE_DIR}/created-dirs.json`;
 
 /** JOURNAL_PATH: the stage the host reached and when each stage was last entered from below. */
 export interface Journal {
@@ -21,6 +24,12 @@ export interface Journal {
     reachedAt: Record<string, string>;
     /** The closing date the announcement gives (the last one applied). */
     announcedClosingDate?: string;
+}
+
+/** CREATED_DIRS_RECORD: the directories the closure made, outermost first. An entry for a directory that is
+ *  not there (removed after a failed dump, or a run killed before it made it) is dropped at the next write. */
+export interface CreatedDirs {
+    dirs: string[];
 }
 
 /** EMAIL_RECORD. */
