@@ -49,7 +49,8 @@ export interface MastodonClosureArgs {
 /**
  * The whole closure of one Mastodon server at the stage in settings: each concern of the plan the program
  * made (lib/rules/plan.ts, lib/rules/decide.ts) a child component, in the order that keeps data safe (the 410 vhost before self-destruct,
- * the verified dump before any service stops, the edge answering before DNS moves), and the host's journal last.
+ * the verified dump before the vhost closes sign-in and downloads and before any service stops, the edge answering before DNS moves),
+ * and the host's journal last.
  */
 export class MastodonClosure extends pulumi.ComponentResource {
     readonly plan: ClosurePlan;
@@ -96,15 +97,26 @@ export class MastodonClosure extends pulumi.ComponentResource {
         }
 
         const page = { domain: s.domain, closingDate: s.closingDate, successor: s.successor, language: s.language };
-        const front = { ...page, ...(plan.downloadsUntil ? { downloadsUntil: plan.downloadsUntil } : {}) };
-        this.front = new FrontProxy(
-            `${name}-front`,
-            { access, site: s.nginxSite, mode: plan.front, domain: s.domain, originalText: args.originalVhost, original, page: front },
-            child,
-        );
+        const frontPage = { ...page, ...(plan.downloadsUntil ? { downloadsUntil: plan.downloadsUntil } : {}) };
+        const declareFront = (after: pulumi.Resource[]) =>
+            new FrontProxy(
+                `${name}-front`,
+                { access, site: s.nginxSite, mode: plan.front, domain: s.domain, originalText: args.originalVhost, original, page: frontPage },
+                { ...child, dependsOn: after },
+            );
+        // At a stage that dumps, the front stops serving sign-in and downloads: it waits for the dump (and for
+        // the steps the dump waits for), so a dump that fails (a full disk, a refused access) leaves users able
+        // to take their data, and stops nothing. The archive requests and self-destruct there were done at
+        // earlier stages, with a 410 vhost already served; self-destruct asks nginx on the host again when it acts.
+        const frontAfterDump = plan.databaseDump;
+        const front = frontAfterDump ? undefined : declareFront([]);
 
         if (plan.requestArchives) {
-            this.archives = new ArchiveRequests(`${name}-archives`, { access, recentDays: plan.archiveRecentDays }, { ...child, dependsOn: [this.front] });
+            this.archives = new ArchiveRequests(
+                `${name}-archives`,
+                { access, recentDays: plan.archiveRecentDays },
+                { ...child, dependsOn: front ? [front] : [] },
+            );
         }
 
         if (plan.selfDestruct) {
@@ -112,7 +124,7 @@ export class MastodonClosure extends pulumi.ComponentResource {
                 `${name}-self-destruct`,
                 { access, domain: s.domain, mastodonVersion: facts.mastodonVersion },
                 // The announcement e-mail went out at an earlier stage: the plan refuses self-destruct until the host's record says so.
-                { ...child, dependsOn: [this.front, ...(this.archives ? [this.archives] : [])] },
+                { ...child, dependsOn: [...(front ? [front] : []), ...(this.archives ? [this.archives] : [])] },
             );
         }
 
@@ -123,6 +135,7 @@ export class MastodonClosure extends pulumi.ComponentResource {
                 { ...child, dependsOn: this.selfDestruct ? [this.selfDestruct] : [] },
             );
         }
+        this.front = front ?? declareFront(this.dump ? [this.dump] : []);
 
         if (plan.stoppedUnits.length > 0 || (plan.stoppedOnDatabaseHost?.length ?? 0) > 0 || plan.restartStopped) {
             // Nothing stops before the dump it depends on is made and verified (and checked again on the host).

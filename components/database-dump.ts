@@ -1,11 +1,14 @@
 import * as pulumi from "@pulumi/pulumi";
 import { HostAccess } from "../lib/host/access";
 import { DumpManifest } from "../lib/host/steps/dump";
+import { DUMP_SUBDIR } from "../lib/host/steps/dump-dir";
 import { HostStep } from "../lib/provider/host-step";
 
 export interface DatabaseDumpArgs {
     access: pulumi.Input<HostAccess>;
-    /** Directory on the host (default /var/backups/mastodon-closure, mode 700). */
+    /** Directory on the host (default /var/backups/mastodon-closure): made by the closure (mode 700) when it is
+     *  not there; one that is there keeps its owner and mode, and the dump goes in a subdirectory
+     *  `mastodon-closure` of it that the closure makes. */
     dir: string;
     /** Days the dump is to be kept; recorded in its manifest (default 365). */
     retentionDays: number;
@@ -26,7 +29,7 @@ export class DatabaseDump extends pulumi.ComponentResource {
                 access: args.access,
                 params: { dir: args.dir, retentionDays: args.retentionDays, ageRecipient: args.ageRecipient, intact: true },
                 about:
-                    `pg_dump -Fc into ${args.dir}, checked with pg_restore --list, sha256 and manifest beside it` +
+                    `pg_dump -Fc into ${args.dir} (into ${args.dir}/${DUMP_SUBDIR} when the closure did not make ${args.dir}: that one is left as found), checked with pg_restore --list, sha256 and manifest beside it` +
                     `${args.ageRecipient ? ", encrypted to the age recipient" : ""}; kept ${args.retentionDays} days and never deleted by the closure`,
             },
             { parent: this, retainOnDelete: true },

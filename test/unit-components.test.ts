@@ -383,6 +383,26 @@ describe("MastodonClosure per stage", () => {
         assert.equal(unitOf("mail", settings("dormant", { mailService: "exim4" })), "exim4");
     });
 
+    for (const stage of ["dormant", "parked"] as const) {
+        test(`${stage}: the vhost stops serving sign-in and downloads only after the dump, so a failed dump leaves users their data`, async () => {
+            const b = await build(settings(stage, { requestArchives: "true" }), factsAt(stage));
+            assert.deepEqual(b.dependsOn(`${b.prefix}-front`), [`${b.prefix}-dump`]);
+            assert.deepEqual(b.dependsOn(`${b.prefix}-dump`), [`${b.prefix}-self-destruct`]);
+            // Done at earlier stages, with a 410 vhost served already: they do not wait for this stage's vhost.
+            assert.deepEqual(b.dependsOn(`${b.prefix}-self-destruct`), [`${b.prefix}-archives`]);
+            assert.deepEqual(b.dependsOn(`${b.prefix}-archives`), []);
+            assert.deepEqual(b.dependsOn(`${b.prefix}-services`), [`${b.prefix}-dump`, `${b.prefix}-front`]);
+        });
+    }
+
+    test("self-destructing, and back there from dormant: the vhost first, waiting for nothing", async () => {
+        for (const facts of [factsAt("self-destructing"), factsAt("dormant", { currentStage: "dormant" })]) {
+            const b = await build(settings("self-destructing", { requestArchives: "true" }), facts);
+            assert.deepEqual(b.dependsOn(`${b.prefix}-front`), []);
+            assert.deepEqual(b.dependsOn(`${b.prefix}-self-destruct`), [`${b.prefix}-archives`, `${b.prefix}-front`]);
+        }
+    });
+
     test("the StageJournal is declared at every stage but operating", async () => {
         for (const stage of STAGES) {
             const b = await build(settings(stage), factsAt(stage));

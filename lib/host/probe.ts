@@ -13,6 +13,7 @@ import { objectStorageFromEnv } from "../mastodon/object-storage";
 import { resolveMastodonSettings, rowFromSql, settingRowSql, SETTINGS_DEFAULTS_FILE } from "../mastodon/site-settings";
 import { accountsLeftSql, DELAY_TO_DELETION_DAYS, envValue, selfDestructEra } from "../mastodon/self-destruct";
 import { HostSet } from "./ssh";
+import { dumpDirsOf } from "./steps/dump-dir";
 import { shq } from "../mastodon/shell";
 import { DOMAIN, Settings } from "../rules/settings";
 import { BASELINE_STAGE, firstStage, Stage, STAGE_TABLE, STAGES } from "../rules/stages";
@@ -21,7 +22,8 @@ export interface Probe {
     facts: HostFacts;
     /** The server's own vhost (the kept original once the closure has replaced it). */
     originalVhost: string;
-    /** Every database dump in dumpDir, finished or not (a dump the closure made has a manifest beside it). */
+    /** Every database dump in dumpDir or the closure's subdirectory there, finished or not (a dump the closure
+     *  made has a manifest beside it). */
     dumpsOnHost: { path: string; bytes: number }[];
 }
 
@@ -112,8 +114,9 @@ export async function probeHost(access: HostAccess, settings: Settings): Promise
             ...(emailRecord ? { announcementEmailedAt: (JSON.parse(emailRecord) as EmailRecord).sentAt } : {}),
             ...(objectStorage ? { objectStorage } : {}),
         };
+        // In dumpDir, or in the subdirectory the closure makes there when dumpDir was there before it.
         const dumps = await host.run(
-            `[ -d ${shq(settings.dumpDir)} ] || exit 0; find ${shq(settings.dumpDir)} -maxdepth 1 -type f \\( -name '*.dump' -o -name '*.dump.age' \\) -printf '%s %p\\n' | sort -k2`,
+            `for d in ${dumpDirsOf(settings.dumpDir).map(shq).join(" ")}; do [ -d "$d" ] || continue; find "$d" -maxdepth 1 -type f \\( -name '*.dump' -o -name '*.dump.age' \\) -printf '%s %p\\n'; done | sort -k2`,
             { label: `list the dumps in ${settings.dumpDir}` },
         );
         const dumpsOnHost = dumps.stdout

@@ -27,6 +27,9 @@ export const NEW_VHOST = `${STATE_DIR}/new-vhost`;
 /** Where closure versions before the state directory kept the original: beside the site (moved from there
  *  into ORIGINAL_VHOST the next time the vhost step runs; read from there by the probe until then). */
 export const legacyKeptVhost = (site: string) => `${site}.closure-original`;
+/** The directories the closure made (for the dumps): written before it makes one, so a directory it did not
+ *  make is never taken for its own (left as found: owner and mode unchanged). */
+export const CREATED_DIRS_RECORD = `${STATE_DIR}/created-dirs.json`;
 
 /** JOURNAL_PATH: the stage the host reached and when each stage was last entered from below. */
 export interface Journal {
@@ -34,6 +37,12 @@ export interface Journal {
     reachedAt: Record<string, string>;
     /** The closing date the announcement gives (the last one applied). */
     announcedClosingDate?: string;
+}
+
+/** CREATED_DIRS_RECORD: the directories the closure made, outermost first. An entry for a directory that is
+ *  not there (removed after a failed dump, or a run killed before it made it) is dropped at the next write. */
+export interface CreatedDirs {
+    dirs: string[];
 }
 
 /** EMAIL_RECORD. */

@@ -2,9 +2,12 @@
 import { dumpLines } from "../../mastodon/deployment";
 import { shq } from "../../mastodon/shell";
 import { RemoteHost } from "../ssh";
+import { forgetRemovedDirs, placeDumps, recordedDirs, seeDumpDirs, writeRecordedDirs } from "./dump-dir";
 import { Step } from "./step";
 
 export interface DumpParams {
+    /** dumpDir: the dump goes there when the closure made it, else in a subdirectory the closure makes there
+     *  (./dump-dir.ts). */
     dir: string;
     retentionDays: number;
     ageRecipient?: string;
@@ -34,8 +37,9 @@ async function sha256Of(host: RemoteHost, path: string): Promise<string | undefi
 
 /** pg_dump in custom format, verified with `pg_restore --list` before anything may stop the database,
  *  optionally encrypted to an age recipient, sha256 and a manifest written beside it. Kept on delete.
- *  A failed or interrupted dump leaves no file behind. A dump that vanished later is reported, never made
- *  again silently: the database has changed since (self-destruct), and the old dump is the one to keep. */
+ *  A failed or interrupted dump leaves no file behind, nor a directory it made; a directory that was there
+ *  before keeps its owner and mode. A dump that vanished later is reported, never made again silently: the
+ *  database has changed since (self-destruct), and the old dump is the one to keep. */
 export const databaseDump: Step<DumpParams, DumpManifest> = {
     async apply(host, access, p, previous) {
         if (previous) {
@@ -52,12 +56,24 @@ export const databaseDump: Step<DumpParams, DumpManifest> = {
         const createdAt = new Date();
         const stamp = createdAt.toISOString().replace(/[-:]/g, "").replace(/\..*/, "Z");
         const retainUntil = new Date(createdAt.getTime() + p.retentionDays * 86400_000).toISOString();
-        const base = `${p.dir}/${db.name}-${stamp}.dump`;
-        const r = await host.run(
-            `set -euo pipefail; umask 077; IFS= read -r PGPASSWORD; export PGPASSWORD
-mkdir -p ${shq(p.dir)}; chmod 700 ${shq(p.dir)}
+        // The directories it makes are recorded before they are made; one that was there is left as found.
+        const recorded = await recordedDirs(host);
+        const place = placeDumps(p.dir, await seeDumpDirs(host, p.dir, recorded), recorded);
+        if (place.record) await writeRecordedDirs(host, place.record);
+        // Removed (deepest first, when empty) if the dump fails.
+        const madeNow = [...place.make].reverse().map(shq).join(" ");
+        const base = `${place.dir}/${db.name}-${stamp}.dump`;
+        const r = await host
+            .run(
+                `set -euo pipefail; umask 077; IFS= read -r PGPASSWORD; export PGPASSWORD
 f=${shq(base)}; done=0; ticker=
-trap '[ -z "$ticker" ] || kill "$ticker" 2>/dev/null; [ "$done" = 1 ] || rm -f "$f" "$f.age" "$f.sha256" "$f.age.sha256"' EXIT
+cleanup() {
+  [ -z "$ticker" ] || kill "$ticker" 2>/dev/null || true
+  [ "$done" = 1 ] || { rm -f "$f" "$f.age" "$f.sha256" "$f.age.sha256"; ${madeNow ? `rmdir ${madeNow} 2>/dev/null || true;` : ""} }
+}
+trap cleanup EXIT
+${place.make.map((d) => `[ -d ${shq(d)} ] || mkdir -m 700 ${shq(d)}`).join("\n")}
+${place.own ? `chmod 700 ${shq(place.dir)}` : ":"}
 ${lines.dump} &
 dump=$!
 # The size every 5 s while pg_dump runs, ended as soon as it is done (its sleep holds no output open).
@@ -72,14 +88,18 @@ sum=$(sha256sum "$f" | cut -d' ' -f1); bytes=$(stat -c %s "$f")
 echo "$sum  $(basename "$f")" > "$f.sha256"
 done=1
 printf '{"path":"%s","sha256":"%s","bytes":%s,"tocEntries":%s}\\n' "$f" "$sum" "$bytes" "$entries"`,
-            {
-                stdin: `${db.password}\n`,
-                label: "pg_dump and verify the Mastodon database",
-                // Shown by the engine while the step runs: a large database takes a while.
-                onLine: (line) =>
-                    line.startsWith("progress: ") && console.error(`database dump: ${(Number(line.slice(10)) / 1e6).toFixed(1)} MB written so far`),
-            },
-        );
+                {
+                    stdin: `${db.password}\n`,
+                    label: "pg_dump and verify the Mastodon database",
+                    // Shown by the engine while the step runs: a large database takes a while.
+                    onLine: (line) =>
+                        line.startsWith("progress: ") && console.error(`database dump: ${(Number(line.slice(10)) / 1e6).toFixed(1)} MB written so far`),
+                },
+            )
+            .catch(async (e) => {
+                if (place.make.length > 0) await forgetRemovedDirs(host, p.dir);
+                throw e;
+            });
         const made = JSON.parse(r.stdout.trim().split("\n").pop() ?? "{}");
         const manifest: DumpManifest = { ...made, encrypted: !!p.ageRecipient, createdAt: createdAt.toISOString(), retainUntil };
         await host.writeFile(`${made.path}.manifest.json`, JSON.stringify(manifest, null, 2) + "\n", {
