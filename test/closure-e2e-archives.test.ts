@@ -73,8 +73,12 @@ describe("Mastodon 4.2 with no registrations_mode row", () => {
         await c.sandbox.sql(
             "UPDATE backups SET created_at = now() - interval '8 days' WHERE user_id = (SELECT u.id FROM users u JOIN accounts a ON a.id = u.account_id WHERE a.username = 'carol')",
         );
-        const [carol] = await c.sandbox.sql<{ id: string }>("SELECT b.id FROM backups b JOIN users u ON u.id = b.user_id JOIN accounts a ON a.id = u.account_id WHERE a.username = 'carol'");
-        const dir = `/home/mastodon/live/public/system/backups/dumps/${String(carol.id).padStart(9, "0").replace(/(\d{3})(?=\d)/g, "$1/")}`;
+        const [carol] = await c.sandbox.sql<{ id: string }>(
+            "SELECT b.id FROM backups b JOIN users u ON u.id = b.user_id JOIN accounts a ON a.id = u.account_id WHERE a.username = 'carol'",
+        );
+        const dir = `/home/mastodon/live/public/system/backups/dumps/${String(carol.id)
+            .padStart(9, "0")
+            .replace(/(\d{3})(?=\d)/g, "$1/")}`;
         assert.equal((await c.sandbox.exec(`test -d ${dir} && echo there`)).stdout.trim(), "there", `carol's archive at ${dir}`);
         const job = await c.sandbox.enqueueScheduledJob("vacuum_scheduler");
         assert.equal(job.ran, true, job.message);
@@ -115,7 +119,10 @@ describe("Mastodon 4.4 with emailAnnouncement", () => {
         await waitFor("Sidekiq to send the e-mails", 30, async () => (await c.sandbox.mails()).length > 0);
         const mails = await c.sandbox.mails();
         assert.deepEqual(mails.map((m) => m.to).sort(), recipients, `sent: ${JSON.stringify(mails)}`);
-        assert.ok(mails.every((m) => m.action === "announcement_published" && m.about === `announcement:${up.announcementId}`), JSON.stringify(mails));
+        assert.ok(
+            mails.every((m) => m.action === "announcement_published" && m.about === `announcement:${up.announcementId}`),
+            JSON.stringify(mails),
+        );
         const [a] = await c.sandbox.sql("SELECT notification_sent_at FROM announcements WHERE id = $1", [up.announcementId]);
         assert.ok(a.notification_sent_at, "the announcement is marked as sent");
         const record = JSON.parse((await c.sandbox.exec("cat /var/lib/mastodon-closure/announcement-email.json")).stdout);
@@ -134,7 +141,10 @@ describe("Mastodon 4.4 with emailAnnouncement", () => {
         const mails = await c.sandbox.mails();
         assert.equal(mails.length, recipients.length, `e-mails sent in all: ${mails.length}`);
         const [first] = await c.sandbox.sql<{ at: Date }>("SELECT min(suspended_at) AS at FROM accounts WHERE domain IS NULL");
-        const lastMail = mails.map((m) => Date.parse(m.at)).sort().pop()!;
+        const lastMail = mails
+            .map((m) => Date.parse(m.at))
+            .sort()
+            .pop()!;
         assert.ok(lastMail < first.at.getTime(), `last e-mail ${new Date(lastMail).toISOString()}, first suspension ${first.at.toISOString()}`);
     });
 

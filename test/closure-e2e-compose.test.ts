@@ -37,7 +37,11 @@ test("the sandbox runs upstream's compose file: five running containers, web and
     const cs = await containers();
     assert.equal(summary(cs), SERVICES.map((s) => `${s} running always`).join(", "));
     await expectStatus(c.sandbox, "/users/alice", 200, { why: "nginx on the host passes the actor to the web container" });
-    assert.equal((await c.sandbox.exec("systemctl is-active postgresql redis-server")).stdout, "inactive\ninactive\n", "PostgreSQL and Redis run only as containers");
+    assert.equal(
+        (await c.sandbox.exec("systemctl is-active postgresql redis-server")).stdout,
+        "inactive\ninactive\n",
+        "PostgreSQL and Redis run only as containers",
+    );
 });
 
 test("operating: the version from the web service's image, the database through the db container, nothing changed", async () => {
@@ -65,7 +69,11 @@ test("announced, then closed: rows through the containers' Rails, 410 from nginx
     await expectStatus(c.sandbox, "/settings/export", 200, { cookie: sessionOf(signedIn), why: "the export page, from the web container" });
     const [requested] = await c.sandbox.sql<{ n: string }>("SELECT count(*) AS n FROM backups");
     assert.ok(Number(requested.n) >= 4, `archives requested through rails runner in a one-off container: ${requested.n}`);
-    await waitFor("every archive made by the sidekiq container", 90, async () => (await c.sandbox.sql("SELECT id FROM backups WHERE NOT processed")).length === 0);
+    await waitFor(
+        "every archive made by the sidekiq container",
+        90,
+        async () => (await c.sandbox.sql("SELECT id FROM backups WHERE NOT processed")).length === 0,
+    );
 });
 
 test("self-destructing: SELF_DESTRUCT in .env.production, web, streaming and sidekiq recreated so that they read it", async () => {

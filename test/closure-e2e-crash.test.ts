@@ -26,4 +26,3 @@ test("announced → closed and back", async () => {
 test("closed → self-destructing (one-way) and back to closed", async () => {
     await m.run("closed", "self-destructing", { confirmSelfDestruct: "social.example" });
 });
-

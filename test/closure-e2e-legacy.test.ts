@@ -9,7 +9,19 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { Closure, converge, expectStatus, hostSnapshot, postSignIn, pulumi, refusedPreview, sessionOf, startClosure, stopClosure, waitFor } from "./support/e2e";
+import {
+    Closure,
+    converge,
+    expectStatus,
+    hostSnapshot,
+    postSignIn,
+    pulumi,
+    refusedPreview,
+    sessionOf,
+    startClosure,
+    stopClosure,
+    waitFor,
+} from "./support/e2e";
 
 let c: Closure;
 const keys = mkdtempSync(join(tmpdir(), "age-"));
@@ -54,7 +66,10 @@ test("Mastodon 4.2: legacy self-destruct, dormant once every Delete is out of Si
     );
     assert.equal(accounts.length, 6, `local accounts: ${JSON.stringify(accounts)}`);
     for (const a of accounts) {
-        assert.ok(a.suspended && a.requests === 1 && a.age >= 0 && a.age < 900, `Account#suspend! files one fresh deletion request per account; got ${JSON.stringify(a)}`);
+        assert.ok(
+            a.suspended && a.requests === 1 && a.age >= 0 && a.age < 900,
+            `Account#suspend! files one fresh deletion request per account; got ${JSON.stringify(a)}`,
+        );
     }
     const runs = (await c.sandbox.exec("grep -c 'tootctl self-destruct' /var/lib/mastodon-sim/boots; true")).stdout.trim();
     assert.equal(runs, "1", `the legacy command ran ${runs} time(s)`);
@@ -84,8 +99,14 @@ test("Mastodon 4.2: legacy self-destruct, dormant once every Delete is out of Si
         return s.enqueued === 0 && s.retry.length === 0;
     });
     // carol's request falls due: Mastodon's SuspendedUserCleanupScheduler purges her local data.
-    await c.sandbox.sql("UPDATE account_deletion_requests SET created_at = now() - interval '31 days' WHERE account_id = (SELECT id FROM accounts WHERE username = 'carol' AND domain IS NULL)");
-    await waitFor("carol purged", 30, async () => (await c.sandbox.sql("SELECT u.id FROM users u JOIN accounts a ON a.id = u.account_id WHERE a.username = 'carol'")).length === 0);
+    await c.sandbox.sql(
+        "UPDATE account_deletion_requests SET created_at = now() - interval '31 days' WHERE account_id = (SELECT id FROM accounts WHERE username = 'carol' AND domain IS NULL)",
+    );
+    await waitFor(
+        "carol purged",
+        30,
+        async () => (await c.sandbox.sql("SELECT u.id FROM users u JOIN accounts a ON a.id = u.account_id WHERE a.username = 'carol'")).length === 0,
+    );
     // ... as if the command had run 31 days ago: the closure dates the purge from its journal as well, since a
     // purged account's request is gone.
     const journal = JSON.parse((await c.sandbox.exec("cat /var/lib/mastodon-closure/journal.json")).stdout);
@@ -99,7 +120,10 @@ test("Mastodon 4.2: legacy self-destruct, dormant once every Delete is out of Si
     execFileSync("age-keygen", ["-o", join(keys, "identity")], { stdio: "ignore" });
     const recipient = execFileSync("age-keygen", ["-y", join(keys, "identity")], { encoding: "utf8" }).trim();
     const dormant = await converge(c, { stage: "dormant", dumpAgeRecipient: recipient });
-    assert.match(JSON.stringify(dormant.gates), /0 local account\(s\) not suspended \(legacy tootctl self-destruct\); Delete deliveries in Sidekiq: 0 queued, 0 to retry/);
+    assert.match(
+        JSON.stringify(dormant.gates),
+        /0 local account\(s\) not suspended \(legacy tootctl self-destruct\); Delete deliveries in Sidekiq: 0 queued, 0 to retry/,
+    );
     // The probe asked Sidekiq (a rails runner script); it never ran the legacy command again.
     const bootLog = (await c.sandbox.exec("tail -n +" + (boots + 1) + " /var/lib/mastodon-sim/boots")).stdout;
     assert.doesNotMatch(bootLog, /self-destruct/);

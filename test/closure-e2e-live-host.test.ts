@@ -21,7 +21,8 @@ after(() => stopClosure(c));
 
 const sh = (command: string) => onHost(c.sandbox, command);
 const registrations = async () => (await c.sandbox.sql<{ value: string }>("SELECT value FROM settings WHERE var = 'registrations_mode'"))[0]?.value;
-const unitStates = async (units: string[]) => (await sh(units.map((u) => `echo ${u} $(systemctl is-active ${u}) $(systemctl is-enabled ${u})`).join("; "))).trim();
+const unitStates = async (units: string[]) =>
+    (await sh(units.map((u) => `echo ${u} $(systemctl is-active ${u}) $(systemctl is-enabled ${u})`).join("; "))).trim();
 
 test("a closing date in the past or closer than minimumNoticeDays is refused when announcing; later is allowed, earlier checked", async () => {
     const pristine = await hostSnapshot(c.sandbox);
@@ -75,7 +76,10 @@ test("a 410 vhost is never kept as the original: with the kept copy gone, the wa
     await c.s.set({ stage: "announced" });
     const back = await pulumi(c, "up");
     assert.notEqual(back.code, 0, "moving back without the kept original must fail");
-    assert.match(back.output, /the server's own vhost is not kept at \/var\/lib\/mastodon-closure\/original-vhost, so the closure cannot put it back: the 410 vhost stays/);
+    assert.match(
+        back.output,
+        /the server's own vhost is not kept at \/var\/lib\/mastodon-closure\/original-vhost, so the closure cannot put it back: the 410 vhost stays/,
+    );
     await expectStatus(c.sandbox, "/users/alice", 410, { why: "the 410 vhost stays in place" });
     // A hand edit makes the next up rewrite the 410 vhost: it must not take the 410 vhost as the original.
     await c.s.set({ stage: "closed" });
@@ -88,7 +92,7 @@ test("a 410 vhost is never kept as the original: with the kept copy gone, the wa
     await c.sandbox.exec(`cat > ${SITE}`, originalVhost);
     const fixed = await pulumi(c, "up", "--refresh");
     assert.equal(fixed.code, 0, fixed.output.slice(-2000));
-    assert.equal((await sh(`cat ${KEPT}`)), originalVhost, "the kept original is the server's own vhost, byte for byte");
+    assert.equal(await sh(`cat ${KEPT}`), originalVhost, "the kept original is the server's own vhost, byte for byte");
     await expectStatus(c.sandbox, "/users/alice", 410);
 });
 
@@ -107,7 +111,9 @@ test("self-destruct refuses while nginx, asked on the host, serves the server's 
     await expectStatus(c.sandbox, "/users/alice", 410);
     assert.match(await sh("cat /home/mastodon/live/.env.production"), /^SELF_DESTRUCT=.+/m);
     await waitFor("every deletion notice sent", 120, async () =>
-        (await c.sandbox.exec("cd /home/mastodon/live && runuser -u mastodon -- bin/tootctl self-destruct </dev/null")).stdout.includes("Every deletion notice has been sent"),
+        (await c.sandbox.exec("cd /home/mastodon/live && runuser -u mastodon -- bin/tootctl self-destruct </dev/null")).stdout.includes(
+            "Every deletion notice has been sent",
+        ),
     );
 });
 
@@ -130,7 +136,10 @@ test("with nginx stopped the move to dormant fails, twice, and stops nothing; wi
     const up = await converge(c, {});
     assert.equal(up.stage, "dormant");
     assert.equal(await unitStates(ALL), ALL.map((u) => `${u} inactive disabled`).join("\n"));
-    assert.ok(up.dumpsOnHost.some((d: { path: string }) => d.path === up.databaseDump.path), JSON.stringify(up.dumpsOnHost));
+    assert.ok(
+        up.dumpsOnHost.some((d: { path: string }) => d.path === up.databaseDump.path),
+        JSON.stringify(up.dumpsOnHost),
+    );
 });
 
 test("dormant: services started by hand are drift, stopped again by up --refresh", async () => {

@@ -24,7 +24,9 @@ test("closed: a user signs in through the closed vhost and downloads the archive
     const preview = await pulumi(c, "preview");
     assert.equal(preview.code, 0, preview.output.slice(-2000));
     assert.ok(
-        preview.output.includes(`media and archives on object storage: bucket ${b.bucket} at ${b.endpoint}, kept as it is: the closure never empties or deletes it`),
+        preview.output.includes(
+            `media and archives on object storage: bucket ${b.bucket} at ${b.endpoint}, kept as it is: the closure never empties or deletes it`,
+        ),
         preview.output.slice(-2000),
     );
     await converge(c, { stage: "announced" });
@@ -39,7 +41,9 @@ test("closed: a user signs in through the closed vhost and downloads the archive
     const [archive] = await c.sandbox.sql<{ id: string; dump_file_name: string; dump_file_size: string }>(
         "SELECT b.id, b.dump_file_name, b.dump_file_size FROM backups b JOIN users u ON u.id = b.user_id JOIN accounts a ON a.id = u.account_id WHERE a.username = 'alice'",
     );
-    const key = `backups/dumps/${String(archive.id).padStart(9, "0").replace(/(\d{3})(?=\d)/g, "$1/")}/original/${archive.dump_file_name}`;
+    const key = `backups/dumps/${String(archive.id)
+        .padStart(9, "0")
+        .replace(/(\d{3})(?=\d)/g, "$1/")}/original/${archive.dump_file_name}`;
     const download = `/backups/${archive.id}/download`;
     // The e-mailed link: sign in first (authenticate_user! keeps where the user was going), then back to it.
     const toSignIn = await c.sandbox.http(download);
@@ -79,13 +83,20 @@ test("closed: a user signs in through the closed vhost and downloads the archive
 test("dormant: the bucket and every object in it kept; the outputs say until when, and deleting it is left by hand", async () => {
     const b = bucket();
     const objects = await listObjects(b);
-    assert.deepEqual(objects.map((o) => o.key.split("/").slice(0, 2).join("/")), ["backups/dumps", "backups/dumps"], JSON.stringify(objects));
+    assert.deepEqual(
+        objects.map((o) => o.key.split("/").slice(0, 2).join("/")),
+        ["backups/dumps", "backups/dumps"],
+        JSON.stringify(objects),
+    );
     await converge(c, { stage: "self-destructing", confirmSelfDestruct: "social.example" });
     await waitFor("every deletion notice sent", 60, async () => /Every deletion notice has been sent/.test(await tootctlSelfDestruct()));
     const dormant = await converge(c, { stage: "dormant" });
     const until = inDays(365);
     assert.equal(dormant.objectStorage.keptUntil, until, JSON.stringify(dormant.objectStorage));
-    assert.equal(dormant.objectStorage.kept, `kept as it is until ${until} (bucketRetentionDays 365 after the host went dormant): the closure never empties or deletes it`);
+    assert.equal(
+        dormant.objectStorage.kept,
+        `kept as it is until ${until} (bucketRetentionDays 365 after the host went dormant): the closure never empties or deletes it`,
+    );
     assert.ok(
         dormant.manualSteps.some((m: string) => m.startsWith(`keep the bucket ${b.bucket} at ${b.endpoint} until ${until}, then delete it by hand`)),
         JSON.stringify(dormant.manualSteps),

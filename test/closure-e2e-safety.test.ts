@@ -94,7 +94,9 @@ test("an up killed half-way converges when run again", async () => {
     assert.equal(again.code, 0, again.output.slice(-2000));
     await converge(c, {});
     await expectStatus(c.sandbox, "/users/alice", 200);
-    await waitFor("journal at announced", 5, async () => (await c.sandbox.exec("cat /var/lib/mastodon-closure/journal.json")).stdout.includes('"stage": "announced"'));
+    await waitFor("journal at announced", 5, async () =>
+        (await c.sandbox.exec("cat /var/lib/mastodon-closure/journal.json")).stdout.includes('"stage": "announced"'),
+    );
 });
 
 /** `pulumi up`, killed with its whole process group (CLI, language host and plugins) after `ms`. */
@@ -136,7 +138,10 @@ test("with statusToken the announcement is also a public status; back to operati
     );
     await c.s.setSecret("statusToken", token);
     await converge(c, { stage: "announced" });
-    const statuses = async () => c.sandbox.sql<{ text: string }>("SELECT s.text FROM statuses s JOIN accounts a ON a.id = s.account_id WHERE a.username = 'alice' AND s.text LIKE '%will close on%'");
+    const statuses = async () =>
+        c.sandbox.sql<{ text: string }>(
+            "SELECT s.text FROM statuses s JOIN accounts a ON a.id = s.account_id WHERE a.username = 'alice' AND s.text LIKE '%will close on%'",
+        );
     const [posted] = await statuses();
     assert.match(posted.text, /^social\.example will close on .* export your data now/s);
     await converge(c, { stage: "operating" });

@@ -28,15 +28,28 @@ test("Mastodon 4.7: a wrong SELF_DESTRUCT replaced, accounts marked requested_de
     assert.equal(await backend("/api/v1/instance"), "200", "with a wrong value the app is not in self-destruct mode");
     const closed = await pulumi(c, "preview", "--expect-no-changes");
     assert.equal(closed.code, 0, `preview at closed:\n${closed.output.slice(-2000)}`);
-    assert.match(closed.output, /SELF_DESTRUCT in \.env\.production does not verify .*Mastodon is not in self-destruct mode\. It is replaced when self-destructing is entered/);
+    assert.match(
+        closed.output,
+        /SELF_DESTRUCT in \.env\.production does not verify .*Mastodon is not in self-destruct mode\. It is replaced when self-destructing is entered/,
+    );
 
     await waitFor("bob's pending archive", 60, async () => (await c.sandbox.sql("SELECT id FROM backups WHERE NOT processed")).length === 0);
     await converge(c, { stage: "self-destructing", confirmSelfDestruct: "social.example" });
     const envFile = (await c.sandbox.exec(`cat ${ENV}`)).stdout;
-    assert.equal((envFile.match(/^SELF_DESTRUCT=/gm) ?? []).length, 1, `SELF_DESTRUCT lines:\n${envFile.split("\n").filter((l) => l.includes("SELF_DESTRUCT")).join("\n")}`);
+    assert.equal(
+        (envFile.match(/^SELF_DESTRUCT=/gm) ?? []).length,
+        1,
+        `SELF_DESTRUCT lines:\n${envFile
+            .split("\n")
+            .filter((l) => l.includes("SELF_DESTRUCT"))
+            .join("\n")}`,
+    );
     const value = envValue(envFile, "SELF_DESTRUCT")!;
     assert.notEqual(value, wrong, "the wrong value was kept");
-    assert.ok(isSelfDestructMode({ SELF_DESTRUCT: value, SECRET_KEY_BASE: envValue(envFile, "SECRET_KEY_BASE"), LOCAL_DOMAIN: "social.example" }), "the written value does not verify");
+    assert.ok(
+        isSelfDestructMode({ SELF_DESTRUCT: value, SECRET_KEY_BASE: envValue(envFile, "SECRET_KEY_BASE"), LOCAL_DOMAIN: "social.example" }),
+        "the written value does not verify",
+    );
     assert.equal(await backend("/api/v1/instance"), "410", "the app itself is in self-destruct mode");
 
     // The value damaged by hand later: refresh shows Mastodon out of self-destruct mode, up --refresh repairs it.
@@ -67,7 +80,9 @@ test("Mastodon 4.7: a wrong SELF_DESTRUCT replaced, accounts marked requested_de
     // (without_suspended), but the scheduler still sends it a Delete (without_requested_deletion).
     await waitFor("every deletion notice sent", 60, async () => /Every deletion notice has been sent/.test(await tootctlSelfDestruct()));
     await c.sandbox.exec("systemctl stop mastodon-sidekiq");
-    await c.sandbox.sql("UPDATE accounts SET suspended_at = now(), suspension_origin = 0, requested_deletion_at = NULL WHERE username = 'frank' AND domain IS NULL");
+    await c.sandbox.sql(
+        "UPDATE accounts SET suspended_at = now(), suspension_origin = 0, requested_deletion_at = NULL WHERE username = 'frank' AND domain IS NULL",
+    );
     assert.match(await tootctlSelfDestruct(), /Every deletion notice has been sent/, "tootctl leaves frank out");
     const refused = await refusedPreview(c, { stage: "dormant" });
     assert.match(refused, /deletionNoticesSent: 1 account\(s\) pending deletion; Every deletion notice has been sent!/);

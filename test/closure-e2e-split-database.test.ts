@@ -31,7 +31,12 @@ const unitStates = async (host: Sandbox, units: string[]) =>
 const pattern = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
 /** When a process started, in clock ticks since boot (/proc/PID/stat, field 22). */
-const startedAt = (pid: string): number => Number(readFileSync(`/proc/${pid}/stat`, "utf8").replace(/^.*\) /s, "").split(" ")[19]);
+const startedAt = (pid: string): number =>
+    Number(
+        readFileSync(`/proc/${pid}/stat`, "utf8")
+            .replace(/^.*\) /s, "")
+            .split(" ")[19],
+    );
 
 /** Where C's PostgreSQL saw TCP connections come from (log_connections), and the pids of pg_dump's. */
 function connectionsToC(): { from: string[]; pgDumpFrom: string[] } {
@@ -78,7 +83,10 @@ test("the sandboxes: PostgreSQL only on C, B's Mastodon on C's database, C letti
         ...MASTODON_UNITS.map((u) => `${u} inactive disabled`),
         "nginx inactive disabled",
     ]);
-    assert.deepEqual(await unitStates(app!, ["postgresql", ...MASTODON_UNITS]), ["postgresql inactive disabled", ...MASTODON_UNITS.map((u) => `${u} active enabled`)]);
+    assert.deepEqual(await unitStates(app!, ["postgresql", ...MASTODON_UNITS]), [
+        "postgresql inactive disabled",
+        ...MASTODON_UNITS.map((u) => `${u} active enabled`),
+    ]);
     assert.match(await sh(app!, "cat /home/mastodon/live/.env.production"), new RegExp(`^DB_HOST=${pattern(database!.info.address)}$`, "m"));
     const [{ n }] = await database!.sql<{ n: number }>("SELECT count(*)::int AS n FROM accounts WHERE domain IS NULL");
     assert.equal(n, 3, "B's seed filled C's database");
@@ -101,8 +109,16 @@ test("announced and closed: the database read and written from B, in C's cluster
     assert.equal(n, 1, "the announcement is in C's database");
 
     const closed = await converge(c, { stage: "closed" });
-    assert.match(closed.hosts.database, new RegExp(`^admin@${pattern(database!.info.address)}:22: PostgreSQL, reached by the Mastodon host at ${pattern(database!.info.address)}:5432$`), JSON.stringify(closed.hosts));
-    assert.match(closed.hosts.app, new RegExp(`^admin@${pattern(app!.info.address)}:22: Mastodon \\(web, streaming, Sidekiq, Redis\\)`), JSON.stringify(closed.hosts));
+    assert.match(
+        closed.hosts.database,
+        new RegExp(`^admin@${pattern(database!.info.address)}:22: PostgreSQL, reached by the Mastodon host at ${pattern(database!.info.address)}:5432$`),
+        JSON.stringify(closed.hosts),
+    );
+    assert.match(
+        closed.hosts.app,
+        new RegExp(`^admin@${pattern(app!.info.address)}:22: Mastodon \\(web, streaming, Sidekiq, Redis\\)`),
+        JSON.stringify(closed.hosts),
+    );
     assert.equal(closed.database.registrationsMode, "none", JSON.stringify(closed.database));
     assert.equal(closed.database.announcementEmailRecipients, 3, JSON.stringify(closed.database));
     await expectStatus(front, "/users/alice", 410, { why: "A serves the closure's vhost" });
@@ -115,7 +131,9 @@ test("self-destructing: SELF_DESTRUCT on B, every deletion notice sent", async (
     await converge(c, { stage: "self-destructing", confirmSelfDestruct: "social.example" });
     assert.match(await sh(app!, "cat /home/mastodon/live/.env.production"), /^SELF_DESTRUCT=.+/m);
     await waitFor("every deletion notice sent", 120, async () =>
-        (await app!.exec("cd /home/mastodon/live && runuser -u mastodon -- bin/tootctl self-destruct </dev/null")).stdout.includes("Every deletion notice has been sent"),
+        (await app!.exec("cd /home/mastodon/live && runuser -u mastodon -- bin/tootctl self-destruct </dev/null")).stdout.includes(
+            "Every deletion notice has been sent",
+        ),
     );
 });
 
@@ -128,7 +146,11 @@ test("dormant: the dump made and verified on B; PostgreSQL stops on C after B's 
     const run = pulumi(c, "up").finally(() => (finished = true));
     await waitFor("C's stop held at its first command", 300, async () => (await database!.crashPoint()).held || finished);
     if (!(await database!.crashPoint()).held) assert.fail(`the up ended without reaching C's stop:\n${(await run).output.slice(-3000)}`);
-    assert.deepEqual(await unitStates(app!, MASTODON_UNITS), MASTODON_UNITS.map((u) => `${u} inactive disabled`), "B's services stopped before C's stop began");
+    assert.deepEqual(
+        await unitStates(app!, MASTODON_UNITS),
+        MASTODON_UNITS.map((u) => `${u} inactive disabled`),
+        "B's services stopped before C's stop began",
+    );
     assert.deepEqual(await unitStates(database!, ["postgresql"]), ["postgresql active enabled"]);
     const dumps = (await sh(app!, `ls ${DUMP_DIR}/*.dump`)).trim().split("\n");
     assert.equal(dumps.length, 1, `one dump on B: ${dumps.join(", ")}`);
@@ -159,8 +181,15 @@ test("dormant: the dump made and verified on B; PostgreSQL stops on C after B's 
 
     assert.deepEqual(await unitStates(database!, ["postgresql"]), ["postgresql inactive disabled"], "PostgreSQL stopped on C");
     assert.deepEqual(JSON.parse(await sh(database!, `cat ${SERVICES}`)).states, [{ unit: "postgresql", wasActive: true, wasEnabled: true }]);
-    assert.deepEqual(await unitStates(app!, MASTODON_UNITS), MASTODON_UNITS.map((u) => `${u} inactive disabled`));
-    assert.deepEqual(JSON.parse(await sh(app!, `cat ${SERVICES}`)).states.map((s: { unit: string }) => s.unit), MASTODON_UNITS, "B's record has no postgresql");
+    assert.deepEqual(
+        await unitStates(app!, MASTODON_UNITS),
+        MASTODON_UNITS.map((u) => `${u} inactive disabled`),
+    );
+    assert.deepEqual(
+        JSON.parse(await sh(app!, `cat ${SERVICES}`)).states.map((s: { unit: string }) => s.unit),
+        MASTODON_UNITS,
+        "B's record has no postgresql",
+    );
     assert.deepEqual(dormant.stoppedServices, [...MASTODON_UNITS, "postgresql"]);
     for (const p of ["/users/alice", "/auth/sign_in", "/"]) await expectStatus(front, p, 410);
 });
@@ -170,11 +199,17 @@ test("back from dormant: PostgreSQL starts on C again, B's Mastodon reads it", a
     // it fails when PostgreSQL does not answer there.
     await converge(c, { stage: "self-destructing" });
     assert.deepEqual(await unitStates(database!, ["postgresql"]), ["postgresql active enabled"], "PostgreSQL started again on C");
-    assert.deepEqual(await unitStates(app!, MASTODON_UNITS), MASTODON_UNITS.map((u) => `${u} active enabled`));
+    assert.deepEqual(
+        await unitStates(app!, MASTODON_UNITS),
+        MASTODON_UNITS.map((u) => `${u} active enabled`),
+    );
     // PostgreSQL first: its server process started before B's web (the sandboxes share the machine's pids).
     const postmaster = readFileSync(`${database!.info.root}/pgdata/postmaster.pid`, "utf8").split("\n")[0].trim();
     const web = (await sh(app!, "cat /run/mastodon-web.pid")).trim();
-    assert.ok(startedAt(postmaster) < startedAt(web), `postgres (pid ${postmaster}, tick ${startedAt(postmaster)}) started after mastodon-web (pid ${web}, tick ${startedAt(web)})`);
+    assert.ok(
+        startedAt(postmaster) < startedAt(web),
+        `postgres (pid ${postmaster}, tick ${startedAt(postmaster)}) started after mastodon-web (pid ${web}, tick ${startedAt(web)})`,
+    );
     const out = await sh(app!, "cd /home/mastodon/live && runuser -u mastodon -- bin/tootctl self-destruct </dev/null");
     assert.match(out, /Every deletion notice has been sent/, "B's tootctl reads C's database");
     assert.deepEqual(connectionsToC().from, [app!.info.address], "C saw TCP connections only from B");

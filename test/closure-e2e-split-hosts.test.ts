@@ -79,7 +79,12 @@ test("self-destruct refuses while A, asked on A, serves the server's own vhost; 
     await c.s.set({ stage: "self-destructing", confirmSelfDestruct: "social.example" });
     const up = await pulumi(c, "up");
     assert.notEqual(up.code, 0, "self-destruct went ahead while A answered 200");
-    assert.match(up.output, new RegExp(`self-destruct refused, nothing was changed: nginx on the host in front \\(${pattern(proxy!.info.address)}\\) answers (?!410)\\d{3} to GET /users/mastodon-closure-check`));
+    assert.match(
+        up.output,
+        new RegExp(
+            `self-destruct refused, nothing was changed: nginx on the host in front \\(${pattern(proxy!.info.address)}\\) answers (?!410)\\d{3} to GET /users/mastodon-closure-check`,
+        ),
+    );
     assert.equal((await app!.exec("grep -c '^SELF_DESTRUCT=' /home/mastodon/live/.env.production")).stdout.trim(), "0");
 
     const repaired = await pulumi(c, "up", "--refresh");
@@ -87,7 +92,9 @@ test("self-destruct refuses while A, asked on A, serves the server's own vhost; 
     await expectStatus(front, "/users/alice", 410);
     assert.match(await sh(app!, "cat /home/mastodon/live/.env.production"), /^SELF_DESTRUCT=.+/m);
     await waitFor("every deletion notice sent", 120, async () =>
-        (await app!.exec("cd /home/mastodon/live && runuser -u mastodon -- bin/tootctl self-destruct </dev/null")).stdout.includes("Every deletion notice has been sent"),
+        (await app!.exec("cd /home/mastodon/live && runuser -u mastodon -- bin/tootctl self-destruct </dev/null")).stdout.includes(
+            "Every deletion notice has been sent",
+        ),
     );
 });
 

@@ -4,7 +4,20 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { after, before, test } from "node:test";
-import { Closure, converge, hostSnapshot, postSignIn, pulumi, refusedPreview, sessionOf, signIn, startClosure, stopClosure, waitFor, expectStatus } from "./support/e2e";
+import {
+    Closure,
+    converge,
+    hostSnapshot,
+    postSignIn,
+    pulumi,
+    refusedPreview,
+    sessionOf,
+    signIn,
+    startClosure,
+    stopClosure,
+    waitFor,
+    expectStatus,
+} from "./support/e2e";
 
 let c: Closure;
 let originalVhost: string;
@@ -25,7 +38,9 @@ async function archivePath(): Promise<string> {
     const [b] = await c.sandbox.sql<{ id: string; dump_file_name: string }>(
         "SELECT b.id, b.dump_file_name FROM backups b JOIN users u ON u.id = b.user_id JOIN accounts a ON a.id = u.account_id WHERE a.username = 'alice' AND b.processed ORDER BY b.id DESC LIMIT 1",
     );
-    const id = String(b.id).padStart(9, "0").replace(/(\d{3})(?=\d)/g, "$1/");
+    const id = String(b.id)
+        .padStart(9, "0")
+        .replace(/(\d{3})(?=\d)/g, "$1/");
     return `/system/backups/dumps/${id}/original/${b.dump_file_name}`;
 }
 
@@ -34,7 +49,11 @@ test("operating: checks and reports the host, changes nothing on it", async () =
     const up = await converge(c, { stage: "operating" });
     assert.equal(up.mastodonVersion, "4.3.2");
     assert.equal(up.hostWasAt, "operating");
-    assert.equal(up.deployment, "systemd units, Mastodon checked out in /home/mastodon/live and run as mastodon", "the default deployment, as the preview shows it");
+    assert.equal(
+        up.deployment,
+        "systemd units, Mastodon checked out in /home/mastodon/live and run as mastodon",
+        "the default deployment, as the preview shows it",
+    );
     assert.equal(up.database.registrationsMode, "open");
     assert.equal(await hostSnapshot(c.sandbox), before);
     for (const p of APP_PATHS) await expectStatus(c.sandbox, p, 200);
@@ -102,7 +121,11 @@ test("closed: the page says users can still sign in and take their data until a 
 test("closed: signing in lands on the export page; the e-mailed link comes back to the archive after signing in", async () => {
     const home = await postSignIn(c.sandbox, "bob");
     assert.equal(home.status, 302, `sign-in answered ${home.status}`);
-    assert.equal(home.headers.location, "https://social.example/settings/export", "Mastodon sends users home (the 410 page); nginx sends them to the export page");
+    assert.equal(
+        home.headers.location,
+        "https://social.example/settings/export",
+        "Mastodon sends users home (the 410 page); nginx sends them to the export page",
+    );
     const exportPage = await c.sandbox.http("/settings/export", { cookie: sessionOf(home) });
     assert.equal(exportPage.status, 200, `the export page answered ${exportPage.status}`);
     assert.match(exportPage.body, /href="\/backups\/\d+\/download"/, "the archive is listed");
@@ -125,7 +148,11 @@ test("closed: signing in lands on the export page; the e-mailed link comes back 
 
 test("closed: single sign-on and every route Mastodon keeps reach the app; what it drops answers 410", async () => {
     // OmniAuth's request phase (middleware) and its callback: on SSO-only servers the only way in.
-    const sso = await c.sandbox.http("/auth/auth/openid_connect", { method: "POST", headers: { "Content-Type": "application/x-www-form-urlencoded" }, body: "authenticity_token=t" });
+    const sso = await c.sandbox.http("/auth/auth/openid_connect", {
+        method: "POST",
+        headers: { "Content-Type": "application/x-www-form-urlencoded" },
+        body: "authenticity_token=t",
+    });
     assert.equal(sso.status, 302, `the OmniAuth request phase answered ${sso.status}`);
     assert.match(sso.headers.location, /^https:\/\/sso\.example\/authorize/);
     const [carol] = await c.sandbox.sql<{ email: string }>("SELECT u.email FROM users u JOIN accounts a ON a.id = u.account_id WHERE a.username = 'carol'");
@@ -136,7 +163,14 @@ test("closed: single sign-on and every route Mastodon keeps reach the app; what 
 
     const securityKey = await c.sandbox.http("/auth/sessions/security_key_options", { headers: { Accept: "application/json" } });
     assert.equal(securityKey.status, 401, `security-key options answered ${securityKey.status} (410 would stop security-key users signing in)`);
-    for (const p of ["/auth/edit", "/settings/login_activities", "/settings/two_factor_authentication_methods", "/settings/security_keys", "/settings/exports/follows.csv", "/settings/exports/bookmarks.csv"]) {
+    for (const p of [
+        "/auth/edit",
+        "/settings/login_activities",
+        "/settings/two_factor_authentication_methods",
+        "/settings/security_keys",
+        "/settings/exports/follows.csv",
+        "/settings/exports/bookmarks.csv",
+    ]) {
         await expectStatus(c.sandbox, p, 200, { cookie, why: "Mastodon keeps it for signed-in users" });
     }
     for (const p of ["/auth/password/new", "/auth/confirmation/new"]) await expectStatus(c.sandbox, p, 200, { why: "signed out" });
@@ -168,7 +202,11 @@ test("back from closed to announced restores the original vhost byte for byte, t
 
 test("self-destructing is refused while an archive is pending or without the confirmation", async () => {
     const promised = await refusedPreview(c, { stage: "self-destructing", confirmSelfDestruct: "social.example" });
-    assert.match(promised, new RegExp(`downloadGracePassed: the 410 page tells users they can download their archive until ${inDays(3)}`), promised.slice(-2000));
+    assert.match(
+        promised,
+        new RegExp(`downloadGracePassed: the 410 page tells users they can download their archive until ${inDays(3)}`),
+        promised.slice(-2000),
+    );
     await c.s.set({ stage: "closed", downloadGraceDays: "0" });
     await c.sandbox.exec("systemctl stop mastodon-sidekiq");
     // Not alice's: a new archive of hers would delete the one the dormant check looks for.
@@ -202,16 +240,16 @@ test("self-destructing: SELF_DESTRUCT set from Rails, Mastodon restarted, accoun
 test("dormant is refused until every deletion notice is sent", async () => {
     // Sidekiq held back and one more local account: its deletion notice cannot have been sent.
     await c.sandbox.exec("systemctl stop mastodon-sidekiq");
-    await c.sandbox.sql(
-        "INSERT INTO accounts (username, domain, created_at, updated_at) VALUES ('latecomer', NULL, now(), now())",
-    );
+    await c.sandbox.sql("INSERT INTO accounts (username, domain, created_at, updated_at) VALUES ('latecomer', NULL, now(), now())");
     const before = await hostSnapshot(c.sandbox);
     const refused = await refusedPreview(c, { stage: "dormant" });
     assert.match(refused, /deletionNoticesSent: 1 account\(s\) pending deletion; 1 accounts are still pending deletion\./);
     assert.equal(await hostSnapshot(c.sandbox), before);
     await c.sandbox.exec("systemctl start mastodon-sidekiq");
     await waitFor("every deletion notice sent", 120, async () =>
-        (await c.sandbox.exec("cd /home/mastodon/live && runuser -u mastodon -- bin/tootctl self-destruct </dev/null")).stdout.includes("Every deletion notice has been sent"),
+        (await c.sandbox.exec("cd /home/mastodon/live && runuser -u mastodon -- bin/tootctl self-destruct </dev/null")).stdout.includes(
+            "Every deletion notice has been sent",
+        ),
     );
 });
 
@@ -227,7 +265,12 @@ test("dormant: verified dump kept, everything but nginx stopped and disabled, 41
     assert.equal(manifest.sha256, dump.sha256);
     assert.ok(new Date(manifest.retainUntil) > new Date(Date.now() + 360 * 86400_000));
 
-    const states = async () => (await c.sandbox.exec("for u in mastodon-web mastodon-streaming mastodon-sidekiq redis-server postgresql nginx; do echo $u $(systemctl is-active $u) $(systemctl is-enabled $u); done")).stdout;
+    const states = async () =>
+        (
+            await c.sandbox.exec(
+                "for u in mastodon-web mastodon-streaming mastodon-sidekiq redis-server postgresql nginx; do echo $u $(systemctl is-active $u) $(systemctl is-enabled $u); done",
+            )
+        ).stdout;
     const expected = [
         "mastodon-web inactive disabled",
         "mastodon-streaming inactive disabled",

@@ -126,99 +126,136 @@ CREATE TABLE account_deletion_requests (
 CREATE INDEX index_account_deletion_requests_on_account_id ON account_deletion_requests (account_id);
 `;
 
-const NAMES = ["alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi", "ivan", "judy", "mallory", "niaj", "olivia", "peggy", "rupert", "sybil", "trent", "victor", "walter"];
+const NAMES = [
+    "alice",
+    "bob",
+    "carol",
+    "dave",
+    "erin",
+    "frank",
+    "grace",
+    "heidi",
+    "ivan",
+    "judy",
+    "mallory",
+    "niaj",
+    "olivia",
+    "peggy",
+    "rupert",
+    "sybil",
+    "trent",
+    "victor",
+    "walter",
+];
 
 export function localUsernames(n: number): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < n; i++) out.push(i < NAMES.length ? NAMES[i] : `user${String(i - NAMES.length + 1).padStart(4, "0")}`);
-  return out;
+    const out: string[] = [];
+    for (let i = 0; i < n; i++) out.push(i < NAMES.length ? NAMES[i] : `user${String(i - NAMES.length + 1).padStart(4, "0")}`);
+    return out;
 }
 
 export const REMOTE_DOMAINS = ["mastodon.remote.example", "pleroma.remote.example", "misskey.remote.example", FLAKY_DOMAIN];
 
 /** The settings rows to seed and the config/settings.yml defaults: the sandbox's, else upstream's. */
 function seededSettings() {
-  return simConfig().mastodonSettings ?? { rows: { registrations_mode: "open" }, defaults: {} };
+    return simConfig().mastodonSettings ?? { rows: { registrations_mode: "open" }, defaults: {} };
 }
 
 async function main(): Promise<void> {
-  // `seed.js --settings-yml DIR`: only DIR/config/settings.yml of the sandbox's version (the checkout's, or
-  // the image's source for a compose sandbox), written before the seed.
-  if (process.argv[2] === "--settings-yml") {
-    const dir = path.join(process.argv[3], "config");
-    fs.mkdirSync(dir, { recursive: true });
-    fs.writeFileSync(path.join(dir, "settings.yml"), settingsYml(simConfig().mastodonVersion, seededSettings().defaults));
-    return;
-  }
-  const n = Number(process.argv[2] ?? 5);
-  const env = railsEnv();
-  const domain = env.LOCAL_DOMAIN;
-  const c = await db(env);
-  try {
-    const mastodonSettings = seededSettings();
-    await c.query(SCHEMA);
-    // 4.7 (#23617): deleted-but-not-suspended accounts
-    if (versionAtLeast(simConfig().mastodonVersion, 4, 7)) await c.query(`ALTER TABLE accounts ADD COLUMN requested_deletion_at timestamp(6) without time zone`);
-    await c.query("BEGIN");
-    const rows = Object.entries<string | number | null>({ site_title: domain, ...mastodonSettings.rows }).filter((e): e is [string, string | number] => e[1] !== null);
-    for (const [key, value] of rows) {
-      await c.query(`INSERT INTO settings (var, value, created_at, updated_at) VALUES ($1, $2, now(), now())`, [key, settingValue(value)]);
+    // `seed.js --settings-yml DIR`: only DIR/config/settings.yml of the sandbox's version (the checkout's, or
+    // the image's source for a compose sandbox), written before the seed.
+    if (process.argv[2] === "--settings-yml") {
+        const dir = path.join(process.argv[3], "config");
+        fs.mkdirSync(dir, { recursive: true });
+        fs.writeFileSync(path.join(dir, "settings.yml"), settingsYml(simConfig().mastodonVersion, seededSettings().defaults));
+        return;
     }
-    const names = localUsernames(n);
-    await c.query(
-      `INSERT INTO accounts (username, domain, created_at, updated_at, uri, url, inbox_url, outbox_url, followers_url, protocol, actor_type, private_key, public_key)
+    const n = Number(process.argv[2] ?? 5);
+    const env = railsEnv();
+    const domain = env.LOCAL_DOMAIN;
+    const c = await db(env);
+    try {
+        const mastodonSettings = seededSettings();
+        await c.query(SCHEMA);
+        // 4.7 (#23617): deleted-but-not-suspended accounts
+        if (versionAtLeast(simConfig().mastodonVersion, 4, 7))
+            await c.query(`ALTER TABLE accounts ADD COLUMN requested_deletion_at timestamp(6) without time zone`);
+        await c.query("BEGIN");
+        const rows = Object.entries<string | number | null>({ site_title: domain, ...mastodonSettings.rows }).filter(
+            (e): e is [string, string | number] => e[1] !== null,
+        );
+        for (const [key, value] of rows) {
+            await c.query(`INSERT INTO settings (var, value, created_at, updated_at) VALUES ($1, $2, now(), now())`, [key, settingValue(value)]);
+        }
+        const names = localUsernames(n);
+        await c.query(
+            `INSERT INTO accounts (username, domain, created_at, updated_at, uri, url, inbox_url, outbox_url, followers_url, protocol, actor_type, private_key, public_key)
        SELECT u, NULL, now() - interval '200 days', now(), '', 'https://${domain}/@' || u, '', '', '', 0, 'Person', 'PRIVATE', 'PUBLIC'
        FROM unnest($1::text[]) AS u`,
-      [names],
-    );
-    await c.query(
-      `INSERT INTO users (email, created_at, updated_at, encrypted_password, confirmed_at, account_id, locale)
+            [names],
+        );
+        await c.query(
+            `INSERT INTO users (email, created_at, updated_at, encrypted_password, confirmed_at, account_id, locale)
        SELECT a.username || '@mail.example', now() - interval '200 days', now(), '$2a$10$sandbox', now() - interval '200 days', a.id, 'en'
        FROM accounts a WHERE a.domain IS NULL`,
-    );
-    // ~20 remote accounts on 4 domains, each with an inbox and its domain's shared inbox
-    let k = 0;
-    for (const d of REMOTE_DOMAINS) {
-      for (let i = 0; i < 5; i++, k++) {
-        const u = `remote${k + 1}`;
-        await c.query(
-          `INSERT INTO accounts (username, domain, created_at, updated_at, uri, url, inbox_url, outbox_url, shared_inbox_url, followers_url, protocol, actor_type)
-           VALUES ($1, $2, now(), now(), $3, $4, $5, $6, $7, $8, 1, 'Person')`,
-          [u, d, `https://${d}/users/${u}`, `https://${d}/@${u}`, `https://${d}/users/${u}/inbox`, `https://${d}/users/${u}/outbox`, `https://${d}/inbox`, `https://${d}/users/${u}/followers`],
         );
-      }
-    }
-    // a few statuses by the first local accounts
-    await c.query(
-      `INSERT INTO statuses (text, created_at, updated_at, account_id, local, visibility, uri)
+        // ~20 remote accounts on 4 domains, each with an inbox and its domain's shared inbox
+        let k = 0;
+        for (const d of REMOTE_DOMAINS) {
+            for (let i = 0; i < 5; i++, k++) {
+                const u = `remote${k + 1}`;
+                await c.query(
+                    `INSERT INTO accounts (username, domain, created_at, updated_at, uri, url, inbox_url, outbox_url, shared_inbox_url, followers_url, protocol, actor_type)
+           VALUES ($1, $2, now(), now(), $3, $4, $5, $6, $7, $8, 1, 'Person')`,
+                    [
+                        u,
+                        d,
+                        `https://${d}/users/${u}`,
+                        `https://${d}/@${u}`,
+                        `https://${d}/users/${u}/inbox`,
+                        `https://${d}/users/${u}/outbox`,
+                        `https://${d}/inbox`,
+                        `https://${d}/users/${u}/followers`,
+                    ],
+                );
+            }
+        }
+        // a few statuses by the first local accounts
+        await c.query(
+            `INSERT INTO statuses (text, created_at, updated_at, account_id, local, visibility, uri)
        SELECT 'Hello from ' || a.username || ' #' || g, now() - (g || ' days')::interval, now(), a.id, true, 0, NULL
        FROM (SELECT * FROM accounts WHERE domain IS NULL ORDER BY id LIMIT 3) a, generate_series(1, 3) g`,
-    );
-    await c.query(`UPDATE statuses SET uri = 'https://${domain}/users/' || (SELECT username FROM accounts WHERE accounts.id = statuses.account_id) || '/statuses/' || id`);
-    // one processed backup for alice (file on disk), one pending for bob
-    const alice = await c.query(`SELECT u.id FROM users u JOIN accounts a ON a.id = u.account_id WHERE a.username = 'alice' AND a.domain IS NULL`);
-    let aliceBackup: string | null = null;
-    if (alice.rows.length) {
-      const r = await c.query(`INSERT INTO backups (user_id, processed, created_at, updated_at) VALUES ($1, false, now() - interval '3 days', now() - interval '3 days') RETURNING id`, [alice.rows[0].id]);
-      aliceBackup = r.rows[0].id;
+        );
+        await c.query(
+            `UPDATE statuses SET uri = 'https://${domain}/users/' || (SELECT username FROM accounts WHERE accounts.id = statuses.account_id) || '/statuses/' || id`,
+        );
+        // one processed backup for alice (file on disk), one pending for bob
+        const alice = await c.query(`SELECT u.id FROM users u JOIN accounts a ON a.id = u.account_id WHERE a.username = 'alice' AND a.domain IS NULL`);
+        let aliceBackup: string | null = null;
+        if (alice.rows.length) {
+            const r = await c.query(
+                `INSERT INTO backups (user_id, processed, created_at, updated_at) VALUES ($1, false, now() - interval '3 days', now() - interval '3 days') RETURNING id`,
+                [alice.rows[0].id],
+            );
+            aliceBackup = r.rows[0].id;
+        }
+        await c.query("COMMIT");
+        if (aliceBackup) {
+            await processBackup(c, aliceBackup, env);
+            await c.query(`UPDATE backups SET created_at = now() - interval '3 days', updated_at = now() - interval '3 days' WHERE id = $1`, [aliceBackup]);
+        }
+        const bob = await c.query(`SELECT u.id FROM users u JOIN accounts a ON a.id = u.account_id WHERE a.username = 'bob' AND a.domain IS NULL`);
+        if (bob.rows.length) {
+            await c.query(`INSERT INTO backups (user_id, processed, created_at, updated_at) VALUES ($1, false, now(), now())`, [bob.rows[0].id]);
+        }
+    } finally {
+        await c.end();
     }
-    await c.query("COMMIT");
-    if (aliceBackup) {
-      await processBackup(c, aliceBackup, env);
-      await c.query(`UPDATE backups SET created_at = now() - interval '3 days', updated_at = now() - interval '3 days' WHERE id = $1`, [aliceBackup]);
-    }
-    const bob = await c.query(`SELECT u.id FROM users u JOIN accounts a ON a.id = u.account_id WHERE a.username = 'bob' AND a.domain IS NULL`);
-    if (bob.rows.length) {
-      await c.query(`INSERT INTO backups (user_id, processed, created_at, updated_at) VALUES ($1, false, now(), now())`, [bob.rows[0].id]);
-    }
-  } finally {
-    await c.end();
-  }
 }
 
 if (require.main === module) {
-  main().catch((e) => {
-    console.error(e);
-    process.exit(1);
-  });
+    main().catch((e) => {
+        console.error(e);
+        process.exit(1);
+    });
 }

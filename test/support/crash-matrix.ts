@@ -32,7 +32,14 @@ export function descendants(pid: number): number[] {
     return out;
 }
 
-const kill = (pids: number[]) => pids.forEach((p) => { try { process.kill(p, "SIGKILL"); } catch { /* gone */ } });
+const kill = (pids: number[]) =>
+    pids.forEach((p) => {
+        try {
+            process.kill(p, "SIGKILL");
+        } catch {
+            /* gone */
+        }
+    });
 
 export class CrashMatrix {
     readonly tally = { tried: 0, converged: 0 };
@@ -108,11 +115,16 @@ export class CrashMatrix {
         let done = false;
         void run.then(() => (done = true));
         let firstCommand = 0; // when the run's first host command was counted: the engine's, program's and provider's start
-        await waitFor(`command ${k} held, or the up finished`, 180, async () => {
-            const point = await c.sandbox.crashPoint();
-            if (!firstCommand && point.count > 0) firstCommand = Date.now();
-            return (held = point.held) || done;
-        }, 50);
+        await waitFor(
+            `command ${k} held, or the up finished`,
+            180,
+            async () => {
+                const point = await c.sandbox.crashPoint();
+                if (!firstCommand && point.count > 0) firstCommand = Date.now();
+                return (held = point.held) || done;
+            },
+            50,
+        );
         if (held) kill([pid, ...descendants(pid)]);
         await c.sandbox.disarmCrashPoint();
         const result = await run;
@@ -149,7 +161,9 @@ export class CrashMatrix {
     /** Waits until `tootctl self-destruct` says every deletion notice has been sent: the gate of dormant. */
     async deletionNoticesSent(): Promise<void> {
         await waitFor("every deletion notice sent", 120, async () =>
-            (await this.c.sandbox.exec("cd /home/mastodon/live && runuser -u mastodon -- bin/tootctl self-destruct </dev/null")).stdout.includes("Every deletion notice has been sent"),
+            (await this.c.sandbox.exec("cd /home/mastodon/live && runuser -u mastodon -- bin/tootctl self-destruct </dev/null")).stdout.includes(
+                "Every deletion notice has been sent",
+            ),
         );
     }
 

@@ -66,7 +66,9 @@ export async function hostSnapshot(sandbox: Sandbox): Promise<string> {
             "grep -c '^SELF_DESTRUCT=' /home/mastodon/live/.env.production; " +
             "for u in mastodon-web mastodon-streaming mastodon-sidekiq redis-server postgresql nginx; do systemctl is-active $u; done; true",
     );
-    const db = await sandbox.sql("SELECT (SELECT count(*) FROM announcements) AS a, (SELECT value FROM settings WHERE var = 'registrations_mode') AS r").catch(() => "db down");
+    const db = await sandbox
+        .sql("SELECT (SELECT count(*) FROM announcements) AS a, (SELECT value FROM settings WHERE var = 'registrations_mode') AS r")
+        .catch(() => "db down");
     return r.stdout + JSON.stringify(db);
 }
 
@@ -75,9 +77,18 @@ export async function status(sandbox: Sandbox, path: string, opts: { https?: boo
 }
 
 /** Asserts what nginx answers on the host, saying what it got when it is not that. */
-export async function expectStatus(sandbox: Sandbox, path: string, expected: number, opts: { https?: boolean; method?: string; cookie?: string; why?: string } = {}): Promise<void> {
+export async function expectStatus(
+    sandbox: Sandbox,
+    path: string,
+    expected: number,
+    opts: { https?: boolean; method?: string; cookie?: string; why?: string } = {},
+): Promise<void> {
     const got = await status(sandbox, path, opts);
-    assert.equal(got, expected, `${opts.method ?? "GET"} ${path}${opts.https === false ? " (http)" : ""} answered ${got}, not ${expected}${opts.why ? `: ${opts.why}` : ""}`);
+    assert.equal(
+        got,
+        expected,
+        `${opts.method ?? "GET"} ${path}${opts.https === false ? " (http)" : ""} answered ${got}, not ${expected}${opts.why ? `: ${opts.why}` : ""}`,
+    );
 }
 
 /** Poll `check` until it returns true, every `everyMs` (default 500: checks that start a process on the

@@ -5,7 +5,13 @@ import { Stage, STAGES, stageIndex } from "../../lib/rules/stages";
 
 /** Database figures with nothing pending: no archive in the works, no account left to delete, registrations
  *  closed. Frozen, as every test shares it: change a copy. */
-export const IDLE_DATABASE: Readonly<NonNullable<HostFacts["database"]>> = Object.freeze({ pendingArchives: 0, archivesLastHour: 0, accountsPendingDeletion: 0, suspendedLast10Min: 0, registrationsMode: "none" });
+export const IDLE_DATABASE: Readonly<NonNullable<HostFacts["database"]>> = Object.freeze({
+    pendingArchives: 0,
+    archivesLastHour: 0,
+    accountsPendingDeletion: 0,
+    suspendedLast10Min: 0,
+    registrationsMode: "none",
+});
 
 /** Facts of a host at `stage`: no stage ever entered (reachedAt empty) and no database figures unless `extra`
  *  gives them (reachedUpTo, IDLE_DATABASE). */

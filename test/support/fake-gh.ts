@@ -67,7 +67,13 @@ function main(argv: string[]): void {
                 ),
             );
         case "POST ": {
-            const created: FakeIssue = { number: gh.nextId++, title: body.title, body: body.body ?? "", state: "open", labels: (body.labels ?? []).map((name: string) => ({ name })) };
+            const created: FakeIssue = {
+                number: gh.nextId++,
+                title: body.title,
+                body: body.body ?? "",
+                state: "open",
+                labels: (body.labels ?? []).map((name: string) => ({ name })),
+            };
             gh.issues.push(created);
             return out(created);
         }

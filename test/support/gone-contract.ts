@@ -21,13 +21,27 @@ export const REQUEST_KINDS: readonly RequestKind[] = [
     { name: "GET Accept */*", method: "GET", headers: { Accept: "*/*" } },
     { name: "GET application/json", method: "GET", headers: { Accept: "application/json" } },
     { name: "GET activity+json", method: "GET", headers: { Accept: "application/activity+json" } },
-    { name: "GET ld+json (ActivityStreams profile)", method: "GET", headers: { Accept: 'application/ld+json; profile="https://www.w3.org/ns/activitystreams"' } },
+    {
+        name: "GET ld+json (ActivityStreams profile)",
+        method: "GET",
+        headers: { Accept: 'application/ld+json; profile="https://www.w3.org/ns/activitystreams"' },
+    },
     { name: "GET jrd+json", method: "GET", headers: { Accept: "application/jrd+json" } },
     { name: "GET JSON in upper case", method: "GET", headers: { Accept: "Application/Activity+JSON" } },
     { name: "HEAD browser", method: "HEAD", headers: { Accept: BROWSER_ACCEPT } },
     { name: "HEAD activity+json", method: "HEAD", headers: { Accept: "application/activity+json" } },
-    { name: "POST delivery", method: "POST", headers: { Accept: "application/activity+json", "Content-Type": "application/activity+json" }, body: '{"type":"Delete","actor":"https://remote.example/users/bob"}' },
-    { name: "POST form", method: "POST", headers: { Accept: BROWSER_ACCEPT, "Content-Type": "application/x-www-form-urlencoded" }, body: "user%5Bemail%5D=a%40b.example" },
+    {
+        name: "POST delivery",
+        method: "POST",
+        headers: { Accept: "application/activity+json", "Content-Type": "application/activity+json" },
+        body: '{"type":"Delete","actor":"https://remote.example/users/bob"}',
+    },
+    {
+        name: "POST form",
+        method: "POST",
+        headers: { Accept: BROWSER_ACCEPT, "Content-Type": "application/x-www-form-urlencoded" },
+        body: "user%5Bemail%5D=a%40b.example",
+    },
     { name: "PUT JSON", method: "PUT", headers: { Accept: "application/json", "Content-Type": "application/json" }, body: "{}" },
     { name: "DELETE", method: "DELETE", headers: { Accept: "application/json" } },
     { name: "OPTIONS", method: "OPTIONS", headers: {} },
@@ -49,7 +63,14 @@ export interface Target {
 /** One real HTTP request; the body is read as UTF-8. */
 export function request(target: Target, path: string, kind: Pick<RequestKind, "method" | "headers" | "body">): Promise<Answer> {
     return new Promise((resolve, reject) => {
-        const base = { host: "127.0.0.1", port: target.port, path, method: kind.method, headers: { Host: target.host, ...kind.headers }, agent: false as const };
+        const base = {
+            host: "127.0.0.1",
+            port: target.port,
+            path,
+            method: kind.method,
+            headers: { Host: target.host, ...kind.headers },
+            agent: false as const,
+        };
         const req = target.tls ? https.request({ ...base, servername: target.host, rejectUnauthorized: false }) : http.request(base);
         req.on("response", (res) => {
             const chunks: Buffer[] = [];

@@ -62,7 +62,8 @@ export async function runJob(workflowFile: string, jobName: string, ctx: JobCont
     for (const [i, step] of (job.steps as Step[]).entries()) {
         const name = step.name ?? step.uses ?? step.run ?? `step ${i}`;
         if (step.uses || NPM_CI.test(step.run ?? "")) {
-            if (step.uses && !SET_UP.some((s) => s.test(step.uses!))) throw new Error(`step ${name}: action ${step.uses} is not a set-up step this runner knows`);
+            if (step.uses && !SET_UP.some((s) => s.test(step.uses!)))
+                throw new Error(`step ${name}: action ${step.uses} is not a set-up step this runner knows`);
             run.steps.push({ name, outcome: "skipped", output: "set up by scripts/setup.sh" });
             continue;
         }
@@ -136,7 +137,13 @@ function condition(expr: string | undefined, ok: boolean, contexts: Record<strin
 /** The expressions the workflows use: context paths, string literals, `a || b`, `a == b`. */
 function evaluate(expr: string, contexts: Record<string, unknown>): unknown {
     const e = expr.replace(/^\s*\$\{\{(.*)\}\}\s*$/, "$1").trim();
-    if (e.includes("||")) return e.split("||").map((part) => evaluate(part, contexts)).find(Boolean) ?? "";
+    if (e.includes("||"))
+        return (
+            e
+                .split("||")
+                .map((part) => evaluate(part, contexts))
+                .find(Boolean) ?? ""
+        );
     if (e.includes("==")) {
         const [a, b] = e.split("==").map((part) => evaluate(part, contexts));
         return a === b;
