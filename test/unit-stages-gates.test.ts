@@ -178,14 +178,7 @@ describe("evaluateGate", () => {
     test("downloadGracePassed: passed, not passed, never any archive", () => {
         const db = (last?: string) =>
             facts({
-                database: {
-                    pendingArchives: 0,
-                    archivesLastHour: 0,
-                    lastArchiveFinishedAt: last,
-                    accountsPendingDeletion: 0,
-                    suspendedLast10Min: 0,
-                    registrationsMode: "none",
-                },
+                database: { ...IDLE_DATABASE, lastArchiveFinishedAt: last },
             });
         let r = evaluateGate("downloadGracePassed", db("2026-06-01T10:00:00Z"), s, at("2026-06-05T10:00:00Z"));
         assert.equal(r.ok, false);
@@ -211,14 +204,7 @@ describe("evaluateGate", () => {
             facts({
                 currentStage: "closed",
                 reachedAt: { closed: "2026-06-01T10:00:00Z" },
-                database: {
-                    pendingArchives: 0,
-                    archivesLastHour: 0,
-                    lastArchiveFinishedAt: last,
-                    accountsPendingDeletion: 0,
-                    suspendedLast10Min: 0,
-                    registrationsMode: "none",
-                },
+                database: { ...IDLE_DATABASE, lastArchiveFinishedAt: last },
             });
         assert.equal(downloadsUntil(closed(), s, at("2026-06-03T00:00:00Z")), "2026-06-08", "7 days after the day it closed");
         assert.equal(downloadsUntil(facts(), s, at("2026-06-03T15:00:00Z")), "2026-06-10", "closing now: 7 days from today");
