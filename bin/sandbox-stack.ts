@@ -42,6 +42,15 @@ export interface RunOptions {
     cwd?: string;
 }
 
+/** Runs of the CLI in this process, by verb (count, milliseconds), for the test runner's closing table
+ *  (scripts/test-file-timer.cjs reads it when a test file's process exits). */
+const CLI_RUNS = Symbol.for("mastodon-closure.cli-runs");
+function countRun(verb: string, ms: number): void {
+    const runs: Record<string, [number, number]> = ((globalThis as any)[CLI_RUNS] ??= {});
+    const [n, total] = runs[verb] ?? [0, 0];
+    runs[verb] = [n + 1, total + ms];
+}
+
 /** Run `pulumi ARGS` in the project directory (or opts.cwd), in its own process group. */
 export function runPulumi(args: string[], env: Record<string, string>, opts: RunOptions = {}): Promise<CommandResult> {
     return new Promise((resolve, reject) => {
@@ -54,7 +63,11 @@ export function runPulumi(args: string[], env: Record<string, string>, opts: Run
         child.stdout.on("data", take);
         child.stderr.on("data", take);
         child.on("error", reject);
-        child.on("close", (code) => resolve({ code, output }));
+        const started = Date.now();
+        child.on("close", (code) => {
+            countRun(args[0], Date.now() - started);
+            resolve({ code, output });
+        });
         child.stdin.on("error", () => undefined);
         child.stdin.end(opts.input ?? "");
         if (child.pid) opts.onSpawn?.(child.pid);

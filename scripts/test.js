@@ -16,6 +16,7 @@ const { tmpdir } = require("node:os");
 const { join, relative, resolve } = require("node:path");
 
 const root = resolve(__dirname, "..");
+const ENGINE_VERBS = ["up", "preview", "refresh", "destroy"];
 const args = process.argv.slice(2);
 const files = args.filter((a) => !a.startsWith("-"));
 /** Longest first (measured, issue 23): the crash matrix, then the other end-to-end files, then the rest. */
@@ -60,8 +61,20 @@ child.on("close", (code, signal) => {
     rmSync(times, { recursive: true, force: true });
     rows.sort((a, b) => b.ms - a.ms);
     const min = (ms) => (ms < 60000 ? `${(ms / 1000).toFixed(1)}s` : `${Math.floor(ms / 60000)}m${String(Math.floor((ms % 60000) / 1000)).padStart(2, "0")}s`);
+    // Engine runs: the CLI verbs that start the language host and the program (and the provider with them).
+    const engine = (r) => ENGINE_VERBS.reduce(([n, ms], v) => [n + (r.cli?.[v]?.[0] ?? 0), ms + (r.cli?.[v]?.[1] ?? 0)], [0, 0]);
     console.log(`# time of each test file, slowest first (${min(Date.now() - started)} in all, two files at a time):`);
-    for (const r of rows) console.log(`#   ${min(r.ms).padStart(7)}  ${relative(root, r.file)}${r.code ? `  (exit ${r.code})` : ""}`);
+    console.log(`#      wall      cpu  engine runs (${ENGINE_VERBS.join("/")}) and their wall time  file`);
+    for (const r of rows) {
+        const [n, ms] = engine(r);
+        const runs = n ? `${String(n).padStart(4)} in ${min(ms)}` : "";
+        console.log(
+            `#   ${min(r.ms).padStart(7)}  ${min(r.cpuMs ?? 0).padStart(7)}  ${runs.padEnd(17)}  ${relative(root, r.file)}${r.code ? `  (exit ${r.code})` : ""}`,
+        );
+    }
+    const cpu = rows.reduce((a, r) => a + (r.cpuMs ?? 0), 0);
+    const runs = rows.reduce((a, r) => a + engine(r)[0], 0);
+    console.log(`# cpu of the test files and what they waited for: ${min(cpu)}; engine runs: ${runs}`);
     if (crash.files) console.log(`# crash points in all (${crash.files} files): ${crash.tried} tried, ${crash.converged} converged`);
     process.exit(code ?? (signal ? 1 : 1));
 });
