@@ -3,7 +3,8 @@
 // language host, program, dynamic provider) right after each host command in turn (the sandbox's sshd holds
 // that command's session until the kill), then run again; the host must show what the stage wants, with
 // nothing lost: the server's own vhost byte for byte, the dump intact, the services as they were found.
-// Each test file has its own sandbox, so the files run side by side (two cores).
+// Each test file (closure-e2e-crash*.test.ts, a part of the matrix each) has its own sandbox, so the files run
+// side by side.
 import assert from "node:assert/strict";
 import { readdirSync, readFileSync } from "node:fs";
 import { Stage, STAGES } from "../../lib/rules/stages";
