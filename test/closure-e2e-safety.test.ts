@@ -12,6 +12,7 @@ import { after, before, test } from "node:test";
 import { NO_WAITS, openSandboxStack, PROJECT_ROOT, runPulumi, SandboxStack } from "../bin/sandbox-stack";
 import { HOST_LOCK, OWNER_RECORD } from "../lib/host/records";
 import { CLOSURE_ID_TYPE } from "../lib/provider/closure-id";
+import { descendants } from "./support/crash-matrix";
 import { Closure, converge, hostSnapshot, pulumi, refusedPreview, startClosure, stopClosure, waitFor, expectStatus } from "./support/e2e";
 
 let c: Closure;
@@ -75,10 +76,28 @@ async function closureIdOf(s: SandboxStack): Promise<string> {
     return id;
 }
 
-test("an up that changes nothing records no owner; the first change records this stack, mode 600", async () => {
+test("an up that changes nothing records no owner; the first change records this stack, mode 600, and its run killed right after frees the host", async () => {
     await converge(c, { stage: "operating" });
     assert.deepEqual(await ownerRecord(), { mode: "" }, `an up at operating on a host at operating wrote ${OWNER_RECORD}`);
-    await converge(c, { stage: "announced" });
+    // The first change, killed (kill -9 of the engine's whole process tree) right after it wrote the record,
+    // while it holds the host's lock: its successor must get the lock and keep the record.
+    await c.s.set({ stage: "announced" });
+    await c.sandbox.armCrashPoint(`${OWNER_RECORD}.closure-tmp`);
+    let pid = 0;
+    const killed = c.s.pulumi(["up", "--yes", "--skip-preview", "--non-interactive"], { onSpawn: (p) => (pid = p) });
+    try {
+        await waitFor("the run writing the owner record", 120, async () => (await c.sandbox.crashPoint()).held, 50);
+        for (const p of [pid, ...descendants(pid)]) {
+            try {
+                process.kill(p, "SIGKILL");
+            } catch {
+                /* gone */
+            }
+        }
+    } finally {
+        await c.sandbox.disarmCrashPoint();
+    }
+    assert.notEqual((await killed).code, 0, "the first change was killed");
     const { record, mode } = await ownerRecord();
     assert.equal(mode, "600 root", `${OWNER_RECORD}: mode and owner`);
     const backend = `file://${join(PROJECT_ROOT, ".state", "backend")}`;
@@ -86,6 +105,10 @@ test("an up that changes nothing records no owner; the first change records this
         { ...record, since: undefined },
         { closureId: await closureIdOf(c.s), stack: c.s.name, project: "mastodon-closure", backend, since: undefined },
     );
+    const cancel = await c.s.pulumi(["cancel", "--yes", "--non-interactive"]);
+    assert.equal(cancel.code, 0, cancel.output);
+    await converge(c, {});
+    assert.deepEqual((await ownerRecord()).record, record, "the run after the killed one keeps its record");
 });
 
 test("a broken nginx configuration never reaches a reload: the vhost is put back and up fails", async () => {
