@@ -1,8 +1,13 @@
 // The Pulumi program: settings → probe of the host → the decision (every refusal, then the plan) → the
-// closure → outputs. Everything that can refuse (bad settings, a skipped stage, the notice, the archive
-// retention, a gate, the plan) refuses before any resource of the closure is declared, so preview fails with
-// the reason and up changes nothing.
+// closure → outputs. Everything that can refuse (bad settings, another stack's host, a skipped stage, the
+// notice, the archive retention, a gate, the plan) refuses before any resource of the closure is declared (the
+// stack's closure id alone comes first, and touches no host), so preview fails with the reason and up changes
+// nothing.
 import * as pulumi from "@pulumi/pulumi";
+import { load } from "js-yaml";
+import { readFileSync } from "node:fs";
+import { homedir } from "node:os";
+import { join } from "node:path";
 import { MastodonClosure } from "./components/closure";
 import { describeDeployment } from "./lib/mastodon/deployment";
 import { archiveDownloads } from "./lib/rules/archives";
@@ -11,7 +16,10 @@ import { nextStageNeeds } from "./lib/rules/gates";
 import { effectiveStage } from "./lib/rules/journal";
 import { HostFacts } from "./lib/rules/facts";
 import { HostAccess } from "./lib/host/access";
-import { SERVICES_RECORD } from "./lib/host/records";
+import { OWNER_RECORD, SERVICES_RECORD } from "./lib/host/records";
+import { ClosureId, knownValue } from "./lib/provider/closure-id";
+import { claimHostsAs } from "./lib/provider/host-step";
+import { backendForMessages, changesHost, StackIdentity } from "./lib/rules/owner";
 import { Probe, probeHost } from "./lib/host/probe";
 import { describeHosts, parseSettings, SECRET_KEYS, Settings } from "./lib/rules/settings";
 import { DATABASE_STOPPED_STAGE, STAGE_TABLE } from "./lib/rules/stages";
@@ -78,9 +86,15 @@ async function runClosure(): Promise<Record<string, unknown>> {
     const settings = readSettings(config);
     const { access, postPublicStatus } = hostAccess(config, settings);
     const now = new Date();
-    const probe = await probeHost(await reveal(access), settings);
-    const { decision, edge } = await plan(config, settings, probe.facts, now);
+    // The one resource declared before the decision: the stack's closure id, which touches no host (made at
+    // the stack's first up; unknown in the preview before it).
+    const closureId = new ClosureId("closure-id");
+    const [probe, id] = await Promise.all([probeHost(await reveal(access), settings), knownValue(closureId.closureId)]);
+    const stack: StackIdentity = { ...stackNames(), ...(id ? { closureId: id } : {}) };
+    const { decision, edge } = await plan(config, settings, probe.facts, now, stack);
     const decided = printThenRefuse(decision);
+    const record = changesHost(settings.stage, probe.facts);
+    claimHostsAs(closureId.closureId.apply((closureId) => ({ ...stackNames(), closureId, adopt: settings.adoptHost, record })));
     const closure = new MastodonClosure("closure", {
         settings,
         access,
@@ -93,6 +107,25 @@ async function runClosure(): Promise<Record<string, unknown>> {
     });
     logDeclared(closure, probe.facts);
     return outputs(settings, probe, decided, closure);
+}
+
+/**
+ * The stack's name, project and backend, for the hosts' owner record and its messages. The backend as the CLI
+ * chose it: PULUMI_BACKEND_URL, else the project's `backend.url`, else the one `pulumi login` selected.
+ */
+function stackNames(): Omit<StackIdentity, "closureId"> {
+    const fromFile = <T>(path: string, read: (text: string) => T) => {
+        try {
+            return read(readFileSync(path, "utf8"));
+        } catch {
+            return undefined;
+        }
+    };
+    const backend =
+        process.env.PULUMI_BACKEND_URL ||
+        fromFile("Pulumi.yaml", (t) => (load(t) as { backend?: { url?: string } })?.backend?.url) ||
+        fromFile(join(process.env.PULUMI_HOME || join(homedir(), ".pulumi"), "credentials.json"), (t) => (JSON.parse(t) as { current?: string }).current);
+    return { stack: pulumi.getStack(), project: pulumi.getProject(), backend: backendForMessages(backend) };
 }
 
 /** The settings, checked: every problem at once, before anything connects. */
@@ -122,8 +155,14 @@ function hostAccess(config: pulumi.Config, settings: Settings): { access: pulumi
 
 /** The decision (lib/rules/decide.ts), with the configured edge read first when the plan needs it (through a
  *  provider holding its credentials: what the closure parks the domain with). */
-async function plan(config: pulumi.Config, settings: Settings, facts: HostFacts, now: Date): Promise<{ decision: Decision; edge?: EdgeAt }> {
-    const input: DecisionInput = { settings, facts, now, servicesRecord: SERVICES_RECORD };
+async function plan(
+    config: pulumi.Config,
+    settings: Settings,
+    facts: HostFacts,
+    now: Date,
+    stack: StackIdentity,
+): Promise<{ decision: Decision; edge?: EdgeAt }> {
+    const input: DecisionInput = { settings, facts, now, servicesRecord: SERVICES_RECORD, runBy: { stack, ownerRecord: OWNER_RECORD } };
     const edge = edgeFactsNeeded(input) ? await readEdge(settings, (key) => config.requireSecret(key)) : undefined;
     return { decision: decide({ ...input, edge: edge?.facts }), ...(edge ? { edge } : {}) };
 }

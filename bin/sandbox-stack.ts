@@ -122,10 +122,11 @@ export class SandboxStack {
  *  410 period before parking) are zero there. */
 export const NO_WAITS = { downloadGraceDays: "0", goneDays: "0", minimumNoticeDays: "0" };
 
-/** Create the stack `sandbox-<name>` for a sandbox, with every setting it needs, through the CLI. */
-export async function openSandboxStack(info: SandboxInfo, settings: Record<string, string> = {}): Promise<SandboxStack> {
+/** Create the stack `sandbox-<name>` (or `stack`: another stack of the same host) for a sandbox, with every
+ *  setting it needs, through the CLI. */
+export async function openSandboxStack(info: SandboxInfo, settings: Record<string, string> = {}, stack = `sandbox-${info.name}`): Promise<SandboxStack> {
     mkdirSync(join(PROJECT_ROOT, ".state", "backend"), { recursive: true });
-    const s = new SandboxStack(`sandbox-${info.name}`);
+    const s = new SandboxStack(stack);
     const init = await s.pulumi(["stack", "init"]);
     if (init.code !== 0) throw new Error(`pulumi stack init ${s.name} failed:\n${init.output}`);
     await s.set({

@@ -1,10 +1,11 @@
 import * as pulumi from "@pulumi/pulumi";
 import { HostFacts } from "../lib/rules/facts";
 import { HostAccess } from "../lib/host/access";
-import { JOURNAL_PATH } from "../lib/host/records";
+import { JOURNAL_PATH, OWNER_RECORD } from "../lib/host/records";
 import { HostStep } from "../lib/provider/host-step";
 import { parseOriginalVhost } from "../lib/gone/original-vhost";
 import { planOrThrow } from "../lib/rules/decide";
+import { handOverOf } from "../lib/rules/owner";
 import { ClosurePlan } from "../lib/rules/plan";
 import { Settings } from "../lib/rules/settings";
 import type { EdgeAt } from "../lib/edge/edges";
@@ -74,6 +75,12 @@ export class MastodonClosure extends pulumi.ComponentResource {
         const child = { parent: this };
 
         const original = parseVhostOf(s.nginxSite, args.originalVhost, s.domain);
+        // adoptHost: a run with nothing else to change still takes the hosts over (the claim of its first change).
+        const handOver = handOverOf(facts.owners ?? [], s.adoptHost);
+        if (handOver) {
+            const about = `the hosts' owner record (${OWNER_RECORD}) names this stack, handed over from ${handOver}`;
+            new HostStep("handOver", `${name}-hand-over`, { access, params: { from: handOver }, about }, child);
+        }
         if (plan.notice) {
             this.notice = new ClosureNotice(
                 `${name}-notice`,

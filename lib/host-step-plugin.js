@@ -6,3 +6,5 @@
 require("sucrase/dist/register").addHook(".ts", { transforms: ["typescript", "imports"], disableESTransforms: true });
 
 exports.handler = () => require("./provider/handler").hostStepHandler;
+// The stack's closure id (./provider/closure-id.ts), on the same plugin.
+exports.closureId = () => require("./provider/closure-id").closureIdHandler;

@@ -1,13 +1,18 @@
 // What must never happen on a live server, proved against a sandbox host with the real engine:
 // bad input and skipped stages change nothing; another host key is refused; a broken nginx config never
-// reaches a reload; an interrupted up converges when run again.
+// reaches a reload; an interrupted up converges when run again; a second stack on the host is refused until it
+// is handed over on purpose, and two runs at once never interleave.
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
+import { NO_WAITS, openSandboxStack, PROJECT_ROOT, runPulumi, SandboxStack } from "../bin/sandbox-stack";
+import { HOST_LOCK, OWNER_RECORD } from "../lib/host/records";
+import { CLOSURE_ID_TYPE } from "../lib/provider/closure-id";
+import { descendants } from "./support/crash-matrix";
 import { Closure, converge, hostSnapshot, pulumi, refusedPreview, startClosure, stopClosure, waitFor, expectStatus } from "./support/e2e";
 
 let c: Closure;
@@ -54,6 +59,56 @@ test("a host presenting another key than sshHostKey is refused", async () => {
         await c.s.set({ sshHostKey: c.sandbox.info.hostKey });
     }
     assert.equal(await hostSnapshot(c.sandbox), pristine);
+});
+
+/** The host's owner record as root reads it, with its mode and owner ("" when there is none). */
+async function ownerRecord(): Promise<{ record?: Record<string, any>; mode: string }> {
+    const r = await c.sandbox.exec(`[ -e ${OWNER_RECORD} ] && stat -c '%a %U' ${OWNER_RECORD} && cat ${OWNER_RECORD}; true`);
+    const [mode, ...text] = r.stdout.split("\n");
+    return mode ? { record: JSON.parse(text.join("\n")), mode } : { mode: "" };
+}
+
+/** The closure id a stack's state keeps. */
+async function closureIdOf(s: SandboxStack): Promise<string> {
+    const state = JSON.parse((await s.pulumi(["stack", "export"])).output);
+    const id = state.deployment.resources.find((r: { type: string }) => r.type === CLOSURE_ID_TYPE)?.outputs?.closureId;
+    assert.match(id ?? "", /^[0-9a-f-]{36}$/, `no closure id in the state of ${s.name}`);
+    return id;
+}
+
+test("an up that changes nothing records no owner; the first change records this stack, mode 600, and its run killed right after frees the host", async () => {
+    await converge(c, { stage: "operating" });
+    assert.deepEqual(await ownerRecord(), { mode: "" }, `an up at operating on a host at operating wrote ${OWNER_RECORD}`);
+    // The first change, killed (kill -9 of the engine's whole process tree) right after it wrote the record,
+    // while it holds the host's lock: its successor must get the lock and keep the record.
+    await c.s.set({ stage: "announced" });
+    await c.sandbox.armCrashPoint(`${OWNER_RECORD}.closure-tmp`);
+    let pid = 0;
+    const killed = c.s.pulumi(["up", "--yes", "--skip-preview", "--non-interactive"], { onSpawn: (p) => (pid = p) });
+    try {
+        await waitFor("the run writing the owner record", 120, async () => (await c.sandbox.crashPoint()).held, 50);
+        for (const p of [pid, ...descendants(pid)]) {
+            try {
+                process.kill(p, "SIGKILL");
+            } catch {
+                /* gone */
+            }
+        }
+    } finally {
+        await c.sandbox.disarmCrashPoint();
+    }
+    assert.notEqual((await killed).code, 0, "the first change was killed");
+    const { record, mode } = await ownerRecord();
+    assert.equal(mode, "600 root", `${OWNER_RECORD}: mode and owner`);
+    const backend = `file://${join(PROJECT_ROOT, ".state", "backend")}`;
+    assert.deepEqual(
+        { ...record, since: undefined },
+        { closureId: await closureIdOf(c.s), stack: c.s.name, project: "mastodon-closure", backend, since: undefined },
+    );
+    const cancel = await c.s.pulumi(["cancel", "--yes", "--non-interactive"]);
+    assert.equal(cancel.code, 0, cancel.output);
+    await converge(c, {});
+    assert.deepEqual((await ownerRecord()).record, record, "the run after the killed one keeps its record");
 });
 
 test("a broken nginx configuration never reaches a reload: the vhost is put back and up fails", async () => {
@@ -131,6 +186,85 @@ test("rotating the SSH key re-applies nothing on the host", async () => {
     }
 });
 
+test("one closure per host: another stack is refused at preview naming the owner, changing nothing, until handed the host on purpose", async () => {
+    // A copied config on a new stack (a colleague's laptop): at operating, its up would move the host back.
+    const second = await openSandboxStack(c.sandbox.info, NO_WAITS, `${c.s.name}-second`);
+    try {
+        const firstId = await closureIdOf(c.s);
+        const before = JSON.stringify([await hostSnapshot(c.sandbox), await ownerRecord()]);
+        const { record } = await ownerRecord();
+        const preview = await second.pulumi(["preview", "--non-interactive"]);
+        assert.notEqual(preview.code, 0, `the second stack's preview was not refused:\n${preview.output.slice(-2000)}`);
+        const owner = `${OWNER_RECORD} on ${c.sandbox.info.address} names stack "${c.s.name}" (project mastodon-closure, backend file://${PROJECT_ROOT}/.state/backend), closure ${firstId}, its owner since ${record!.since}`;
+        for (const out of [preview.output]) {
+            assert.ok(out.includes("another stack closes this host; nothing was changed"), out.slice(-2000));
+            assert.ok(out.includes(owner), `the refusal does not name the owner as "${owner}":\n${out.slice(-2000)}`);
+            assert.ok(out.includes(`pulumi config set mastodon-closure:adoptHost ${firstId}@${record!.since}`), out.slice(-2000));
+        }
+        const up = await second.pulumi(["up", "--yes", "--skip-preview", "--non-interactive"]);
+        assert.notEqual(up.code, 0, `the second stack's up was not refused:\n${up.output.slice(-2000)}`);
+        assert.ok(up.output.includes(owner), up.output.slice(-2000));
+        assert.equal(JSON.stringify([await hostSnapshot(c.sandbox), await ownerRecord()]), before, "the refused stack changed the host");
+
+        // Handed over on purpose: the second stack takes the record the refusal named; the first is refused.
+        await converge({ sandbox: c.sandbox, s: second }, { adoptHost: `${firstId}@${record!.since}` });
+        const secondId = await closureIdOf(second);
+        const handed = (await ownerRecord()).record!;
+        assert.deepEqual([handed.closureId, handed.stack, handed.adoptedFrom], [secondId, second.name, record], "the record after the hand-over");
+        const first = await refusedPreview(c, {});
+        assert.ok(
+            first.includes(`names stack "${second.name}" (project mastodon-closure, backend file://${PROJECT_ROOT}/.state/backend), closure ${secondId}`),
+            first.slice(-2000),
+        );
+
+        // Handed back the same way: the second stack's adoptHost names a record that is gone, and takes nothing.
+        await converge(c, { adoptHost: `${secondId}@${handed.since}` });
+        assert.equal((await ownerRecord()).record!.closureId, firstId);
+        const again = await second.pulumi(["preview", "--non-interactive"]);
+        assert.notEqual(again.code, 0, `the second stack was not refused after the hand-back:\n${again.output.slice(-2000)}`);
+        assert.ok(again.output.includes(`adoptHost is "${firstId}@${record!.since}", which is not this record`), again.output.slice(-2000));
+    } finally {
+        await second.remove();
+    }
+});
+
+test("two runs on one host never interleave: the second is refused while the first holds the host, naming it", async () => {
+    // The same stack from a restored copy of its backend: the same closure id, so only the lock stands between them.
+    const copy = mkdtempSync(join(tmpdir(), "restored-backend-"));
+    try {
+        const from = join(PROJECT_ROOT, ".state", "backend", ".pulumi");
+        mkdirSync(join(copy, ".pulumi", "stacks", "mastodon-closure"), { recursive: true });
+        cpSync(join(from, "meta.yaml"), join(copy, ".pulumi", "meta.yaml"));
+        cpSync(join(from, "stacks", "mastodon-closure", `${c.s.name}.json`), join(copy, ".pulumi", "stacks", "mastodon-closure", `${c.s.name}.json`));
+        await c.s.set({ stage: "closed" });
+        // The first run is held right after it took the host's lock (sandbox/host/session), as a long step would hold it.
+        await c.sandbox.armCrashPoint(HOST_LOCK);
+        const first = c.s.pulumi(["up", "--yes", "--skip-preview", "--non-interactive"]);
+        try {
+            await waitFor("the first run holding the host's lock", 120, async () => (await c.sandbox.crashPoint()).held, 50);
+            const second = await runPulumi(["up", "--yes", "--skip-preview", "--non-interactive", "--stack", c.s.name], {
+                ...c.s.env,
+                PULUMI_BACKEND_URL: `file://${copy}`,
+            });
+            assert.notEqual(second.code, 0, `the second run was not refused:\n${second.output.slice(-2000)}`);
+            const holder = new RegExp(
+                `another run is changing ${c.sandbox.info.address.replace(/\./g, "\\.")} now: stack "${c.s.name}" \\(project mastodon-closure, backend file://${PROJECT_ROOT}/\\.state/backend\\), since \\d{4}-\\S+Z\\. This run changed nothing there`,
+            );
+            assert.match(second.output, holder);
+            assert.doesNotMatch(second.output, /(NginxSite|StageJournal)\s+\S+\s+(updated|created)/, "the second run changed a step");
+        } finally {
+            await c.sandbox.disarmCrashPoint();
+        }
+        const done = await first;
+        assert.equal(done.code, 0, `the first run failed:\n${done.output.slice(-2000)}`);
+        await converge(c, {});
+        await expectStatus(c.sandbox, "/users/alice", 410);
+        await expectStatus(c.sandbox, "/auth/sign_in", 200);
+    } finally {
+        rmSync(copy, { recursive: true, force: true });
+    }
+});
+
 test("with statusToken the announcement is also a public status; back to operating undoes the whole notice", async () => {
     const token = randomBytes(24).toString("hex");
     await c.sandbox.sql(
@@ -152,6 +286,8 @@ test("with statusToken the announcement is also a public status; back to operati
     const [mode] = await c.sandbox.sql<{ value: string }>("SELECT value FROM settings WHERE var = 'registrations_mode'");
     assert.match(mode.value, /open/, "registrations open again, as they were");
     assert.match((await c.sandbox.exec("cat /var/lib/mastodon-closure/journal.json")).stdout, /"stage": "operating"/);
+    // Back at operating the host stays this stack's: its journal and what stays one-way are the closure's.
+    assert.equal((await ownerRecord()).record?.closureId, await closureIdOf(c.s), `${OWNER_RECORD} after moving back to operating`);
     const exported = (await c.s.pulumi(["stack", "export"])).output;
     assert.ok(!exported.includes(token) && !c.s.log.join("").includes(token), "the token stays secret");
 });

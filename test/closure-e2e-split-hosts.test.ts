@@ -3,12 +3,13 @@
 // `host` is B and `proxySsh*` name A; one key reaches both, as an admin sets it up. Closed: A answers 410
 // and sign-in still reaches B's web through A; the vhost and its kept original are A's, the journal B's.
 // Self-destruct asks A's nginx, and refuses while A serves the server's own vhost. Dormant: the dump made and
-// verified on B, B's services stopped, A's nginx answering 410 on every path.
+// verified on B, B's services stopped, A's nginx answering 410 on every path. Both record the closure as their
+// owner from its first change, which changes only B.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { NO_WAITS, openSandboxStack } from "../bin/sandbox-stack";
 import { Sandbox, startSandbox } from "../sandbox/client";
-import { KEPT_VHOST_SUM, ORIGINAL_VHOST } from "../lib/host/records";
+import { KEPT_VHOST_SUM, ORIGINAL_VHOST, OWNER_RECORD } from "../lib/host/records";
 import { Closure, converge, expectStatus, onHost, postSignIn, pulumi, refusedPreview, sessionOf, waitFor } from "./support/e2e";
 
 let proxy: Sandbox | undefined;
@@ -56,6 +57,10 @@ test("closed: A's nginx answers 410 and passes sign-in to B's web; the vhost and
     await expectStatus(front, "/users/alice", 200, { why: "A passes the actor to B's web before the closure" });
 
     await converge(c, { stage: "announced" });
+    // The closure's first change locks both hosts and records its owner on both (README: One closure per host).
+    const owner = await sh(app!, `cat ${OWNER_RECORD}`);
+    assert.match(owner, new RegExp(`"stack": "${pattern(c.s.name)}"`));
+    assert.equal(await sh(proxy!, `cat ${OWNER_RECORD}`), owner, "the same owner record on A as on B");
     const closed = await converge(c, { stage: "closed" });
     assert.match(closed.hosts.proxy, new RegExp(`^admin@${pattern(proxy!.info.address)}:22: nginx in front`), JSON.stringify(closed.hosts));
 

@@ -143,6 +143,7 @@ describe("split hosts: which host each step acts on", () => {
             databaseDump: "app",
             stopServices: "app",
             journal: "app",
+            handOver: "app",
         });
         assert.equal(roleOfStep("stopServices", { units: ["postgresql"], hostUnits: true, role: "database" }), "database");
         assert.equal(roleOfStep("stopServices", { units: ["nginx"], hostUnits: true }), "proxy");

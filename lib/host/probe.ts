@@ -16,6 +16,8 @@ import { HostSet } from "./ssh";
 import { dumpDirsOf } from "./steps/dump-dir";
 import { shq } from "../mastodon/shell";
 import { DOMAIN, Settings } from "../rules/settings";
+import { HostOwner, parseOwnerRecord } from "../rules/owner";
+import { OWNER_RECORD } from "./records";
 import { BASELINE_STAGE, firstStage, Stage, STAGE_TABLE, STAGES } from "../rules/stages";
 
 export interface Probe {
@@ -25,6 +27,13 @@ export interface Probe {
     /** Every database dump in dumpDir or the closure's subdirectory there, finished or not (a dump the closure
      *  made has a manifest beside it). */
     dumpsOnHost: { path: string; bytes: number }[];
+}
+
+/** A host's owner record as the probe read it. */
+function ownerOf(host: string, text: string | undefined): HostOwner {
+    if (text === undefined) return { host };
+    const record = parseOwnerRecord(text);
+    return record ? { host, record } : { host, unreadable: true };
 }
 
 /** Mastodon's version as lib/mastodon/version.rb declares it (`def major; 4; end` ...), the prerelease
@@ -60,16 +69,16 @@ export async function probeHost(access: HostAccess, settings: Settings): Promise
         // The kept original: in the state directory, or beside the site where earlier versions kept it (moved
         // by the vhost step the next time it runs); one kept from another site is not this one's.
         const vhostPaths = [ORIGINAL_VHOST, KEPT_VHOST_SITE, legacyKeptVhost(settings.nginxSite), settings.nginxSite];
-        const appPaths = [envPath, JOURNAL_PATH, SERVICES_RECORD, EMAIL_RECORD];
+        const appPaths = [envPath, JOURNAL_PATH, SERVICES_RECORD, EMAIL_RECORD, OWNER_RECORD];
         const hostPaths = proxy === host ? [...appPaths, ...vhostPaths] : appPaths;
         // Mastodon's own files in the same round trip, unless they are read inside its image.
         const files = await host.readFiles(
             source.wrap ? hostPaths : [...hostPaths, ...source.paths],
             "read .env.production, the closure journal, the nginx site, Mastodon's version and its settings defaults",
         );
-        const [env, journalText, servicesRecord, emailRecord] = files;
-        const [keptVhost, keptFrom, legacyKept, site] =
-            proxy === host ? files.slice(appPaths.length) : await proxy.readFiles(vhostPaths, "read the nginx site on the proxy host");
+        const [env, journalText, servicesRecord, emailRecord, ownerRecord] = files;
+        const [keptVhost, keptFrom, legacyKept, site, proxyOwner] =
+            proxy === host ? files.slice(appPaths.length) : await proxy.readFiles([...vhostPaths, OWNER_RECORD], "read the nginx site on the proxy host");
         const [versionRb, defaultsText] = source.wrap
             ? await host.readFiles(source.paths, "read Mastodon's version and its settings defaults in its image", source.wrap)
             : files.slice(hostPaths.length);
@@ -97,8 +106,12 @@ export async function probeHost(access: HostAccess, settings: Settings): Promise
             : selfDestructSet && (await selfDestructModeOnHost(host, access, env));
         // PostgreSQL on a machine of its own has its record there (and its host key is checked now, in preview).
         const databaseHost = await host.on("database");
-        const databaseRecord =
-            databaseHost === host ? undefined : await databaseHost.readFile(SERVICES_RECORD, "read the services record on the database host");
+        const [databaseRecord, databaseOwner] =
+            databaseHost === host ? [] : await databaseHost.readFiles([SERVICES_RECORD, OWNER_RECORD], "read the closure's records on the database host");
+        // Every host of the closure, each machine once: the Mastodon host, the proxy, the database host.
+        const owners = [ownerOf(host.target.host, ownerRecord)];
+        if (proxy !== host) owners.push(ownerOf(proxy.target.host, proxyOwner));
+        if (databaseHost !== host && databaseHost !== proxy) owners.push(ownerOf(databaseHost.target.host, databaseOwner));
         const records = [servicesRecord, databaseRecord].filter((r): r is string => r !== undefined);
         const stoppedByClosure = records.length ? records.flatMap((r) => JSON.parse(r).states as UnitState[]) : undefined;
         const objectStorage = objectStorageFromEnv(env);
@@ -111,6 +124,7 @@ export async function probeHost(access: HostAccess, settings: Settings): Promise
             ...(!legacySelfDestruct && selfDestructSet && !selfDestructEnabled ? { selfDestructValueWrong: true } : {}),
             announcedClosingDate: journal?.announcedClosingDate,
             stoppedByClosure,
+            owners,
             ...(emailRecord ? { announcementEmailedAt: (JSON.parse(emailRecord) as EmailRecord).sentAt } : {}),
             ...(objectStorage ? { objectStorage } : {}),
         };

@@ -30,6 +30,12 @@ export const legacyKeptVhost = (site: string) => `${site}.closure-original`;
 /** The directories the closure made (for the dumps): written before it makes one, so a directory it did not
  *  make is never taken for its own (left as found: owner and mode unchanged). */
 export const CREATED_DIRS_RECORD = `${STATE_DIR}/created-dirs.json`;
+/** Which stack's closure owns the host (lib/rules/owner.ts OwnerRecord), mode 600: written at the closure's
+ *  first change to its hosts, on every one of them; another stack is refused at preview. */
+export const OWNER_RECORD = `${STATE_DIR}/owner.json`;
+/** The lock a run holds on each host of the closure from its first change to its end (lib/host/lock.ts), with
+ *  who holds it. In /run: root's, and gone at a reboot with whatever held it. */
+export const HOST_LOCK = "/run/mastodon-closure.lock";
 
 /** JOURNAL_PATH: the stage the host reached and when each stage was last entered from below. */
 export interface Journal {

@@ -113,6 +113,11 @@ export class RemoteHost {
         this.client.end();
     }
 
+    /** Called once the connection has ended, whoever ended it. */
+    onClose(fn: () => void): void {
+        this.client.once("close", fn);
+    }
+
     /** The host doing `role`: this one, or another of the same operation (HostSet), connected once. */
     on(role: HostRole): Promise<RemoteHost> {
         return this.opts?.reach ? this.opts.reach(role) : Promise.resolve(this);

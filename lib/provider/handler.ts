@@ -6,13 +6,17 @@
 // What counts is the host: a step's params say what the host must have, and `read` reports what it has,
 // so a hand change shows as drift and the next up repairs it. The way in (`access`, a secret) is recorded
 // without touching the host when only it changed. No host command starts once the engine that asked for it
-// is gone: a killed `pulumi up` stops the work at the command in flight.
+// is gone: a killed `pulumi up` stops the work at the command in flight. A change (create, update, delete)
+// starts once the run holds every host of the closure, and their owner record names this stack
+// (lib/host/lock.ts); it holds them until it ends, so two runs never interleave their changes.
 import type * as pulumi from "@pulumi/pulumi";
 import { randomUUID } from "node:crypto";
 import { connect } from "node:net";
 import { HostAccess, hostTargets } from "../host/access";
+import { claimHosts, requireLocks } from "../host/lock";
 import { roleOfStep, STEPS, StepKind } from "../host/steps";
 import { HostSet, RemoteHost } from "../host/ssh";
+import type { OwnerClaim } from "../rules/owner";
 
 interface StepState {
     kind: StepKind;
@@ -20,6 +24,8 @@ interface StepState {
     params: unknown;
     /** What the step does, in words, for the preview. Not compared: wording never re-applies a step. */
     about?: string;
+    /** Who the run that made or last changed the step changes the hosts as (lib/host/lock.ts). Not compared. */
+    owner?: OwnerClaim;
     result?: unknown;
 }
 
@@ -66,8 +72,27 @@ async function requireEngine(): Promise<void> {
 }
 
 /** Runs a step on the host of its role; the other hosts it reaches are connected on first use. */
-function onHost<T>(state: StepState, fn: (host: RemoteHost) => Promise<T>): Promise<T> {
-    return HostSet.with(hostTargets(state.access), roleOfStep(state.kind, state.params), fn, { beforeCommand: requireEngine });
+function onHost<T>(state: StepState, fn: (host: RemoteHost) => Promise<T>, beforeCommand = requireEngine): Promise<T> {
+    return HostSet.with(hostTargets(state.access), roleOfStep(state.kind, state.params), fn, { beforeCommand });
+}
+
+/** The newest claim this run gave (every step it declares carries it): a delete carries the claim of the run
+ *  that made its step, and a later one (another name, a hand-over) is this run's. */
+let runClaim: OwnerClaim | undefined;
+
+/** Runs a change (create, update, delete) once this run holds every host of the closure (lib/host/lock.ts). */
+async function change<T>(state: StepState, fn: (host: RemoteHost) => Promise<T>): Promise<T> {
+    await claimHosts(hostTargets(state.access), runClaim ?? state.owner, requireEngine);
+    return onHost(state, fn, async () => {
+        await requireEngine();
+        await requireLocks();
+    });
+}
+
+/** Remembers the claim a create or update was given. */
+function given(state: StepState): StepState {
+    if (state.owner) runClaim = state.owner;
+    return state;
 }
 
 export const hostStepHandler: pulumi.dynamic.ResourceProvider = {
@@ -76,7 +101,7 @@ export const hostStepHandler: pulumi.dynamic.ResourceProvider = {
     },
     async create(inputs: StepState) {
         const step = STEPS[inputs.kind] as AnyStep;
-        const result = await onHost(inputs, (host) => step.apply(host, inputs.access, inputs.params));
+        const result = await change(given(inputs), (host) => step.apply(host, inputs.access, inputs.params));
         return { id: randomUUID(), outs: { ...inputs, result } };
     },
     async read(id: string, props: StepState) {
@@ -88,11 +113,11 @@ export const hostStepHandler: pulumi.dynamic.ResourceProvider = {
         // Only the way in changed (a rotated key, a new address): record it, the host stays as it is.
         if (canonical(olds.params) === canonical(news.params)) return { outs: { ...news, result: olds.result } };
         const step = STEPS[news.kind] as AnyStep;
-        const result = await onHost(news, (host) => step.apply(host, news.access, news.params, olds.result));
+        const result = await change(given(news), (host) => step.apply(host, news.access, news.params, olds.result));
         return { outs: { ...news, result } };
     },
     async delete(_id: string, props: StepState) {
         const step = STEPS[props.kind] as AnyStep;
-        await onHost(props, (host) => step.undo(host, props.access, props.params, props.result));
+        await change(props, (host) => step.undo(host, props.access, props.params, props.result));
     },
 };

@@ -10,6 +10,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { relative } from "node:path";
 import { HostAccess } from "../host/access";
+import type { OwnerClaim } from "../rules/owner";
 import { STEPS, StepKind } from "../host/steps";
 import { hostStepProvider } from "./provider";
 import { stepType } from "./step-types";
@@ -35,6 +36,15 @@ function pluginLoader(): string {
     return `exports.handler = () => require(require("node:path").resolve(${JSON.stringify(plugin)})).handler();`;
 }
 
+/** Who this run changes the hosts as (lib/host/lock.ts), given once by the program after its decision. */
+let runClaim: pulumi.Input<OwnerClaim> | undefined;
+
+/** Every step declared from now on carries `claim`: its first change locks the closure's hosts and settles
+ *  their owner record. Not compared: it never re-applies a step. */
+export function claimHostsAs(claim: pulumi.Input<OwnerClaim>): void {
+    runClaim = claim;
+}
+
 export class HostStep<K extends StepKind> extends pulumi.CustomResource {
     /** What the step did (ids, counts, previous states, the dump manifest). */
     declare readonly result: pulumi.Output<StepResult<K>>;
@@ -44,7 +54,15 @@ export class HostStep<K extends StepKind> extends pulumi.CustomResource {
         super(
             stepType(kind),
             name,
-            { kind, about: args.about, access: pulumi.secret(args.access), params: args.params, result: undefined, __provider: pluginLoader() },
+            {
+                kind,
+                about: args.about,
+                access: pulumi.secret(args.access),
+                params: args.params,
+                owner: runClaim,
+                result: undefined,
+                __provider: pluginLoader(),
+            },
             { ...resourceOpts, provider: hostStepProvider(), additionalSecretOutputs: ["access", ...(secretResult ? ["result"] : [])] },
         );
     }

@@ -18,6 +18,7 @@ export const STEP_TYPE_NAMES: Readonly<Record<StepKind, string>> = {
     databaseDump: "DatabaseDump",
     stopServices: "StoppedServices",
     journal: "StageJournal",
+    handOver: "HostHandOver",
 };
 
 /** The Pulumi type of a step's resource. */

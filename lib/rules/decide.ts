@@ -6,6 +6,7 @@ import type { HostFacts } from "./facts";
 import { evaluateGates, GateResult, purgeWarning } from "./gates";
 import { effectiveStage } from "./journal";
 import { checkClosingDate } from "./notice";
+import { checkOwners, StackIdentity } from "./owner";
 import { ClosurePlan, needsEdgeFacts, planClosure } from "./plan";
 import type { Settings } from "./settings";
 import { checkTransition, nextStage, SELF_DESTRUCT_STAGE, Stage, STAGE_TABLE, STOPPING_STAGE } from "./stages";
@@ -19,6 +20,9 @@ export interface DecisionInput {
     edge?: EdgeFacts;
     /** Where the host records how the closure found the services it stops (lib/host/records.ts SERVICES_RECORD). */
     servicesRecord: string;
+    /** Who runs, and where hosts record their owner (lib/host/records.ts OWNER_RECORD): a host recorded as
+     *  another stack's refuses the run first. The program always gives it; the rules' own tests may not. */
+    runBy?: { stack: StackIdentity; ownerRecord: string };
 }
 
 export interface LogLine {
@@ -58,14 +62,18 @@ export function planRefusal(stage: Stage, refusals: string[]): string {
     return `stage "${stage}" cannot be reached as set; nothing was changed:\n` + refusals.map((r) => `  - ${r}`).join("\n");
 }
 
-/** What the host alone decides: stage order, the notice the closing date gives, the archive retention. */
+/** What the host alone decides: whose closure it is, stage order, the notice the closing date gives, the
+ *  archive retention. */
 function checkEntry(i: DecisionInput): Refused | Printed {
     const { settings, facts, now } = i;
+    // Before anything else: another stack's journal and records are not this stack's to go by.
+    const owner = i.runBy ? checkOwners(facts.owners ?? [], i.runBy.stack, settings.adoptHost, i.runBy.ownerRecord) : { logs: [] };
+    if (owner.refusal) return { logs: [], refusal: owner.refusal };
     const skip = checkTransition(facts.currentStage, settings.stage);
-    if (skip) return { logs: [], refusal: `stage: ${skip}` };
+    if (skip) return { logs: owner.logs, refusal: `stage: ${skip}` };
     const notice = checkClosingDate(settings.stage, facts, settings, now);
-    if (notice.refusal) return { logs: [], refusal: refusedAsSet(settings.stage, notice.refusal) };
-    const logs = [notice.warning, purgeWarning(facts, now)].filter((w): w is string => w !== undefined).map(warn);
+    if (notice.refusal) return { logs: owner.logs, refusal: refusedAsSet(settings.stage, notice.refusal) };
+    const logs = [...owner.logs, ...[notice.warning, purgeWarning(facts, now)].filter((w): w is string => w !== undefined).map(warn)];
     if (facts.selfDestructValueWrong) logs.push(warn(selfDestructValueWrong(settings.stage)));
     const retention = checkArchiveRetention(settings.stage, facts, settings);
     if (retention.refusal) return { logs, refusal: refusedAsSet(settings.stage, retention.refusal) };

@@ -1,5 +1,6 @@
 // What the probe read on the host (lib/host/probe.ts), as the rules decide from it. Pure data.
 import type { ObjectStorage } from "../mastodon/object-storage";
+import type { HostOwner } from "./owner";
 import type { Stage } from "./stages";
 /** What the host told the probe. Database figures are absent while the database is stopped (dormant). */
 export interface HostFacts {
@@ -55,4 +56,6 @@ export interface HostFacts {
      *  move to dormant began, with its gates held then, even if the run that began it died; empty once the
      *  way back started them all again. */
     stoppedByClosure?: { unit: string; wasActive: boolean; wasEnabled: boolean }[];
+    /** The owner record of each host of the closure (the Mastodon host first; lib/rules/owner.ts). */
+    owners?: HostOwner[];
 }

@@ -3,6 +3,7 @@
 import { HostRole } from "../../mastodon/deployment";
 import { requestArchives } from "./archives";
 import { databaseDump } from "./dump";
+import { handOver } from "./hand-over";
 import { journal } from "./journal";
 import { announcement, announcementEmail, publicStatus } from "./notices";
 import { closeRegistrations } from "./registrations";
@@ -23,6 +24,7 @@ export const STEPS = {
     databaseDump,
     stopServices,
     journal,
+    handOver,
 };
 
 export type StepKind = keyof typeof STEPS;

@@ -32,6 +32,9 @@ export const KEYS = z.object({
         'the host public key line to pin, e.g. "ssh-ed25519 AAAA..." (ssh-keyscan -t ed25519 HOST)',
     ),
     sshPrivateKey: v.secret,
+    /** Hand the host over to this stack on purpose: the record another stack's closure left on it, as the
+     *  refusal prints it (README: One closure per host). */
+    adoptHost: v.ownerRecordToken.optional(),
 
     // Roles on machines of their own (README: Split hosts), all of a role's keys or none; the port and the
     // user default to the Mastodon host's (split-hosts.ts).

@@ -21,6 +21,8 @@ export function toSettings(v: Values, cloudflare: CloudflareSettings | undefined
     return {
         stage: v.stage,
         ssh,
+        /** The host's owner record to take over from another stack (lib/rules/owner.ts). */
+        adoptHost: v.adoptHost,
         domain: v.domain,
         deployment,
         database: { host: v.databaseHost, port: v.databasePort, name: v.databaseName ?? kindDatabase.name, user: v.databaseUser ?? kindDatabase.user },

@@ -94,6 +94,15 @@ export const systemdUnit = text.superRefine(
     ),
 );
 
+/** An owner record of a host, as a refusal prints it (lib/rules/owner.ts ownerToken): closure id@since. */
+export const ownerRecordToken = text.superRefine(
+    check(
+        (v) => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}@\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/.test(v),
+        (v) =>
+            `must be the host's owner record as the refusal that names it prints it (closure id@since, e.g. 3f2a0c1e-...@2026-01-31T09:00:00.000Z), got "${v}"`,
+    ),
+);
+
 export const DOMAIN = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i;
 
 /** A DNS name; `like` is the example the message gives. */
