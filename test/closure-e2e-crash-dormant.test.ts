@@ -5,23 +5,19 @@
 // provider behind to go on changing the host. The other parts of the matrix: closure-e2e-crash*.test.ts.
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import { waitFor } from "./support/e2e";
-import { CrashMatrix, descendants, MASTODON } from "./support/crash-matrix";
+import { crashMatrixOfThisFile, descendants, MASTODON } from "./support/crash-matrix";
 
-let m: CrashMatrix;
-before(async () => {
-    m = await CrashMatrix.start();
-});
-after(async () => {
-    await m?.stop();
-});
+const matrix = crashMatrixOfThisFile();
 
 test("self-destructing → dormant and back", async () => {
+    const m = matrix();
     await m.run("self-destructing", "dormant");
 });
 
 test("killing only pulumi's process group (^C, a lost CI job) leaves no provider changing the host", async () => {
+    const m = matrix();
     await m.walkTo("self-destructing");
     // Hold the move to dormant right after its first stop (mastodon-web's), whatever its number: how many
     // commands come before it depends on what earlier runs left (a dump already made is not made again).

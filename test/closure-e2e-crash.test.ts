@@ -4,22 +4,18 @@
 // sandbox of its own, so that they run side by side: this file the moves up to closed;
 // closure-e2e-crash-self-destruct (closed ⇄ self-destructing), closure-e2e-crash-dormant (self-destructing ⇄
 // dormant, and ^C) and closure-e2e-crash-parked (dormant ⇄ parked) the others.
-import { after, before, test } from "node:test";
-import { CrashMatrix } from "./support/crash-matrix";
+import { test } from "node:test";
+import { crashMatrixOfThisFile } from "./support/crash-matrix";
 
-let m: CrashMatrix;
-before(async () => {
-    m = await CrashMatrix.start();
-});
-after(async () => {
-    await m?.stop();
-});
+const matrix = crashMatrixOfThisFile();
 
 test("operating → announced and back", async () => {
+    const m = matrix();
     await m.verify("operating");
     await m.run("operating", "announced");
 });
 
 test("announced → closed and back", async () => {
+    const m = matrix();
     await m.run("announced", "closed");
 });

@@ -7,6 +7,7 @@
 // side by side.
 import assert from "node:assert/strict";
 import { readdirSync, readFileSync } from "node:fs";
+import { after, before } from "node:test";
 import { Stage, STAGES } from "../../lib/rules/stages";
 import { ORIGINAL_VHOST } from "../../lib/host/records";
 import { Closure, converge, expectStatus, startClosure, status, stopClosure, waitFor } from "./e2e";
@@ -217,4 +218,16 @@ export class CrashMatrix {
             }
         }
     }
+}
+
+/** The test file's matrix: a sandbox started before the file's tests, stopped (its tally printed) after them. */
+export function crashMatrixOfThisFile(): () => CrashMatrix {
+    let m: CrashMatrix | undefined;
+    before(async () => {
+        m = await CrashMatrix.start();
+    });
+    after(async () => {
+        await m?.stop();
+    });
+    return () => m!;
 }
