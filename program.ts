@@ -90,11 +90,12 @@ async function runClosure(): Promise<Record<string, unknown>> {
     // the stack's first up; unknown in the preview before it).
     const closureId = new ClosureId("closure-id");
     const [probe, id] = await Promise.all([probeHost(await reveal(access), settings), knownValue(closureId.closureId)]);
-    const stack: StackIdentity = { ...stackNames(), ...(id ? { closureId: id } : {}) };
+    const names = stackNames();
+    const stack: StackIdentity = { ...names, ...(id ? { closureId: id } : {}) };
     const { decision, edge } = await plan(config, settings, probe.facts, now, stack);
     const decided = printThenRefuse(decision);
     const record = changesHost(settings.stage, probe.facts);
-    claimHostsAs(closureId.closureId.apply((closureId) => ({ ...stackNames(), closureId, adopt: settings.adoptHost, record })));
+    claimHostsAs(closureId.closureId.apply((closureId) => ({ ...names, closureId, adopt: settings.adoptHost, record })));
     const closure = new MastodonClosure("closure", {
         settings,
         access,
@@ -111,7 +112,8 @@ async function runClosure(): Promise<Record<string, unknown>> {
 
 /**
  * The stack's name, project and backend, for the hosts' owner record and its messages. The backend as the CLI
- * chose it: PULUMI_BACKEND_URL, else the project's `backend.url`, else the one `pulumi login` selected.
+ * chose it: PULUMI_BACKEND_URL, else the project's `backend.url`, else the one `pulumi login` selected (the
+ * `current` key of its credentials file; nothing else of that file is kept).
  */
 function stackNames(): Omit<StackIdentity, "closureId"> {
     const fromFile = <T>(path: string, read: (text: string) => T) => {
