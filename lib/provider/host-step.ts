@@ -9,7 +9,7 @@
 // and a step is always read and undone by the code of the checkout that runs it.
 import * as pulumi from "@pulumi/pulumi";
 import { relative } from "node:path";
-import { HostAccess } from "../host/access";
+import { StepAccess } from "../host/access";
 import { STEPS, StepKind } from "../host/steps";
 import { hostStepProvider } from "./provider";
 import { stepType } from "./step-types";
@@ -22,8 +22,8 @@ export type StepResult<K extends StepKind> = Awaited<ReturnType<StepOf<K>["apply
 type ParamsInput<P> = pulumi.Input<{ [F in keyof P]: pulumi.Input<P[F]> }>;
 
 export interface HostStepArgs<K extends StepKind> {
-    /** How to reach the host; stored as a secret. */
-    access: pulumi.Input<HostAccess>;
+    /** How to reach the host, without the secrets: the provider reads them from the stack's config. */
+    access: StepAccess;
     params: ParamsInput<StepParams<K>>;
     /** What the step does, in words an admin reads in the preview. */
     about: string;
@@ -44,8 +44,8 @@ export class HostStep<K extends StepKind> extends pulumi.CustomResource {
         super(
             stepType(kind),
             name,
-            { kind, about: args.about, access: pulumi.secret(args.access), params: args.params, result: undefined, __provider: pluginLoader() },
-            { ...resourceOpts, provider: hostStepProvider(), additionalSecretOutputs: ["access", ...(secretResult ? ["result"] : [])] },
+            { kind, about: args.about, access: args.access, params: args.params, result: undefined, __provider: pluginLoader() },
+            { ...resourceOpts, provider: hostStepProvider(), ...(secretResult ? { additionalSecretOutputs: ["result"] } : {}) },
         );
     }
 }
