@@ -97,6 +97,51 @@ test("closed is refused before the closing date, at preview and at up, and the h
     assert.equal(await hostSnapshot(c.sandbox), before);
 });
 
+/** What a plain preview (no --diff) says under each host step in its Diagnostics, by step name. */
+function stepMessages(output: string): Record<string, string[]> {
+    const diagnostics = output.slice(output.indexOf("\nDiagnostics:\n")).split(/\n(?:Outputs|Resources):\n/)[0];
+    const messages: Record<string, string[]> = {};
+    for (const block of diagnostics.split("\n\n")) {
+        const m = /^\s*pulumi-nodejs:dynamic\/closure:\w+ \((\S+)\):\n([^]*)$/.exec(block.replace(/^\nDiagnostics:\n/, ""));
+        if (m)
+            messages[m[1]] = m[2]
+                .split("\n")
+                .map((l) => l.trim())
+                .filter((l) => l !== "");
+    }
+    return messages;
+}
+
+test("a plain preview says in words what each changing step will do on the host, one line each; none when nothing changes", async () => {
+    const plainPreview = async () => {
+        const r = await c.s.pulumi(["preview", "--non-interactive"]);
+        assert.equal(r.code, 0, r.output.slice(-2000));
+        return r.output;
+    };
+    await c.s.set({ stage: "announced" });
+    const unchanged = await plainPreview();
+    assert.deepEqual(stepMessages(unchanged), {}, unchanged.slice(-2000));
+
+    await c.s.set({ stage: "closed", closingDate: today, downloadGraceDays: "3" });
+    const closing = await plainPreview();
+    assert.deepEqual(
+        stepMessages(closing),
+        {
+            "closure-front-vhost": [
+                "nginx answers 410 Gone except media, sign-in and archive downloads; the server's own vhost kept as /var/lib/mastodon-closure/original-vhost",
+            ],
+            "closure-notice-announcement": ["a server announcement, published now (a row in announcements; withdrawn on the way back)"],
+            "closure-notice-status": ["the announcement also posted as a public status of the statusToken's account (deleted on the way back)"],
+            "closure-archives-request": [
+                "request an archive for every user without one requested in the last 3 day(s), in one Rails boot (rails/request_archives.rb)",
+            ],
+            "closure-journal": [`the host's journal (/var/lib/mastodon-closure/journal.json) records stage "closed" once every step above holds`],
+        },
+        closing.slice(-3000),
+    );
+    assert.doesNotMatch(closing, /proxy_pass|return 410/, "the vhost itself is only in a preview with --diff");
+});
+
 test("closed: 410 except media, sign-in, archive download and ACME; archives requested", async () => {
     // Three days of grace: the page promises downloads until then, and self-destruct waits for it.
     const up = await converge(c, { stage: "closed", closingDate: today, downloadGraceDays: "3" });

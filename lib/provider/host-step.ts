@@ -25,7 +25,7 @@ export interface HostStepArgs<K extends StepKind> {
     /** How to reach the host, without the secrets: the provider reads them from the stack's config. */
     access: StepAccess;
     params: ParamsInput<StepParams<K>>;
-    /** What the step does, in words an admin reads in the preview. */
+    /** What the step does on the host, in words: a plain preview prints it under a step it will create or update. */
     about: string;
 }
 
@@ -34,6 +34,15 @@ function pluginLoader(): string {
     const plugin = relative(process.cwd(), `${__dirname}/../host-step-plugin.js`);
     return `exports.handler = () => require(require("node:path").resolve(${JSON.stringify(plugin)})).handler();`;
 }
+
+/** Whether an output's value is known: every Output has it, @pulumi/pulumi's type declarations leave it out. */
+function isKnown(output: pulumi.Output<unknown>): Promise<boolean> {
+    return (output as unknown as { isKnown: Promise<boolean> }).isKnown;
+}
+
+// Exported by @pulumi/pulumi's runtime (runtime/settings.js), missing from its type declarations: holds the
+// program open until the returned function is called.
+const { rpcKeepAlive } = require("@pulumi/pulumi/runtime/settings") as { rpcKeepAlive(): () => void };
 
 export class HostStep<K extends StepKind> extends pulumi.CustomResource {
     /** What the step did (ids, counts, previous states, the dump manifest). */
@@ -47,5 +56,15 @@ export class HostStep<K extends StepKind> extends pulumi.CustomResource {
             { kind, about: args.about, access: args.access, params: args.params, result: undefined, __provider: pluginLoader() },
             { ...resourceOpts, provider: hostStepProvider(), ...(secretResult ? { additionalSecretOutputs: ["result"] } : {}) },
         );
+        // A plain preview (no --diff) says in words what each step that changes will do on the host, one line
+        // under the step: in a preview the engine hands back a step's result unknown exactly when it will create
+        // or update the step (the dynamic provider does not preview), and known, from the state, when it stays.
+        if (pulumi.runtime.isDryRun()) {
+            const release = rpcKeepAlive();
+            isKnown(this.result)
+                .then((known) => (known ? undefined : pulumi.log.info(args.about, this)))
+                .catch(() => undefined) // a failed registration is reported by the engine
+                .finally(release);
+        }
     }
 }
