@@ -34,8 +34,9 @@ function readSession(req: http.IncomingMessage): Session {
     );
     const v = cookies["_mastodon_session"];
     if (!v) return {};
-    const [data, mac] = v.split("--");
-    if (!data || !mac) return {};
+    // "<data>--<mac>", both base64url, which has "-" in its alphabet: the MAC (of SHA-256) is always 43 characters.
+    const [data, mac] = [v.slice(0, -45), v.slice(-43)];
+    if (!data || v.slice(-45, -43) !== "--") return {};
     const expected = crypto.createHmac("sha256", cookieKey).update(data).digest("base64url");
     if (mac !== expected) return {};
     try {
