@@ -15,20 +15,18 @@ import { Decided, Decision, decide, DecisionInput, edgeFactsNeeded } from "./lib
 import { nextStageNeeds } from "./lib/rules/gates";
 import { effectiveStage } from "./lib/rules/journal";
 import { HostFacts } from "./lib/rules/facts";
-import { HostAccess } from "./lib/host/access";
+import { HostAccess, StepAccess, withSecrets } from "./lib/host/access";
 import { OWNER_RECORD, SERVICES_RECORD } from "./lib/host/records";
 import { ClosureId, knownValue } from "./lib/provider/closure-id";
 import { claimHostsAs } from "./lib/provider/host-step";
 import { backendForMessages, changesHost, StackIdentity } from "./lib/rules/owner";
 import { Probe, probeHost } from "./lib/host/probe";
-import { describeHosts, parseSettings, SECRET_KEYS, Settings } from "./lib/rules/settings";
+import { CONFIG_NAMESPACE, describeHosts, parseSettings, SECRET_KEYS, Settings } from "./lib/rules/settings";
 import { DATABASE_STOPPED_STAGE, STAGE_TABLE } from "./lib/rules/stages";
 import { EdgeAt, readEdge } from "./lib/edge/edges";
 
 // Exported by @pulumi/pulumi's runtime (runtime/config.js) but missing from its type declarations.
 const { isConfigSecret } = require("@pulumi/pulumi/runtime/config") as { isConfigSecret(fullKey: string): boolean };
-
-const NAMESPACE = "mastodon-closure";
 
 /** The plain value of an output whose value is known in preview too (config). Never log it. */
 function reveal<T>(output: pulumi.Output<T>): Promise<T> {
@@ -82,9 +80,9 @@ export async function closureProgram(): Promise<Record<string, unknown>> {
 
 /** settings → probe → plan → refusals → declare → outputs. */
 async function runClosure(): Promise<Record<string, unknown>> {
-    const config = new pulumi.Config(NAMESPACE);
+    const config = new pulumi.Config(CONFIG_NAMESPACE);
     const settings = readSettings(config);
-    const { access, postPublicStatus } = hostAccess(config, settings);
+    const { access, stepAccess, postPublicStatus } = hostAccess(config, settings);
     const now = new Date();
     // The one resource declared before the decision: the stack's closure id, which touches no host (made at
     // the stack's first up; unknown in the preview before it).
@@ -98,7 +96,7 @@ async function runClosure(): Promise<Record<string, unknown>> {
     claimHostsAs(closureId.closureId.apply((closureId) => ({ ...names, closureId, adopt: settings.adoptHost, record })));
     const closure = new MastodonClosure("closure", {
         settings,
-        access,
+        access: stepAccess,
         facts: probe.facts,
         originalVhost: probe.originalVhost,
         postPublicStatus,
@@ -134,25 +132,32 @@ function stackNames(): Omit<StackIdentity, "closureId"> {
 function readSettings(config: pulumi.Config): Settings {
     return parseSettings({
         get: (key) => config.get(key),
-        isSecret: (key) => isConfigSecret(`${NAMESPACE}:${key}`),
+        isSecret: (key) => isConfigSecret(`${CONFIG_NAMESPACE}:${key}`),
     });
 }
 
-/** SSH and database access to the host(s), secret; and whether the announcement is also posted as a status. */
-function hostAccess(config: pulumi.Config, settings: Settings): { access: pulumi.Output<HostAccess>; postPublicStatus: boolean } {
+/**
+ * How to reach the host(s): with the secrets, a Pulumi secret, for the probe in this process; without them for
+ * the host steps, whose provider reads them from the stack's config itself (lib/provider/stack-secrets.ts), so
+ * that no secret crosses the engine. And whether the announcement is also posted as a status.
+ */
+function hostAccess(config: pulumi.Config, settings: Settings): { access: pulumi.Output<HostAccess>; stepAccess: StepAccess; postPublicStatus: boolean } {
     // parseSettings has checked which are required (the database password is not with compose).
     const [privateKey, databasePassword] = SECRET_KEYS.map((k) => config.getSecret(k) ?? pulumi.secret(""));
     const statusToken = config.getSecret("statusToken");
-    const split = settings.splitHosts;
-    const access: pulumi.Output<HostAccess> = pulumi.all([privateKey, databasePassword, statusToken]).apply(([key, password, token]) => ({
-        ssh: { ...settings.ssh, privateKey: key },
-        // The one key reaches every host.
-        ...(split ? { splitHosts: Object.fromEntries(Object.entries(split).map(([role, ssh]) => [role, { ...ssh, privateKey: key }])) } : {}),
-        database: { ...settings.database, password },
+    const stepAccess: StepAccess = {
+        ssh: settings.ssh,
+        ...(settings.splitHosts ? { splitHosts: settings.splitHosts } : {}),
+        database: settings.database,
         deployment: settings.deployment,
-        ...(token ? { statusToken: token } : {}),
-    }));
-    return { access, postPublicStatus: statusToken !== undefined };
+        stack: `${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}`,
+    };
+    const access = pulumi
+        .all([privateKey, databasePassword, statusToken])
+        .apply(([key, password, token]) =>
+            withSecrets(stepAccess, { sshPrivateKey: key, databasePassword: password, ...(token ? { statusToken: token } : {}) }),
+        );
+    return { access, stepAccess, postPublicStatus: statusToken !== undefined };
 }
 
 /** The decision (lib/rules/decide.ts), with the configured edge read first when the plan needs it (through a

@@ -1,9 +1,9 @@
 import * as pulumi from "@pulumi/pulumi";
-import { HostAccess } from "../lib/host/access";
+import { StepAccess } from "../lib/host/access";
 import { HostStep } from "../lib/provider/host-step";
 
 export interface ArchiveRequestsArgs {
-    access: pulumi.Input<HostAccess>;
+    access: StepAccess;
     /** Users with an archive requested within this many days are skipped (default 6, Mastodon's own limit). */
     recentDays: number;
 }

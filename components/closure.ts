@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { HostFacts } from "../lib/rules/facts";
-import { HostAccess } from "../lib/host/access";
+import { StepAccess } from "../lib/host/access";
 import { JOURNAL_PATH, OWNER_RECORD } from "../lib/host/records";
 import { HostStep } from "../lib/provider/host-step";
 import { parseOriginalVhost } from "../lib/gone/original-vhost";
@@ -30,8 +30,8 @@ function parseVhostOf(site: string, text: string, domain: string) {
 
 export interface MastodonClosureArgs {
     settings: Settings;
-    /** SSH and database access; secret. */
-    access: pulumi.Input<HostAccess>;
+    /** How the host steps reach the host, without the secrets (the provider reads them from the stack's config). */
+    access: StepAccess;
     /** What the probe read on the host. */
     facts: HostFacts;
     /** The plan the program made (lib/rules/decide.ts), refusing nothing. Without it the component plans

@@ -1,11 +1,11 @@
 import * as pulumi from "@pulumi/pulumi";
-import { HostAccess } from "../lib/host/access";
+import { StepAccess } from "../lib/host/access";
 import { DumpManifest } from "../lib/host/steps/dump";
 import { DUMP_SUBDIR } from "../lib/host/steps/dump-dir";
 import { HostStep } from "../lib/provider/host-step";
 
 export interface DatabaseDumpArgs {
-    access: pulumi.Input<HostAccess>;
+    access: StepAccess;
     /** Directory on the host (default /var/backups/mastodon-closure): made by the closure (mode 700) when it is
      *  not there; one that is there keeps its owner and mode, and the dump goes in a subdirectory
      *  `mastodon-closure` of it that the closure makes. */

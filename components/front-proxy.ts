@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { HostAccess } from "../lib/host/access";
+import { StepAccess } from "../lib/host/access";
 import { vhostAnswers } from "../lib/host/steps/vhost";
 import { ORIGINAL_VHOST } from "../lib/host/records";
 import { HostStep } from "../lib/provider/host-step";
@@ -9,7 +9,7 @@ import { GonePage } from "../lib/gone/page";
 import { FrontMode } from "../lib/gone/contract";
 
 export interface FrontProxyArgs {
-    access: pulumi.Input<HostAccess>;
+    access: StepAccess;
     /** The nginx site file of the Mastodon vhost (default /etc/nginx/sites-available/mastodon). */
     site: string;
     /** What nginx answers; "original" keeps (or restores) the server's own vhost. */

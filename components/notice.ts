@@ -1,10 +1,10 @@
 import * as pulumi from "@pulumi/pulumi";
-import { HostAccess } from "../lib/host/access";
+import { StepAccess } from "../lib/host/access";
 import { HostStep } from "../lib/provider/host-step";
 import { announcementText, NoticeInput, reminders } from "../lib/rules/notice";
 
 export interface ClosureNoticeArgs {
-    access: pulumi.Input<HostAccess>;
+    access: StepAccess;
     notice: NoticeInput;
     /** Days before the closing date to publish reminders (default 30, 7, 1). */
     reminderDaysBefore: number[];

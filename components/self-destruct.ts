@@ -1,10 +1,10 @@
 import * as pulumi from "@pulumi/pulumi";
-import { HostAccess } from "../lib/host/access";
+import { StepAccess } from "../lib/host/access";
 import { versionAtLeast } from "../lib/mastodon/version";
 import { HostStep } from "../lib/provider/host-step";
 
 export interface SelfDestructArgs {
-    access: pulumi.Input<HostAccess>;
+    access: StepAccess;
     domain: string;
     /** Mastodon's version: 4.3+ uses SELF_DESTRUCT, older ones the legacy `tootctl self-destruct`. */
     mastodonVersion: string;
@@ -12,8 +12,9 @@ export interface SelfDestructArgs {
 
 /**
  * Mastodon's self-destruct. One-way: once enabled it stays declared in every stage, so moving back never
- * tries to take it away. The SELF_DESTRUCT value is a Pulumi secret. It runs only while nginx, asked on the
- * host at that moment, answers 410 to the fediverse.
+ * tries to take it away. The SELF_DESTRUCT value never leaves the host and the provider's process: the
+ * state keeps its sha256 (declared secret all the same, as an earlier version kept the value there). It runs
+ * only while nginx, asked on the host at that moment, answers 410 to the fediverse.
  */
 export class SelfDestruct extends pulumi.ComponentResource {
     readonly enabledAt: pulumi.Output<string>;

@@ -1,10 +1,10 @@
 import * as pulumi from "@pulumi/pulumi";
-import { HostAccess } from "../lib/host/access";
+import { StepAccess } from "../lib/host/access";
 import { DumpManifest } from "../lib/host/steps/dump";
 import { HostStep } from "../lib/provider/host-step";
 
 export interface ServiceShutdownArgs {
-    access: pulumi.Input<HostAccess>;
+    access: StepAccess;
     /** systemd units to stop and disable on the Mastodon host, in this order (Mastodon first, its stores last). */
     units: string[];
     /** PostgreSQL on a machine of its own: its units, stopped there after the Mastodon host's (none: only

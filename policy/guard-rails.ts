@@ -101,15 +101,32 @@ export function plainCredentials(props: Record<string, unknown>, secretKeys: str
     return found;
 }
 
+/** The keys of a host step's access that only a secret fills: the provider reads those from the stack's config. */
+const ACCESS_SECRETS = ["privateKey", "password", "statusToken"];
+
+/** Paths of the secrets a host step's access holds; never their values. */
+export function secretsInAccess(access: unknown): string[] {
+    const found: string[] = [];
+    const walk = (value: unknown, path: string) => {
+        if (value === null || typeof value !== "object") return;
+        for (const key of Object.keys(value)) {
+            if (ACCESS_SECRETS.includes(key)) found.push(`${path}.${key}`);
+            else walk(known(value, key), `${path}.${key}`);
+        }
+    };
+    walk(access, "access");
+    return found;
+}
+
 export const noPlainSecrets: ResourceValidationPolicy = {
     name: "no-plain-text-secrets",
     description:
-        "Secrets stay secret in the state: every host step's access (SSH key, database password, token) and the SELF_DESTRUCT value are declared secret, and no other property holds a credential.",
+        "No secret is a host step's input: its access holds no SSH key, database password or token (the provider reads them from the stack's config; the engine logs every input in plain text at -v=9); the SELF_DESTRUCT step's result is declared secret; no property holds a credential in plain text.",
     validateResource: ({ type, props, opts }, report: ReportViolation) => {
         const secret = opts.additionalSecretOutputs ?? [];
         if (type.startsWith(STEP_TYPE_PREFIX)) {
-            if (!secret.includes("access"))
-                report(`"access" (the SSH key and database password) is not declared secret: it would be stored in plain text in the state`);
+            for (const path of secretsInAccess(known(props, "access")))
+                report(`${path} is a host step's input, which the engine logs at -v=9: the host steps read their secrets from the stack's config`);
             if (type === stepType("selfDestruct") && !secret.includes("result"))
                 report(`"result" (the SELF_DESTRUCT value) is not declared secret: it would be stored in plain text in the state`);
         }

@@ -2,8 +2,12 @@
 // transition converge (up), idempotence (preview --expect-no-changes) and verify the host itself.
 // Gates that do not hold must refuse at preview and leave the host untouched; moving back must undo.
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { after, before, test } from "node:test";
+import { runPulumi } from "../bin/sandbox-stack";
 import {
     Closure,
     converge,
@@ -21,6 +25,9 @@ import {
 
 let c: Closure;
 let originalVhost: string;
+/** alice's access token with write:statuses: the stack's statusToken, so that every secret the closure takes is
+ *  in this run (the announcement is also posted as a public status). */
+const statusToken = randomBytes(24).toString("hex");
 /** alice's archive, as the database named it while it ran (at dormant the database is stopped). */
 let aliceArchive: string;
 const inDays = (n: number) => new Date(Date.now() + n * 86400_000).toISOString().slice(0, 10);
@@ -29,6 +36,12 @@ const today = inDays(0);
 before(async () => {
     c = await startClosure({ accounts: 12, settings: { requestArchives: "true" } });
     originalVhost = (await c.sandbox.exec("cat /etc/nginx/sites-available/mastodon")).stdout;
+    await c.sandbox.sql(
+        `INSERT INTO oauth_access_tokens (token, scopes, resource_owner_id, created_at)
+         SELECT $1, 'read write', u.id, now() FROM users u JOIN accounts a ON a.id = u.account_id WHERE a.username = 'alice'`,
+        [statusToken],
+    );
+    await c.s.setSecret("statusToken", statusToken);
 });
 after(() => stopClosure(c));
 
@@ -82,6 +95,51 @@ test("closed is refused before the closing date, at preview and at up, and the h
     assert.match(up.output, /cannot be entered yet; nothing was changed/);
     assert.doesNotMatch(up.output, /deleting|deleted/, "a refused up deletes nothing");
     assert.equal(await hostSnapshot(c.sandbox), before);
+});
+
+/** What a plain preview (no --diff) says under each host step in its Diagnostics, by step name. */
+function stepMessages(output: string): Record<string, string[]> {
+    const diagnostics = output.slice(output.indexOf("\nDiagnostics:\n")).split(/\n(?:Outputs|Resources):\n/)[0];
+    const messages: Record<string, string[]> = {};
+    for (const block of diagnostics.split("\n\n")) {
+        const m = /^\s*pulumi-nodejs:dynamic\/closure:\w+ \((\S+)\):\n([^]*)$/.exec(block.replace(/^\nDiagnostics:\n/, ""));
+        if (m)
+            messages[m[1]] = m[2]
+                .split("\n")
+                .map((l) => l.trim())
+                .filter((l) => l !== "");
+    }
+    return messages;
+}
+
+test("a plain preview says in words what each changing step will do on the host, one line each; none when nothing changes", async () => {
+    const plainPreview = async () => {
+        const r = await c.s.pulumi(["preview", "--non-interactive"]);
+        assert.equal(r.code, 0, r.output.slice(-2000));
+        return r.output;
+    };
+    await c.s.set({ stage: "announced" });
+    const unchanged = await plainPreview();
+    assert.deepEqual(stepMessages(unchanged), {}, unchanged.slice(-2000));
+
+    await c.s.set({ stage: "closed", closingDate: today, downloadGraceDays: "3" });
+    const closing = await plainPreview();
+    assert.deepEqual(
+        stepMessages(closing),
+        {
+            "closure-front-vhost": [
+                "nginx answers 410 Gone except media, sign-in and archive downloads; the server's own vhost kept as /var/lib/mastodon-closure/original-vhost",
+            ],
+            "closure-notice-announcement": ["a server announcement, published now (a row in announcements; withdrawn on the way back)"],
+            "closure-notice-status": ["the announcement also posted as a public status of the statusToken's account (deleted on the way back)"],
+            "closure-archives-request": [
+                "request an archive for every user without one requested in the last 3 day(s), in one Rails boot (rails/request_archives.rb)",
+            ],
+            "closure-journal": [`the host's journal (/var/lib/mastodon-closure/journal.json) records stage "closed" once every step above holds`],
+        },
+        closing.slice(-3000),
+    );
+    assert.doesNotMatch(closing, /proxy_pass|return 410/, "the vhost itself is only in a preview with --diff");
 });
 
 test("closed: 410 except media, sign-in, archive download and ACME; archives requested", async () => {
@@ -309,18 +367,64 @@ test("parked: still 410 everywhere, the outputs say what is left to do by hand",
     await expectStatus(c.sandbox, "/users/alice", 410);
 });
 
+/** Every secret the stack holds or the host made, by what it is (messages name it, never print it). */
+async function everySecret(): Promise<Record<string, string>> {
+    const secrets: Record<string, string> = {};
+    // Each line of the OpenSSH key's base64 body.
+    readFileSync(c.sandbox.info.sshPrivateKeyPath, "utf8")
+        .split("\n")
+        .forEach((line, i) => !line.startsWith("-----") && line.length >= 16 && (secrets[`line ${i + 1} of the SSH private key`] = line));
+    secrets["the database password"] = c.sandbox.info.dbPassword;
+    secrets["the SELF_DESTRUCT value"] = (await c.sandbox.exec("grep '^SELF_DESTRUCT=' /home/mastodon/live/.env.production | cut -d= -f2-")).stdout.trim();
+    secrets["the status token"] = statusToken;
+    assert.ok(Object.keys(secrets).length >= 5 && Object.values(secrets).every((v) => v.length >= 16), "every secret read");
+    return secrets;
+}
+
+/** Fails naming each secret found in `text` and where, never the secret itself. */
+function assertNoSecret(secrets: Record<string, string>, text: string, where: string): void {
+    const found = Object.entries(secrets).filter(([, value]) => text.includes(value));
+    assert.deepEqual(
+        found.map(([what]) => what),
+        [],
+        `in ${where}`,
+    );
+}
+
 test("no secret in plain text in the state or the engine's output", async () => {
     // What an operator's `pulumi stack export` shows (the Automation API's exportStack decrypts on purpose).
     const exported = (await c.s.pulumi(["stack", "export"])).output;
-    // The second line of the OpenSSH key: base64 key material, long enough to be unmistakable.
-    const keyBody = readFileSync(c.sandbox.info.sshPrivateKeyPath, "utf8").split("\n")[1];
-    const selfDestruct = (await c.sandbox.exec("grep '^SELF_DESTRUCT=' /home/mastodon/live/.env.production | cut -d= -f2-")).stdout.trim();
-    const secrets = { keyBody, dbPassword: c.sandbox.info.dbPassword, selfDestruct };
-    assert.ok(keyBody.length > 40 && selfDestruct.length > 20);
-    const logs = c.s.log.join("");
-    for (const [what, value] of Object.entries(secrets)) {
-        assert.ok(!exported.includes(value), `${what} in plain text in pulumi stack export`);
-        assert.ok(!logs.includes(value), `${what} in the engine's output`);
-    }
+    const secrets = await everySecret();
+    assertNoSecret(secrets, exported, "pulumi stack export");
+    assertNoSecret(secrets, c.s.log.join(""), "the engine's output of every command of this file");
     assert.match(exported, /"ciphertext"/);
+});
+
+test("no secret in preview --refresh and up run with --debug and with -v=9, nor in the engine's log files", async () => {
+    const secrets = await everySecret();
+    // The engine writes its -v log to TMPDIR unless --logtostderr: a directory of this run's own.
+    const tmp = mkdtempSync(join(tmpdir(), "closure-verbose-"));
+    try {
+        for (const args of [
+            ["preview", "--refresh", "--debug"],
+            ["up", "--yes", "--debug"],
+            ["preview", "--refresh", "-v=9"],
+            ["up", "--yes", "--refresh", "-v=9", "--logtostderr"],
+        ]) {
+            const run = await runPulumi([...args, "--stack", c.s.name, "--non-interactive"], { ...c.s.env, TMPDIR: tmp });
+            assert.equal(run.code, 0, `pulumi ${args.join(" ")} failed:\n${run.output.slice(-2000)}`);
+            assertNoSecret(secrets, run.output, `the output of pulumi ${args.join(" ")}`);
+            if (args.includes("--logtostderr")) assert.match(run.output, /Marshaling property for RPC/, "the -v=9 log went to the output");
+        }
+        const logs = readdirSync(tmp).filter((f) => f.startsWith("pulumi"));
+        assert.ok(
+            logs.some((f) => /\.log\.INFO\./.test(f)),
+            `the -v=9 preview left no pulumi.*.INFO.* log in TMPDIR: ${readdirSync(tmp).join(", ")}`,
+        );
+        const logText = logs.map((f) => readFileSync(join(tmp, f), "utf8"));
+        assert.match(logText.join(""), /Marshaling property for RPC/, "the -v=9 log went to the files");
+        logs.forEach((f, i) => assertNoSecret(secrets, logText[i], `the log file ${f} in TMPDIR`));
+    } finally {
+        rmSync(tmp, { recursive: true, force: true });
+    }
 });

@@ -1,9 +1,10 @@
 // The pipeline's files as GitHub and bash will read them: actionlint on .github/workflows (expressions,
 // contexts, events, and each `run:` step through shellcheck), shellcheck on the scripts they call.
 // Both are installed by scripts/setup.sh (actionlint v1.7.12 from the Go module proxy, shellcheck from Debian).
+// And no verbose or debug logging anywhere in them: the engine's verbose log holds secrets.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { readdirSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { ENGINE_BIN, PROJECT_ROOT } from "../bin/sandbox-stack";
@@ -46,4 +47,41 @@ test("shellcheck passes every script the workflows and the set-up run", () => {
     const r = run("shellcheck", ["--external-sources", "--severity", "style", ...SCRIPTS]);
     assert.equal(r.status, 0, `shellcheck on ${SCRIPTS.join(" ")}:\n${r.stdout}${r.stderr}${r.error ?? ""}`);
     assert.ok(SCRIPTS.length >= 9, `scripts checked: ${SCRIPTS.join(" ")}`);
+});
+
+/** What turns on logging that prints secrets (README "Secrets and logs"): flags of a pulumi command, and the
+ *  variables that make the engine or a Terraform-bridged provider log what it is given. */
+const VERBOSE_FLAGS = /(^|\s)(-v\b|-v=|--verbose\b|--debug\b|--logflow\b|--logtostderr\b)/;
+const VERBOSE_VARIABLES = /\b(TF_LOG\w*|PULUMI_DEBUG_GRPC)\b/;
+
+/** The lines of the pipeline's files that turn on verbose logging, as "file:line: text"; comments aside. */
+function verboseLines(files: { name: string; text: string }[]): string[] {
+    return files.flatMap(({ name, text }) =>
+        text
+            .split("\n")
+            .map((line, i) => ({ line, at: `${name}:${i + 1}` }))
+            .filter(({ line }) => !line.trim().startsWith("#"))
+            .filter(({ line }) => VERBOSE_VARIABLES.test(line) || (/\b(run_)?pulumi\s/.test(line) && VERBOSE_FLAGS.test(line)))
+            .map(({ line, at }) => `${at}: ${line.trim()}`),
+    );
+}
+
+test("the pipeline never turns on verbose or debug logging: no -v, --debug, --logtostderr, TF_LOG or PULUMI_DEBUG_GRPC", () => {
+    const pipeline = [...WORKFLOWS, ...files("scripts/pipeline", /\.sh$/)].map((name) => ({ name, text: readFileSync(join(PROJECT_ROOT, name), "utf8") }));
+    assert.deepEqual(verboseLines(pipeline), []);
+    // Not blind: each way in is found, comments are not.
+    const broken = [
+        'run_pulumi "$REPORTS/up.txt" up --yes -v=9 --logtostderr',
+        "  pulumi preview --debug --stack closing",
+        "      TF_LOG: DEBUG",
+        "export PULUMI_DEBUG_GRPC=/tmp/grpc.log",
+        "# never pulumi up -v=9",
+        "grep -v x file",
+    ].join("\n");
+    assert.deepEqual(verboseLines([{ name: "broken", text: broken }]), [
+        'broken:1: run_pulumi "$REPORTS/up.txt" up --yes -v=9 --logtostderr',
+        "broken:2: pulumi preview --debug --stack closing",
+        "broken:3: TF_LOG: DEBUG",
+        "broken:4: export PULUMI_DEBUG_GRPC=/tmp/grpc.log",
+    ]);
 });

@@ -12,7 +12,7 @@ const opts = (o: Partial<PolicyResource["opts"]> = {}) => ({
     ignoreChanges: [],
     aliases: [],
     customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 },
-    additionalSecretOutputs: ["access"],
+    additionalSecretOutputs: [],
     ...o,
 });
 function resource(type: string, name: string, props: Record<string, any>, more: Partial<PolicyResource> = {}): PolicyResource {
@@ -70,20 +70,28 @@ test("verified-dump-before-services-stop: a stop needs the manifest of an intact
     assert.match(violations(verifiedDumpBeforeStop, [stop({ units, dump: { path: "/d" } }, [dump(false)])])[0], /not checked intact/);
 });
 
-test("no-plain-text-secrets: access and the SELF_DESTRUCT value declared secret; credentials elsewhere named by path, never shown", () => {
-    const step = (kind: string, props: Record<string, unknown>, secret: string[]) =>
+test("no-plain-text-secrets: no secret in a step's access, the SELF_DESTRUCT result declared secret; credentials named by path, never shown", () => {
+    const step = (kind: string, props: Record<string, unknown>, secret: string[] = []) =>
         Object.assign(resource(STEP + kind, "s", props), { opts: opts({ additionalSecretOutputs: secret }) });
-    assert.deepEqual(
-        resourceViolations(
-            step("NginxSite", { access: { ssh: { privateKey: "-----BEGIN OPENSSH PRIVATE KEY-----" } }, params: { site: "/etc/nginx" } }, ["access"]),
-        ),
-        [],
+    const stepAccess = { ssh: { host: "203.0.113.10", user: "root", hostKey: "ssh-ed25519 AAAA" }, database: { user: "mastodon" }, stack: "o/p/s" };
+    assert.deepEqual(resourceViolations(step("NginxSite", { access: stepAccess, params: { site: "/etc/nginx" } })), []);
+    const withSecrets = {
+        ...stepAccess,
+        splitHosts: { proxy: { host: "203.0.113.11", privateKey: "hunter2" } },
+        database: { user: "mastodon", password: "hunter2" },
+        statusToken: "hunter2",
+    };
+    assert.deepEqual(resourceViolations(step("NginxSite", { access: withSecrets, params: {} })), [
+        "access.database.password is a host step's input, which the engine logs at -v=9: the host steps read their secrets from the stack's config",
+        "access.splitHosts.proxy.privateKey is a host step's input, which the engine logs at -v=9: the host steps read their secrets from the stack's config",
+        "access.statusToken is a host step's input, which the engine logs at -v=9: the host steps read their secrets from the stack's config",
+    ]);
+    assert.deepEqual(resourceViolations(step("SelfDestructMode", { access: stepAccess, params: {} }, ["result"])), []);
+    assert.match(
+        resourceViolations(step("SelfDestructMode", { access: stepAccess, params: {} }))[0],
+        /"result" \(the SELF_DESTRUCT value\) is not declared secret/,
     );
-    assert.match(resourceViolations(step("NginxSite", { params: {} }, []))[0], /"access" \(the SSH key and database password\) is not declared secret/);
-    assert.match(resourceViolations(step("SelfDestructMode", { params: {} }, ["access"]))[0], /"result" \(the SELF_DESTRUCT value\) is not declared secret/);
-    const leaks = resourceViolations(
-        step("Announcement", { params: { text: "SELF_DESTRUCT=abc123", list: ["postgres://mastodon:hunter2@db/m"] } }, ["access"]),
-    );
+    const leaks = resourceViolations(step("Announcement", { params: { text: "SELF_DESTRUCT=abc123", list: ["postgres://mastodon:hunter2@db/m"] } }));
     assert.deepEqual(leaks, [
         "params.text holds a SELF_DESTRUCT value in plain text; make it a Pulumi secret",
         "params.list.0 holds a URL with a password in plain text; make it a Pulumi secret",

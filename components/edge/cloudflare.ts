@@ -4,7 +4,7 @@
 import * as cloudflare from "@pulumi/cloudflare";
 import * as pulumi from "@pulumi/pulumi";
 import { HostStep } from "../../lib/provider/host-step";
-import { HostAccess } from "../../lib/host/access";
+import { StepAccess } from "../../lib/host/access";
 import { NGINX_RECORD } from "../../lib/host/records";
 import { isParked } from "../../lib/edge/edge";
 import { CloudflarePlan, PlannedRecord } from "../../lib/edge/cloudflare/parking";
@@ -19,7 +19,7 @@ export interface EdgeParkingArgs {
     /** The page the Worker answers with (lib/edge/cloudflare/worker.ts); parked only. */
     page: GonePage;
     /** To stop nginx on the host when plan.nginx says so. */
-    access: pulumi.Input<HostAccess>;
+    access: StepAccess;
 }
 
 /**

@@ -4,7 +4,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { EdgeAt, EdgePlan } from "../../lib/edge/edges";
 import type { GonePage } from "../../lib/gone/page";
-import type { HostAccess } from "../../lib/host/access";
+import type { StepAccess } from "../../lib/host/access";
 
 /** What the closure reads of the edge's component, whichever edge it is. */
 export interface EdgeComponent extends pulumi.Resource {
@@ -22,7 +22,7 @@ export interface EdgeArgs {
     /** The page a gone domain answers with. */
     page: GonePage;
     /** To stop nginx on the host when the plan says so. */
-    access: pulumi.Input<HostAccess>;
+    access: StepAccess;
 }
 
 export function declareEdge(name: string, args: EdgeArgs, opts: pulumi.ComponentResourceOptions): EdgeComponent {

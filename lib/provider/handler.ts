@@ -4,23 +4,26 @@
 // project directory (host-step-plugin.js), so it is never serialized into the state.
 //
 // What counts is the host: a step's params say what the host must have, and `read` reports what it has,
-// so a hand change shows as drift and the next up repairs it. The way in (`access`, a secret) is recorded
-// without touching the host when only it changed. No host command starts once the engine that asked for it
-// is gone: a killed `pulumi up` stops the work at the command in flight. A change (create, update, delete)
+// so a hand change shows as drift and the next up repairs it. The way in (`access`: addresses, users, host
+// keys, no secret) is recorded without touching the host when only it changed; the secrets are read from the
+// stack's config in this process (./stack-secrets.ts). No host command starts once the engine that asked for
+// it is gone: a killed `pulumi up` stops the work at the command in flight. A change (create, update, delete)
 // starts once the run holds every host of the closure, and their owner record names this stack
 // (lib/host/lock.ts); it holds them until it ends, so two runs never interleave their changes.
 import type * as pulumi from "@pulumi/pulumi";
 import { randomUUID } from "node:crypto";
 import { connect } from "node:net";
-import { HostAccess, hostTargets } from "../host/access";
+import { HostAccess, hostTargets, StepAccess, withSecrets } from "../host/access";
 import { claimHosts, requireLocks } from "../host/lock";
 import { roleOfStep, STEPS, StepKind } from "../host/steps";
 import { HostSet, RemoteHost } from "../host/ssh";
 import type { OwnerClaim } from "../rules/owner";
+import { stackSecrets } from "./stack-secrets";
 
 interface StepState {
     kind: StepKind;
-    access: HostAccess;
+    /** A step recorded before the secrets left the state holds a HostAccess; its next update records a StepAccess. */
+    access: StepAccess | HostAccess;
     params: unknown;
     /** What the step does, in words, for the preview. Not compared: wording never re-applies a step. */
     about?: string;
@@ -71,9 +74,22 @@ async function requireEngine(): Promise<void> {
     }
 }
 
+/** The way in with its secrets, read from the stack's config. */
+async function hostAccess(access: StepAccess | HostAccess): Promise<HostAccess> {
+    return "stack" in access ? withSecrets(access, await stackSecrets(access.stack)) : access;
+}
+
 /** Runs a step on the host of its role; the other hosts it reaches are connected on first use. */
-function onHost<T>(state: StepState, fn: (host: RemoteHost) => Promise<T>, beforeCommand = requireEngine): Promise<T> {
-    return HostSet.with(hostTargets(state.access), roleOfStep(state.kind, state.params), fn, { beforeCommand });
+type OnHost<T> = (host: RemoteHost, access: HostAccess) => Promise<T>;
+
+/** Runs a step on the host of its role; the other hosts it reaches are connected on first use. */
+function onHost<T>(state: StepState, access: HostAccess, fn: OnHost<T>, beforeCommand = requireEngine): Promise<T> {
+    return HostSet.with(hostTargets(access), roleOfStep(state.kind, state.params), (host) => fn(host, access), { beforeCommand });
+}
+
+/** Reads what the host has for a step. */
+async function readHost<T>(state: StepState, fn: OnHost<T>): Promise<T> {
+    return onHost(state, await hostAccess(state.access), fn);
 }
 
 /** The newest claim this run gave (every step it declares carries it): a delete carries the claim of the run
@@ -81,9 +97,10 @@ function onHost<T>(state: StepState, fn: (host: RemoteHost) => Promise<T>, befor
 let runClaim: OwnerClaim | undefined;
 
 /** Runs a change (create, update, delete) once this run holds every host of the closure (lib/host/lock.ts). */
-async function change<T>(state: StepState, fn: (host: RemoteHost) => Promise<T>): Promise<T> {
-    await claimHosts(hostTargets(state.access), runClaim ?? state.owner, requireEngine);
-    return onHost(state, fn, async () => {
+async function change<T>(state: StepState, fn: OnHost<T>): Promise<T> {
+    const access = await hostAccess(state.access);
+    await claimHosts(hostTargets(access), runClaim ?? state.owner, requireEngine);
+    return onHost(state, access, fn, async () => {
         await requireEngine();
         await requireLocks();
     });
@@ -101,23 +118,23 @@ export const hostStepHandler: pulumi.dynamic.ResourceProvider = {
     },
     async create(inputs: StepState) {
         const step = STEPS[inputs.kind] as AnyStep;
-        const result = await change(given(inputs), (host) => step.apply(host, inputs.access, inputs.params));
+        const result = await change(given(inputs), (host, access) => step.apply(host, access, inputs.params));
         return { id: randomUUID(), outs: { ...inputs, result } };
     },
     async read(id: string, props: StepState) {
         const step = STEPS[props.kind] as AnyStep;
-        const found = await onHost(props, (host) => step.read(host, props.access, props.params, props.result));
+        const found = await readHost(props, (host, access) => step.read(host, access, props.params, props.result));
         return { id, props: { ...props, params: found.params, result: found.result } };
     },
     async update(_id: string, olds: StepState, news: StepState) {
         // Only the way in changed (a rotated key, a new address): record it, the host stays as it is.
         if (canonical(olds.params) === canonical(news.params)) return { outs: { ...news, result: olds.result } };
         const step = STEPS[news.kind] as AnyStep;
-        const result = await change(given(news), (host) => step.apply(host, news.access, news.params, olds.result));
+        const result = await change(given(news), (host, access) => step.apply(host, access, news.params, olds.result));
         return { outs: { ...news, result } };
     },
     async delete(_id: string, props: StepState) {
         const step = STEPS[props.kind] as AnyStep;
-        await change(props, (host) => step.undo(host, props.access, props.params, props.result));
+        await change(props, (host, access) => step.undo(host, access, props.params, props.result));
     },
 };

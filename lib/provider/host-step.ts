@@ -9,7 +9,7 @@
 // and a step is always read and undone by the code of the checkout that runs it.
 import * as pulumi from "@pulumi/pulumi";
 import { relative } from "node:path";
-import { HostAccess } from "../host/access";
+import { StepAccess } from "../host/access";
 import type { OwnerClaim } from "../rules/owner";
 import { STEPS, StepKind } from "../host/steps";
 import { hostStepProvider } from "./provider";
@@ -23,10 +23,10 @@ export type StepResult<K extends StepKind> = Awaited<ReturnType<StepOf<K>["apply
 type ParamsInput<P> = pulumi.Input<{ [F in keyof P]: pulumi.Input<P[F]> }>;
 
 export interface HostStepArgs<K extends StepKind> {
-    /** How to reach the host; stored as a secret. */
-    access: pulumi.Input<HostAccess>;
+    /** How to reach the host, without the secrets: the provider reads them from the stack's config. */
+    access: StepAccess;
     params: ParamsInput<StepParams<K>>;
-    /** What the step does, in words an admin reads in the preview. */
+    /** What the step does on the host, in words: a plain preview prints it under a step it will create or update. */
     about: string;
 }
 
@@ -45,6 +45,15 @@ export function claimHostsAs(claim: pulumi.Input<OwnerClaim>): void {
     runClaim = claim;
 }
 
+/** Whether an output's value is known: every Output has it, @pulumi/pulumi's type declarations leave it out. */
+function isKnown(output: pulumi.Output<unknown>): Promise<boolean> {
+    return (output as unknown as { isKnown: Promise<boolean> }).isKnown;
+}
+
+// Exported by @pulumi/pulumi's runtime (runtime/settings.js), missing from its type declarations: holds the
+// program open until the returned function is called.
+const { rpcKeepAlive } = require("@pulumi/pulumi/runtime/settings") as { rpcKeepAlive(): () => void };
+
 export class HostStep<K extends StepKind> extends pulumi.CustomResource {
     /** What the step did (ids, counts, previous states, the dump manifest). */
     declare readonly result: pulumi.Output<StepResult<K>>;
@@ -54,16 +63,18 @@ export class HostStep<K extends StepKind> extends pulumi.CustomResource {
         super(
             stepType(kind),
             name,
-            {
-                kind,
-                about: args.about,
-                access: pulumi.secret(args.access),
-                params: args.params,
-                owner: runClaim,
-                result: undefined,
-                __provider: pluginLoader(),
-            },
-            { ...resourceOpts, provider: hostStepProvider(), additionalSecretOutputs: ["access", ...(secretResult ? ["result"] : [])] },
+            { kind, about: args.about, access: args.access, params: args.params, owner: runClaim, result: undefined, __provider: pluginLoader() },
+            { ...resourceOpts, provider: hostStepProvider(), ...(secretResult ? { additionalSecretOutputs: ["result"] } : {}) },
         );
+        // A plain preview (no --diff) says in words what each step that changes will do on the host, one line
+        // under the step: in a preview the engine hands back a step's result unknown exactly when it will create
+        // or update the step (the dynamic provider does not preview), and known, from the state, when it stays.
+        if (pulumi.runtime.isDryRun()) {
+            const release = rpcKeepAlive();
+            isKnown(this.result)
+                .then((known) => (known ? undefined : pulumi.log.info(args.about, this)))
+                .catch(() => undefined) // a failed registration is reported by the engine
+                .finally(release);
+        }
     }
 }

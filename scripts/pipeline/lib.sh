@@ -16,7 +16,8 @@ step_output() { if [ -n "${GITHUB_OUTPUT:-}" ]; then echo "$1=$2" >> "$GITHUB_OU
 # Append a markdown file to the job's summary page, when run by GitHub Actions.
 step_summary() { if [ -n "${GITHUB_STEP_SUMMARY:-}" ]; then cat "$1" >> "$GITHUB_STEP_SUMMARY"; fi; }
 
-# `pulumi VERB ...` on the stack with the guard rails, its output in FILE and on the log; sets $code.
+# `pulumi VERB ...` on the stack with the guard rails, its output in FILE and on the log; sets $code. Never
+# with -v, --debug or --logtostderr: the engine's verbose log holds secrets (README "Secrets and logs").
 run_pulumi() { # FILE VERB ARGS...
   local file=$1
   shift

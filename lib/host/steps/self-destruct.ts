@@ -1,5 +1,6 @@
 // Mastodon's self-destruct (one-way): SELF_DESTRUCT in .env.production from 4.3 on, the legacy tootctl
 // command before; either only while nginx, asked on the host, answers 410 to the fediverse.
+import { createHash } from "node:crypto";
 import { envFile, restartMastodonLine } from "../../mastodon/deployment";
 import { envValue } from "../../mastodon/self-destruct";
 import { shq } from "../../mastodon/shell";
@@ -34,13 +35,28 @@ async function require410(host: RemoteHost, domain: string, what: string): Promi
 /** The legacy command's time limit: it signs and queues a Delete for every local account in one process. */
 const LEGACY_SELF_DESTRUCT_LIMIT_SECONDS = 4 * 3600;
 
+/** The sha256 of a SELF_DESTRUCT value: what the step records of it, to see it replaced. The value itself
+ *  stays on the host (and in the provider's process): a step's result crosses the engine, which logs it. */
+const fingerprint = (value: string) => createHash("sha256").update(value).digest("hex");
+
+type SelfDestructResult = { valueSha256: string; enabledAt: string; mode: string };
+
+/** What the state keeps of a result. One recorded by an earlier version held the value itself (declared
+ *  secret): a refresh, or the next apply, records its sha256 instead. */
+function recorded(result: SelfDestructResult | { value: string; enabledAt: string; mode: string }): SelfDestructResult {
+    if (!("value" in result)) return result;
+    const { value, ...rest } = result;
+    return { ...rest, valueSha256: value ? fingerprint(value) : "" };
+}
+
 /** One-way. 4.3+: the SELF_DESTRUCT value goes into .env.production (on stdin, never in argv) and the
  *  Mastodon services restart once; a value already there is kept only if it verifies (else Mastodon would
  *  silently stay out of self-destruct mode) and is replaced by the one Rails generates. Before 4.3: the
  *  legacy `tootctl self-destruct`, answered and time-limited. Either runs only while nginx, asked on the
  *  host at that moment, answers 410 to the fediverse. */
-export const selfDestruct: Step<SelfDestructParams, { value: string; enabledAt: string; mode: string }> = {
-    async apply(host, access, p, previous) {
+export const selfDestruct: Step<SelfDestructParams, SelfDestructResult> = {
+    async apply(host, access, p, previousResult) {
+        const previous = previousResult && recorded(previousResult);
         if (!versionAtLeast(p.mastodonVersion, 4, 3)) {
             if (previous) return previous;
             await require410(host, p.domain, "self-destruct");
@@ -50,12 +66,12 @@ export const selfDestruct: Step<SelfDestructParams, { value: string; enabledAt: 
                 throw new Error(
                     `the legacy tootctl self-destruct ended without saying it queued the deletions: ${out.trim().split("\n").pop() ?? "(no output)"}`,
                 );
-            return { value: "", enabledAt: new Date().toISOString(), mode: `legacy tootctl self-destruct: ${said[0]}` };
+            return { valueSha256: "", enabledAt: new Date().toISOString(), mode: `legacy tootctl self-destruct: ${said[0]}` };
         }
         const envText = await readEnvProduction(host, access);
         const existing = envValue(envText, "SELF_DESTRUCT") ?? "";
         const existingWorks = await selfDestructModeOnHost(host, access, envText);
-        if (previous && existing === previous.value && existingWorks) return previous;
+        if (previous && fingerprint(existing) === previous.valueSha256 && existingWorks) return previous;
         await require410(host, p.domain, "self-destruct");
         const value = existingWorks ? existing : String((await railsRunner(host, access, "self_destruct_value.rb", {})).value);
         if (value !== existing) {
@@ -76,12 +92,12 @@ chown --reference="$f" "$t"; chmod --reference="$f" "$t"; mv -f "$t" "$f"`,
             }
         }
         await host.run(restartMastodonLine(access.deployment), { label: "restart Mastodon into self-destruct mode" });
-        return { value, enabledAt: previous?.enabledAt ?? new Date().toISOString(), mode: "SELF_DESTRUCT" };
+        return { valueSha256: fingerprint(value), enabledAt: previous?.enabledAt ?? new Date().toISOString(), mode: "SELF_DESTRUCT" };
     },
     async read(host, access, p, result) {
-        if (result.mode !== "SELF_DESTRUCT") return { params: p, result };
+        if (result.mode !== "SELF_DESTRUCT") return { params: p, result: recorded(result) };
         const enabled = await selfDestructModeOnHost(host, access, await readEnvProduction(host, access));
-        return { params: { ...p, enabled: enabled as true }, result };
+        return { params: { ...p, enabled: enabled as true }, result: recorded(result) };
     },
     // One-way: accounts are being deleted on other servers. Nothing to undo.
     async undo() {},

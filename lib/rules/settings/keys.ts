@@ -142,6 +142,9 @@ export type RequiredKey = { [K in SettingKey]: undefined extends z.input<Shape[K
 /** The keys with a default. */
 export type DefaultedKey = { [K in SettingKey]: Shape[K] extends z.ZodDefault<z.ZodTypeAny> ? K : never }[SettingKey];
 
+/** The namespace of every key in the stack's config (the project's name): `mastodon-closure:stage`. */
+export const CONFIG_NAMESPACE = "mastodon-closure";
+
 /** Keys whose values must be Pulumi secrets, required (the database password is not with every deployment kind). */
 export const SECRET_KEYS = ["sshPrivateKey", "databasePassword"] as const satisfies readonly SettingKey[];
 /** Optional secrets. */
