@@ -101,7 +101,16 @@ export class MastodonClosure extends pulumi.ComponentResource {
         const declareFront = (after: pulumi.Resource[]) =>
             new FrontProxy(
                 `${name}-front`,
-                { access, site: s.nginxSite, mode: plan.front, domain: s.domain, originalText: args.originalVhost, original, page: frontPage },
+                {
+                    access,
+                    site: s.nginxSite,
+                    mode: plan.front,
+                    domain: s.domain,
+                    originalText: args.originalVhost,
+                    original,
+                    page: frontPage,
+                    nginxRunning: plan.nginxRunning,
+                },
                 { ...child, dependsOn: after },
             );
         // At a stage that dumps, the front stops serving sign-in and downloads: it waits for the dump (and for

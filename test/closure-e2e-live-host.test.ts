@@ -44,6 +44,30 @@ test("a closing date in the past or closer than minimumNoticeDays is refused whe
     await converge(c, { minimumNoticeDays: "0", closingDate: inDays(0) });
 });
 
+test("announced: nginx stopped by hand is drift: preview --refresh shows it, up --refresh starts it again (after nginx -t)", async () => {
+    await sh("systemctl stop nginx");
+    try {
+        const seen = await pulumi(c, "preview", "--refresh", "--expect-no-changes");
+        assert.notEqual(seen.code, 0, `preview --refresh did not see nginx stopped:\n${seen.output.slice(-2000)}`);
+        assert.match(seen.output, /NginxSite[^\n]*\(update\)/);
+        assert.match(seen.output, /nginx\s*: "active" => "inactive"/, "the diff says nginx is not running");
+        // nginx -t judges the configuration before nginx starts: one it rejects is never what starts.
+        await sh("echo 'this is not nginx;' > /etc/nginx/conf.d/zz-broken.conf");
+        const refused = await pulumi(c, "up", "--refresh");
+        assert.notEqual(refused.code, 0, refused.output.slice(-2000));
+        assert.match(refused.output, /nginx is stopped and nginx -t rejects its configuration, so it was not started/);
+        assert.equal((await c.sandbox.exec("systemctl is-active nginx")).stdout.trim(), "inactive");
+    } finally {
+        await sh("rm -f /etc/nginx/conf.d/zz-broken.conf");
+    }
+    const repaired = await pulumi(c, "up", "--refresh");
+    assert.equal(repaired.code, 0, repaired.output.slice(-2000));
+    assert.equal((await sh("systemctl is-active nginx")).trim(), "active");
+    await expectStatus(c.sandbox, "/users/alice", 200, { why: "the server's own vhost, served again" });
+    const again = await pulumi(c, "preview", "--refresh", "--expect-no-changes");
+    assert.equal(again.code, 0, again.output.slice(-2000));
+});
+
 test("closed: a hand edit of the vhost is drift: preview --refresh shows it, up --refresh puts the 410 vhost back", async () => {
     await converge(c, { stage: "closed" });
     await expectStatus(c.sandbox, "/users/alice", 410);
@@ -119,22 +143,25 @@ test("self-destruct refuses while nginx, asked on the host, serves the server's 
 
 const ALL = ["mastodon-web", "mastodon-streaming", "mastodon-sidekiq", "redis-server", "postgresql"];
 
-test("with nginx stopped the move to dormant fails, twice, and stops nothing; with nginx back it converges", async () => {
-    await sh("systemctl stop nginx");
+test("nginx stopped with a configuration nginx -t rejects: the move to dormant fails, twice, and stops nothing; once it passes, the move starts nginx", async () => {
+    await sh("systemctl stop nginx && echo 'this is not nginx;' > /etc/nginx/conf.d/zz-broken.conf");
     try {
         await c.s.set({ stage: "dormant" });
         for (const attempt of [1, 2]) {
             const up = await pulumi(c, "up");
-            assert.notEqual(up.code, 0, `attempt ${attempt} succeeded with nginx stopped:\n${up.output.slice(-1500)}`);
-            assert.match(up.output, /nginx is not running on .*: the closure vhost is on disk at .* but not served/);
+            assert.notEqual(up.code, 0, `attempt ${attempt} succeeded with nginx -t failing:\n${up.output.slice(-1500)}`);
+            assert.match(up.output, /nginx -t rejected the closure vhost; the previous vhost is back in place and nginx was not reloaded/);
             assert.equal(await unitStates(ALL), ALL.map((u) => `${u} active enabled`).join("\n"), `attempt ${attempt} stopped a service`);
             assert.match(await sh("cat /var/lib/mastodon-closure/journal.json"), /"stage": "self-destructing"/);
+            assert.equal((await c.sandbox.exec("systemctl is-active nginx")).stdout.trim(), "inactive", "nginx was not started on a rejected configuration");
         }
     } finally {
-        await sh("systemctl start nginx");
+        await sh("rm -f /etc/nginx/conf.d/zz-broken.conf");
     }
     const up = await converge(c, {});
     assert.equal(up.stage, "dormant");
+    assert.equal((await sh("systemctl is-active nginx")).trim(), "active", "the move started nginx: dormant answers 410 through it");
+    await expectStatus(c.sandbox, "/users/alice", 410);
     assert.equal(await unitStates(ALL), ALL.map((u) => `${u} inactive disabled`).join("\n"));
     assert.ok(
         up.dumpsOnHost.some((d: { path: string }) => d.path === up.databaseDump.path),
@@ -142,14 +169,18 @@ test("with nginx stopped the move to dormant fails, twice, and stops nothing; wi
     );
 });
 
-test("dormant: services started by hand are drift, stopped again by up --refresh", async () => {
-    await sh("systemctl start postgresql redis-server mastodon-web");
+test("dormant: services started by hand and nginx stopped are drift; up --refresh stops them again and starts nginx", async () => {
+    await sh("systemctl start postgresql redis-server mastodon-web && systemctl stop nginx");
     const seen = await pulumi(c, "preview", "--refresh", "--expect-no-changes");
     assert.notEqual(seen.code, 0, seen.output.slice(-2000));
     assert.match(seen.output, /StoppedServices[^\n]*\(update\)/);
+    assert.match(seen.output, /NginxSite[^\n]*\(update\)/);
+    assert.match(seen.output, /nginx\s*: "active" => "inactive"/);
     const repaired = await pulumi(c, "up", "--refresh");
     assert.equal(repaired.code, 0, repaired.output.slice(-2000));
     assert.equal(await unitStates(ALL), ALL.map((u) => `${u} inactive disabled`).join("\n"));
+    assert.equal((await sh("systemctl is-active nginx")).trim(), "active");
+    await expectStatus(c.sandbox, "/users/alice", 410);
 });
 
 test("dormant: a dump gone from the host is reported, never made again from the changed database", async () => {
