@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { HostFacts } from "../lib/rules/facts";
 import { HostAccess } from "../lib/host/access";
-import { JOURNAL_PATH } from "../lib/host/records";
+import { Journal, JOURNAL_PATH } from "../lib/host/records";
 import { HostStep } from "../lib/provider/host-step";
 import { parseOriginalVhost } from "../lib/gone/original-vhost";
 import { planOrThrow } from "../lib/rules/decide";
@@ -61,6 +61,8 @@ export class MastodonClosure extends pulumi.ComponentResource {
     readonly dump?: DatabaseDump;
     readonly services?: ServiceShutdown;
     readonly edge?: EdgeComponent;
+    /** The host's journal as written once every step of the stage held (every stage but the baseline). */
+    readonly journal?: pulumi.Output<Journal>;
     /** One-way steps kept although the stage moved back before them. */
     readonly keptOneWay: string[];
 
@@ -165,7 +167,7 @@ export class MastodonClosure extends pulumi.ComponentResource {
             const done = [this.notice, this.front, this.archives, this.selfDestruct, this.dump, this.services, this.edge].filter(
                 (r) => r !== undefined,
             ) as pulumi.Resource[];
-            new HostStep(
+            const journal = new HostStep(
                 "journal",
                 `${name}-journal`,
                 {
@@ -175,6 +177,7 @@ export class MastodonClosure extends pulumi.ComponentResource {
                 },
                 { ...child, dependsOn: done },
             );
+            this.journal = journal.result;
         }
 
         this.registerOutputs({ stage: s.stage, front: plan.front, keptOneWay: this.keptOneWay, ...(this.edge ? { edge: this.edge.summary } : {}) });

@@ -36,7 +36,10 @@ test("a closing date in the past or closer than minimumNoticeDays is refused whe
     const warned = await pulumi(c, "preview");
     assert.equal(warned.code, 0, warned.output);
     assert.match(warned.output, /gives \d+ day\(s\) of notice; joinmastodon\.org's Server Covenant asks listed servers for 90/);
-    await converge(c, { closingDate: inDays(30) });
+    const announced = await converge(c, { closingDate: inDays(30) });
+    // The outputs after the up say what the host has after it: registrations closed by this run.
+    assert.equal(announced.database.registrationsMode, "none", `registrations after announcing: ${JSON.stringify(announced.database)}`);
+    assert.match(String(await registrations()), /none/);
     const earlier = await refusedPreview(c, { closingDate: inDays(2) });
     assert.match(earlier, new RegExp(`moving the closing date earlier than the announced ${inDays(30)} needs it at least 7 day`));
     await converge(c, { closingDate: inDays(60) });
@@ -134,6 +137,10 @@ test("self-destruct refuses while nginx, asked on the host, serves the server's 
     assert.equal(repaired.code, 0, repaired.output.slice(-2000));
     await expectStatus(c.sandbox, "/users/alice", 410);
     assert.match(await sh("cat /home/mastodon/live/.env.production"), /^SELF_DESTRUCT=.+/m);
+    // The next stage's gate, in the outputs after that up: self-destruct is on, as the host has it now.
+    const { nextGates } = await c.s.outputs();
+    assert.equal(nextGates[0].gate, "deletionNoticesSent");
+    assert.match(nextGates[0].figure, /self-destruct is enabled \(SELF_DESTRUCT verifies\); its progress is read by the next run/, nextGates[0].figure);
     await waitFor("every deletion notice sent", 120, async () =>
         (await c.sandbox.exec("cd /home/mastodon/live && runuser -u mastodon -- bin/tootctl self-destruct </dev/null")).stdout.includes(
             "Every deletion notice has been sent",
@@ -167,6 +174,22 @@ test("nginx stopped with a configuration nginx -t rejects: the move to dormant f
         up.dumpsOnHost.some((d: { path: string }) => d.path === up.databaseDump.path),
         JSON.stringify(up.dumpsOnHost),
     );
+    // The outputs after that up: the database the run stopped, the next stage counted from the journal it wrote.
+    assert.equal(up.database, "stopped by the closure (dormant)");
+    assert.deepEqual(
+        up.nextGates.map((g: { gate: string; ok: boolean; figure: string }) => `${g.gate} ${g.ok}`),
+        ["goneDaysPassed true", "edgeReady true"],
+        JSON.stringify(up.nextGates),
+    );
+    assert.match(up.nextGates[0].figure, /^dormant since \d{4}-\d\d-\d\dT[\d:.]+Z; 0-day 410 period passed$/);
+    // A later run reads the gate of dormant with the database stopped: it held, self-destruct is on.
+    const later = await pulumi(c, "preview");
+    assert.equal(later.code, 0, later.output.slice(-2000));
+    assert.match(
+        later.output,
+        /gate deletionNoticesSent: holds \(held when dormant was entered \([^)]+\); self-destruct is enabled \(SELF_DESTRUCT verifies\)/,
+    );
+    assert.doesNotMatch(later.output, /self-destruct is not enabled/);
 });
 
 test("dormant: services started by hand and nginx stopped are drift; up --refresh stops them again and starts nginx", async () => {

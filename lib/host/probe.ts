@@ -16,7 +16,7 @@ import { HostSet } from "./ssh";
 import { dumpDirsOf } from "./steps/dump-dir";
 import { shq } from "../mastodon/shell";
 import { DOMAIN, Settings } from "../rules/settings";
-import { BASELINE_STAGE, firstStage, Stage, STAGE_TABLE, STAGES } from "../rules/stages";
+import { BASELINE_STAGE, firstStage, nextStage, Stage, STAGE_TABLE, STAGES } from "../rules/stages";
 
 export interface Probe {
     facts: HostFacts;
@@ -179,9 +179,10 @@ export async function probeHost(access: HostAccess, settings: Settings): Promise
             } finally {
                 await db.end();
             }
-            // The progress while the host self-destructs (the database still running), and for the gate of
-            // the stage entered once every deletion notice is sent.
-            if (selfDestructEnabled && (STAGE_TABLE[currentStage].selfDestruct || STAGE_TABLE[settings.stage].gates.includes("deletionNoticesSent"))) {
+            // The progress while self-destruct is on, for the gate of the stage entered once every deletion
+            // notice is sent: when that is this stage or the next (its gates are in the outputs).
+            const gatesInView = [settings.stage, nextStage(settings.stage)].flatMap((s) => (s ? STAGE_TABLE[s].gates : []));
+            if (selfDestructEnabled && gatesInView.includes("deletionNoticesSent")) {
                 if (legacySelfDestruct) {
                     // Running the legacy command again would start over: Sidekiq is asked what it has left.
                     const left = await railsRunner(host, access, "delete_deliveries.rb", {});
