@@ -8,6 +8,7 @@ import { describeDeployment } from "./lib/mastodon/deployment";
 import { archiveDownloads } from "./lib/rules/archives";
 import { Decided, Decision, decide, DecisionInput, edgeFactsNeeded } from "./lib/rules/decide";
 import { factsAfterRun, databaseOutput } from "./lib/rules/after-run";
+import { hostNow } from "./lib/rules/clock";
 import { evaluateGates, nextStageNeeds } from "./lib/rules/gates";
 import { HostFacts } from "./lib/rules/facts";
 import { HostAccess } from "./lib/host/access";
@@ -77,8 +78,10 @@ async function runClosure(): Promise<Record<string, unknown>> {
     const config = new pulumi.Config(NAMESPACE);
     const settings = readSettings(config);
     const { access, postPublicStatus } = hostAccess(config, settings);
-    const now = new Date();
+    const startedAt = new Date();
     const probe = await probeHost(await reveal(access), settings);
+    // The rules go by the host's clock (lib/rules/clock.ts): the probe read how far the runner's is from it.
+    const now = hostNow(new Date(), probe.facts.clockSkewMs);
     const { decision, edge } = await plan(config, settings, probe.facts, now);
     const decided = printThenRefuse(decision);
     const closure = new MastodonClosure("closure", {
@@ -92,7 +95,7 @@ async function runClosure(): Promise<Record<string, unknown>> {
         ...(edge ? { edge } : {}),
     });
     logDeclared(closure, probe.facts);
-    return outputs(settings, probe, decided, closure, { startedAt: now, edge });
+    return outputs(settings, probe, decided, closure, { startedAt, edge });
 }
 
 /** The settings, checked: every problem at once, before anything connects. */
@@ -188,8 +191,8 @@ function outputs(
               )
             : dumpsOnHost,
         next: nextStageNeeds(settings.stage),
-        // Counted at the time after the run, from the journal it wrote.
-        nextGates: next ? after.apply((a) => evaluateGates(next, a, settings, new Date(), run.edge?.facts).results) : [],
+        // Counted at the host's time after the run, from the journal it wrote.
+        nextGates: next ? after.apply((a) => evaluateGates(next, a, settings, hostNow(new Date(), facts.clockSkewMs), run.edge?.facts).results) : [],
         keptOneWay: closure.keptOneWay,
         manualSteps: closure.plan.manual,
         edge: closure.edge?.summary,

@@ -28,6 +28,7 @@ test("a closing date in the past or closer than minimumNoticeDays is refused whe
     const pristine = await hostSnapshot(c.sandbox);
     const past = await refusedPreview(c, { stage: "announced", closingDate: "2020-01-01" });
     assert.match(past, /closingDate 2020-01-01 is in the past: announcing the closure needs it at least 7 day\(s\) ahead \(minimumNoticeDays\)/);
+    assert.match(past, new RegExp(`set a later closingDate \\(a day in UTC: today is ${inDays(0)} in UTC by the host's clock\\)`), "the date is a UTC day");
     const soon = await refusedPreview(c, { closingDate: inDays(3) });
     assert.match(soon, new RegExp(`closingDate ${inDays(3)} is 3 day\\(s\\) away: announcing the closure needs it at least 7 day`));
     assert.equal(await hostSnapshot(c.sandbox), pristine, "refused: the host is untouched");
@@ -69,6 +70,35 @@ test("announced: nginx stopped by hand is drift: preview --refresh shows it, up 
     await expectStatus(c.sandbox, "/users/alice", 200, { why: "the server's own vhost, served again" });
     const again = await pulumi(c, "preview", "--refresh", "--expect-no-changes");
     assert.equal(again.code, 0, again.output.slice(-2000));
+});
+
+test("the host's clock ahead of this machine's: preview warns, and the closing date's gate goes by the host's clock", async () => {
+    // A host whose clock is a day and an hour ahead (its `date`, as root's PATH finds it first).
+    const fakeDate = "/usr/local/sbin/date";
+    await c.s.set({ stage: "closed", closingDate: inDays(1) });
+    const byRunner = await pulumi(c, "preview");
+    assert.notEqual(byRunner.code, 0, "with the same clocks the closing date is a day away");
+    assert.match(
+        byRunner.output,
+        new RegExp(`closingDateReached: 1 day\\(s\\) left until the closing date ${inDays(1)}: the gate opens at ${inDays(1)} 00:00 UTC by the host's clock`),
+    );
+    assert.doesNotMatch(byRunner.output, /the host's clock is/);
+    await c.sandbox.exec(`cat > ${fakeDate} && chmod 755 ${fakeDate}`, '#!/bin/sh\nexec /usr/bin/date -d "@$(( $(/usr/bin/date -u +%s) + 90000 ))" "$@"\n');
+    try {
+        const byHost = await pulumi(c, "preview");
+        assert.equal(byHost.code, 0, byHost.output.slice(-2000));
+        assert.match(
+            byHost.output,
+            /warning: the host's clock is 1 day\(s\) 1 h ahead of this machine's \(date -u on the host, read over SSH\): the closure goes by the host's clock/,
+        );
+        assert.match(
+            byHost.output,
+            new RegExp(`gate closingDateReached: holds \\(closing date ${inDays(1)} reached: the gate opened at ${inDays(1)} 00:00 UTC by the host's clock\\)`),
+        );
+    } finally {
+        await sh(`rm -f ${fakeDate}`);
+        await c.s.set({ stage: "announced", closingDate: inDays(0) });
+    }
 });
 
 test("closed: a hand edit of the vhost is drift: preview --refresh shows it, up --refresh puts the 410 vhost back", async () => {

@@ -17,6 +17,7 @@ import { dumpDirsOf } from "./steps/dump-dir";
 import { shq } from "../mastodon/shell";
 import { DOMAIN, Settings } from "../rules/settings";
 import { BASELINE_STAGE, firstStage, nextStage, Stage, STAGE_TABLE, STAGES } from "../rules/stages";
+import { clockSkewMs } from "../rules/clock";
 
 export interface Probe {
     facts: HostFacts;
@@ -114,16 +115,17 @@ export async function probeHost(access: HostAccess, settings: Settings): Promise
             ...(emailRecord ? { announcementEmailedAt: (JSON.parse(emailRecord) as EmailRecord).sentAt } : {}),
             ...(objectStorage ? { objectStorage } : {}),
         };
-        // In dumpDir, or in the subdirectory the closure makes there when dumpDir was there before it.
+        // The host's clock, which the rules go by (lib/rules/clock.ts), in the same round trip as the dumps: in
+        // dumpDir, or in the subdirectory the closure makes there when dumpDir was there before it.
+        const runnerBefore = Date.now();
         const dumps = await host.run(
-            `for d in ${dumpDirsOf(settings.dumpDir).map(shq).join(" ")}; do [ -d "$d" ] || continue; find "$d" -maxdepth 1 -type f \\( -name '*.dump' -o -name '*.dump.age' \\) -printf '%s %p\\n'; done | sort -k2`,
-            { label: `list the dumps in ${settings.dumpDir}` },
+            `date -u +%s; for d in ${dumpDirsOf(settings.dumpDir).map(shq).join(" ")}; do [ -d "$d" ] || continue; find "$d" -maxdepth 1 -type f \\( -name '*.dump' -o -name '*.dump.age' \\) -printf '%s %p\\n'; done | sort -k2`,
+            { label: `read the host's clock, list the dumps in ${settings.dumpDir}` },
         );
-        const dumpsOnHost = dumps.stdout
-            .trim()
-            .split("\n")
-            .filter(Boolean)
-            .map((l) => ({ bytes: Number(l.split(" ")[0]), path: l.slice(l.indexOf(" ") + 1) }));
+        const [clock, ...dumpLines] = dumps.stdout.trim().split("\n");
+        const hostSeconds = Number(clock);
+        if (Number.isFinite(hostSeconds) && hostSeconds > 0) facts.clockSkewMs = clockSkewMs(hostSeconds, runnerBefore, Date.now());
+        const dumpsOnHost = dumpLines.filter(Boolean).map((l) => ({ bytes: Number(l.split(" ")[0]), path: l.slice(l.indexOf(" ") + 1) }));
 
         // Hosts at a stage that stops PostgreSQL (dormant on) have their database stopped on purpose; so has a
         // host whose move to dormant was interrupted after the closure began stopping services (its record

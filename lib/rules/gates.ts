@@ -44,13 +44,17 @@ export function evaluateGate(gate: Gate, facts: HostFacts, settings: Settings, n
     const db = facts.database;
     switch (gate) {
         case "closingDateReached": {
+            // A day in UTC, by the host's clock (`now`, lib/rules/clock.ts): the gate opens at its 00:00 UTC.
             const closing = new Date(`${settings.closingDate}T00:00:00Z`);
             const daysLeft = Math.ceil((closing.getTime() - now.getTime()) / DAY_MS);
+            const there = now.toISOString().slice(0, 16).replace("T", " ");
             return {
                 gate,
                 ok: daysLeft <= 0,
                 figure:
-                    daysLeft > 0 ? `${daysLeft} day(s) left until the closing date ${settings.closingDate}` : `closing date ${settings.closingDate} reached`,
+                    daysLeft > 0
+                        ? `${daysLeft} day(s) left until the closing date ${settings.closingDate}: the gate opens at ${settings.closingDate} 00:00 UTC by the host's clock (now ${there} UTC there)`
+                        : `closing date ${settings.closingDate} reached: the gate opened at ${settings.closingDate} 00:00 UTC by the host's clock`,
             };
         }
         case "noPendingArchives":
