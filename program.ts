@@ -12,8 +12,9 @@ import { MastodonClosure } from "./components/closure";
 import { describeDeployment } from "./lib/mastodon/deployment";
 import { archiveDownloads } from "./lib/rules/archives";
 import { Decided, Decision, decide, DecisionInput, edgeFactsNeeded } from "./lib/rules/decide";
-import { nextStageNeeds } from "./lib/rules/gates";
-import { effectiveStage } from "./lib/rules/journal";
+import { factsAfterRun, databaseOutput } from "./lib/rules/after-run";
+import { hostNow } from "./lib/rules/clock";
+import { evaluateGates, nextStageNeeds } from "./lib/rules/gates";
 import { HostFacts } from "./lib/rules/facts";
 import { HostAccess, StepAccess, withSecrets } from "./lib/host/access";
 import { OWNER_RECORD, SERVICES_RECORD } from "./lib/host/records";
@@ -22,7 +23,7 @@ import { claimHostsAs } from "./lib/provider/host-step";
 import { backendForMessages, changesHost, StackIdentity } from "./lib/rules/owner";
 import { Probe, probeHost } from "./lib/host/probe";
 import { CONFIG_NAMESPACE, describeHosts, parseSettings, SECRET_KEYS, Settings } from "./lib/rules/settings";
-import { DATABASE_STOPPED_STAGE, STAGE_TABLE } from "./lib/rules/stages";
+import { STAGE_TABLE } from "./lib/rules/stages";
 import { EdgeAt, readEdge } from "./lib/edge/edges";
 
 // Exported by @pulumi/pulumi's runtime (runtime/config.js) but missing from its type declarations.
@@ -83,11 +84,13 @@ async function runClosure(): Promise<Record<string, unknown>> {
     const config = new pulumi.Config(CONFIG_NAMESPACE);
     const settings = readSettings(config);
     const { access, stepAccess, postPublicStatus } = hostAccess(config, settings);
-    const now = new Date();
+    const startedAt = new Date();
     // The one resource declared before the decision: the stack's closure id, which touches no host (made at
     // the stack's first up; unknown in the preview before it).
     const closureId = new ClosureId("closure-id");
     const [probe, id] = await Promise.all([probeHost(await reveal(access), settings), knownValue(closureId.closureId)]);
+    // The rules go by the host's clock (lib/rules/clock.ts): the probe read how far the runner's is from it.
+    const now = hostNow(new Date(), probe.facts.clockSkewMs);
     const names = stackNames();
     const stack: StackIdentity = { ...names, ...(id ? { closureId: id } : {}) };
     const { decision, edge } = await plan(config, settings, probe.facts, now, stack);
@@ -105,7 +108,7 @@ async function runClosure(): Promise<Record<string, unknown>> {
         ...(edge ? { edge } : {}),
     });
     logDeclared(closure, probe.facts);
-    return outputs(settings, probe, decided, closure);
+    return outputs(settings, probe, decided, closure, { startedAt, edge });
 }
 
 /**
@@ -193,16 +196,29 @@ function logDeclared(closure: MastodonClosure, facts: HostFacts): void {
     for (const kept of closure.keptOneWay) pulumi.log.warn(`one-way step kept although the stage moved back: ${kept}`);
 }
 
-/** The database's figures for the outputs (every user's latest archive is summed up in archiveDownloads). */
-function databaseOutput(facts: HostFacts): unknown {
-    if (facts.database) return (({ latestArchiveByUser: _byUser, ...figures }) => figures)(facts.database);
-    return effectiveStage(facts) === DATABASE_STOPPED_STAGE ? `stopped by the closure (${DATABASE_STOPPED_STAGE})` : "not readable";
+/**
+ * The host after the run (lib/rules/after-run.ts): the probe's facts changed as the steps' results say. Known
+ * once the journal step is done, the last of the stage (in a preview that changes the stage: after the run).
+ */
+function hostAfterRun(probe: Probe, closure: MastodonClosure, startedAt: Date): pulumi.Output<HostFacts> {
+    return pulumi
+        .all([closure.journal, closure.archives?.result])
+        .apply(([journal, archives]) => factsAfterRun(probe.facts, closure.plan, { startedAt: startedAt.toISOString(), journal, archives }));
 }
 
-/** The stack's outputs: only what this stage has (an undefined output is a warning in every run). */
-function outputs(settings: Settings, probe: Probe, decided: Decided, closure: MastodonClosure): Record<string, unknown> {
+/** The stack's outputs: only what this stage has (an undefined output is a warning in every run). What the run
+ *  changes on the host is said as the host has it after the run, not as the probe saw it before. */
+function outputs(
+    settings: Settings,
+    probe: Probe,
+    decided: Decided,
+    closure: MastodonClosure,
+    run: { startedAt: Date; edge?: EdgeAt },
+): Record<string, unknown> {
     const { facts, dumpsOnHost } = probe;
     const spec = STAGE_TABLE[settings.stage];
+    const after = hostAfterRun(probe, closure, run.startedAt);
+    const next = decided.next;
     const outputs: Record<string, unknown> = {
         stage: settings.stage,
         stageSummary: spec.summary,
@@ -212,7 +228,7 @@ function outputs(settings: Settings, probe: Probe, decided: Decided, closure: Ma
         mastodonVersion: facts.mastodonVersion,
         front: spec.front,
         gates: decided.gates.results,
-        database: databaseOutput(facts),
+        database: after.apply((a) => databaseOutput(a, facts)),
         objectStorage: closure.plan.bucket,
         // The probe listed the dumps before this run; a dump this run made is on the host too.
         dumpsOnHost: closure.dump
@@ -221,7 +237,8 @@ function outputs(settings: Settings, probe: Probe, decided: Decided, closure: Ma
               )
             : dumpsOnHost,
         next: nextStageNeeds(settings.stage),
-        nextGates: decided.nextGates,
+        // Counted at the host's time after the run, from the journal it wrote.
+        nextGates: next ? after.apply((a) => evaluateGates(next, a, settings, hostNow(new Date(), facts.clockSkewMs), run.edge?.facts).results) : [],
         keptOneWay: closure.keptOneWay,
         manualSteps: closure.plan.manual,
         edge: closure.edge?.summary,
@@ -229,7 +246,8 @@ function outputs(settings: Settings, probe: Probe, decided: Decided, closure: Ma
         announcementId: closure.notice?.announcementId,
         reminderDates: closure.notice?.reminderDates,
         archivesRequested: closure.archives?.requested,
-        archiveDownloads: spec.announce ? archiveDownloads(facts) : undefined,
+        // Not once the run stops the database: nothing is downloaded from a dormant host.
+        archiveDownloads: spec.announce && facts.database && !spec.stopped.includes("postgresql") ? after.apply((a) => archiveDownloads(a)!) : undefined,
         announcementEmail: closure.notice?.email ?? announcementEmailFigure(closure, facts),
         selfDestructEnabledAt: closure.selfDestruct?.enabledAt,
         databaseDump: closure.dump?.manifest,

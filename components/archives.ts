@@ -11,6 +11,8 @@ export interface ArchiveRequestsArgs {
 /** An archive requested for every user without a recent one, in one Rails boot for all of them. */
 export class ArchiveRequests extends pulumi.ComponentResource {
     readonly requested: pulumi.Output<number>;
+    /** How many, and when (lib/rules/after-run.ts: the outputs of the run that asked count them). */
+    readonly result: pulumi.Output<{ requested: number; requestedAt?: string }>;
 
     constructor(name: string, args: ArchiveRequestsArgs, opts?: pulumi.ComponentResourceOptions) {
         super("mastodon-closure:index:ArchiveRequests", name, {}, opts);
@@ -24,6 +26,7 @@ export class ArchiveRequests extends pulumi.ComponentResource {
             },
             { parent: this },
         );
+        this.result = step.result;
         this.requested = step.result.apply((r) => r.requested);
         this.registerOutputs({ requested: this.requested });
     }

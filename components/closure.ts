@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { HostFacts } from "../lib/rules/facts";
 import { StepAccess } from "../lib/host/access";
-import { JOURNAL_PATH, OWNER_RECORD } from "../lib/host/records";
+import { Journal, JOURNAL_PATH, OWNER_RECORD } from "../lib/host/records";
 import { HostStep } from "../lib/provider/host-step";
 import { parseOriginalVhost } from "../lib/gone/original-vhost";
 import { planOrThrow } from "../lib/rules/decide";
@@ -62,6 +62,8 @@ export class MastodonClosure extends pulumi.ComponentResource {
     readonly dump?: DatabaseDump;
     readonly services?: ServiceShutdown;
     readonly edge?: EdgeComponent;
+    /** The host's journal as written once every step of the stage held (every stage but the baseline). */
+    readonly journal?: pulumi.Output<Journal>;
     /** One-way steps kept although the stage moved back before them. */
     readonly keptOneWay: string[];
 
@@ -108,7 +110,16 @@ export class MastodonClosure extends pulumi.ComponentResource {
         const declareFront = (after: pulumi.Resource[]) =>
             new FrontProxy(
                 `${name}-front`,
-                { access, site: s.nginxSite, mode: plan.front, domain: s.domain, originalText: args.originalVhost, original, page: frontPage },
+                {
+                    access,
+                    site: s.nginxSite,
+                    mode: plan.front,
+                    domain: s.domain,
+                    originalText: args.originalVhost,
+                    original,
+                    page: frontPage,
+                    nginxRunning: plan.nginxRunning,
+                },
                 { ...child, dependsOn: after },
             );
         // At a stage that dumps, the front stops serving sign-in and downloads: it waits for the dump (and for
@@ -163,7 +174,7 @@ export class MastodonClosure extends pulumi.ComponentResource {
             const done = [this.notice, this.front, this.archives, this.selfDestruct, this.dump, this.services, this.edge].filter(
                 (r) => r !== undefined,
             ) as pulumi.Resource[];
-            new HostStep(
+            const journal = new HostStep(
                 "journal",
                 `${name}-journal`,
                 {
@@ -173,6 +184,7 @@ export class MastodonClosure extends pulumi.ComponentResource {
                 },
                 { ...child, dependsOn: done },
             );
+            this.journal = journal.result;
         }
 
         this.registerOutputs({ stage: s.stage, front: plan.front, keptOneWay: this.keptOneWay, ...(this.edge ? { edge: this.edge.summary } : {}) });

@@ -21,6 +21,8 @@ export interface FrontProxyArgs {
     original: OriginalVhost;
     /** What the 410 page says. */
     page: GonePage;
+    /** nginx must run on its host (ClosurePlan.nginxRunning): a stopped one is drift, started again. */
+    nginxRunning: boolean;
 }
 
 /**
@@ -35,6 +37,7 @@ export class FrontProxy extends pulumi.ComponentResource {
         super("mastodon-closure:index:FrontProxy", name, {}, opts);
         this.mode = args.mode;
         const mode = args.mode;
+        const nginx = args.nginxRunning ? { nginx: "active" as const } : {};
         new HostStep(
             "nginxSite",
             `${name}-vhost`,
@@ -42,13 +45,14 @@ export class FrontProxy extends pulumi.ComponentResource {
                 access: args.access,
                 params:
                     mode === "original"
-                        ? { site: args.site, domain: args.domain, mode: "original", content: args.originalText }
+                        ? { site: args.site, domain: args.domain, mode: "original", content: args.originalText, ...nginx }
                         : {
                               site: args.site,
                               domain: args.domain,
                               mode: "gone",
                               content: renderVhost(mode, args.domain, args.original, args.page),
-                              answers: vhostAnswers(mode === "gone-except-downloads"),
+                              // With nginx stopped by the edge that answers instead, nothing is asked of it.
+                              ...(args.nginxRunning ? { answers: vhostAnswers(mode === "gone-except-downloads"), ...nginx } : {}),
                           },
                 about:
                     mode === "original"

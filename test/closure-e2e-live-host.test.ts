@@ -28,6 +28,7 @@ test("a closing date in the past or closer than minimumNoticeDays is refused whe
     const pristine = await hostSnapshot(c.sandbox);
     const past = await refusedPreview(c, { stage: "announced", closingDate: "2020-01-01" });
     assert.match(past, /closingDate 2020-01-01 is in the past: announcing the closure needs it at least 7 day\(s\) ahead \(minimumNoticeDays\)/);
+    assert.match(past, new RegExp(`set a later closingDate \\(a day in UTC: today is ${inDays(0)} in UTC by the host's clock\\)`), "the date is a UTC day");
     const soon = await refusedPreview(c, { closingDate: inDays(3) });
     assert.match(soon, new RegExp(`closingDate ${inDays(3)} is 3 day\\(s\\) away: announcing the closure needs it at least 7 day`));
     assert.equal(await hostSnapshot(c.sandbox), pristine, "refused: the host is untouched");
@@ -36,12 +37,68 @@ test("a closing date in the past or closer than minimumNoticeDays is refused whe
     const warned = await pulumi(c, "preview");
     assert.equal(warned.code, 0, warned.output);
     assert.match(warned.output, /gives \d+ day\(s\) of notice; joinmastodon\.org's Server Covenant asks listed servers for 90/);
-    await converge(c, { closingDate: inDays(30) });
+    const announced = await converge(c, { closingDate: inDays(30) });
+    // The outputs after the up say what the host has after it: registrations closed by this run.
+    assert.equal(announced.database.registrationsMode, "none", `registrations after announcing: ${JSON.stringify(announced.database)}`);
+    assert.match(String(await registrations()), /none/);
     const earlier = await refusedPreview(c, { closingDate: inDays(2) });
     assert.match(earlier, new RegExp(`moving the closing date earlier than the announced ${inDays(30)} needs it at least 7 day`));
     await converge(c, { closingDate: inDays(60) });
     // The rest of this file walks on without waiting.
     await converge(c, { minimumNoticeDays: "0", closingDate: inDays(0) });
+});
+
+test("announced: nginx stopped by hand is drift: preview --refresh shows it, up --refresh starts it again (after nginx -t)", async () => {
+    await sh("systemctl stop nginx");
+    try {
+        const seen = await pulumi(c, "preview", "--refresh", "--expect-no-changes");
+        assert.notEqual(seen.code, 0, `preview --refresh did not see nginx stopped:\n${seen.output.slice(-2000)}`);
+        assert.match(seen.output, /NginxSite[^\n]*\(update\)/);
+        assert.match(seen.output, /nginx\s*: "active" => "inactive"/, "the diff says nginx is not running");
+        // nginx -t judges the configuration before nginx starts: one it rejects is never what starts.
+        await sh("echo 'this is not nginx;' > /etc/nginx/conf.d/zz-broken.conf");
+        const refused = await pulumi(c, "up", "--refresh");
+        assert.notEqual(refused.code, 0, refused.output.slice(-2000));
+        assert.match(refused.output, /nginx is stopped and nginx -t rejects its configuration, so it was not started/);
+        assert.equal((await c.sandbox.exec("systemctl is-active nginx")).stdout.trim(), "inactive");
+    } finally {
+        await sh("rm -f /etc/nginx/conf.d/zz-broken.conf");
+    }
+    const repaired = await pulumi(c, "up", "--refresh");
+    assert.equal(repaired.code, 0, repaired.output.slice(-2000));
+    assert.equal((await sh("systemctl is-active nginx")).trim(), "active");
+    await expectStatus(c.sandbox, "/users/alice", 200, { why: "the server's own vhost, served again" });
+    const again = await pulumi(c, "preview", "--refresh", "--expect-no-changes");
+    assert.equal(again.code, 0, again.output.slice(-2000));
+});
+
+test("the host's clock ahead of this machine's: preview warns, and the closing date's gate goes by the host's clock", async () => {
+    // A host whose clock is a day and an hour ahead (its `date`, as root's PATH finds it first).
+    const fakeDate = "/usr/local/sbin/date";
+    await c.s.set({ stage: "closed", closingDate: inDays(1) });
+    const byRunner = await pulumi(c, "preview");
+    assert.notEqual(byRunner.code, 0, "with the same clocks the closing date is a day away");
+    assert.match(
+        byRunner.output,
+        new RegExp(`closingDateReached: 1 day\\(s\\) left until the closing date ${inDays(1)}: the gate opens at ${inDays(1)} 00:00 UTC by the host's clock`),
+    );
+    assert.doesNotMatch(byRunner.output, /the host's clock is/);
+    await c.sandbox.exec(`cat > ${fakeDate} && chmod 755 ${fakeDate}`, '#!/bin/sh\nexec /usr/bin/date -d "@$(( $(/usr/bin/date -u +%s) + 90000 ))" "$@"\n');
+    try {
+        const byHost = await pulumi(c, "preview");
+        assert.equal(byHost.code, 0, byHost.output.slice(-2000));
+        assert.match(
+            byHost.output,
+            /warning: the host's clock is 1 day\(s\) 1 h ahead of this machine's \(date -u on the host, read over SSH\): the closure goes by the host's clock/,
+        );
+        assert.match(
+            byHost.output,
+            new RegExp(`gate closingDateReached: holds \\(closing date ${inDays(1)} reached: the gate opened at ${inDays(1)} 00:00 UTC by the host's clock\\)`),
+        );
+    } finally {
+        await sh(`rm -f ${fakeDate}`);
+        await c.s.set({ stage: "announced", closingDate: inDays(0) });
+    }
 });
 
 test("closed: a hand edit of the vhost is drift: preview --refresh shows it, up --refresh puts the 410 vhost back", async () => {
@@ -110,6 +167,10 @@ test("self-destruct refuses while nginx, asked on the host, serves the server's 
     assert.equal(repaired.code, 0, repaired.output.slice(-2000));
     await expectStatus(c.sandbox, "/users/alice", 410);
     assert.match(await sh("cat /home/mastodon/live/.env.production"), /^SELF_DESTRUCT=.+/m);
+    // The next stage's gate, in the outputs after that up: self-destruct is on, as the host has it now.
+    const { nextGates } = await c.s.outputs();
+    assert.equal(nextGates[0].gate, "deletionNoticesSent");
+    assert.match(nextGates[0].figure, /self-destruct is enabled \(SELF_DESTRUCT verifies\); its progress is read by the next run/, nextGates[0].figure);
     await waitFor("every deletion notice sent", 120, async () =>
         (await c.sandbox.exec("cd /home/mastodon/live && runuser -u mastodon -- bin/tootctl self-destruct </dev/null")).stdout.includes(
             "Every deletion notice has been sent",
@@ -119,37 +180,60 @@ test("self-destruct refuses while nginx, asked on the host, serves the server's 
 
 const ALL = ["mastodon-web", "mastodon-streaming", "mastodon-sidekiq", "redis-server", "postgresql"];
 
-test("with nginx stopped the move to dormant fails, twice, and stops nothing; with nginx back it converges", async () => {
-    await sh("systemctl stop nginx");
+test("nginx stopped with a configuration nginx -t rejects: the move to dormant fails, twice, and stops nothing; once it passes, the move starts nginx", async () => {
+    await sh("systemctl stop nginx && echo 'this is not nginx;' > /etc/nginx/conf.d/zz-broken.conf");
     try {
         await c.s.set({ stage: "dormant" });
         for (const attempt of [1, 2]) {
             const up = await pulumi(c, "up");
-            assert.notEqual(up.code, 0, `attempt ${attempt} succeeded with nginx stopped:\n${up.output.slice(-1500)}`);
-            assert.match(up.output, /nginx is not running on .*: the closure vhost is on disk at .* but not served/);
+            assert.notEqual(up.code, 0, `attempt ${attempt} succeeded with nginx -t failing:\n${up.output.slice(-1500)}`);
+            assert.match(up.output, /nginx -t rejected the closure vhost; the previous vhost is back in place and nginx was not reloaded/);
             assert.equal(await unitStates(ALL), ALL.map((u) => `${u} active enabled`).join("\n"), `attempt ${attempt} stopped a service`);
             assert.match(await sh("cat /var/lib/mastodon-closure/journal.json"), /"stage": "self-destructing"/);
+            assert.equal((await c.sandbox.exec("systemctl is-active nginx")).stdout.trim(), "inactive", "nginx was not started on a rejected configuration");
         }
     } finally {
-        await sh("systemctl start nginx");
+        await sh("rm -f /etc/nginx/conf.d/zz-broken.conf");
     }
     const up = await converge(c, {});
     assert.equal(up.stage, "dormant");
+    assert.equal((await sh("systemctl is-active nginx")).trim(), "active", "the move started nginx: dormant answers 410 through it");
+    await expectStatus(c.sandbox, "/users/alice", 410);
     assert.equal(await unitStates(ALL), ALL.map((u) => `${u} inactive disabled`).join("\n"));
     assert.ok(
         up.dumpsOnHost.some((d: { path: string }) => d.path === up.databaseDump.path),
         JSON.stringify(up.dumpsOnHost),
     );
+    // The outputs after that up: the database the run stopped, the next stage counted from the journal it wrote.
+    assert.equal(up.database, "stopped by the closure (dormant)");
+    assert.deepEqual(
+        up.nextGates.map((g: { gate: string; ok: boolean; figure: string }) => `${g.gate} ${g.ok}`),
+        ["goneDaysPassed true", "edgeReady true"],
+        JSON.stringify(up.nextGates),
+    );
+    assert.match(up.nextGates[0].figure, /^dormant since \d{4}-\d\d-\d\dT[\d:.]+Z; 0-day 410 period passed$/);
+    // A later run reads the gate of dormant with the database stopped: it held, self-destruct is on.
+    const later = await pulumi(c, "preview");
+    assert.equal(later.code, 0, later.output.slice(-2000));
+    assert.match(
+        later.output,
+        /gate deletionNoticesSent: holds \(held when dormant was entered \([^)]+\); self-destruct is enabled \(SELF_DESTRUCT verifies\)/,
+    );
+    assert.doesNotMatch(later.output, /self-destruct is not enabled/);
 });
 
-test("dormant: services started by hand are drift, stopped again by up --refresh", async () => {
-    await sh("systemctl start postgresql redis-server mastodon-web");
+test("dormant: services started by hand and nginx stopped are drift; up --refresh stops them again and starts nginx", async () => {
+    await sh("systemctl start postgresql redis-server mastodon-web && systemctl stop nginx");
     const seen = await pulumi(c, "preview", "--refresh", "--expect-no-changes");
     assert.notEqual(seen.code, 0, seen.output.slice(-2000));
     assert.match(seen.output, /StoppedServices[^\n]*\(update\)/);
+    assert.match(seen.output, /NginxSite[^\n]*\(update\)/);
+    assert.match(seen.output, /nginx\s*: "active" => "inactive"/);
     const repaired = await pulumi(c, "up", "--refresh");
     assert.equal(repaired.code, 0, repaired.output.slice(-2000));
     assert.equal(await unitStates(ALL), ALL.map((u) => `${u} inactive disabled`).join("\n"));
+    assert.equal((await sh("systemctl is-active nginx")).trim(), "active");
+    await expectStatus(c.sandbox, "/users/alice", 410);
 });
 
 test("dormant: a dump gone from the host is reported, never made again from the changed database", async () => {

@@ -54,9 +54,51 @@ test("a host presenting another key than sshHostKey is refused", async () => {
         const other = readFileSync(join(dir, "k.pub"), "utf8").split(" ").slice(0, 2).join(" ");
         const out = await refusedPreview(c, { stage: "announced", sshHostKey: other });
         assert.match(out, /presented a host key other than sshHostKey; refusing to connect/);
+        // What to do: check the key on the server's console before trusting another one.
+        assert.match(
+            out,
+            /compare the key the server shows on its own console \(ssh-keygen -lf \/etc\/ssh\/ssh_host_ed25519_key\.pub\) with ssh-keyscan -t ed25519 [\d.]+, and only when they match set sshHostKey/,
+        );
     } finally {
         rmSync(dir, { recursive: true, force: true });
         await c.s.set({ sshHostKey: c.sandbox.info.hostKey });
+    }
+    assert.equal(await hostSnapshot(c.sandbox), pristine);
+});
+
+test("a wrong database or SSH setting is refused naming the setting to check and what to do, never the password", async () => {
+    const wrong = `wrong-${randomBytes(6).toString("hex")}`;
+    await c.s.setSecret("databasePassword", wrong);
+    try {
+        const out = await refusedPreview(c, { stage: "announced" });
+        assert.match(
+            out,
+            /PostgreSQL at 127\.0\.0\.1:5432 refused the password of user "mastodon" \(password authentication failed\): set databasePassword to Mastodon's DB_PASS \(in \.env\.production; pulumi config set --secret mastodon-closure:databasePassword\)/,
+        );
+        assert.ok(!out.includes(wrong), "the password given is not in the output");
+    } finally {
+        await c.s.setSecret("databasePassword", c.sandbox.info.dbPassword);
+    }
+    const cases: [Record<string, string>, RegExp][] = [
+        [
+            { databasePort: "5433" },
+            /PostgreSQL at 127\.0\.0\.1:5433 refuses connections through SSH from [\d.]+: check databaseHost and databasePort \(Mastodon's DB_HOST and DB_PORT in \.env\.production/,
+        ],
+        [
+            { databaseName: "mastodon_typo" },
+            /PostgreSQL at 127\.0\.0\.1:5432 has no database "mastodon_typo": check databaseName \(Mastodon's DB_NAME in \.env\.production\)/,
+        ],
+        [
+            { sshUser: "mastodon" },
+            /SSH to mastodon@[\d.]+:22 failed: the server refused the key for user mastodon: check sshUser, and that the public half of sshPrivateKey is in ~mastodon\/\.ssh\/authorized_keys/,
+        ],
+    ];
+    for (const [settings, said] of cases) {
+        try {
+            assert.match(await refusedPreview(c, settings), said);
+        } finally {
+            await c.s.set({ databasePort: undefined, databaseName: undefined, sshUser: c.sandbox.info.sshUser });
+        }
     }
     assert.equal(await hostSnapshot(c.sandbox), pristine);
 });

@@ -198,6 +198,7 @@ describe("MastodonClosure per stage", () => {
             domain: "social.example",
             mode: "original",
             content: ORIGINAL_VHOST,
+            nginx: "active",
         });
         assert.deepEqual(b.all.map((r) => r.type).sort(), [
             "mastodon-closure:index:FrontProxy",
@@ -655,12 +656,19 @@ describe("parking on Cloudflare (the resource graph)", () => {
             await new Promise((r) => b.closure.edge!.hostMayBeTurnedOff!.apply(r)),
             "yes: Cloudflare answers 410 for social.example, www.social.example; nginx on the host is stopped",
         );
+        // Stopped by the edge, which answers instead: the front no longer asks nginx anything (no drift).
+        assert.deepEqual(
+            ["nginx", "answers"].filter((k) => k in params(b.one("NginxSite"))),
+            [],
+            `the front's params once the edge stops nginx: ${Object.keys(params(b.one("NginxSite")))}`,
+        );
         // Entering parked: not yet, the outputs say until when.
         const entering = await build(settings("parked", { ...CF, stopNginxWhenParked: "true" }), factsAt("dormant", { currentStage: "dormant" }), NOW, false, {
             facts: cloudflareFacts(ZONE),
             provider,
         });
         assert.equal(entering.steps.filter((r) => r.name.endsWith("-edge-nginx")).length, 0);
+        assert.equal(params(entering.one("NginxSite")).nginx, "active", "until the edge stops it, nginx must run");
         assert.match(String(entering.closure.edge!.summary.nginx), /^keeps answering until 2026-04-01T12:05:00.000Z/);
     });
 

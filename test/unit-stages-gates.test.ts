@@ -134,14 +134,20 @@ describe("evaluateGate", () => {
     test("closingDateReached: future, the day itself, past", () => {
         let r = evaluateGate("closingDateReached", facts(), s, at("2026-05-20T12:00:00Z"));
         assert.equal(r.ok, false);
-        assert.equal(r.figure, "12 day(s) left until the closing date 2026-06-01");
+        assert.equal(
+            r.figure,
+            "12 day(s) left until the closing date 2026-06-01: the gate opens at 2026-06-01 00:00 UTC by the host's clock (now 2026-05-20 12:00 UTC there)",
+        );
         r = evaluateGate("closingDateReached", facts(), s, at("2026-05-31T23:59:00Z"));
         assert.equal(r.ok, false);
-        assert.equal(r.figure, "1 day(s) left until the closing date 2026-06-01");
+        assert.match(
+            r.figure,
+            /^1 day\(s\) left until the closing date 2026-06-01: the gate opens at 2026-06-01 00:00 UTC .*\(now 2026-05-31 23:59 UTC there\)$/,
+        );
         for (const now of ["2026-06-01T00:00:00Z", "2026-06-01T15:00:00Z", "2026-07-01T00:00:00Z"]) {
             r = evaluateGate("closingDateReached", facts(), s, at(now));
             assert.equal(r.ok, true, now);
-            assert.equal(r.figure, "closing date 2026-06-01 reached");
+            assert.equal(r.figure, "closing date 2026-06-01 reached: the gate opened at 2026-06-01 00:00 UTC by the host's clock");
         }
     });
 

@@ -10,7 +10,7 @@
 import { claimRecords, HostOwner, OwnerClaim, parseOwnerRecord } from "../rules/owner";
 import { shq } from "../mastodon/shell";
 import { HOST_LOCK, OWNER_RECORD } from "./records";
-import { hostKeySetting, HostTargets, RemoteHost } from "./ssh";
+import { HostTargets, RemoteHost, sshSettingsOf } from "./ssh";
 
 /** What HOST_LOCK says while a run holds it (then the holder's process id on the host, on a line of its own). */
 interface Holder {
@@ -75,7 +75,7 @@ function busy(host: string, text: string): Error {
 
 async function lockHost(key: string, targets: HostTargets, role: keyof HostTargets, holder: Holder, beforeCommand?: () => Promise<void>): Promise<HeldLock> {
     const target = targets[role]!;
-    const host = await RemoteHost.connect(target, { beforeCommand, hostKeySetting: hostKeySetting(targets, role) });
+    const host = await RemoteHost.connect(target, { beforeCommand, settings: sshSettingsOf(targets, role) });
     host.onClose(() => lost.add(key));
     const r = await host.run(LOCK_SCRIPT, { stdin: JSON.stringify(holder), label: `lock ${target.host} for this run`, okCodes: [BUSY] });
     if (r.code === BUSY) {

@@ -18,7 +18,8 @@ import { shq } from "../mastodon/shell";
 import { DOMAIN, Settings } from "../rules/settings";
 import { HostOwner, parseOwnerRecord } from "../rules/owner";
 import { OWNER_RECORD } from "./records";
-import { BASELINE_STAGE, firstStage, Stage, STAGE_TABLE, STAGES } from "../rules/stages";
+import { BASELINE_STAGE, firstStage, nextStage, Stage, STAGE_TABLE, STAGES } from "../rules/stages";
+import { clockSkewMs } from "../rules/clock";
 
 export interface Probe {
     facts: HostFacts;
@@ -128,16 +129,17 @@ export async function probeHost(access: HostAccess, settings: Settings): Promise
             ...(emailRecord ? { announcementEmailedAt: (JSON.parse(emailRecord) as EmailRecord).sentAt } : {}),
             ...(objectStorage ? { objectStorage } : {}),
         };
-        // In dumpDir, or in the subdirectory the closure makes there when dumpDir was there before it.
+        // The host's clock, which the rules go by (lib/rules/clock.ts), in the same round trip as the dumps: in
+        // dumpDir, or in the subdirectory the closure makes there when dumpDir was there before it.
+        const runnerBefore = Date.now();
         const dumps = await host.run(
-            `for d in ${dumpDirsOf(settings.dumpDir).map(shq).join(" ")}; do [ -d "$d" ] || continue; find "$d" -maxdepth 1 -type f \\( -name '*.dump' -o -name '*.dump.age' \\) -printf '%s %p\\n'; done | sort -k2`,
-            { label: `list the dumps in ${settings.dumpDir}` },
+            `date -u +%s; for d in ${dumpDirsOf(settings.dumpDir).map(shq).join(" ")}; do [ -d "$d" ] || continue; find "$d" -maxdepth 1 -type f \\( -name '*.dump' -o -name '*.dump.age' \\) -printf '%s %p\\n'; done | sort -k2`,
+            { label: `read the host's clock, list the dumps in ${settings.dumpDir}` },
         );
-        const dumpsOnHost = dumps.stdout
-            .trim()
-            .split("\n")
-            .filter(Boolean)
-            .map((l) => ({ bytes: Number(l.split(" ")[0]), path: l.slice(l.indexOf(" ") + 1) }));
+        const [clock, ...dumpLines] = dumps.stdout.trim().split("\n");
+        const hostSeconds = Number(clock);
+        if (Number.isFinite(hostSeconds) && hostSeconds > 0) facts.clockSkewMs = clockSkewMs(hostSeconds, runnerBefore, Date.now());
+        const dumpsOnHost = dumpLines.filter(Boolean).map((l) => ({ bytes: Number(l.split(" ")[0]), path: l.slice(l.indexOf(" ") + 1) }));
 
         // Hosts at a stage that stops PostgreSQL (dormant on) have their database stopped on purpose; so has a
         // host whose move to dormant was interrupted after the closure began stopping services (its record
@@ -193,9 +195,10 @@ export async function probeHost(access: HostAccess, settings: Settings): Promise
             } finally {
                 await db.end();
             }
-            // The progress while the host self-destructs (the database still running), and for the gate of
-            // the stage entered once every deletion notice is sent.
-            if (selfDestructEnabled && (STAGE_TABLE[currentStage].selfDestruct || STAGE_TABLE[settings.stage].gates.includes("deletionNoticesSent"))) {
+            // The progress while self-destruct is on, for the gate of the stage entered once every deletion
+            // notice is sent: when that is this stage or the next (its gates are in the outputs).
+            const gatesInView = [settings.stage, nextStage(settings.stage)].flatMap((s) => (s ? STAGE_TABLE[s].gates : []));
+            if (selfDestructEnabled && gatesInView.includes("deletionNoticesSent")) {
                 if (legacySelfDestruct) {
                     // Running the legacy command again would start over: Sidekiq is asked what it has left.
                     const left = await railsRunner(host, access, "delete_deliveries.rb", {});

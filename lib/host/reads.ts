@@ -6,6 +6,7 @@ import { databaseAddressLine, envFile, inMastodon } from "../mastodon/deployment
 import { envValue, isSelfDestructMode } from "../mastodon/self-destruct";
 import { shq } from "../mastodon/shell";
 import { HostAccess } from "./access";
+import { databaseConnectError } from "./connect-errors";
 import { RAILS_SCRIPTS, RailsScriptName } from "./rails-scripts";
 import { RemoteHost } from "./ssh";
 
@@ -65,10 +66,18 @@ export async function tootctl(host: RemoteHost, access: HostAccess, args: string
  *  container's); rejected when the database does not answer. */
 export async function connectDatabase(host: RemoteHost, access: HostAccess) {
     const ask = databaseAddressLine(access.deployment);
-    if (ask === undefined) return host.postgres(access.database);
-    const address = (await host.run(ask, { label: "find the database container's address" })).stdout.trim().split(/\s+/)[0];
-    if (!address) throw new Error(`the database is not running on ${host.target.host} (no db container)`);
-    return host.postgres({ ...access.database, host: address, port: 5432 });
+    let db = access.database;
+    if (ask !== undefined) {
+        const address = (await host.run(ask, { label: "find the database container's address" })).stdout.trim().split(/\s+/)[0];
+        if (!address) throw new Error(`the database is not running on ${host.target.host} (no db container): start it (docker compose up -d db in liveDir)`);
+        db = { ...db, host: address, port: 5432 };
+    }
+    try {
+        return await host.postgres(db);
+    } catch (err) {
+        const { host: at, port, name, user } = db;
+        throw databaseConnectError(err as Error, { host: at, port, name, user, deployment: access.deployment.kind, via: host.target.host });
+    }
 }
 
 /** One query through the SSH tunnel; undefined when the database does not answer (stopped at dormant). */

@@ -6,6 +6,7 @@ import { Client as PgClient } from "pg";
 import type { Duplex } from "node:stream";
 import type { HostRole } from "../mastodon/deployment";
 import { shq } from "../mastodon/shell";
+import { sshConnectError, SshSettingNames, sshSettingNames } from "./connect-errors";
 
 /** How to reach one host. */
 export interface SshTarget {
@@ -21,10 +22,18 @@ export interface SshTarget {
 /** The SSH target of each role: the Mastodon host's (`app`) for every role not given its own. */
 export type HostTargets = { app: SshTarget } & Partial<Record<Exclude<HostRole, "app">, SshTarget>>;
 
+/** The settings a role's connection comes from (its own when the settings split it off), for messages. */
+export function sshSettingsOf(targets: HostTargets, role: HostRole): SshSettingNames {
+    return sshSettingNames(role !== "app" && targets[role] ? role : undefined);
+}
+
 /** The setting holding the host key a role's connection pins, for messages. */
 export function hostKeySetting(targets: HostTargets, role: HostRole): string {
-    return role !== "app" && targets[role] ? `${role}SshHostKey` : "sshHostKey";
+    return sshSettingsOf(targets, role).hostKey;
 }
+
+/** How long the database may take to let the closure in (the SSH handshake's allowance too). */
+const DATABASE_ANSWER_MS = 20_000;
 
 export interface ExecResult {
     code: number;
@@ -57,8 +66,8 @@ export interface HostOptions {
     beforeCommand?: () => Promise<void>;
     /** The host of another role (HostSet); without it this host does every role. */
     reach?: (role: HostRole) => Promise<RemoteHost>;
-    /** The setting of the pinned key, named when the host presents another (default sshHostKey). */
-    hostKeySetting?: string;
+    /** The settings the connection comes from, named when it fails (default: the Mastodon host's). */
+    settings?: SshSettingNames;
 }
 
 export class RemoteHost {
@@ -71,21 +80,15 @@ export class RemoteHost {
     /** Connect, refusing any host key but the pinned one. */
     static connect(target: SshTarget, opts: HostOptions = {}): Promise<RemoteHost> {
         const expected = publicKeyBlob(target.hostKey);
+        const settings = opts.settings ?? sshSettingNames();
         return new Promise((resolve, reject) => {
             const client = new Client();
             let keyMismatch = false;
             client
                 .on("ready", () => resolve(new RemoteHost(client, target, opts)))
-                .on("error", (err) =>
-                    reject(
-                        new Error(
-                            keyMismatch
-                                ? `${target.host}:${target.port} presented a host key other than ${opts.hostKeySetting ?? "sshHostKey"}; refusing to connect`
-                                : `SSH to ${target.user}@${target.host}:${target.port} failed: ${err.message}`,
-                        ),
-                    ),
-                )
-                .connect({
+                .on("error", (err) => reject(sshConnectError(err, target, settings, keyMismatch)));
+            try {
+                client.connect({
                     host: target.host,
                     port: target.port,
                     username: target.user,
@@ -96,6 +99,10 @@ export class RemoteHost {
                         return !keyMismatch;
                     },
                 });
+            } catch (err) {
+                // A private key it cannot parse is thrown here, before any connection.
+                reject(sshConnectError(err as Error, target, settings, false));
+            }
         });
     }
 
@@ -176,12 +183,24 @@ export class RemoteHost {
         return paths.map((_, i) => (lines[2 * i] === "1" ? Buffer.from(lines[2 * i + 1], "base64").toString("utf8") : undefined));
     }
 
-    /** A PostgreSQL client tunnelled through this SSH connection: no database port is exposed. */
+    /** A PostgreSQL client tunnelled through this SSH connection: no database port is exposed. Rejected with
+     *  the tunnel's or PostgreSQL's own error (lib/host/reads.ts connectDatabase says what it means), or after
+     *  DATABASE_ANSWER_MS without an answer. */
     async postgres(db: { host: string; port: number; name: string; user: string; password: string }): Promise<PgClient> {
+        let timer: NodeJS.Timeout | undefined;
+        const late = new Promise<never>((_, reject) => {
+            timer = setTimeout(() => reject(new Error(`did not answer within ${DATABASE_ANSWER_MS / 1000} s`)), DATABASE_ANSWER_MS);
+        });
+        try {
+            return await Promise.race([this.tunnelledClient(db), late]);
+        } finally {
+            clearTimeout(timer);
+        }
+    }
+
+    private async tunnelledClient(db: { host: string; port: number; name: string; user: string; password: string }): Promise<PgClient> {
         const channel = await new Promise<Duplex>((resolve, reject) =>
-            this.client.forwardOut("127.0.0.1", 0, db.host, db.port, (err, ch) =>
-                err ? reject(new Error(`cannot reach PostgreSQL at ${db.host}:${db.port} through SSH: ${err.message}`)) : resolve(ch),
-            ),
+            this.client.forwardOut("127.0.0.1", 0, db.host, db.port, (err, ch) => (err ? reject(err) : resolve(ch))),
         );
         // pg drives a net.Socket; the SSH channel is already connected, so the socket calls are no-ops.
         const socketLike = Object.assign(channel, {
@@ -213,7 +232,7 @@ export class HostSet {
 
     constructor(
         private readonly targets: HostTargets,
-        private readonly opts: Omit<HostOptions, "reach" | "hostKeySetting"> = {},
+        private readonly opts: Omit<HostOptions, "reach" | "settings"> = {},
     ) {}
 
     on(role: HostRole): Promise<RemoteHost> {
@@ -221,7 +240,7 @@ export class HostSet {
         const key = `${target.user}@${target.host}:${target.port}`;
         let host = this.connections.get(key);
         if (!host) {
-            host = RemoteHost.connect(target, { ...this.opts, reach: (r) => this.on(r), hostKeySetting: hostKeySetting(this.targets, role) });
+            host = RemoteHost.connect(target, { ...this.opts, reach: (r) => this.on(r), settings: sshSettingsOf(this.targets, role) });
             this.connections.set(key, host);
         }
         return host;
@@ -243,7 +262,7 @@ export class HostSet {
         targets: HostTargets,
         role: HostRole,
         fn: (host: RemoteHost) => Promise<T>,
-        opts: Omit<HostOptions, "reach" | "hostKeySetting"> = {},
+        opts: Omit<HostOptions, "reach" | "settings"> = {},
     ): Promise<T> {
         const hosts = new HostSet(targets, opts);
         try {

@@ -2,6 +2,7 @@
 // (stage order, notice, archive retention, gates, the plan's own refusals), the lines preview and up print on
 // the way, and the plan. Pure: the program prints the lines, throws the refusal, or declares the plan.
 import { checkArchiveRetention } from "./archives";
+import { clockSkewWarning } from "./clock";
 import type { HostFacts } from "./facts";
 import { evaluateGates, GateResult, purgeWarning } from "./gates";
 import { effectiveStage } from "./journal";
@@ -69,11 +70,14 @@ function checkEntry(i: DecisionInput): Refused | Printed {
     // Before anything else: another stack's journal and records are not this stack's to go by.
     const owner = i.runBy ? checkOwners(facts.owners ?? [], i.runBy.stack, settings.adoptHost, i.runBy.ownerRecord) : { logs: [] };
     if (owner.refusal) return { logs: [], refusal: owner.refusal };
+    // Whose clock the dates are checked by comes next: a refusal of the closing date may be the clock's doing.
+    const clock = clockSkewWarning(facts.clockSkewMs);
+    const logs = [...owner.logs, ...(clock ? [warn(clock)] : [])];
     const skip = checkTransition(facts.currentStage, settings.stage);
-    if (skip) return { logs: owner.logs, refusal: `stage: ${skip}` };
+    if (skip) return { logs, refusal: `stage: ${skip}` };
     const notice = checkClosingDate(settings.stage, facts, settings, now);
-    if (notice.refusal) return { logs: owner.logs, refusal: refusedAsSet(settings.stage, notice.refusal) };
-    const logs = [...owner.logs, ...[notice.warning, purgeWarning(facts, now)].filter((w): w is string => w !== undefined).map(warn)];
+    if (notice.refusal) return { logs, refusal: refusedAsSet(settings.stage, notice.refusal) };
+    logs.push(...[notice.warning, purgeWarning(facts, now)].filter((w): w is string => w !== undefined).map(warn));
     if (facts.selfDestructValueWrong) logs.push(warn(selfDestructValueWrong(settings.stage)));
     const retention = checkArchiveRetention(settings.stage, facts, settings);
     if (retention.refusal) return { logs, refusal: refusedAsSet(settings.stage, retention.refusal) };

@@ -9,6 +9,8 @@ export interface HostFacts {
     currentStage: Stage;
     /** When each stage was last entered from below (ISO times), from the host's journal. */
     reachedAt: Partial<Record<Stage, string>>;
+    /** The host's clock minus the runner's, in ms (lib/rules/clock.ts): the rules go by the host's. */
+    clockSkewMs?: number;
     /** 4.3+: Mastodon is in self-destruct mode (SELF_DESTRUCT verifies to LOCAL_DOMAIN); before 4.3: the
      *  legacy command was run (the journal says self-destructing was reached). */
     selfDestructEnabled: boolean;

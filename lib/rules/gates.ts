@@ -4,6 +4,7 @@ import { DELAY_TO_DELETION_DAYS, selfDestructEra } from "../mastodon/self-destru
 import {
     DOWNLOAD_GRACE_STAGE,
     DUMP_STAGE,
+    firstStage,
     Gate,
     GONE_EVERYWHERE_STAGE,
     needsSelfDestructConfirmation,
@@ -14,7 +15,7 @@ import {
 } from "./stages";
 import { downloadGraceDays, downloadsUntil } from "./archives";
 import { DAY_MS, daysBetween, holdsOn } from "./days";
-import { effectiveStage, entering } from "./journal";
+import { databaseStoppedByClosure, effectiveStage, entering, noDatabase } from "./journal";
 import type { Settings } from "./settings";
 import { EdgeFacts, edgeOf, KNOWN_EDGES } from "../edge/edges";
 import type { HostFacts } from "./facts";
@@ -43,24 +44,28 @@ export function evaluateGate(gate: Gate, facts: HostFacts, settings: Settings, n
     const db = facts.database;
     switch (gate) {
         case "closingDateReached": {
+            // A day in UTC, by the host's clock (`now`, lib/rules/clock.ts): the gate opens at its 00:00 UTC.
             const closing = new Date(`${settings.closingDate}T00:00:00Z`);
             const daysLeft = Math.ceil((closing.getTime() - now.getTime()) / DAY_MS);
+            const there = now.toISOString().slice(0, 16).replace("T", " ");
             return {
                 gate,
                 ok: daysLeft <= 0,
                 figure:
-                    daysLeft > 0 ? `${daysLeft} day(s) left until the closing date ${settings.closingDate}` : `closing date ${settings.closingDate} reached`,
+                    daysLeft > 0
+                        ? `${daysLeft} day(s) left until the closing date ${settings.closingDate}: the gate opens at ${settings.closingDate} 00:00 UTC by the host's clock (now ${there} UTC there)`
+                        : `closing date ${settings.closingDate} reached: the gate opened at ${settings.closingDate} 00:00 UTC by the host's clock`,
             };
         }
         case "noPendingArchives":
-            if (!db) return { gate, ok: false, figure: "database not readable" };
+            if (!db) return { gate, ok: false, figure: noDatabase(facts) };
             return {
                 gate,
                 ok: db.pendingArchives === 0,
                 figure: `${db.pendingArchives} archive(s) pending; ${db.archivesLastHour} finished in the last hour${etaAtPace(db.pendingArchives, db.archivesLastHour, 60, "archives")}`,
             };
         case "downloadGracePassed": {
-            if (!db) return { gate, ok: false, figure: "database not readable" };
+            if (!db) return { gate, ok: false, figure: noDatabase(facts) };
             // The 410 page told users they could download until that day, included.
             const until = facts.reachedAt[DOWNLOAD_GRACE_STAGE] ? downloadsUntil(facts, settings, now) : undefined;
             if (until) {
@@ -122,9 +127,16 @@ function deletionNoticesSent(facts: HostFacts): GateResult {
     const gate: Gate = "deletionNoticesSent";
     const db = facts.database;
     const era = selfDestructEra(facts.mastodonVersion);
+    // Once the stage of this gate stopped the database, nothing can be counted: the gate held when it was entered.
+    const stage = firstStage((s) => s.gates.includes(gate));
+    const held = facts.reachedAt[stage];
+    if (databaseStoppedByClosure(facts) && facts.selfDestructEnabled && held) {
+        const mode = era === "legacy" ? "the legacy tootctl self-destruct ran" : "self-destruct is enabled (SELF_DESTRUCT verifies)";
+        return { gate, ok: true, figure: `held when ${stage} was entered (${held}); ${mode}; ${noDatabase(facts)}` };
+    }
     if (era === "legacy") {
         if (!facts.selfDestructEnabled) return { gate, ok: false, figure: "the legacy tootctl self-destruct has not run" };
-        if (!db) return { gate, ok: false, figure: "database not readable" };
+        if (!db) return { gate, ok: false, figure: noDatabase(facts) };
         const d = facts.legacyDeliveries;
         const deliveries = d ? `Delete deliveries in Sidekiq: ${d.enqueued} queued, ${d.retrying} to retry` : "Sidekiq's Delete deliveries not read";
         const from = legacyPurgeFrom(facts);
@@ -137,13 +149,20 @@ function deletionNoticesSent(facts: HostFacts): GateResult {
             figure: `${db.accountsPendingDeletion} local account(s) not suspended (legacy tootctl self-destruct); ${deliveries}${purge}`,
         };
     }
-    const progress =
-        facts.selfDestructProgress ??
-        (facts.selfDestructValueWrong ? "SELF_DESTRUCT does not verify: Mastodon is not in self-destruct mode" : "self-destruct is not enabled");
+    const progress = facts.selfDestructProgress ?? progressNotRead(facts);
     const pending = db ? `${db.accountsPendingDeletion} account(s) pending deletion; ` : "";
     const pace = db ? etaAtPace(db.accountsPendingDeletion, db.suspendedLast10Min, 10, "accounts deleted") : "";
     const schedulerDone = era === "suspend" || !db || db.accountsPendingDeletion === 0;
     return { gate, ok: facts.selfDestructEnabled && progress.includes(SENT_ALL) && schedulerDone, figure: `${pending}${progress}${pace}` };
+}
+
+/** 4.3+: what is known of self-destruct when `tootctl self-destruct` was not asked: whether it is on, as
+ *  Mastodon decides it (SELF_DESTRUCT verifies to LOCAL_DOMAIN), and why its progress is not known. */
+function progressNotRead(facts: HostFacts): string {
+    if (!facts.selfDestructEnabled)
+        return facts.selfDestructValueWrong ? "SELF_DESTRUCT does not verify: Mastodon is not in self-destruct mode" : "self-destruct is not enabled";
+    if (!facts.database) return `self-destruct is enabled (SELF_DESTRUCT verifies); its progress is not read: ${noDatabase(facts)}`;
+    return "self-destruct is enabled (SELF_DESTRUCT verifies); its progress is read by the next run (tootctl self-destruct)";
 }
 
 /**

@@ -1,7 +1,7 @@
 // Where the host is on the stage table, from its journal (HostFacts.currentStage and reachedAt) and the
 // closure's record of the services it stopped. Pure.
 import type { HostFacts } from "./facts";
-import { Stage, stageIndex, STOPPING_STAGE } from "./stages";
+import { Stage, STAGE_TABLE, stageIndex, STOPPING_STAGE } from "./stages";
 
 /** The stage the host is entering or in: a move to the stage that stops services, once its stops began,
  *  counts as that stage already. */
@@ -13,4 +13,14 @@ export function effectiveStage(facts: HostFacts): Stage {
  *  then, not on later runs of the stage. */
 export function entering(target: Stage, facts: HostFacts): boolean {
     return stageIndex(target) > stageIndex(effectiveStage(facts));
+}
+
+/** The database is not read because the closure stopped it (dormant on, or a move there that began stopping). */
+export function databaseStoppedByClosure(facts: HostFacts): boolean {
+    return !facts.database && STAGE_TABLE[effectiveStage(facts)].stopped.includes("postgresql");
+}
+
+/** Why the database figures are missing, in words for a gate's figure or an output. */
+export function noDatabase(facts: HostFacts): string {
+    return databaseStoppedByClosure(facts) ? `database stopped by the closure (${effectiveStage(facts)}): not read` : "database not readable";
 }

@@ -99,14 +99,16 @@ export function checkClosingDate(target: Stage, facts: HostFacts, settings: Sett
     const entering = !needsClosingDate(facts.currentStage);
     const movedEarlier = !entering && facts.announcedClosingDate !== undefined && settings.closingDate < facts.announcedClosingDate;
     if (!entering && !movedEarlier) return {};
-    // Whole calendar days (UTC) from today: today is 0, yesterday -1.
-    const days = Math.round((Date.parse(`${settings.closingDate}T00:00:00Z`) - Date.parse(`${now.toISOString().slice(0, 10)}T00:00:00Z`)) / DAY_MS);
+    // Whole calendar days (UTC) from today: today is 0, yesterday -1. `now` is the host's clock (lib/rules/clock.ts).
+    const today = now.toISOString().slice(0, 10);
+    const days = Math.round((Date.parse(`${settings.closingDate}T00:00:00Z`) - Date.parse(`${today}T00:00:00Z`)) / DAY_MS);
     const what = entering ? "announcing the closure" : `moving the closing date earlier than the announced ${facts.announcedClosingDate}`;
     if (days < settings.minimumNoticeDays) {
         return {
             refusal:
                 `closingDate ${settings.closingDate} is ${days < 0 ? "in the past" : `${days} day(s) away`}: ${what} needs it at least ` +
-                `${settings.minimumNoticeDays} day(s) ahead (minimumNoticeDays), so that users can export their data; set a later closingDate`,
+                `${settings.minimumNoticeDays} day(s) ahead (minimumNoticeDays), so that users can export their data; set a later closingDate ` +
+                `(a day in UTC: today is ${today} in UTC by the host's clock)`,
         };
     }
     return days < COVENANT_NOTICE_DAYS

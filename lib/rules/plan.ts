@@ -29,6 +29,9 @@ export interface ClosurePlan {
     /** Announcement and reminders, counted from when the stage was first reached. */
     notice?: { announcedAt: Date };
     front: FrontMode;
+    /** nginx runs on its host (the proxy's), as the front needs at every stage; false only once the edge that
+     *  answers for the domain has stopped it (stopNginxWhenParked). */
+    nginxRunning: boolean;
     /** The last day to download the 410 page promises, while the stage promises one (lastDownloadDay) and the
      *  grace is not nil (lib/rules/archives.ts downloadsUntil); once self-destruct runs, no date is promised. */
     downloadsUntil?: string;
@@ -138,6 +141,7 @@ export function planClosure(settings: Settings, facts: HostFacts, now: Date, edg
         spec,
         notice: spec.announce ? { announcedAt } : undefined,
         front: spec.front,
+        nginxRunning: edge?.nginx?.stop !== true,
         ...(until ? { downloadsUntil: until } : {}),
         requestArchives: spec.requestArchives && s.requestArchives,
         archiveRecentDays: archiveRecentDays(s, facts),

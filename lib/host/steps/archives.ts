@@ -2,11 +2,13 @@
 import { railsRunner } from "../reads";
 import { Step, unchanged } from "./step";
 
-export const requestArchives: Step<{ recentDays: number }, { requested: number; skipped: number }> = {
+/** `requestedAt`: when (the runner's clock), so that the outputs of the run that asked count them (absent in
+ *  states recorded before it was kept). */
+export const requestArchives: Step<{ recentDays: number }, { requested: number; skipped: number; requestedAt?: string }> = {
     async apply(host, access, p, previous) {
         if (previous) return previous;
         const r = await railsRunner(host, access, "request_archives.rb", { recent_days: p.recentDays });
-        return { requested: Number(r.requested), skipped: Number(r.skipped) };
+        return { requested: Number(r.requested), skipped: Number(r.skipped), requestedAt: new Date().toISOString() };
     },
     // The archives belong to their users: the closure owns nothing there to read back or take back.
     read: unchanged,

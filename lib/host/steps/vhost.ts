@@ -70,6 +70,9 @@ export interface NginxSiteParams {
     content: string;
     /** What nginx must answer, asked on the host, for a 410 vhost. */
     answers?: VhostAnswers;
+    /** "active": nginx must be running on its host, as at every stage (the front needs it), until an edge
+     *  that answers for the domain stops it (then absent, with no answers to ask). Read back as systemd says. */
+    nginx?: "active";
 }
 
 /**
@@ -102,16 +105,44 @@ fi
 `;
 }
 
+/**
+ * Shell lines that leave nginx running (`start`: the front needs it, at every stage until an edge that answers
+ * for the domain stops it) and serving the configuration on disk (`reload`): a stopped nginx is started after
+ * nginx -t, as every reload is, so a configuration it rejects never starts. They print "stopped" when nginx
+ * is stopped and not to be started.
+ */
+function nginxServesLines(start: boolean, reload: boolean): string {
+    return `if systemctl is-active --quiet nginx; then
+  ${reload ? "systemctl reload nginx" : "true"}
+elif ${start ? "true" : "false"}; then
+  if ! out=$(nginx -t 2>&1); then
+    printf '%s\\nnginx is stopped and nginx -t rejects its configuration, so it was not started: fix what nginx -t says, then run up again\\n' "$out" >&2
+    exit 1
+  fi
+  systemctl start nginx
+  systemctl is-active --quiet nginx || { echo "nginx did not start (systemctl status nginx and journalctl -u nginx say why): start it by hand, then run up again" >&2; exit 1; }
+else
+  echo stopped
+fi
+`;
+}
+
+/** What systemd says of nginx on its host: "active", "inactive", "failed"... */
+async function nginxState(host: RemoteHost): Promise<string> {
+    const r = await host.run("systemctl is-active nginx || true", { label: "ask systemd whether nginx runs" });
+    return r.stdout.trim().split("\n").pop() || "unknown";
+}
+
 /** Puts the kept original back (nginx -t before the reload), or refuses saying why; "none" when nothing
- *  is kept and the site is the server's own. */
-async function restoreOriginal(host: RemoteHost, site: string): Promise<"restored" | "none"> {
+ *  is kept and the site is the server's own. With `start`, nginx is left running (nginxServesLines). */
+async function restoreOriginal(host: RemoteHost, site: string, start: boolean): Promise<"restored" | "none"> {
     const r = await host.run(
         `${vhostPrelude(site)}if [ ! -e "$keep" ]; then
   if grep -q ${shq(`^${CLOSURE_VHOST_MARK}`)} "$site" 2>/dev/null; then
     echo "the server's own vhost is not kept at $keep, so the closure cannot put it back: the 410 vhost stays at $site. Put your own vhost at $site by hand (nginx -t, systemctl reload nginx), then run up again" >&2
     exit 3
   fi
-  echo none; exit 0
+  ${nginxServesLines(start, false)}  echo none; exit 0
 fi
 want=$(cat "$sums" 2>/dev/null || true); have=$(sha256sum "$keep" | cut -d' ' -f1)
 if [ -n "$want" ] && [ "$want" != "$have" ]; then
@@ -124,7 +155,8 @@ if ! out=$(nginx -t 2>&1); then
   printf '%s\\nnginx -t rejected the restored original vhost; the closure vhost stays in place\\n' "$out" >&2
   exit 1
 fi
-rm -f "$prev"; systemctl reload nginx; rm -f "$keep" "$sums" "$kept_site"; echo restored`,
+rm -f "$prev"
+${nginxServesLines(start, true)}rm -f "$keep" "$sums" "$kept_site"; echo restored`,
         { label: `restore the original vhost at ${site}` },
     );
     return r.stdout.trim().endsWith("restored") ? "restored" : "none";
@@ -137,7 +169,7 @@ rm -f "$prev"; systemctl reload nginx; rm -f "$keep" "$sums" "$kept_site"; echo 
  */
 export const nginxSite: Step<NginxSiteParams, { reloaded: boolean }> = {
     async apply(host, _access, p) {
-        if (p.mode === "original") return { reloaded: (await restoreOriginal(host, p.site)) === "restored" };
+        if (p.mode === "original") return { reloaded: (await restoreOriginal(host, p.site, p.nginx === "active")) === "restored" };
         await host.run(
             `${vhostPrelude(p.site)}if [ ! -e "$keep" ]; then
   if grep -q ${shq(`^${CLOSURE_VHOST_MARK}`)} "$site"; then
@@ -164,14 +196,10 @@ rm -f "$prev"; echo written`,
         );
         // Reloaded whenever the step runs (only when what the host must have changed): the file may already
         // be in place from a run killed before its reload, with nginx still serving the previous vhost.
-        const reload = await host.run("systemctl is-active --quiet nginx && systemctl reload nginx", {
-            label: "reload nginx",
-            okCodes: [3],
+        const served = await host.run(`set -euo pipefail\n${nginxServesLines(p.nginx === "active", true)}`, {
+            label: p.nginx === "active" ? "reload nginx (started after nginx -t when it was stopped)" : "reload nginx",
         });
-        if (reload.code !== 0)
-            throw new Error(
-                `nginx is not running on ${host.target.host}: the closure vhost is on disk at ${p.site} but not served. Start nginx (systemctl start nginx), then run up again`,
-            );
+        if (served.stdout.trim() === "stopped") return { reloaded: false };
         const expected = p.answers ?? vhostAnswers(false);
         const after = await vhostAnswersOnHost(host, p.domain, expected, true);
         if (canonicalAnswers(after) !== canonicalAnswers(expected)) {
@@ -185,9 +213,11 @@ rm -f "$prev"; echo written`,
         const [content] = await host.readFiles([p.site], `read ${p.site}`);
         const found: NginxSiteParams = { ...p, content: content ?? "(no file)" };
         if (p.answers !== undefined) found.answers = await vhostAnswersOnHost(host, p.domain, p.answers, false);
+        // nginx stopped by hand is drift at every stage: the front needs it, whatever the vhost.
+        if (p.nginx !== undefined) found.nginx = (await nginxState(host)) as "active";
         return { params: found, result };
     },
     async undo(host, _access, p) {
-        await restoreOriginal(host, p.site);
+        await restoreOriginal(host, p.site, false);
     },
 };
