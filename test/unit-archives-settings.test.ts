@@ -118,7 +118,7 @@ describe("archive retention and the download grace", () => {
         assert.equal(archiveRecentDays(settings(), facts({ backupsRetentionDays: undefined })), 6);
     });
 
-    test("the outputs say until when each user can download", () => {
+    test("the outputs count how many users can download until each day, naming none", () => {
         const users = [
             { username: "alice", requestedAt: "2026-06-01T10:00:00.000Z" },
             { username: "bob", requestedAt: "2026-06-01T11:00:00.000Z" },
@@ -126,17 +126,13 @@ describe("archive retention and the download grace", () => {
             { username: "dave" },
         ];
         const d = archiveDownloads(facts({ latestArchiveByUser: users }))!;
-        assert.deepEqual(d.until, { "2026-06-08": ["alice", "bob"], "2026-06-06": ["carol"] });
-        assert.deepEqual(d.withoutArchive, ["dave"]);
+        assert.deepEqual(d.until, { "2026-06-08": 2, "2026-06-06": 1 });
+        assert.equal(d.withoutArchive, 1);
         assert.match(d.kept, /7 day\(s\) after each archive was requested/);
         const sd = archiveDownloads(facts({ latestArchiveByUser: users }, { selfDestructEnabled: true }))!;
-        assert.deepEqual(Object.keys(sd.until), ["until the host goes dormant"]);
+        assert.deepEqual(sd.until, { "until the host goes dormant": 3 });
         assert.match(sd.kept, /self-destruct mode stopped the vacuums/);
-        const many = archiveDownloads(
-            facts({ latestArchiveByUser: Array.from({ length: 25 }, (_, i) => ({ username: `u${i}`, requestedAt: "2026-06-01T00:00:00Z" })) }),
-        )!;
-        assert.equal(many.until["2026-06-08"].length, 21);
-        assert.equal(many.until["2026-06-08"][20], "and 5 more");
+        assert.ok(!JSON.stringify([d, sd]).match(/alice|bob|carol|dave/), `a username in ${JSON.stringify([d, sd])}`);
     });
 });
 

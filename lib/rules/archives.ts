@@ -66,37 +66,31 @@ export function archiveRecentDays(settings: Settings, facts: HostFacts): number 
     return Math.max(0, Math.min(settings.archiveRecentDays, retention - downloadGraceDays(settings, facts) - 1));
 }
 
-/** Names listed per day in the outputs; the rest are counted. */
-const NAMES_PER_DAY = 20;
-
 export interface ArchiveDownloads {
     retentionDays: number | null;
     /** How long archives are kept, in words. */
     kept: string;
-    /** Day (UTC) until which each user can download their latest archive, at least: Vacuum::BackupsVacuum
-     *  runs once a day (between 03:00 and 06:00 server time) and deletes the archives past retention. */
-    until: Record<string, string[]>;
-    /** Users who can sign in but have no archive (yet). */
-    withoutArchive: string[];
+    /** How many users can download their latest archive until each day (UTC), at least: Vacuum::BackupsVacuum
+     *  runs once a day (between 03:00 and 06:00 server time) and deletes the archives past retention. Counts
+     *  only: usernames never go into the outputs. */
+    until: Record<string, number>;
+    /** How many users can sign in but have no archive (yet). */
+    withoutArchive: number;
 }
 
-function listed(names: string[]): string[] {
-    return names.length > NAMES_PER_DAY ? [...names.slice(0, NAMES_PER_DAY), `and ${names.length - NAMES_PER_DAY} more`] : names;
-}
-
-/** Until when each user can download their archive, for the outputs. */
+/** Until when users can download their archives, counted per day for the outputs. */
 export function archiveDownloads(facts: HostFacts): ArchiveDownloads | undefined {
     const db = facts.database;
     if (!db) return undefined;
     const vacuumed = archivesVacuumed(facts);
-    const byDay = new Map<string, string[]>();
+    const byDay = new Map<string, number>();
     const users = db.latestArchiveByUser ?? [];
     for (const u of users) {
         if (!u.requestedAt) continue;
         const day = vacuumed
             ? new Date(Date.parse(u.requestedAt) + db.backupsRetentionDays! * DAY_MS).toISOString().slice(0, 10)
             : "until the host goes dormant";
-        byDay.set(day, [...(byDay.get(day) ?? []), u.username]);
+        byDay.set(day, (byDay.get(day) ?? 0) + 1);
     }
     return {
         retentionDays: db.backupsRetentionDays ?? null,
@@ -105,7 +99,7 @@ export function archiveDownloads(facts: HostFacts): ArchiveDownloads | undefined
             : db.backupsRetentionDays
               ? "until the host goes dormant: self-destruct mode stopped the vacuums"
               : "until the host goes dormant: no retention period is set",
-        until: Object.fromEntries([...byDay].map(([day, names]) => [day, listed(names)])),
-        withoutArchive: listed(users.filter((u) => !u.requestedAt).map((u) => u.username)),
+        until: Object.fromEntries(byDay),
+        withoutArchive: users.filter((u) => !u.requestedAt).length,
     };
 }
