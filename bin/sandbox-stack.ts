@@ -13,8 +13,12 @@ export { PROJECT_ROOT };
 export const SANDBOX_PASSPHRASE = "sandbox-only-passphrase";
 export const ENGINE_BIN = join(PROJECT_ROOT, ".engine", "bin");
 export const SANDBOX_BACKEND = `file://${join(PROJECT_ROOT, ".state", "backend")}`;
+/** Preloaded into the run's Node.js processes: what @pulumi/pulumi loads for a serializer the closure never uses
+ *  waits for its first use (a fifth of a preview's CPU). */
+export const NODE_PRELOAD = join(PROJECT_ROOT, "lib", "node-preload.cjs");
 
-/** What a CLI on this machine needs: the project's engine first on PATH, the sandboxes' backend. */
+/** What a CLI on this machine needs: the project's engine first on PATH, the sandboxes' backend; and the
+ *  preload that makes each run cheaper. */
 export function sandboxEnv(): Record<string, string> {
     return {
         PATH: `${ENGINE_BIN}:${process.env.PATH ?? ""}`,
@@ -22,6 +26,7 @@ export function sandboxEnv(): Record<string, string> {
         PULUMI_CONFIG_PASSPHRASE: SANDBOX_PASSPHRASE,
         PULUMI_SKIP_UPDATE_CHECK: "true",
         PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
+        NODE_OPTIONS: [process.env.NODE_OPTIONS, `--require ${JSON.stringify(NODE_PRELOAD)}`].filter(Boolean).join(" "),
     };
 }
 

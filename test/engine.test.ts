@@ -25,7 +25,9 @@ test("the CLI runs a TypeScript program through the pinned language host, with n
         'import * as pulumi from "@pulumi/pulumi";\n' +
             "class Check extends pulumi.ComponentResource {\n" +
             '    constructor(name: string) { super("engine:check:Check", name, {}); this.registerOutputs({}); }\n}\n' +
-            'new Check("check");\nconst typed: string = "language host ok";\nexport const answer = typed;\n',
+            'new Check("check");\nconst typed: string = "language host ok";\nexport const answer = typed;\n' +
+            // What sandboxEnv preloads (lib/node-preload.cjs) reaches the program through the CLI and the language host.
+            'export const arboristLoaded = Object.keys(require.cache).some((k) => k.includes("/@npmcli/arborist/"));\n',
     );
     symlinkSync(join(PROJECT_ROOT, "node_modules"), join(dir, "node_modules"));
     mkdirSync(join(dir, "state"));
@@ -39,4 +41,6 @@ test("the CLI runs a TypeScript program through the pinned language host, with n
     assert.doesNotMatch(up.output, /from \$PATH|warning/i, "the language host is found next to the CLI, with no warning");
     const out = await run(["stack", "output", "answer"]);
     assert.equal(out.output.trim(), "language host ok");
+    const arborist = await run(["stack", "output", "arboristLoaded"]);
+    assert.equal(arborist.output.trim(), "false", "the preload deferred @npmcli/arborist in the program");
 });
