@@ -7,7 +7,7 @@ import { hostTargets } from "../lib/host/access";
 import { roleOfStep, STEPS, StepKind } from "../lib/host/steps";
 import { planClosure } from "../lib/rules/plan";
 import { describeHosts, parseSettings, SECRET_KEYS, Settings, SettingsError } from "../lib/rules/settings";
-import { hostKeySetting } from "../lib/host/ssh";
+import { sshSettingsOf } from "../lib/host/ssh";
 import { testFacts } from "./support/facts";
 
 const APP_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMmJ1cGvQ0f0g3Kf9gq0u3l1Y2rP6oZr2m6Ykq7yQX5d";
@@ -154,11 +154,11 @@ describe("split hosts: which host each step acts on", () => {
         const proxy = { ...app, host: "p", hostKey: PROXY_KEY };
         const single = hostTargets({ ssh: app } as never);
         assert.deepEqual(single, { app });
-        assert.equal(hostKeySetting(single, "proxy"), "sshHostKey");
+        assert.equal(sshSettingsOf(single, "proxy").hostKey, "sshHostKey");
         const split = hostTargets({ ssh: app, splitHosts: { proxy } } as never);
         assert.deepEqual(split, { app, proxy });
-        assert.equal(hostKeySetting(split, "proxy"), "proxySshHostKey");
-        assert.equal(hostKeySetting(split, "database"), "sshHostKey");
+        assert.equal(sshSettingsOf(split, "proxy").hostKey, "proxySshHostKey");
+        assert.equal(sshSettingsOf(split, "database").hostKey, "sshHostKey");
     });
 });
 

@@ -27,11 +27,6 @@ export function sshSettingsOf(targets: HostTargets, role: HostRole): SshSettingN
     return sshSettingNames(role !== "app" && targets[role] ? role : undefined);
 }
 
-/** The setting holding the host key a role's connection pins, for messages. */
-export function hostKeySetting(targets: HostTargets, role: HostRole): string {
-    return sshSettingsOf(targets, role).hostKey;
-}
-
 /** How long the database may take to let the closure in (the SSH handshake's allowance too). */
 const DATABASE_ANSWER_MS = 20_000;
 
