@@ -39,10 +39,3 @@ export class ClosureId extends pulumi.CustomResource {
         super(CLOSURE_ID_TYPE, name, { closureId: undefined, __provider: pluginLoader() }, { provider: hostStepProvider() });
     }
 }
-
-/** An output's value, or undefined while it is unknown: in a preview, a resource not created yet. */
-export async function knownValue<T>(output: pulumi.Output<T>): Promise<T | undefined> {
-    // isKnown and promise() are the runtime's (output.js), missing from its type declarations.
-    const o = output as unknown as { isKnown: Promise<boolean>; promise(): Promise<T> };
-    return (await o.isKnown) ? o.promise() : undefined;
-}

@@ -12,6 +12,7 @@ import { relative } from "node:path";
 import { StepAccess } from "../host/access";
 import type { OwnerClaim } from "../rules/owner";
 import { STEPS, StepKind } from "../host/steps";
+import { isKnown } from "./known";
 import { hostStepProvider } from "./provider";
 import { stepType } from "./step-types";
 
@@ -43,11 +44,6 @@ let runClaim: pulumi.Input<OwnerClaim> | undefined;
  *  their owner record. Not compared: it never re-applies a step. */
 export function claimHostsAs(claim: pulumi.Input<OwnerClaim>): void {
     runClaim = claim;
-}
-
-/** Whether an output's value is known: every Output has it, @pulumi/pulumi's type declarations leave it out. */
-function isKnown(output: pulumi.Output<unknown>): Promise<boolean> {
-    return (output as unknown as { isKnown: Promise<boolean> }).isKnown;
 }
 
 // Exported by @pulumi/pulumi's runtime (runtime/settings.js), missing from its type declarations: holds the
