@@ -3,10 +3,12 @@
 # directory to put first on PATH. The engine is three parts, all in .engine/bin:
 #  - the CLI: a `pulumi` already on PATH at that version is used as it is (users who installed Pulumi);
 #    otherwise it is built with Go from Pulumi's Go modules (engine/go.mod), once;
-#  - the Node.js language host (runs index.ts for `pulumi preview|up`): the one next to a `pulumi` from
+#  - the Node.js language host (runs index.js for `pulumi preview|up`): the one next to a `pulumi` from
 #    PATH when it has one; otherwise built from engine/language-host (Pulumi's Go SDK at v3.68.0, the newest
 #    version the Go module proxy serves that still contains it; the CLI speaks to it over the same gRPC
-#    protocol, and the program's runtime is @pulumi/pulumi from node_modules, at the pinned version);
+#    protocol, and the program's runtime is @pulumi/pulumi from node_modules, at the pinned version), as
+#    pulumi-language-nodejs-host, started through engine/language-host/runtime-options, which hands it
+#    Pulumi.yaml's runtime options as the flags it reads them from;
 #  - the dynamic-provider plugin: a shell shim that runs node_modules' code, linked relatively, so a copied
 #    checkout uses its own node_modules. (Policy packs run as policy/analyzer, an executable of their own.)
 # Progress goes to stderr; stdout is only the bin directory.
@@ -55,13 +57,19 @@ else
   go_build "$root/engine" "$bin/pulumi" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi "$want" "the pulumi CLI"
 fi
 
+host="$bin/pulumi-language-nodejs-host" options="$bin/pulumi-language-nodejs"
 if $own_host; then
-  rm -f "$bin/pulumi-language-nodejs" "$bin/pulumi-language-nodejs.version"
+  rm -f "$host" "$host.version" "$options" "$options.version"
   echo "engine: using the Node.js language host next to $on_path" >&2
-elif [ -x "$bin/pulumi-language-nodejs" ] && [ "$(cat "$bin/pulumi-language-nodejs.version" 2>/dev/null)" = "$host_version" ]; then
-  echo "engine: reusing $bin/pulumi-language-nodejs ($host_version)" >&2
 else
-  go_build "$root/engine/language-host" "$bin/pulumi-language-nodejs" github.com/pulumi/pulumi/sdk/v3/nodejs/cmd/pulumi-language-nodejs "$host_version" "the Node.js language host"
+  if [ -x "$host" ] && [ "$(cat "$host.version" 2>/dev/null)" = "$host_version" ]; then
+    echo "engine: reusing $host ($host_version)" >&2
+  else
+    go_build "$root/engine/language-host" "$host" github.com/pulumi/pulumi/sdk/v3/nodejs/cmd/pulumi-language-nodejs "$host_version" "the Node.js language host"
+  fi
+  if [ ! -x "$options" ] || [ -n "$(find "$root/engine/language-host" -newer "$options" -type f)" ]; then
+    go_build "$root/engine/language-host" "$options" ./runtime-options "$host_version" "its runtime options"
+  fi
 fi
 
 echo "$bin"

@@ -44,3 +44,29 @@ test("the CLI runs a TypeScript program through the pinned language host, with n
     const arborist = await run(["stack", "output", "arboristLoaded"]);
     assert.equal(arborist.output.trim(), "false", "the preload deferred @npmcli/arborist in the program");
 });
+
+test("the project's runtime options reach the pinned language host (engine/language-host/runtime-options)", async () => {
+    // The CLI sends them over gRPC, which the v3.68.0 host ignores; the wrapper hands them over as its flags.
+    const js = mkdtempSync(join(PROJECT_ROOT, ".state", "engine-test-js-"));
+    after(() => rmSync(js, { recursive: true, force: true }));
+    writeFileSync(
+        join(js, "Pulumi.yaml"),
+        "name: engine-options\nruntime:\n  name: nodejs\n  options:\n    typescript: false\n    nodeargs: --max-old-space-size=1234\n",
+    );
+    writeFileSync(join(js, "package.json"), JSON.stringify({ name: "engine-options", private: true }));
+    writeFileSync(
+        join(js, "index.js"),
+        "exports.typescriptLoaded = Object.keys(require.cache).some((k) => /\\/typescript\\/lib\\/typescript\\.js$|\\/ts-node/.test(k));\n" +
+            "exports.nodeArgs = process.execArgv.join(' ');\n",
+    );
+    symlinkSync(join(PROJECT_ROOT, "node_modules"), join(js, "node_modules"));
+    mkdirSync(join(js, "state"));
+    const env = { ...sandboxEnv(), PULUMI_BACKEND_URL: `file://${join(js, "state")}` };
+    const run = (args: string[]) => runPulumi([...args, "--non-interactive"], env, { cwd: js });
+    assert.equal((await run(["stack", "init", "check"])).code, 0);
+    const up = await run(["up", "--yes"]);
+    assert.equal(up.code, 0, `pulumi up of a JavaScript program failed:\n${up.output}`);
+    const out = JSON.parse((await run(["stack", "output", "--json"])).output);
+    assert.equal(out.typescriptLoaded, false, "typescript: false: neither ts-node nor TypeScript loaded in the program");
+    assert.match(out.nodeArgs, /--max-old-space-size=1234/, `nodeargs reached node: ${out.nodeArgs}`);
+});

@@ -12,7 +12,7 @@ const copy = mkdtempSync(join(PROJECT_ROOT, ".state", "operator-"));
 after(() => rmSync(copy, { recursive: true, force: true }));
 
 test("the committed Pulumi.closing.yaml is refused until its placeholders and secrets are set", async () => {
-    for (const f of ["Pulumi.yaml", "Pulumi.closing.yaml", "index.ts", "program.ts", "package.json", "tsconfig.json", "lib", "components", "rails"]) {
+    for (const f of ["Pulumi.yaml", "Pulumi.closing.yaml", "index.js", "program.ts", "package.json", "tsconfig.json", "lib", "components", "rails"]) {
         cpSync(join(PROJECT_ROOT, f), join(copy, f), { recursive: true });
     }
     symlinkSync(join(PROJECT_ROOT, "node_modules"), join(copy, "node_modules"));

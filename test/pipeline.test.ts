@@ -30,7 +30,7 @@ let sandbox: Sandbox;
 before(async () => {
     for (const f of [
         "Pulumi.yaml",
-        "index.ts",
+        "index.js",
         "program.ts",
         "package.json",
         "package-lock.json",

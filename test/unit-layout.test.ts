@@ -29,7 +29,7 @@ function sources(dir: string): string[] {
 }
 
 const LIB = sources("lib");
-const CHECKED = [...LIB, ...sources("components"), ...sources("policy").filter((f) => !f.includes("node_modules")), "program.ts", "index.ts"];
+const CHECKED = [...LIB, ...sources("components"), ...sources("policy").filter((f) => !f.includes("node_modules")), "program.ts", "index.js"];
 
 function areaOf(file: string): string | undefined {
     return Object.keys(MAY_IMPORT).find((area) => file === area || file.startsWith(`${area}/`));
