@@ -123,9 +123,9 @@ export class SandboxStack {
     }
 }
 
-/** A sandbox walks through the stages in minutes: the waits meant for users (notice, download grace, the
- *  410 period before parking) are zero there. */
-export const NO_WAITS = { downloadGraceDays: "0", goneDays: "0", minimumNoticeDays: "0" };
+/** A sandbox walks through the stages in minutes: the waits meant for users (notice, download grace, move
+ *  grace, the 410 period before parking) are zero there. */
+export const NO_WAITS = { downloadGraceDays: "0", moveGraceDays: "0", goneDays: "0", minimumNoticeDays: "0" };
 
 /** Create the stack `sandbox-<name>` (or `stack`: another stack of the same host) for a sandbox, with every
  *  setting it needs, through the CLI. */

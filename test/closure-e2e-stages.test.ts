@@ -266,6 +266,23 @@ test("self-destructing is refused while an archive is pending or without the con
         promised.slice(-2000),
     );
     await c.s.set({ stage: "closed", downloadGraceDays: "0" });
+    // carol moved away today, as Settings::MigrationsController#create records it: her Move is on its way to her
+    // followers' servers, and a Delete must not overtake it there.
+    await c.sandbox.sql(
+        `WITH target AS (INSERT INTO accounts (username, domain, uri, created_at, updated_at)
+                         VALUES ('carol', 'successor.example', 'https://successor.example/users/carol', now(), now()) RETURNING id),
+              moved AS (UPDATE accounts SET moved_to_account_id = (SELECT id FROM target), updated_at = now()
+                        WHERE username = 'carol' AND domain IS NULL RETURNING id)
+         INSERT INTO account_migrations (account_id, acct, followers_count, target_account_id, created_at, updated_at)
+         SELECT moved.id, 'carol@successor.example', 0, target.id, now(), now() FROM moved, target`,
+    );
+    const moving = await refusedPreview(c, { stage: "self-destructing", confirmSelfDestruct: "social.example", moveGraceDays: "7" });
+    assert.match(
+        moving,
+        new RegExp(`moveGracePassed: 1 local account\\(s\\) moved away, the last at ${today}T[\\d:.]+Z; 7 day\\(s\\) of the 7-day move grace left`),
+        moving.slice(-2000),
+    );
+    await c.s.set({ stage: "closed", moveGraceDays: "0" });
     await c.sandbox.exec("systemctl stop mastodon-sidekiq");
     // Not alice's: a new archive of hers would delete the one the dormant check looks for.
     await c.sandbox.sql("INSERT INTO backups (user_id, processed, created_at, updated_at) SELECT id, false, now(), now() FROM users ORDER BY id DESC LIMIT 1");

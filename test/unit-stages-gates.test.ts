@@ -112,7 +112,7 @@ describe("stage table invariants", () => {
             operating: [],
             announced: [],
             closed: ["closingDateReached"],
-            "self-destructing": ["noPendingArchives", "downloadGracePassed"],
+            "self-destructing": ["noPendingArchives", "downloadGracePassed", "moveGracePassed"],
             dormant: ["deletionNoticesSent"],
             parked: ["goneDaysPassed", "edgeReady"],
         };
@@ -202,6 +202,38 @@ describe("evaluateGate", () => {
         assert.equal(
             evaluateGate("downloadGracePassed", db("2026-06-01T10:00:00Z"), settings({ downloadGraceDays: "0" }), at("2026-06-01T10:00:00Z")).ok,
             true,
+        );
+    });
+
+    test("moveGracePassed: moveGraceDays since the last local account moved away, none moved, database not read", () => {
+        const moved = (lastMoveAt?: string, movedAccounts = 1) => facts({ database: { ...IDLE_DATABASE, lastMoveAt, movedAccounts } });
+        let r = evaluateGate("moveGracePassed", moved("2026-06-01T10:00:00.000Z", 2), s, at("2026-06-03T10:00:00Z"));
+        assert.deepEqual(r, {
+            gate: "moveGracePassed",
+            ok: false,
+            figure:
+                "2 local account(s) moved away, the last at 2026-06-01T10:00:00.000Z; 5 day(s) of the 7-day move grace left, " +
+                "for its Move to reach every follower's server before a Delete (holds on 2026-06-08)",
+        });
+        r = evaluateGate("moveGracePassed", moved("2026-06-01T10:00:00.000Z"), s, at("2026-06-08T09:59:00Z"));
+        assert.equal(r.ok, false, `a minute short of 7 days: ${r.figure}`);
+        r = evaluateGate("moveGracePassed", moved("2026-06-01T10:00:00.000Z"), s, at("2026-06-08T10:00:00Z"));
+        assert.deepEqual(r, {
+            gate: "moveGracePassed",
+            ok: true,
+            figure: "1 local account(s) moved away, the last at 2026-06-01T10:00:00.000Z; 7-day move grace passed",
+        });
+        assert.deepEqual(evaluateGate("moveGracePassed", moved(undefined, 0), s, at("2026-06-02T00:00:00Z")), {
+            gate: "moveGracePassed",
+            ok: true,
+            figure: "no local account has moved away",
+        });
+        assert.equal(evaluateGate("moveGracePassed", facts({ database: undefined }), s, at("2026-06-02T00:00:00Z")).ok, false, "the database not read");
+        const now = at("2026-06-01T10:00:00Z");
+        assert.equal(
+            evaluateGate("moveGracePassed", moved("2026-06-01T10:00:00.000Z"), settings({ moveGraceDays: "0" }), now).ok,
+            true,
+            "0 days holds at once",
         );
     });
 
@@ -436,7 +468,7 @@ describe("evaluateGates", () => {
         }
     });
 
-    test("self-destructing with 3 pending archives: one failing, one holding", () => {
+    test("self-destructing with 3 pending archives and no move: one failing, two holding", () => {
         const f = facts({
             currentStage: "closed",
             database: { pendingArchives: 3, archivesLastHour: 0, accountsPendingDeletion: 0, suspendedLast10Min: 0, registrationsMode: "none" },
@@ -444,8 +476,12 @@ describe("evaluateGates", () => {
         const r = evaluateGates("self-destructing", f, s, at("2026-06-10T00:00:00Z"));
         assert.equal(r.binding, true);
         assert.deepEqual(
-            r.results.map((g) => g.ok),
-            [false, true],
+            r.results.map((g) => [g.gate, g.ok]),
+            [
+                ["noPendingArchives", false],
+                ["downloadGracePassed", true],
+                ["moveGracePassed", true],
+            ],
         );
     });
 });
@@ -521,7 +557,10 @@ describe("nextStageNeeds", () => {
     test("each stage names the next stage's gates", () => {
         assert.equal(nextStageNeeds("operating"), 'stage "announced" needs: no gate');
         assert.equal(nextStageNeeds("announced"), 'stage "closed" needs: closingDateReached');
-        assert.equal(nextStageNeeds("closed"), 'stage "self-destructing" needs: noPendingArchives, downloadGracePassed, confirmSelfDestruct set to the domain');
+        assert.equal(
+            nextStageNeeds("closed"),
+            'stage "self-destructing" needs: noPendingArchives, downloadGracePassed, moveGracePassed, confirmSelfDestruct set to the domain',
+        );
         assert.equal(nextStageNeeds("self-destructing"), 'stage "dormant" needs: deletionNoticesSent');
         assert.equal(nextStageNeeds("dormant"), 'stage "parked" needs: goneDaysPassed, edgeReady');
         assert.equal(nextStageNeeds("parked"), "nothing: this is the last stage");

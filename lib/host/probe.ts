@@ -159,6 +159,8 @@ export async function probeHost(access: HostAccess, settings: Settings): Promise
                         `SELECT (SELECT count(*)::int FROM backups WHERE processed = false) AS pending,
                                 (SELECT max(dump_updated_at) FROM backups WHERE processed = true) AS last,
                                 (SELECT count(*)::int FROM backups WHERE processed = true AND dump_updated_at > now() - interval '1 hour') AS last_hour,
+                                (SELECT max(m.created_at) FROM account_migrations m JOIN accounts a ON a.id = m.account_id WHERE a.domain IS NULL) AS last_move,
+                                (SELECT count(*)::int FROM accounts WHERE domain IS NULL AND moved_to_account_id IS NOT NULL) AS moved,
                                 (SELECT count(*)::int FROM accounts WHERE domain IS NULL
                                    AND ${era === "requested-deletion" ? "requested_deletion_at" : "suspended_at"} > now() - interval '10 minutes') AS deleted_recently,
                                 (${accountsLeftSql(era)}) AS deletion,
@@ -181,6 +183,8 @@ export async function probeHost(access: HostAccess, settings: Settings): Promise
                     archivesLastHour: Number(row.last_hour),
                     suspendedLast10Min: Number(row.deleted_recently),
                     lastArchiveFinishedAt: row.last ? new Date(row.last).toISOString() : undefined,
+                    ...(row.last_move ? { lastMoveAt: new Date(row.last_move).toISOString() } : {}),
+                    movedAccounts: Number(row.moved),
                     accountsPendingDeletion: Number(row.deletion),
                     ...(row.purge_from ? { deletionRequestsDueFrom: new Date(row.purge_from).toISOString() } : {}),
                     registrationsMode: mastodonSettings.registrationsMode,

@@ -30,6 +30,10 @@ export interface HostFacts {
         archivesLastHour: number;
         /** Latest dump_updated_at of a processed archive. */
         lastArchiveFinishedAt?: string;
+        /** When the last local account moved away (its AccountMigration: the Move went to its followers then). */
+        lastMoveAt?: string;
+        /** Local accounts that moved away (moved_to_account_id set). */
+        movedAccounts?: number;
         /** Local accounts the version's self-destruct has still to send a Delete for (lib/mastodon/self-destruct.ts
          *  accountsLeftSql): before 4.3 not suspended; 4.3 to 4.6 as `tootctl self-destruct` counts them;
          *  4.7+ what SelfDestructScheduler still selects (no requested_deletion_at, or a deletion request). */

@@ -91,6 +91,20 @@ export function evaluateGate(gate: Gate, facts: HostFacts, settings: Settings, n
                         : `last archive finished ${db.lastArchiveFinishedAt}; ${grace}-day download grace passed`,
             };
         }
+        case "moveGracePassed": {
+            if (!db) return { gate, ok: false, figure: noDatabase(facts) };
+            if (!db.lastMoveAt) return { gate, ok: true, figure: "no local account has moved away" };
+            const left = Math.ceil(settings.moveGraceDays - daysBetween(db.lastMoveAt, now));
+            const moved = `${db.movedAccounts ?? 0} local account(s) moved away, the last at ${db.lastMoveAt}`;
+            return {
+                gate,
+                ok: left <= 0,
+                figure:
+                    left > 0
+                        ? `${moved}; ${left} day(s) of the ${settings.moveGraceDays}-day move grace left, for its Move to reach every follower's server before a Delete (holds on ${holdsOn(left, now)})`
+                        : `${moved}; ${settings.moveGraceDays}-day move grace passed`,
+            };
+        }
         case "deletionNoticesSent":
             return deletionNoticesSent(facts);
         case "goneDaysPassed": {

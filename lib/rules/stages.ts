@@ -16,6 +16,7 @@ export type Gate =
     | "closingDateReached" //   today is on or after closingDate
     | "noPendingArchives" //    no row in backups with processed = false
     | "downloadGracePassed" //  downloadGraceDays since the last archive finished
+    | "moveGracePassed" //      moveGraceDays since the last local account moved away
     | "deletionNoticesSent" //  `tootctl self-destruct` reports every deletion notice sent
     | "goneDaysPassed" //       goneDays since the host went dormant
     | "edgeReady"; //           with an edge configured (lib/edge/edges.ts): it is ready for parking
@@ -99,7 +100,7 @@ export const STAGE_TABLE: Record<Stage, StageSpec> = {
         databaseDump: false,
         stopped: [],
         parkAtEdge: false,
-        gates: ["noPendingArchives", "downloadGracePassed"],
+        gates: ["noPendingArchives", "downloadGracePassed", "moveGracePassed"],
         manual: [],
     },
     dormant: {

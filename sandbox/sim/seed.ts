@@ -29,7 +29,17 @@ CREATE TABLE accounts (
   actor_type character varying,
   discoverable boolean,
   silenced_at timestamp without time zone,
-  memorial boolean DEFAULT false NOT NULL
+  memorial boolean DEFAULT false NOT NULL,
+  moved_to_account_id bigint
+);
+CREATE TABLE account_migrations (
+  id bigserial PRIMARY KEY,
+  account_id bigint,
+  acct character varying DEFAULT '' NOT NULL,
+  followers_count bigint DEFAULT 0 NOT NULL,
+  target_account_id bigint,
+  created_at timestamp(6) without time zone NOT NULL,
+  updated_at timestamp(6) without time zone NOT NULL
 );
 CREATE UNIQUE INDEX index_accounts_on_username_and_domain_lower ON accounts (lower(username), COALESCE(lower(domain), ''));
 CREATE TABLE users (

@@ -96,6 +96,11 @@ export const KEYS = z.object({
      *  one day less than the server's archive retention (lib/rules/gates.ts downloadGraceDays). */
     downloadGraceDays: v.wholeNumber(0, 3650).optional(),
 
+    /** Days since the last account moved away (its AccountMigration) before self-destruct may send Deletes: a
+     *  follower's server that gets the Delete before it has worked off the Move loses that follow
+     *  (lib/rules/gates.ts moveGracePassed). */
+    moveGraceDays: v.wholeNumber(0, 3650).default("7"),
+
     /** The server's domain, to confirm the irreversible self-destruct (required from the stage that runs it on). */
     confirmSelfDestruct: v.text.optional(),
 

@@ -38,6 +38,7 @@ export function toSettings(v: Values, cloudflare: CloudflareSettings | undefined
         /** Unset: one day less than the server's archive retention (lib/rules/gates.ts downloadGraceDays). */
         ...(v.downloadGraceDays !== undefined ? { downloadGraceDays: v.downloadGraceDays } : {}),
         emailAnnouncement: v.emailAnnouncement,
+        moveGraceDays: v.moveGraceDays,
         confirmSelfDestruct: v.confirmSelfDestruct,
         dumpDir: v.dumpDir,
         dumpAgeRecipient: v.dumpAgeRecipient,
