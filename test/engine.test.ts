@@ -1,6 +1,6 @@
 // The engine the project builds (scripts/engine.sh): the CLI at the version of @pulumi/pulumi in the
-// lockfile, and the Node.js language host it runs programs with (Pulumi.yaml's runtime options reaching it). If a new CLI stops accepting
-// the pinned language host, this fails first, with what the CLI said.
+// lockfile, and the Node.js language host it runs programs with, Pulumi.yaml's runtime options reaching it.
+// If a new CLI stops accepting the pinned language host, this fails first, with what the CLI said.
 import assert from "node:assert/strict";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
