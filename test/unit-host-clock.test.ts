@@ -1,5 +1,6 @@
 // Unit tests of whose clock the rules go by (lib/rules/clock.ts): the skew the probe measures, the warning
-// preview and up print, and the closing date as a UTC day of the host's clock (lib/rules/notice.ts, the gate).
+// preview and up print, the closing date as a UTC day of the host's clock (lib/rules/notice.ts, the gate), and
+// the database's times read as UTC.
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { CLOCK_SKEW_WARNING_MS, clockSkewMs, clockSkewWarning, hostNow } from "../lib/rules/clock";
@@ -7,6 +8,8 @@ import { decide } from "../lib/rules/decide";
 import { checkClosingDate } from "../lib/rules/notice";
 import { testFacts } from "./support/facts";
 import { testSettings } from "./support/settings";
+import { types as pgTypes } from "pg";
+import { utcTimestamp } from "../lib/host/ssh";
 
 const T = Date.parse("2026-05-31T23:00:00Z");
 
@@ -77,5 +80,24 @@ describe("the closing date is a UTC day of the host's clock", () => {
             byRunner.refusal ?? "",
             /closingDateReached: 1 day\(s\) left until the closing date 2026-06-01: the gate opens at 2026-06-01 00:00 UTC by the host's clock \(now 2026-05-31 23:00 UTC there\)/,
         );
+    });
+});
+
+describe("the database's times (lib/host/ssh.ts utcTimestamp)", () => {
+    test("read as UTC, as Rails wrote them, whatever the runner's time zone", () => {
+        const tz = process.env.TZ;
+        process.env.TZ = "America/New_York";
+        try {
+            const text = "2026-06-01 10:00:00.123456";
+            // node-pg's own reading takes the runner's zone: four hours off here.
+            const byDefault = (pgTypes.getTypeParser(pgTypes.builtins.TIMESTAMP, "text") as (t: string) => Date)(text);
+            assert.equal(byDefault.toISOString(), "2026-06-01T14:00:00.123Z", "node-pg's default in New York");
+            assert.equal(utcTimestamp(text).toISOString(), "2026-06-01T10:00:00.123Z");
+            assert.equal(utcTimestamp("2026-06-01 10:00:00").toISOString(), "2026-06-01T10:00:00.000Z");
+            assert.equal(utcTimestamp("infinity"), Infinity);
+        } finally {
+            if (tz === undefined) delete process.env.TZ;
+            else process.env.TZ = tz;
+        }
     });
 });

@@ -2,7 +2,7 @@
 // run through sudo (unless the login user is root), data and secrets passed on stdin, never in argv. The
 // one place that connects: which machine does what (HostRole) is resolved here, from the targets.
 import { Client, utils } from "ssh2";
-import { Client as PgClient } from "pg";
+import { Client as PgClient, types as pgTypes } from "pg";
 import type { Duplex } from "node:stream";
 import type { HostRole } from "../mastodon/deployment";
 import { shq } from "../mastodon/shell";
@@ -193,6 +193,13 @@ export class RemoteHost {
         }
     }
 
+    /** Mastodon's times are `timestamp without time zone` that Rails writes in UTC; node-pg would read them in
+     *  the runner's own time zone, shifting every gate's days by its offset on a runner that is not on UTC. */
+    private static readonly TYPES = {
+        getTypeParser: ((oid: number, format?: "text" | "binary") =>
+            oid === pgTypes.builtins.TIMESTAMP && format !== "binary" ? utcTimestamp : pgTypes.getTypeParser(oid, format)) as typeof pgTypes.getTypeParser,
+    };
+
     private async tunnelledClient(db: { host: string; port: number; name: string; user: string; password: string }): Promise<PgClient> {
         const channel = await new Promise<Duplex>((resolve, reject) =>
             this.client.forwardOut("127.0.0.1", 0, db.host, db.port, (err, ch) => (err ? reject(err) : resolve(ch))),
@@ -211,10 +218,18 @@ export class RemoteHost {
             database: db.name,
             user: db.user,
             password: db.password,
+            types: RemoteHost.TYPES,
         });
         await client.connect();
         return client;
     }
+}
+
+/** A `timestamp without time zone` as PostgreSQL prints it ("2026-06-01 10:00:00.123456"), read as UTC;
+ *  anything else (infinity) as node-pg reads it. */
+export function utcTimestamp(text: string): Date {
+    const iso = /^(\d{4,}-\d\d-\d\d) (\d\d:\d\d:\d\d(?:\.\d+)?)$/.exec(text);
+    return iso ? new Date(`${iso[1]}T${iso[2]}Z`) : (pgTypes.getTypeParser(pgTypes.builtins.TIMESTAMP, "text")(text) as Date);
 }
 
 /**
