@@ -79,46 +79,22 @@ export function evaluateGate(gate: Gate, facts: HostFacts, settings: Settings, n
                     };
             }
             if (!db.lastArchiveFinishedAt) return { gate, ok: true, figure: "no archive was ever made" };
-            const grace = downloadGraceDays(settings, facts);
-            const waited = daysBetween(db.lastArchiveFinishedAt, now);
-            const left = Math.ceil(grace - waited);
-            return {
-                gate,
-                ok: waited >= grace,
-                figure:
-                    left > 0
-                        ? `last archive finished ${db.lastArchiveFinishedAt}; ${left} day(s) of the ${grace}-day download grace left (holds on ${holdsOn(left, now)})`
-                        : `last archive finished ${db.lastArchiveFinishedAt}; ${grace}-day download grace passed`,
-            };
+            const since = db.lastArchiveFinishedAt;
+            return daysAfter(gate, { since, days: downloadGraceDays(settings, facts), wait: "download grace", about: `last archive finished ${since}` }, now);
         }
         case "moveGracePassed": {
             if (!db) return { gate, ok: false, figure: noDatabase(facts) };
             if (!db.lastMoveAt) return { gate, ok: true, figure: "no local account has moved away" };
-            const left = Math.ceil(settings.moveGraceDays - daysBetween(db.lastMoveAt, now));
-            const moved = `${db.movedAccounts ?? 0} local account(s) moved away, the last at ${db.lastMoveAt}`;
-            return {
-                gate,
-                ok: left <= 0,
-                figure:
-                    left > 0
-                        ? `${moved}; ${left} day(s) of the ${settings.moveGraceDays}-day move grace left, for its Move to reach every follower's server before a Delete (holds on ${holdsOn(left, now)})`
-                        : `${moved}; ${settings.moveGraceDays}-day move grace passed`,
-            };
+            const about = `${db.movedAccounts ?? 0} local account(s) moved away, the last at ${db.lastMoveAt}`;
+            const why = "for its Move to reach every follower's server before a Delete";
+            return daysAfter(gate, { since: db.lastMoveAt, days: settings.moveGraceDays, wait: "move grace", about, why }, now);
         }
         case "deletionNoticesSent":
             return deletionNoticesSent(facts);
         case "goneDaysPassed": {
             const since = facts.reachedAt[GONE_EVERYWHERE_STAGE];
             if (!since) return { gate, ok: false, figure: `the host never went ${GONE_EVERYWHERE_STAGE}` };
-            const left = Math.ceil(settings.goneDays - daysBetween(since, now));
-            return {
-                gate,
-                ok: left <= 0,
-                figure:
-                    left > 0
-                        ? `${GONE_EVERYWHERE_STAGE} since ${since}; ${left} day(s) of the ${settings.goneDays}-day 410 period left (holds on ${holdsOn(left, now)})`
-                        : `${GONE_EVERYWHERE_STAGE} since ${since}; ${settings.goneDays}-day 410 period passed`,
-            };
+            return daysAfter(gate, { since, days: settings.goneDays, wait: "410 period", about: `${GONE_EVERYWHERE_STAGE} since ${since}` }, now);
         }
         case "edgeReady": {
             const at = edgeOf(settings);
@@ -126,6 +102,20 @@ export function evaluateGate(gate: Gate, facts: HostFacts, settings: Settings, n
             return { gate, ...at.ready(edge) };
         }
     }
+}
+
+/** A gate that holds `days` after `since`: `about` what it counts from, then the days of the `wait` left (and
+ *  `why` it is waited for) with the day it holds, or that the wait passed. */
+function daysAfter(gate: Gate, w: { since: string; days: number; wait: string; about: string; why?: string }, now: Date): GateResult {
+    const left = Math.ceil(w.days - daysBetween(w.since, now));
+    return {
+        gate,
+        ok: left <= 0,
+        figure:
+            left > 0
+                ? `${w.about}; ${left} day(s) of the ${w.days}-day ${w.wait} left${w.why ? `, ${w.why}` : ""} (holds on ${holdsOn(left, now)})`
+                : `${w.about}; ${w.days}-day ${w.wait} passed`,
+    };
 }
 
 /**
