@@ -7,6 +7,7 @@ import * as https from "node:https";
 import * as http from "node:http";
 import * as path from "node:path";
 import { Client } from "pg";
+import { shq } from "../lib/mastodon/shell";
 import type { S3Bucket } from "./sim/s3";
 
 export interface SandboxInfo {
@@ -392,6 +393,17 @@ cat ${dir}/${job}.result`,
         );
         if (r.code !== 0) throw new Error(r.stderr.trim());
         return JSON.parse(r.stdout);
+    }
+
+    /**
+     * `username` moves to `target` (user@domain) as its /settings/migration form does, the successor's actor
+     * naming `alsoKnownAs` (sandbox/sim/move.ts): refused with AccountMigration's message when that does not
+     * name this account or the account is on its 30-day cooldown. Its Move goes out through Sidekiq.
+     */
+    async moveAccount(username: string, target: string, alsoKnownAs: string[]): Promise<void> {
+        const args = [username, target, ...alsoKnownAs].map(shq).join(" ");
+        const r = await this.exec(`cd /home/mastodon/live && runuser -u mastodon -- /usr/bin/node /opt/mastodon-sim/dist/sandbox/sim/move.js ${args}`);
+        if (r.code !== 0) throw new Error(`${username} could not move to ${target}: ${r.stderr.trim()}`);
     }
 
     /** E-mails Mastodon sent (UserMailer), one per line of the sandbox's mail log: time, mailer action, address, subject id. */

@@ -96,7 +96,7 @@ test("Mastodon 4.2: legacy self-destruct, dormant once every Delete is out of Si
     await c.sandbox.exec("systemctl start mastodon-sidekiq");
     await waitFor("Sidekiq's Delete deliveries drained", 60, async () => {
         const s = JSON.parse((await c.sandbox.exec("cat /var/lib/mastodon-sim/sidekiq.json")).stdout);
-        return s.enqueued === 0 && s.retry.length === 0;
+        return s.queue.length === 0 && s.retry.length === 0;
     });
     // carol's request falls due: Mastodon's SuspendedUserCleanupScheduler purges her local data.
     await c.sandbox.sql(
@@ -127,7 +127,7 @@ test("Mastodon 4.2: legacy self-destruct, dormant once every Delete is out of Si
     // The probe asked Sidekiq (a rails runner script); it never ran the legacy command again.
     const bootLog = (await c.sandbox.exec("tail -n +" + (boots + 1) + " /var/lib/mastodon-sim/boots")).stdout;
     assert.doesNotMatch(bootLog, /self-destruct/);
-    assert.match(bootLog, /delete_deliveries\.rb/);
+    assert.match(bootLog, /sidekiq_deliveries\.rb/);
     await expectStatus(c.sandbox, "/users/alice", 410);
 
     // The dump is encrypted on the host: no plain copy left, and only the identity opens it.

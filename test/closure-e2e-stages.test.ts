@@ -266,24 +266,26 @@ test("self-destructing is refused while an archive is pending or without the con
         promised.slice(-2000),
     );
     await c.s.set({ stage: "closed", downloadGraceDays: "0" });
-    // carol moved away today, as Settings::MigrationsController#create records it: her Move is on its way to her
-    // followers' servers, and a Delete must not overtake it there.
-    await c.sandbox.sql(
-        `WITH target AS (INSERT INTO accounts (username, domain, uri, created_at, updated_at)
-                         VALUES ('carol', 'successor.example', 'https://successor.example/users/carol', now(), now()) RETURNING id),
-              moved AS (UPDATE accounts SET moved_to_account_id = (SELECT id FROM target), updated_at = now()
-                        WHERE username = 'carol' AND domain IS NULL RETURNING id)
-         INSERT INTO account_migrations (account_id, acct, followers_count, target_account_id, created_at, updated_at)
-         SELECT moved.id, 'carol@successor.example', 0, target.id, now(), now() FROM moved, target`,
-    );
+    // carol moves away today through her /settings/migration form, once her successor's actor names her old
+    // one: her Move must reach her followers' servers before a Delete can overtake it there. Sidekiq is held,
+    // so her Move is still to be fanned out.
+    await c.sandbox.exec("systemctl stop mastodon-sidekiq");
+    await assert.rejects(c.sandbox.moveAccount("carol", "carol@successor.example", []), /Acct is not an alias of this account/);
+    await c.sandbox.moveAccount("carol", "carol@successor.example", ["https://social.example/users/carol"]);
+    await assert.rejects(c.sandbox.moveAccount("carol", "carol2@successor.example", ["https://social.example/users/carol"]), /You are on cooldown/);
+    const stillToFanOut = "Move deliveries in Sidekiq: 0 queued, 0 to retry, 1 account\\(s\\) still to fan out";
     const moving = await refusedPreview(c, { stage: "self-destructing", confirmSelfDestruct: "social.example", moveGraceDays: "7" });
     assert.match(
         moving,
-        new RegExp(`moveGracePassed: 1 local account\\(s\\) moved away, the last at ${today}T[\\d:.]+Z; 7 day\\(s\\) of the 7-day move grace left`),
+        new RegExp(
+            `moveGracePassed: 1 local account\\(s\\) moved away, the last at ${today}T[\\d:.]+Z; 7 day\\(s\\) of the 7-day move grace left, .*; ${stillToFanOut}`,
+        ),
         moving.slice(-2000),
     );
     await c.s.set({ stage: "closed", moveGraceDays: "0" });
-    await c.sandbox.exec("systemctl stop mastodon-sidekiq");
+    const fanOut = await refusedPreview(c, { stage: "self-destructing", confirmSelfDestruct: "social.example" });
+    assert.match(fanOut, new RegExp(`moveGracePassed: .*; 0-day move grace passed; ${stillToFanOut}`), fanOut.slice(-2000));
+    await c.s.set({ stage: "closed" });
     // Not alice's: a new archive of hers would delete the one the dormant check looks for.
     await c.sandbox.sql("INSERT INTO backups (user_id, processed, created_at, updated_at) SELECT id, false, now(), now() FROM users ORDER BY id DESC LIMIT 1");
     const before = await hostSnapshot(c.sandbox);
@@ -294,6 +296,13 @@ test("self-destructing is refused while an archive is pending or without the con
     assert.equal(await hostSnapshot(c.sandbox), before);
     await c.sandbox.exec("systemctl start mastodon-sidekiq");
     await waitFor("the pending archive", 60, async () => (await c.sandbox.sql("SELECT id FROM backups WHERE NOT processed")).length === 0);
+    // Sidekiq fans carol's Move out to the shared inbox of each of her followers' four servers, and delivers
+    // them (the flaky server's on a retry): self-destructing is entered by the next test.
+    await waitFor("carol's Move delivered", 60, async () => {
+        const state = JSON.parse((await c.sandbox.exec("cat /var/lib/mastodon-sim/sidekiq.json")).stdout);
+        return state.queue.length === 0 && state.retry.length === 0;
+    });
+    assert.match((await c.sandbox.exec("cat /var/lib/mastodon-sim/sidekiq.log")).stdout, /ActivityPub::MoveDistributionWorker migration=\d+ deliveries=4\n/);
     // That archive was alice's (the first user): Mastodon deleted her older one when it was made.
     aliceArchive = await archivePath();
 });

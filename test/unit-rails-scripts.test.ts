@@ -20,7 +20,7 @@ const CONTRACT: Record<RailsScriptName, { stdin: string[]; stdout: string[] }> =
     "withdraw_announcement.rb": { stdin: ["id"], stdout: ["deleted"] },
     "request_archives.rb": { stdin: ["recent_days"], stdout: ["requested", "skipped"] },
     "self_destruct_value.rb": { stdin: [], stdout: ["value", "enabled"] },
-    "delete_deliveries.rb": { stdin: [], stdout: ["enqueued", "retrying"] },
+    "sidekiq_deliveries.rb": { stdin: [], stdout: ["delete", "move", "move_distributions"] },
     "distribute_announcement.rb": { stdin: ["id"], stdout: ["sent_at", "recipients", "sent_now"] },
 };
 

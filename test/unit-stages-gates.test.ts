@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { checkTransition, Gate, STAGES, STAGE_TABLE, Stage, stageIndex } from "../lib/rules/stages";
 import { downloadsUntil } from "../lib/rules/archives";
 import { evaluateGate, evaluateGates, nextStageNeeds, purgeWarning } from "../lib/rules/gates";
-import { HostFacts } from "../lib/rules/facts";
+import { HostFacts, SidekiqWaiting } from "../lib/rules/facts";
 import type { Settings } from "../lib/rules/settings";
 import { cloudflareFacts, ZoneFacts } from "../lib/edge/cloudflare/zone";
 import { IDLE_DATABASE, testFacts } from "./support/facts";
@@ -206,14 +206,17 @@ describe("evaluateGate", () => {
     });
 
     test("moveGracePassed: moveGraceDays since the last local account moved away, none moved, database not read", () => {
-        const moved = (lastMoveAt?: string, movedAccounts = 1) => facts({ database: { ...IDLE_DATABASE, lastMoveAt, movedAccounts } });
+        const drained = { delete: { queued: 0, retrying: 0 }, move: { queued: 0, retrying: 0 }, moveDistributions: 0 };
+        const moved = (lastMoveAt?: string, movedAccounts = 1) =>
+            facts({ database: { ...IDLE_DATABASE, lastMoveAt, movedAccounts }, sidekiqDeliveries: drained });
+        const noneWaiting = "Move deliveries in Sidekiq: 0 queued, 0 to retry, 0 account(s) still to fan out";
         let r = evaluateGate("moveGracePassed", moved("2026-06-01T10:00:00.000Z", 2), s, at("2026-06-03T10:00:00Z"));
         assert.deepEqual(r, {
             gate: "moveGracePassed",
             ok: false,
             figure:
                 "2 local account(s) moved away, the last at 2026-06-01T10:00:00.000Z; 5 day(s) of the 7-day move grace left, " +
-                "for its Move to reach every follower's server before a Delete (holds on 2026-06-08)",
+                `for its Move to reach every follower's server before a Delete (holds on 2026-06-08); ${noneWaiting}`,
         });
         r = evaluateGate("moveGracePassed", moved("2026-06-01T10:00:00.000Z"), s, at("2026-06-08T09:59:00Z"));
         assert.equal(r.ok, false, `a minute short of 7 days: ${r.figure}`);
@@ -221,7 +224,7 @@ describe("evaluateGate", () => {
         assert.deepEqual(r, {
             gate: "moveGracePassed",
             ok: true,
-            figure: "1 local account(s) moved away, the last at 2026-06-01T10:00:00.000Z; 7-day move grace passed",
+            figure: `1 local account(s) moved away, the last at 2026-06-01T10:00:00.000Z; 7-day move grace passed; ${noneWaiting}`,
         });
         assert.deepEqual(evaluateGate("moveGracePassed", moved(undefined, 0), s, at("2026-06-02T00:00:00Z")), {
             gate: "moveGracePassed",
@@ -235,6 +238,39 @@ describe("evaluateGate", () => {
             true,
             "0 days holds at once",
         );
+    });
+
+    test("moveGracePassed waits for every Move Sidekiq still holds, whatever the days: queued, to retry, not fanned out, or not read", () => {
+        const after = at("2026-07-01T00:00:00Z"); // long after the grace
+        const waiting = (sidekiqDeliveries: HostFacts["sidekiqDeliveries"]) =>
+            evaluateGate(
+                "moveGracePassed",
+                facts({ database: { ...IDLE_DATABASE, lastMoveAt: "2026-06-01T10:00:00.000Z", movedAccounts: 1 }, sidekiqDeliveries }),
+                s,
+                after,
+            );
+        const none = { queued: 0, retrying: 0 };
+        for (const [what, d, shown] of [
+            ["a Move queued", { delete: none, move: { queued: 3, retrying: 0 }, moveDistributions: 0 }, "3 queued, 0 to retry, 0 account(s) still to fan out"],
+            [
+                "a Move to retry",
+                { delete: none, move: { queued: 0, retrying: 1 }, moveDistributions: 0 },
+                "0 queued, 1 to retry, 0 account(s) still to fan out",
+            ],
+            ["a Move not fanned out", { delete: none, move: none, moveDistributions: 1 }, "0 queued, 0 to retry, 1 account(s) still to fan out"],
+        ] as const) {
+            const r = waiting(d);
+            assert.equal(r.ok, false, `${what}: ${r.figure}`);
+            assert.equal(
+                r.figure,
+                `1 local account(s) moved away, the last at 2026-06-01T10:00:00.000Z; 7-day move grace passed; Move deliveries in Sidekiq: ${shown}`,
+            );
+        }
+        const queuedDeletes = waiting({ delete: { queued: 40, retrying: 2 }, move: none, moveDistributions: 0 });
+        assert.equal(queuedDeletes.ok, true, `Deletes are not Moves: ${queuedDeletes.figure}`);
+        const unread = waiting(undefined);
+        assert.equal(unread.ok, false, unread.figure);
+        assert.match(unread.figure, /7-day move grace passed; Sidekiq's Move deliveries not read$/);
     });
 
     test("downloadGracePassed keeps the 410 page's promise: not before the last day to download is over", () => {
@@ -262,12 +298,12 @@ describe("evaluateGate", () => {
 
     test("deletionNoticesSent before Mastodon 4.3: every local account suspended and Sidekiq's Delete deliveries drained; the purge is never waited for", () => {
         const now = at("2026-07-01T00:00:00Z");
-        const legacy = (notSuspended: number, deliveries: HostFacts["legacyDeliveries"], enabled = true) =>
+        const legacy = (notSuspended: number, deliveries: SidekiqWaiting | undefined, enabled = true) =>
             facts({
                 mastodonVersion: "4.2.10",
                 legacySelfDestruct: true,
                 selfDestructEnabled: enabled,
-                legacyDeliveries: deliveries,
+                sidekiqDeliveries: deliveries && { delete: deliveries, move: { queued: 0, retrying: 0 }, moveDistributions: 0 },
                 database: {
                     pendingArchives: 0,
                     archivesLastHour: 0,
@@ -278,7 +314,7 @@ describe("evaluateGate", () => {
                 },
             });
         // Every account has a deletion request (suspend! files one, due in 30 days): the gate holds anyway.
-        let r = evaluateGate("deletionNoticesSent", legacy(0, { enqueued: 0, retrying: 0 }), s, now);
+        let r = evaluateGate("deletionNoticesSent", legacy(0, { queued: 0, retrying: 0 }), s, now);
         assert.deepEqual(r, {
             gate: "deletionNoticesSent",
             ok: true,
@@ -286,21 +322,21 @@ describe("evaluateGate", () => {
                 "0 local account(s) not suspended (legacy tootctl self-destruct); Delete deliveries in Sidekiq: 0 queued, 0 to retry; " +
                 "Mastodon purges the suspended accounts' local data from 2026-07-30 (deletion requests due 30 days after the command)",
         });
-        r = evaluateGate("deletionNoticesSent", legacy(0, { enqueued: 40, retrying: 0 }), s, now);
+        r = evaluateGate("deletionNoticesSent", legacy(0, { queued: 40, retrying: 0 }), s, now);
         assert.equal(r.ok, false, `deliveries still queued: ${r.figure}`);
-        r = evaluateGate("deletionNoticesSent", legacy(0, { enqueued: 0, retrying: 5 }), s, now);
+        r = evaluateGate("deletionNoticesSent", legacy(0, { queued: 0, retrying: 5 }), s, now);
         assert.equal(r.ok, false, `deliveries waiting to be retried: ${r.figure}`);
         assert.match(r.figure, /0 queued, 5 to retry/);
-        r = evaluateGate("deletionNoticesSent", legacy(3, { enqueued: 0, retrying: 0 }), s, now);
+        r = evaluateGate("deletionNoticesSent", legacy(3, { queued: 0, retrying: 0 }), s, now);
         assert.equal(r.ok, false, r.figure);
         assert.match(r.figure, /^3 local account\(s\) not suspended/);
         r = evaluateGate("deletionNoticesSent", legacy(0, undefined), s, now);
         assert.equal(r.ok, false, `Sidekiq not read: ${r.figure}`);
         assert.match(r.figure, /Sidekiq's Delete deliveries not read/);
-        r = evaluateGate("deletionNoticesSent", legacy(0, { enqueued: 0, retrying: 0 }, false), s, now);
+        r = evaluateGate("deletionNoticesSent", legacy(0, { queued: 0, retrying: 0 }, false), s, now);
         assert.deepEqual(r, { gate: "deletionNoticesSent", ok: false, figure: "the legacy tootctl self-destruct has not run" });
         // Never federated: the command only suspended (update_all), no deletion request, so nothing is purged.
-        const lone = legacy(0, { enqueued: 0, retrying: 0 });
+        const lone = legacy(0, { queued: 0, retrying: 0 });
         lone.database = { ...lone.database!, deletionRequestsDueFrom: undefined };
         assert.deepEqual(evaluateGate("deletionNoticesSent", lone, s, now), {
             gate: "deletionNoticesSent",
@@ -311,7 +347,7 @@ describe("evaluateGate", () => {
             mastodonVersion: "4.2.10",
             legacySelfDestruct: true,
             selfDestructEnabled: true,
-            legacyDeliveries: { enqueued: 0, retrying: 0 },
+            sidekiqDeliveries: { delete: { queued: 0, retrying: 0 }, move: { queued: 0, retrying: 0 }, moveDistributions: 0 },
             database: undefined,
         });
         assert.equal(evaluateGate("deletionNoticesSent", noDb, s, now).ok, false);

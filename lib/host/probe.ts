@@ -39,6 +39,15 @@ function ownerOf(host: string, text: string | undefined): HostOwner {
 
 /** Mastodon's version as lib/mastodon/version.rb declares it (`def major; 4; end` ...), the prerelease
  *  suffix included when the file sets a default one. Undefined when the file has no such methods. */
+/** rails/sidekiq_deliveries.rb's answer, as the facts hold it. */
+export function sidekiqDeliveries(out: Record<string, unknown>): NonNullable<HostFacts["sidekiqDeliveries"]> {
+    const waiting = (w: unknown) => {
+        const { queued, retrying } = (w ?? {}) as Record<string, unknown>;
+        return { queued: Number(queued), retrying: Number(retrying) };
+    };
+    return { delete: waiting(out.delete), move: waiting(out.move), moveDistributions: Number(out.move_distributions) };
+}
+
 export function versionFromSource(rb: string): string | undefined {
     const part = (name: string) => new RegExp(`def ${name}\\s+(\\d+)\\s+end`).exec(rb)?.[1];
     const [major, minor, patch] = [part("major"), part("minor"), part("patch")];
@@ -199,23 +208,21 @@ export async function probeHost(access: HostAccess, settings: Settings): Promise
             } finally {
                 await db.end();
             }
-            // The progress while self-destruct is on, for the gate of the stage entered once every deletion
-            // notice is sent: when that is this stage or the next (its gates are in the outputs).
+            // What the gates of this stage and the next wait for (their figures are in the outputs).
             const gatesInView = [settings.stage, nextStage(settings.stage)].flatMap((s) => (s ? STAGE_TABLE[s].gates : []));
-            if (selfDestructEnabled && gatesInView.includes("deletionNoticesSent")) {
-                if (legacySelfDestruct) {
-                    // Running the legacy command again would start over: Sidekiq is asked what it has left.
-                    const left = await railsRunner(host, access, "delete_deliveries.rb", {});
-                    facts.legacyDeliveries = { enqueued: Number(left.enqueued), retrying: Number(left.retrying) };
-                } else {
-                    const out = await tootctl(host, access, "self-destruct");
-                    facts.selfDestructProgress = out
-                        .trim()
-                        .split("\n")
-                        .filter((l) => l.trim())
-                        .pop()
-                        ?.trim();
-                }
+            // Sidekiq is asked what it has left to deliver when a gate in view waits for it: the legacy command's
+            // Deletes (running that command again would start over), the Moves of accounts that moved away.
+            const legacyDeletes = selfDestructEnabled && legacySelfDestruct && gatesInView.includes("deletionNoticesSent");
+            const moves = gatesInView.includes("moveGracePassed") && facts.database.lastMoveAt !== undefined;
+            if (legacyDeletes || moves) facts.sidekiqDeliveries = sidekiqDeliveries(await railsRunner(host, access, "sidekiq_deliveries.rb", {}));
+            if (selfDestructEnabled && !legacySelfDestruct && gatesInView.includes("deletionNoticesSent")) {
+                const out = await tootctl(host, access, "self-destruct");
+                facts.selfDestructProgress = out
+                    .trim()
+                    .split("\n")
+                    .filter((l) => l.trim())
+                    .pop()
+                    ?.trim();
             }
         }
         return { facts, originalVhost, dumpsOnHost };

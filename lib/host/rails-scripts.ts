@@ -9,7 +9,7 @@ export const RAILS_SCRIPT_NAMES = [
     "withdraw_announcement.rb",
     "request_archives.rb",
     "self_destruct_value.rb",
-    "delete_deliveries.rb",
+    "sidekiq_deliveries.rb",
     "distribute_announcement.rb",
 ] as const;
 export type RailsScriptName = (typeof RAILS_SCRIPT_NAMES)[number];

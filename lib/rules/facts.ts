@@ -17,11 +17,12 @@ export interface HostFacts {
     /** 4.3+: SELF_DESTRUCT is set but does not verify, so Mastodon is not in self-destruct mode. */
     selfDestructValueWrong?: boolean;
     /** Before 4.3 `tootctl self-destruct` deletes by itself and running it again would start over:
-     *  progress is read from the database and Sidekiq (legacyDeliveries). */
+     *  progress is read from the database and Sidekiq (sidekiqDeliveries). */
     legacySelfDestruct: boolean;
-    /** Before 4.3, in self-destructing: the Delete deliveries (ActivityPub::DeliveryWorker) still queued
-     *  or waiting to be retried in Sidekiq. */
-    legacyDeliveries?: { enqueued: number; retrying: number };
+    /** What Sidekiq has still to deliver (rails/sidekiq_deliveries.rb), read while a gate in view waits for it:
+     *  the Deletes of the legacy self-destruct (before 4.3), the Moves of accounts that moved away (queued or
+     *  to retry), and the Move distributions not run yet (each queues a Move per follower's inbox). */
+    sidekiqDeliveries?: { delete: SidekiqWaiting; move: SidekiqWaiting; moveDistributions: number };
     /** Media and archives on object storage (S3_ENABLED=true in .env.production). */
     objectStorage?: ObjectStorage;
     database?: {
@@ -64,4 +65,10 @@ export interface HostFacts {
     stoppedByClosure?: { unit: string; wasActive: boolean; wasEnabled: boolean }[];
     /** The owner record of each host of the closure (the Mastodon host first; lib/rules/owner.ts). */
     owners?: HostOwner[];
+}
+
+/** ActivityPub::DeliveryWorker jobs of one activity: waiting in a queue, and in the retry set. */
+export interface SidekiqWaiting {
+    queued: number;
+    retrying: number;
 }

@@ -82,13 +82,8 @@ export function evaluateGate(gate: Gate, facts: HostFacts, settings: Settings, n
             const since = db.lastArchiveFinishedAt;
             return daysAfter(gate, { since, days: downloadGraceDays(settings, facts), wait: "download grace", about: `last archive finished ${since}` }, now);
         }
-        case "moveGracePassed": {
-            if (!db) return { gate, ok: false, figure: noDatabase(facts) };
-            if (!db.lastMoveAt) return { gate, ok: true, figure: "no local account has moved away" };
-            const about = `${db.movedAccounts ?? 0} local account(s) moved away, the last at ${db.lastMoveAt}`;
-            const why = "for its Move to reach every follower's server before a Delete";
-            return daysAfter(gate, { since: db.lastMoveAt, days: settings.moveGraceDays, wait: "move grace", about, why }, now);
-        }
+        case "moveGracePassed":
+            return moveGracePassed(facts, settings, now);
         case "deletionNoticesSent":
             return deletionNoticesSent(facts);
         case "goneDaysPassed": {
@@ -102,6 +97,26 @@ export function evaluateGate(gate: Gate, facts: HostFacts, settings: Settings, n
             return { gate, ...at.ready(edge) };
         }
     }
+}
+
+/**
+ * A Delete must not overtake a Move on a follower's server (it runs on a busier queue there): self-destruct
+ * waits until Sidekiq has no Move left to deliver here, queued, to retry or still to fan out, and
+ * `moveGraceDays` after the last local account moved away.
+ */
+function moveGracePassed(facts: HostFacts, settings: Settings, now: Date): GateResult {
+    const gate: Gate = "moveGracePassed";
+    const db = facts.database;
+    if (!db) return { gate, ok: false, figure: noDatabase(facts) };
+    if (!db.lastMoveAt) return { gate, ok: true, figure: "no local account has moved away" };
+    const about = `${db.movedAccounts ?? 0} local account(s) moved away, the last at ${db.lastMoveAt}`;
+    const why = "for its Move to reach every follower's server before a Delete";
+    const grace = daysAfter(gate, { since: db.lastMoveAt, days: settings.moveGraceDays, wait: "move grace", about, why }, now);
+    const d = facts.sidekiqDeliveries;
+    if (!d) return { gate, ok: false, figure: `${grace.figure}; Sidekiq's Move deliveries not read` };
+    const waiting = d.move.queued + d.move.retrying + d.moveDistributions;
+    const moves = `Move deliveries in Sidekiq: ${d.move.queued} queued, ${d.move.retrying} to retry, ${d.moveDistributions} account(s) still to fan out`;
+    return { gate, ok: grace.ok && waiting === 0, figure: `${grace.figure}; ${moves}` };
 }
 
 /** A gate that holds `days` after `since`: `about` what it counts from, then the days of the `wait` left (and
@@ -141,15 +156,15 @@ function deletionNoticesSent(facts: HostFacts): GateResult {
     if (era === "legacy") {
         if (!facts.selfDestructEnabled) return { gate, ok: false, figure: "the legacy tootctl self-destruct has not run" };
         if (!db) return { gate, ok: false, figure: noDatabase(facts) };
-        const d = facts.legacyDeliveries;
-        const deliveries = d ? `Delete deliveries in Sidekiq: ${d.enqueued} queued, ${d.retrying} to retry` : "Sidekiq's Delete deliveries not read";
+        const d = facts.sidekiqDeliveries?.delete;
+        const deliveries = d ? `Delete deliveries in Sidekiq: ${d.queued} queued, ${d.retrying} to retry` : "Sidekiq's Delete deliveries not read";
         const from = legacyPurgeFrom(facts);
         const purge = from
             ? `; Mastodon purges the suspended accounts' local data from ${from.slice(0, 10)} (deletion requests due 30 days after the command)`
             : "";
         return {
             gate,
-            ok: db.accountsPendingDeletion === 0 && d !== undefined && d.enqueued === 0 && d.retrying === 0,
+            ok: db.accountsPendingDeletion === 0 && d !== undefined && d.queued === 0 && d.retrying === 0,
             figure: `${db.accountsPendingDeletion} local account(s) not suspended (legacy tootctl self-destruct); ${deliveries}${purge}`,
         };
     }

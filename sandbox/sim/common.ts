@@ -86,13 +86,23 @@ export async function db(env: Record<string, string> = railsEnv()): Promise<Clie
 }
 
 // ---------------------------------------------------------------- Sidekiq state (stands in for Redis)
+/** The activity an ActivityPub::DeliveryWorker job carries (its first argument, the signed JSON). */
+export type Activity = "Delete" | "Move";
+
+/** DeliveryWorker jobs of one activity pushed together (push_bulk), in the push queue's order. */
+export interface DeliveryBatch {
+    activity: Activity;
+    n: number;
+    /** Of them, deliveries to FLAKY_DOMAIN: they fail their first attempt. */
+    flaky: number;
+}
+
 export interface SidekiqState {
     tick: number;
-    enqueued: number; // deliveries waiting in queues
-    retry: { due: number; n: number }[]; // retry set: deliveries due again at tick `due`
+    queue: DeliveryBatch[]; // the push queue, oldest first
+    retry: { due: number; n: number; activity: Activity }[]; // retry set: deliveries due again at tick `due`
     delivered: number;
     failed: number;
-    flakyQueued: number; // queued deliveries that will fail their first attempt
 }
 
 const STATE = path.join(SIMDIR, "sidekiq.json");
@@ -102,12 +112,25 @@ export function readState(): SidekiqState {
     try {
         return JSON.parse(fs.readFileSync(STATE, "utf8")) as SidekiqState;
     } catch {
-        return { tick: 0, enqueued: 0, retry: [], delivered: 0, failed: 0, flakyQueued: 0 };
+        return { tick: 0, queue: [], retry: [], delivered: 0, failed: 0 };
     }
 }
 
-export function retrySize(s: SidekiqState): number {
-    return s.retry.reduce((a, r) => a + r.n, 0);
+/** Deliveries waiting in the queue (Sidekiq::Stats#enqueued counts every job), or those of one activity. */
+export function enqueuedSize(s: SidekiqState, activity?: Activity): number {
+    return s.queue.filter((b) => !activity || b.activity === activity).reduce((a, b) => a + b.n, 0);
+}
+
+/** Deliveries in the retry set (Sidekiq::Stats#retry_size), or those of one activity. */
+export function retrySize(s: SidekiqState, activity?: Activity): number {
+    return s.retry.filter((r) => !activity || r.activity === activity).reduce((a, r) => a + r.n, 0);
+}
+
+/** push_bulk of one activity to `inboxes`: those on FLAKY_DOMAIN will fail their first attempt. */
+export function pushDeliveries(s: SidekiqState, activity: Activity, inboxes: string[], times = 1): number {
+    const n = inboxes.length * times;
+    if (n > 0) s.queue.push({ activity, n, flaky: inboxes.filter((i) => i.includes(`://${FLAKY_DOMAIN}/`)).length * times });
+    return n;
 }
 
 function sleepSync(ms: number): void {
@@ -227,6 +250,23 @@ export function settingValue(v: string | number): string {
 export const QUEUE_DIR = path.join(SIMDIR, "queue");
 /** What UserMailer delivered: one line per e-mail. */
 export const MAIL_LOG = path.join(SIMDIR, "mail.log");
+
+/** Jobs of a worker class Rails enqueued that Sidekiq has not run yet. */
+export function queuedJobs(worker: string): number {
+    let files: string[] = [];
+    try {
+        files = fs.readdirSync(QUEUE_DIR).filter((f) => f.endsWith(".json"));
+    } catch {
+        return 0;
+    }
+    return files.filter((f) => {
+        try {
+            return (JSON.parse(fs.readFileSync(path.join(QUEUE_DIR, f), "utf8")) as { class: string }).class === worker;
+        } catch {
+            return false; // run and removed meanwhile
+        }
+    }).length;
+}
 
 export function performAsync(worker: string, args: unknown[]): void {
     fs.mkdirSync(QUEUE_DIR, { recursive: true });

@@ -3,7 +3,20 @@
 // prints one JSON line. Costs one Rails boot.
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { db, isSelfDestruct, performAsync, railsBoot, railsEnv, readState, retrySize, selfDestructValue, simConfig } from "./common";
+import {
+    Activity,
+    db,
+    enqueuedSize,
+    isSelfDestruct,
+    performAsync,
+    queuedJobs,
+    railsBoot,
+    railsEnv,
+    readState,
+    retrySize,
+    selfDestructValue,
+    simConfig,
+} from "./common";
 import type { Client } from "pg";
 
 type Handler = (c: Client, input: Record<string, unknown>, env: Record<string, string>) => Promise<unknown>;
@@ -46,10 +59,11 @@ const SCRIPTS: Record<string, Handler> = {
         return { requested: todo.length, skipped: eligible.rows.length - todo.length };
     },
     "self_destruct_value.rb": async (_c, _input, env) => ({ value: selfDestructValue(env.SECRET_KEY_BASE, env.LOCAL_DOMAIN), enabled: isSelfDestruct(env) }),
-    // The sandbox's queues hold only deliveries (sidekiq.json stands in for Redis).
-    "delete_deliveries.rb": async () => {
+    // Deliveries are in sidekiq.json (it stands in for Redis), the jobs Rails enqueued in queue/.
+    "sidekiq_deliveries.rb": async () => {
         const s = readState();
-        return { enqueued: s.enqueued, retrying: retrySize(s) };
+        const of = (activity: Activity) => ({ queued: enqueuedSize(s, activity), retrying: retrySize(s, activity) });
+        return { delete: of("Delete"), move: of("Move"), move_distributions: queuedJobs("ActivityPub::MoveDistributionWorker") };
     },
     // Admin::Announcements::DistributionsController#create's work (4.4+): touch, then the worker.
     "distribute_announcement.rb": async (c, input) => {

@@ -30,7 +30,8 @@ CREATE TABLE accounts (
   discoverable boolean,
   silenced_at timestamp without time zone,
   memorial boolean DEFAULT false NOT NULL,
-  moved_to_account_id bigint
+  moved_to_account_id bigint,
+  also_known_as character varying[]
 );
 CREATE TABLE account_migrations (
   id bigserial PRIMARY KEY,
@@ -41,6 +42,28 @@ CREATE TABLE account_migrations (
   created_at timestamp(6) without time zone NOT NULL,
   updated_at timestamp(6) without time zone NOT NULL
 );
+CREATE TABLE follows (
+  id bigserial PRIMARY KEY,
+  created_at timestamp without time zone NOT NULL,
+  updated_at timestamp without time zone NOT NULL,
+  account_id bigint NOT NULL,
+  target_account_id bigint NOT NULL,
+  show_reblogs boolean DEFAULT true NOT NULL,
+  uri character varying,
+  notify boolean DEFAULT false NOT NULL,
+  languages character varying[]
+);
+CREATE UNIQUE INDEX index_follows_on_account_id_and_target_account_id ON follows (account_id, target_account_id);
+CREATE INDEX index_follows_on_target_account_id_and_account_id ON follows (target_account_id, account_id);
+CREATE TABLE blocks (
+  id bigserial PRIMARY KEY,
+  created_at timestamp without time zone NOT NULL,
+  updated_at timestamp without time zone NOT NULL,
+  account_id bigint NOT NULL,
+  target_account_id bigint NOT NULL,
+  uri character varying
+);
+CREATE UNIQUE INDEX index_blocks_on_account_id_and_target_account_id ON blocks (account_id, target_account_id);
 CREATE UNIQUE INDEX index_accounts_on_username_and_domain_lower ON accounts (lower(username), COALESCE(lower(domain), ''));
 CREATE TABLE users (
   id bigserial PRIMARY KEY,
@@ -230,6 +253,15 @@ async function main(): Promise<void> {
                 );
             }
         }
+        // every other remote account follows every other local account: each local account has followers on
+        // every remote domain (its Move goes to each domain's shared inbox)
+        await c.query(
+            `INSERT INTO follows (account_id, target_account_id, created_at, updated_at, uri)
+       SELECT r.id, l.id, now() - interval '100 days', now(), r.uri || '#follows/' || l.id
+         FROM (SELECT id, uri, row_number() OVER (ORDER BY id) AS k FROM accounts WHERE domain IS NOT NULL) r,
+              (SELECT id, row_number() OVER (ORDER BY id) AS i FROM accounts WHERE domain IS NULL) l
+        WHERE (r.k + l.i) % 2 = 0`,
+        );
         // a few statuses by the first local accounts
         await c.query(
             `INSERT INTO statuses (text, created_at, updated_at, account_id, local, visibility, uri)

@@ -24,12 +24,13 @@ import { versionAtLeast } from "../../lib/mastodon/version";
 import { deleteBackup, processBackup } from "./backups";
 import {
     db,
-    FLAKY_DOMAIN,
     INBOXES_SQL,
     MAIL_LOG,
     mastodonSetting,
     QUEUE_DIR,
     railsEnv,
+    enqueuedSize,
+    pushDeliveries,
     retrySize,
     selfDestructAtStart,
     simConfig,
@@ -70,6 +71,13 @@ function nextDaily(minute: number, hour: number, from: Date): Date {
     return at;
 }
 
+/** ActivityPub::MoveDistributionWorker#inboxes: (followers.inboxes + blocked_by.inboxes).uniq, Account.inboxes
+ *  being each ActivityPub account's shared inbox, else its own. */
+const MOVE_INBOXES_SQL = `SELECT DISTINCT COALESCE(NULLIF(a.shared_inbox_url, ''), a.inbox_url) AS inbox
+  FROM accounts a
+ WHERE a.protocol = 1
+   AND (a.id IN (SELECT account_id FROM follows WHERE target_account_id = $1) OR a.id IN (SELECT account_id FROM blocks WHERE target_account_id = $1))`;
+
 /** Jobs Rails enqueued with perform_async, oldest first. */
 async function workQueue(c: Client, log: Log): Promise<void> {
     let files: string[] = [];
@@ -96,6 +104,12 @@ async function workQueue(c: Client, log: Log): Promise<void> {
             const at = new Date().toISOString();
             fs.appendFileSync(MAIL_LOG, users.map((u) => `${at} announcement_published ${u.email} announcement:${job.args[0]}\n`).join(""));
             log(`${job.class} announcement=${job.args[0]} mails=${users.length}`);
+        } else if (job.class === "ActivityPub::MoveDistributionWorker") {
+            // One Move per inbox of the moved account's followers and of those who block it (push_bulk).
+            const [migration] = (await c.query(`SELECT account_id FROM account_migrations WHERE id = $1`, [job.args[0]])).rows;
+            const inboxes: string[] = migration ? (await c.query(MOVE_INBOXES_SQL, [migration.account_id])).rows.map((r) => r.inbox) : []; // rescue ActiveRecord::RecordNotFound
+            updateState((st) => pushDeliveries(st, "Move", inboxes));
+            log(`${job.class} migration=${job.args[0]} deliveries=${inboxes.length}`);
         } else {
             log(`unknown job ${job.class}`);
         }
@@ -191,11 +205,10 @@ async function tick(c: import("pg").Client, env: Record<string, string>, version
     let marked = 0;
     let withRequest = 0;
     let purged = 0;
-    let enqueued = 0;
-    let flakyEnqueued = 0;
+    let deletes: string[] = [];
+    let deletedAccounts = 0;
     if (selfDestruct) {
-        const inboxes: string[] = (await c.query(INBOXES_SQL)).rows.map((r) => r.inbox);
-        const flaky = inboxes.filter((i) => i.includes(`://${FLAKY_DOMAIN}/`)).length;
+        deletes = (await c.query(INBOXES_SQL)).rows.map((r) => r.inbox);
         const era47 = versionAtLeast(version, 4, 7);
         // 4.7: Account#update!(requested_deletion_at:) then deletion_request&.destroy; before: suspended_at only
         const mark = era47 ? "requested_deletion_at = now()" : "suspended_at = now(), suspension_origin = 0";
@@ -220,9 +233,7 @@ async function tick(c: import("pg").Client, env: Record<string, string>, version
         await c.query("COMMIT");
         marked = first.rows.length;
         withRequest = ids.length;
-        const accounts = marked + withRequest;
-        enqueued = accounts * inboxes.length;
-        flakyEnqueued = accounts * flaky;
+        deletedAccounts = marked + withRequest;
     } else {
         const due = await c.query(
             `SELECT account_id FROM account_deletion_requests WHERE created_at < now() - interval '${DELAY_TO_DELETION_DAYS} days' ORDER BY id LIMIT ${MAX_DELETIONS_PER_JOB}`,
@@ -230,14 +241,12 @@ async function tick(c: import("pg").Client, env: Record<string, string>, version
         for (const r of due.rows) purged += await purgeAccount(c, env, r.account_id);
     }
 
-    // DeliveryWorker
+    // DeliveryWorker: the retries that are due, then the push queue in its order (its flaky deliveries first)
+    let enqueued = 0;
     const s = updateState((st) => {
         st.tick += 1;
-        st.enqueued += enqueued;
-        // deliveries of this tick's flaky inboxes: remember them so they fail
-        st.flakyQueued = (st.flakyQueued ?? 0) + flakyEnqueued;
+        enqueued = pushDeliveries(st, "Delete", deletes, deletedAccounts);
         let budget = DELIVERIES_PER_TICK;
-        // retries that are due
         for (const r of st.retry) {
             if (r.due <= st.tick && budget > 0) {
                 const n = Math.min(r.n, budget);
@@ -247,17 +256,22 @@ async function tick(c: import("pg").Client, env: Record<string, string>, version
             }
         }
         st.retry = st.retry.filter((r) => r.n > 0);
-        const work = Math.min(st.enqueued, budget);
-        const failing = Math.min(st.flakyQueued, work);
-        st.flakyQueued -= failing;
-        st.enqueued -= work;
-        st.delivered += work - failing;
-        st.failed += failing;
-        if (failing > 0) st.retry.push({ due: st.tick + RETRY_AFTER_TICKS, n: failing });
+        for (const batch of st.queue) {
+            if (budget === 0) break;
+            const work = Math.min(batch.n, budget);
+            const failing = Math.min(batch.flaky, work);
+            batch.n -= work;
+            batch.flaky -= failing;
+            budget -= work;
+            st.delivered += work - failing;
+            st.failed += failing;
+            if (failing > 0) st.retry.push({ due: st.tick + RETRY_AFTER_TICKS, n: failing, activity: batch.activity });
+        }
+        st.queue = st.queue.filter((b) => b.n > 0);
     });
     log(
         `tick=${s.tick} backups=${backups} self_destruct=${selfDestruct} deleted=${marked} deletion_requests=${withRequest} purged=${purged} ` +
-            `enqueued_now=${enqueued} enqueued=${s.enqueued} retry=${retrySize(s)} delivered=${s.delivered}`,
+            `enqueued_now=${enqueued} enqueued=${enqueuedSize(s)} retry=${retrySize(s)} delivered=${s.delivered}`,
     );
 }
 

@@ -2,7 +2,20 @@
 // /var/lib/mastodon-sim/boots). Messages follow lib/mastodon/cli/*.rb.
 import type { Client } from "pg";
 import { versionAtLeast } from "../../lib/mastodon/version";
-import { db, FLAKY_DOMAIN, INBOXES_SQL, isSelfDestruct, railsBoot, railsEnv, readState, retrySize, selfDestructValue, simConfig, updateState } from "./common";
+import {
+    db,
+    enqueuedSize,
+    INBOXES_SQL,
+    isSelfDestruct,
+    pushDeliveries,
+    railsBoot,
+    railsEnv,
+    readState,
+    retrySize,
+    selfDestructValue,
+    simConfig,
+    updateState,
+} from "./common";
 
 class Exit extends Error {
     constructor(public code: number) {
@@ -98,7 +111,8 @@ async function selfDestruct(env: Record<string, string>, version: string): Promi
             }
             const st = readState();
             if (pending > 0) say(`${pending} accounts are still pending deletion.`);
-            else if (st.enqueued > 0) say("Deletion notices are still being processed");
+            else if (enqueuedSize(st) > 0)
+                say("Deletion notices are still being processed"); // Sidekiq::Stats#enqueued: every job
             else if (retrySize(st) > 0)
                 say("At least one delivery attempt for each deletion notice has been made, but some have failed and are scheduled for retry");
             else say("Every deletion notice has been sent! You can safely delete all data and decomission your servers!");
@@ -154,11 +168,7 @@ async function selfDestruct(env: Record<string, string>, version: string): Promi
         ).rows.map((r) => r.id);
         await suspendWithDeletionRequest(c, withRequest);
         const processed = unsuspended.length + withRequest.length;
-        const flaky = inboxes.filter((i) => i.includes(`://${FLAKY_DOMAIN}/`)).length;
-        updateState((s) => {
-            s.enqueued += inboxes.length * processed;
-            s.flakyQueued = (s.flakyQueued ?? 0) + flaky * processed;
-        });
+        updateState((s) => pushDeliveries(s, "Delete", inboxes, processed));
         say(`Queued ${inboxes.length * processed} items into Sidekiq for ${processed} accounts`);
         say("Wait until Sidekiq processes all items, then you can shut everything down and delete the data");
     } finally {
