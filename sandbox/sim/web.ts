@@ -150,6 +150,24 @@ const atLeast = (v: [number, number]) => major > v[0] || (major === v[0] && mino
 const abs = (path: string) => `https://${domain}${path}`;
 const withSession = (r: Res, session: Session): Res => ({ ...r, headers: { ...(r.headers ?? {}), "Set-Cookie": sessionCookie(session) } });
 
+/** User#update_sign_in!: the previous sign-in kept as the last, now as the current (UTC, as Rails writes it). */
+async function updateSignIn(userId: string, newSignIn: boolean): Promise<void> {
+    await q(
+        `UPDATE users SET last_sign_in_at = coalesce(current_sign_in_at, now() AT TIME ZONE 'UTC'), current_sign_in_at = now() AT TIME ZONE 'UTC',
+                sign_in_count = sign_in_count + $2 WHERE id = $1`,
+        [userId, newSignIn ? 1 : 0],
+    );
+}
+
+/** UserTrackingConcern (ApplicationController): a signed-in user's sign-in is brought up to date once a day. */
+async function trackSignIn(userId: string): Promise<void> {
+    const [u] = await q(
+        `SELECT current_sign_in_at IS NULL OR current_sign_in_at < (now() AT TIME ZONE 'UTC') - interval '24 hours' AS due FROM users WHERE id = $1`,
+        [userId],
+    );
+    if (u?.due) await updateSignIn(userId, false);
+}
+
 /** Auth::SessionsController#after_sign_in_path_for: the stored location, unless it is a home path; else root. */
 function afterSignIn(session: Session): string {
     const last = session.return_to;
@@ -191,6 +209,7 @@ const ROUTES: Route[] = [
                 c.form.get("user[email]") ?? "",
             ]);
             if (!rows.length) return page(200, "Log in", `<p>Invalid Email address or password.</p>`);
+            await updateSignIn(rows[0].id, true); // Auth::SessionsController#on_authentication_success
             return withSession(redirect(afterSignIn(c.session)), { user_id: String(rows[0].id) });
         },
     },
@@ -347,6 +366,7 @@ async function route(req: http.IncomingMessage, url: URL): Promise<Res> {
         if (wantsJson(req, p) || p.startsWith("/users/") || p === "/inbox") return json(410, { error: "Gone" });
         return selfDestructPage(c);
     }
+    if (r && user) await trackSignIn(user);
     if (r) {
         if (r.auth && !user) {
             // Devise's authenticate_user!: a navigational GET is stored, to come back to once signed in.
