@@ -247,6 +247,8 @@ function outputs(
         announcementId: closure.notice?.announcementId,
         reminderDates: closure.notice?.reminderDates,
         archivesRequested: closure.archives?.requested,
+        // Counts only: the list, with usernames, stays on the host.
+        leavingLedger: closure.ledger?.counts.apply((counts) => ({ path: closure.ledger!.path, ...counts })),
         // Not once the run stops the database: nothing is downloaded from a dormant host.
         archiveDownloads: spec.announce && facts.database && !spec.stopped.includes("postgresql") ? after.apply((a) => archiveDownloads(a)!) : undefined,
         announcementEmail: closure.notice?.email ?? announcementEmailFigure(closure, facts),

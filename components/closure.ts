@@ -13,6 +13,7 @@ import { ArchiveRequests } from "./archives";
 import { DatabaseDump } from "./database-dump";
 import { declareEdge, EdgeComponent } from "./edge";
 import { FrontProxy } from "./front-proxy";
+import { LeavingLedger } from "./ledger";
 import { ClosureNotice } from "./notice";
 import { SelfDestruct } from "./self-destruct";
 import { ServiceShutdown } from "./services";
@@ -58,6 +59,7 @@ export class MastodonClosure extends pulumi.ComponentResource {
     readonly notice?: ClosureNotice;
     readonly front: FrontProxy;
     readonly archives?: ArchiveRequests;
+    readonly ledger?: LeavingLedger;
     readonly selfDestruct?: SelfDestruct;
     readonly dump?: DatabaseDump;
     readonly services?: ServiceShutdown;
@@ -137,6 +139,11 @@ export class MastodonClosure extends pulumi.ComponentResource {
             );
         }
 
+        // After this stage's archive requests (its params follow them): the ledger shows them.
+        if (plan.ledger) {
+            this.ledger = new LeavingLedger(`${name}-ledger`, { access, ledger: plan.ledger, archives: this.archives }, child);
+        }
+
         if (plan.selfDestruct) {
             this.selfDestruct = new SelfDestruct(
                 `${name}-self-destruct`,
@@ -171,7 +178,7 @@ export class MastodonClosure extends pulumi.ComponentResource {
         }
 
         if (plan.journal) {
-            const done = [this.notice, this.front, this.archives, this.selfDestruct, this.dump, this.services, this.edge].filter(
+            const done = [this.notice, this.front, this.archives, this.ledger, this.selfDestruct, this.dump, this.services, this.edge].filter(
                 (r) => r !== undefined,
             ) as pulumi.Resource[];
             const journal = new HostStep(

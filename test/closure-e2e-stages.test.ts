@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { runPulumi } from "../bin/sandbox-stack";
+import { countsOfLedger } from "../lib/rules/ledger";
 import {
     Closure,
     converge,
@@ -73,7 +74,12 @@ test("operating: checks and reports the host, changes nothing on it", async () =
 });
 
 test("announced: announcement with date and successor, reminders scheduled, registrations closed", async () => {
-    await converge(c, { stage: "announced", closingDate: inDays(40) });
+    const up = await converge(c, { stage: "announced", closingDate: inDays(40) });
+    assert.deepEqual(
+        [up.leavingLedger.path, up.leavingLedger.users],
+        ["/var/lib/mastodon-closure/ledger.tsv", 12],
+        "the ledger of who has left is kept from the announcement on",
+    );
     const rows = await c.sandbox.sql<{ text: string; published: boolean; scheduled_at: Date | null }>(
         "SELECT text, published, scheduled_at FROM announcements ORDER BY scheduled_at NULLS FIRST",
     );
@@ -134,6 +140,11 @@ test("a plain preview says in words what each changing step will do on the host,
             "closure-notice-status": ["the announcement also posted as a public status of the statusToken's account (deleted on the way back)"],
             "closure-archives-request": [
                 "request an archive for every user without one requested in the last 3 day(s), in one Rails boot (rails/request_archives.rb)",
+            ],
+            // Written again after the archive requests, which it shows; alice's and bob's archives were made before
+            // nginx's log began, so whether they took them is unknown.
+            "closure-ledger-ledger": [
+                "the ledger of who has left written to /var/lib/mastodon-closure/ledger.tsv (mode 600; usernames stay on the host): 12 user(s) who can sign in: 0 moved, 0 downloaded an archive, 10 did nothing yet",
             ],
             "closure-journal": [`the host's journal (/var/lib/mastodon-closure/journal.json) records stage "closed" once every step above holds`],
         },
@@ -236,6 +247,39 @@ test("closed: single sign-on and every route Mastodon keeps reach the app; what 
     // Dropped, as Mastodon itself drops them in self-destruct mode: 410 even signed in.
     for (const p of ["/settings/profile", "/settings/otp_authentication", "/auth/sign_up", "/home"]) await expectStatus(c.sandbox, p, 410, { cookie });
     await expectStatus(c.sandbox, "/auth/sign_in", 410, { method: "PUT" });
+});
+
+test("the ledger of who has left: counts in the outputs, the list on the host only (mode 600), no username in the state or the engine's output", async () => {
+    await waitFor("every archive made", 60, async () => (await c.sandbox.sql("SELECT id FROM backups WHERE NOT processed")).length === 0);
+    const up = await converge(c, { stage: "closed" });
+    const ledger = "/var/lib/mastodon-closure/ledger.tsv";
+    assert.equal((await c.sandbox.exec(`stat -c '%a %U' ${ledger}`)).stdout.trim(), "600 root");
+    const text = (await c.sandbox.exec(`cat ${ledger}`)).stdout;
+    const row = (name: string) => text.split("\n").find((l) => l.startsWith(`${name}\t`)) ?? `${name}: no line in the ledger`;
+    // alice took her archive through nginx (the e-mailed link, then the file); bob signed in with his password,
+    // carol with single sign-on; dave did nothing since his archive was made.
+    assert.match(row("alice"), /^alice\tdownloaded\t-\t-\t\S+\tyes\tyes$/);
+    assert.match(row("bob"), /^bob\tsigned-in\t-\t-\t\S+\t(no|unknown)\tyes$/);
+    assert.match(row("carol"), /^carol\tsigned-in\t/);
+    assert.match(row("dave"), /^dave\tnothing\t-\t-\t\S+\tno\tno$/);
+    const names = (
+        await c.sandbox.sql<{ username: string }>("SELECT a.username FROM users u JOIN accounts a ON a.id = u.account_id WHERE a.domain IS NULL")
+    ).map((r) => r.username);
+    assert.equal(text.trimEnd().split("\n").length, 3 + names.length, "a line for each user who can sign in");
+    const { path, ...counts } = up.leavingLedger;
+    assert.equal(path, ledger);
+    assert.deepEqual(counts, countsOfLedger(text)!, "the outputs count what the list on the host says");
+    assert.deepEqual([counts.users, counts.moved, counts.downloaded, counts.signedInSinceAnnouncement], [names.length, 0, 1, 3], JSON.stringify(counts));
+    // A username would be a JSON string there, or a line of the list; an e-mail address anywhere.
+    const exported = (await c.s.pulumi(["stack", "export"])).output;
+    const engine = c.s.log.join("");
+    for (const [what, text] of [
+        ["pulumi stack export", exported],
+        ["the engine's output", engine],
+    ]) {
+        for (const name of names) assert.ok(!text.includes(`"${name}"`) && !text.includes(`${name}\t`), `${name} in ${what}`);
+        assert.doesNotMatch(text, /@mail\.example|username\tstatus/, `the list or an e-mail address in ${what}`);
+    }
 });
 
 test("a no-op up at closed: nothing changes, one SSH session, no Rails boot", async () => {

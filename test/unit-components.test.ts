@@ -301,6 +301,29 @@ describe("MastodonClosure per stage", () => {
         assert.deepEqual(params(b.one("StageJournal")), { stage: "closed", closingDate: "2026-06-01" });
     });
 
+    test("the ledger of who has left: written from announced on with counts and a digest only, kept as written once self-destruct runs", async () => {
+        const counts = { users: 3, moved: 1, withArchive: 2, downloaded: 1, downloadUnknown: 0, signedInSinceAnnouncement: 1, nothing: 1 };
+        const readFrom = { announcedOn: "2026-05-01", accessLog: "/var/log/nginx/access.log" };
+        const written = await build(settings("announced"), factsAt("announced", { ledger: { digest: "d1", counts, readFrom } }));
+        assert.deepEqual(params(written.one("LeavingLedger")), { domain: "social.example", digest: "d1", counts, readFrom });
+        assert.ok(
+            written.dependsOn(`${written.prefix}-journal`).includes(`${written.prefix}-ledger`),
+            "the journal records the stage once the ledger is written",
+        );
+        const kept = await build(settings("self-destructing"), factsAt("self-destructing", { ledger: { digest: "d1", counts } }));
+        assert.deepEqual(params(kept.one("LeavingLedger")), { domain: "social.example", digest: "d1", counts });
+        assert.equal(
+            (await build(settings("operating"), factsAt("operating", { ledger: { digest: "d1", counts } }))).steps.filter((r) => r.kind === "LeavingLedger")
+                .length,
+            0,
+        );
+        assert.equal(
+            (await build(settings("announced"), factsAt("announced"))).steps.filter((r) => r.kind === "LeavingLedger").length,
+            0,
+            "none read: none declared",
+        );
+    });
+
     test("closed without requestArchives: no archive requests", async () => {
         const b = await build(settings("closed"), factsAt("closed"));
         assert.equal(b.steps.filter((r) => r.kind === "ArchiveRequests").length, 0);

@@ -139,6 +139,7 @@ describe("split hosts: which host each step acts on", () => {
             announcementEmail: "app",
             publicStatus: "app",
             requestArchives: "app",
+            ledger: "app",
             selfDestruct: "app",
             databaseDump: "app",
             stopServices: "app",

@@ -19,7 +19,9 @@ import { DOMAIN, Settings } from "../rules/settings";
 import { HostOwner, parseOwnerRecord } from "../rules/owner";
 import { OWNER_RECORD } from "./records";
 import { BASELINE_STAGE, firstStage, nextStage, Stage, STAGE_TABLE, STAGES } from "../rules/stages";
-import { clockSkewMs } from "../rules/clock";
+import { clockSkewMs, hostNow } from "../rules/clock";
+import { announcedAtOf } from "../rules/notice";
+import { accessLogOf, accessLogScript, keptLedger, LEDGER_PATH, ledgerTextOf } from "./ledger";
 
 export interface Probe {
     facts: HostFacts;
@@ -68,6 +70,9 @@ export function localDomainProblem(domain: string, localDomain: string | undefin
     return `domain is "${domain}" but the host's LOCAL_DOMAIN (${envPath}) is ${found}: is this the right host?`;
 }
 
+/** Separates the access log's lines from the dumps in the probe's round trip. */
+const LOG_MARK = "--- access log";
+
 export async function probeHost(access: HostAccess, settings: Settings): Promise<Probe> {
     return HostSet.with(hostTargets(access), "app", async (host) => {
         const deployment = settings.deployment;
@@ -79,14 +84,14 @@ export async function probeHost(access: HostAccess, settings: Settings): Promise
         // The kept original: in the state directory, or beside the site where earlier versions kept it (moved
         // by the vhost step the next time it runs); one kept from another site is not this one's.
         const vhostPaths = [ORIGINAL_VHOST, KEPT_VHOST_SITE, legacyKeptVhost(settings.nginxSite), settings.nginxSite];
-        const appPaths = [envPath, JOURNAL_PATH, SERVICES_RECORD, EMAIL_RECORD, OWNER_RECORD];
+        const appPaths = [envPath, JOURNAL_PATH, SERVICES_RECORD, EMAIL_RECORD, OWNER_RECORD, LEDGER_PATH];
         const hostPaths = proxy === host ? [...appPaths, ...vhostPaths] : appPaths;
         // Mastodon's own files in the same round trip, unless they are read inside its image.
         const files = await host.readFiles(
             source.wrap ? hostPaths : [...hostPaths, ...source.paths],
             "read .env.production, the closure journal, the nginx site, Mastodon's version and its settings defaults",
         );
-        const [env, journalText, servicesRecord, emailRecord, ownerRecord] = files;
+        const [env, journalText, servicesRecord, emailRecord, ownerRecord, ledgerOnHost] = files;
         const [keptVhost, keptFrom, legacyKept, site, proxyOwner] =
             proxy === host ? files.slice(appPaths.length) : await proxy.readFiles([...vhostPaths, OWNER_RECORD], "read the nginx site on the proxy host");
         const [versionRb, defaultsText] = source.wrap
@@ -138,14 +143,26 @@ export async function probeHost(access: HostAccess, settings: Settings): Promise
             ...(emailRecord ? { announcementEmailedAt: (JSON.parse(emailRecord) as EmailRecord).sentAt } : {}),
             ...(objectStorage ? { objectStorage } : {}),
         };
+        // The ledger of who has left: written from what the host shows at the stages that write it, else kept as
+        // last written. Archive downloads are read from nginx's access log, where nginx runs.
+        const ledgerWanted = STAGE_TABLE[settings.stage].ledger;
+        if (ledgerWanted !== "none") facts.ledger = keptLedger(ledgerOnHost);
+        const accessLog = ledgerWanted === "written" ? (accessLogOf(originalVhost) ?? null) : undefined;
+        const logHere = accessLog && proxy === host ? `; echo ${LOG_MARK}; ${accessLogScript(accessLog)}` : "";
         // The host's clock, which the rules go by (lib/rules/clock.ts), in the same round trip as the dumps: in
         // dumpDir, or in the subdirectory the closure makes there when dumpDir was there before it.
         const runnerBefore = Date.now();
         const dumps = await host.run(
-            `date -u +%s; for d in ${dumpDirsOf(settings.dumpDir).map(shq).join(" ")}; do [ -d "$d" ] || continue; find "$d" -maxdepth 1 -type f \\( -name '*.dump' -o -name '*.dump.age' \\) -printf '%s %p\\n'; done | sort -k2`,
-            { label: `read the host's clock, list the dumps in ${settings.dumpDir}` },
+            `date -u +%s; for d in ${dumpDirsOf(settings.dumpDir).map(shq).join(" ")}; do [ -d "$d" ] || continue; find "$d" -maxdepth 1 -type f \\( -name '*.dump' -o -name '*.dump.age' \\) -printf '%s %p\\n'; done | sort -k2${logHere}`,
+            { label: `read the host's clock, list the dumps in ${settings.dumpDir}${logHere ? `, read archive downloads in ${accessLog}` : ""}` },
         );
-        const [clock, ...dumpLines] = dumps.stdout.trim().split("\n");
+        const [clockAndDumps, logPart] = dumps.stdout.split(`${LOG_MARK}\n`);
+        const logLines = logHere
+            ? (logPart ?? "").split("\n")
+            : accessLog
+              ? (await proxy.run(accessLogScript(accessLog), { label: `read archive downloads in ${accessLog}` })).stdout.split("\n")
+              : [];
+        const [clock, ...dumpLines] = clockAndDumps.trim().split("\n");
         const hostSeconds = Number(clock);
         if (Number.isFinite(hostSeconds) && hostSeconds > 0) facts.clockSkewMs = clockSkewMs(hostSeconds, runnerBefore, Date.now());
         const dumpsOnHost = dumpLines.filter(Boolean).map((l) => ({ bytes: Number(l.split(" ")[0]), path: l.slice(l.indexOf(" ") + 1) }));
@@ -205,6 +222,11 @@ export async function probeHost(access: HostAccess, settings: Settings): Promise
                         requestedAt: r.requested ? new Date(`${r.requested}Z`).toISOString() : undefined,
                     })),
                 };
+                if (accessLog !== undefined) {
+                    const announcedOn = announcedAtOf(facts, hostNow(new Date(), facts.clockSkewMs)).toISOString().slice(0, 10);
+                    const readFrom = { announcedOn, accessLog };
+                    facts.ledger = { ...keptLedger(await ledgerTextOf(db, settings.domain, readFrom, logLines, ledgerOnHost))!, readFrom };
+                }
             } finally {
                 await db.end();
             }

@@ -22,6 +22,7 @@ import { canonical } from "./step-state";
 
 type AnyStep = {
     apply(h: RemoteHost, a: HostAccess, p: unknown, prev?: unknown): Promise<unknown>;
+    paramsAfter?(p: unknown, r: unknown): unknown;
     read(h: RemoteHost, a: HostAccess, p: unknown, r: unknown): Promise<{ params: unknown; result: unknown }>;
     undo(h: RemoteHost, a: HostAccess, p: unknown, r: unknown): Promise<void>;
 };
@@ -96,7 +97,7 @@ function given(state: StepState): StepState {
 export async function create(inputs: StepState): Promise<pulumi.dynamic.CreateResult> {
     const step = STEPS[inputs.kind] as AnyStep;
     const result = await change(given(inputs), (host, access) => step.apply(host, access, inputs.params));
-    return { id: randomUUID(), outs: { ...inputs, result } };
+    return { id: randomUUID(), outs: { ...inputs, params: step.paramsAfter?.(inputs.params, result) ?? inputs.params, result } };
 }
 
 export async function read(id: string, props: StepState): Promise<pulumi.dynamic.ReadResult> {
@@ -110,7 +111,7 @@ export async function update(olds: StepState, news: StepState): Promise<pulumi.d
     if (canonical(olds.params) === canonical(news.params)) return { outs: { ...news, result: olds.result } };
     const step = STEPS[news.kind] as AnyStep;
     const result = await change(given(news), (host, access) => step.apply(host, access, news.params, olds.result));
-    return { outs: { ...news, result } };
+    return { outs: { ...news, params: step.paramsAfter?.(news.params, result) ?? news.params, result } };
 }
 
 export async function undo(props: StepState): Promise<void> {

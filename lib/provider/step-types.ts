@@ -14,6 +14,7 @@ export const STEP_TYPE_NAMES: Readonly<Record<StepKind, string>> = {
     announcementEmail: "AnnouncementEmail",
     publicStatus: "PublicStatus",
     requestArchives: "ArchiveRequests",
+    ledger: "LeavingLedger",
     selfDestruct: "SelfDestructMode",
     databaseDump: "DatabaseDump",
     stopServices: "StoppedServices",

@@ -1,4 +1,5 @@
 // What the probe read on the host (lib/host/probe.ts), as the rules decide from it. Pure data.
+import type { LedgerCounts } from "./ledger";
 import type { ObjectStorage } from "../mastodon/object-storage";
 import type { HostOwner } from "./owner";
 import type { Stage } from "./stages";
@@ -63,6 +64,9 @@ export interface HostFacts {
      *  move to dormant began, with its gates held then, even if the run that began it died; empty once the
      *  way back started them all again. */
     stoppedByClosure?: { unit: string; wasActive: boolean; wasEnabled: boolean }[];
+    /** The ledger of who has left (lib/rules/ledger.ts), counts and digest only: as the host shows it now where
+     *  the stage writes it (with what it was read from), else as last written on the host (LEDGER_PATH). */
+    ledger?: LedgerFacts;
     /** The owner record of each host of the closure (the Mastodon host first; lib/rules/owner.ts). */
     owners?: HostOwner[];
 }
@@ -71,4 +75,16 @@ export interface HostFacts {
 export interface SidekiqWaiting {
     queued: number;
     retrying: number;
+}
+
+/** The ledger: its text's sha256 and counts; `readFrom` when it is to be written from the host's data now. */
+export interface LedgerFacts {
+    digest: string;
+    counts: LedgerCounts;
+    readFrom?: {
+        /** The day the closure was announced (UTC): who signed in from then on has seen it. */
+        announcedOn: string;
+        /** nginx's access log on the proxy host; null when the site logs nothing. */
+        accessLog: string | null;
+    };
 }

@@ -5,7 +5,7 @@ import type { Language } from "../gone/contract";
 import { DAY_MS } from "./days";
 import type { HostFacts } from "./facts";
 import type { Settings } from "./settings";
-import { needsClosingDate, Stage } from "./stages";
+import { ANNOUNCING_STAGE, needsClosingDate, Stage, STAGE_TABLE } from "./stages";
 
 export interface NoticeInput {
     domain: string;
@@ -116,4 +116,11 @@ export function checkClosingDate(target: Stage, facts: HostFacts, settings: Sett
               warning: `closingDate ${settings.closingDate} gives ${days} day(s) of notice; joinmastodon.org's Server Covenant asks listed servers for ${COVENANT_NOTICE_DAYS}`,
           }
         : {};
+}
+
+/** When the closure was announced: when the host entered the announcing stage, while it is at a stage that
+ *  announces; else now (announcing again after moving back to operating counts from then). */
+export function announcedAtOf(facts: HostFacts, now: Date): Date {
+    const since = facts.reachedAt[ANNOUNCING_STAGE];
+    return STAGE_TABLE[facts.currentStage].announce && since ? new Date(since) : now;
 }

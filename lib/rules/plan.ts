@@ -4,23 +4,14 @@
 // program throws before declaring anything.
 import { serviceOf, ServiceRole } from "../mastodon/deployment";
 import { archiveRecentDays, downloadsUntil } from "./archives";
-import { HostFacts } from "./facts";
+import { announcedAtOf } from "./notice";
+import { HostFacts, LedgerFacts } from "./facts";
 import { versionAtLeast } from "../mastodon/version";
 import { bucketManualStep, BucketPlan, planBucket } from "../mastodon/object-storage";
 import { isRestored } from "../edge/edge";
 import { EdgeFacts, edgeOf, EdgePlan } from "../edge/edges";
 import type { Settings } from "./settings";
-import {
-    ANNOUNCING_STAGE,
-    BASELINE_STAGE,
-    DUMP_STAGE,
-    GONE_EVERYWHERE_STAGE,
-    PARKING_STAGE,
-    SELF_DESTRUCT_STAGE,
-    Stage,
-    STAGE_TABLE,
-    StageSpec,
-} from "./stages";
+import { BASELINE_STAGE, DUMP_STAGE, GONE_EVERYWHERE_STAGE, PARKING_STAGE, SELF_DESTRUCT_STAGE, Stage, STAGE_TABLE, StageSpec } from "./stages";
 import { FrontMode } from "../gone/contract";
 
 export interface ClosurePlan {
@@ -36,6 +27,8 @@ export interface ClosurePlan {
      *  grace is not nil (lib/rules/archives.ts downloadsUntil); once self-destruct runs, no date is promised. */
     downloadsUntil?: string;
     requestArchives: boolean;
+    /** The ledger of who has left on the host (LedgerFacts' counts and digest; written now or kept). */
+    ledger?: LedgerFacts & { domain: string };
     /** Users with an archive requested within this many days are not asked again (lib/rules/archives.ts archiveRecentDays). */
     archiveRecentDays: number;
     /** The announcement e-mailed to every user, once (emailAnnouncement, 4.4+), from the announcing stage on. */
@@ -86,9 +79,7 @@ export function planClosure(settings: Settings, facts: HostFacts, now: Date, edg
     const keptOneWay: string[] = [];
     const refusals: string[] = [];
 
-    // Re-announcing after moving back to operating counts from now, not from the first time.
-    const announcedSince = facts.reachedAt[ANNOUNCING_STAGE];
-    const announcedAt = STAGE_TABLE[facts.currentStage].announce && announcedSince ? new Date(announcedSince) : now;
+    const announcedAt = announcedAtOf(facts, now);
 
     // Kept below its stage only when the host really is in self-destruct mode: a journal alone never turns it on.
     const selfDestructDone = facts.reachedAt[SELF_DESTRUCT_STAGE] !== undefined && facts.selfDestructEnabled;
@@ -144,6 +135,7 @@ export function planClosure(settings: Settings, facts: HostFacts, now: Date, edg
         nginxRunning: edge?.nginx?.stop !== true,
         ...(until ? { downloadsUntil: until } : {}),
         requestArchives: spec.requestArchives && s.requestArchives,
+        ...(spec.ledger !== "none" && facts.ledger ? { ledger: { domain: s.domain, ...facts.ledger } } : {}),
         archiveRecentDays: archiveRecentDays(s, facts),
         emailAnnouncement,
         selfDestruct: spec.selfDestruct || selfDestructDone,

@@ -27,6 +27,9 @@ export interface StageSpec {
     closeRegistrations: boolean;
     /** Server announcement and reminders before the closing date. */
     announce: boolean;
+    /** The ledger of who has left (lib/rules/ledger.ts), on the host: "written" from what the host shows while
+     *  users can still leave, "kept" as last written once self-destruct runs (accounts go, the database stops). */
+    ledger: "none" | "written" | "kept";
     /** Archives requested for every user without a recent one (when requestArchives is set). */
     requestArchives: boolean;
     /** The 410 page promises a last day to download (downloadGraceDays after the day the server closed);
@@ -52,6 +55,7 @@ export const STAGE_TABLE: Record<Stage, StageSpec> = {
         front: "original",
         closeRegistrations: false,
         announce: false,
+        ledger: "none",
         requestArchives: false,
         lastDownloadDay: false,
         selfDestruct: false,
@@ -66,6 +70,7 @@ export const STAGE_TABLE: Record<Stage, StageSpec> = {
         front: "original",
         closeRegistrations: true,
         announce: true,
+        ledger: "written",
         requestArchives: false,
         lastDownloadDay: false,
         selfDestruct: false,
@@ -80,6 +85,7 @@ export const STAGE_TABLE: Record<Stage, StageSpec> = {
         front: "gone-except-downloads",
         closeRegistrations: true,
         announce: true,
+        ledger: "written",
         requestArchives: true,
         lastDownloadDay: true,
         selfDestruct: false,
@@ -94,6 +100,7 @@ export const STAGE_TABLE: Record<Stage, StageSpec> = {
         front: "gone-except-downloads",
         closeRegistrations: true,
         announce: true,
+        ledger: "kept",
         requestArchives: true,
         lastDownloadDay: false,
         selfDestruct: true,
@@ -108,6 +115,7 @@ export const STAGE_TABLE: Record<Stage, StageSpec> = {
         front: "gone-everywhere",
         closeRegistrations: true,
         announce: true,
+        ledger: "kept",
         requestArchives: true,
         lastDownloadDay: false,
         selfDestruct: true,
@@ -122,6 +130,7 @@ export const STAGE_TABLE: Record<Stage, StageSpec> = {
         front: "gone-everywhere",
         closeRegistrations: true,
         announce: true,
+        ledger: "kept",
         requestArchives: true,
         lastDownloadDay: false,
         selfDestruct: true,

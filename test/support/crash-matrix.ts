@@ -8,7 +8,8 @@
 import assert from "node:assert/strict";
 import { readdirSync, readFileSync } from "node:fs";
 import { after, before } from "node:test";
-import { Stage, STAGES } from "../../lib/rules/stages";
+import { Stage, STAGE_TABLE, STAGES } from "../../lib/rules/stages";
+import { LEDGER_PATH } from "../../lib/host/ledger";
 import { ORIGINAL_VHOST } from "../../lib/host/records";
 import { Closure, converge, expectStatus, startClosure, status, stopClosure, waitFor } from "./e2e";
 
@@ -100,6 +101,8 @@ export class CrashMatrix {
             assert.equal(sum, dump.sha256, `${stage}: the dump matches its sha256`);
         }
         assert.equal(await this.journalStage(), stage, `${stage}: the journal`);
+        const ledger = (await c.sandbox.exec(`stat -c '%a %U' ${LEDGER_PATH} 2>/dev/null || echo none`)).stdout.trim();
+        assert.equal(ledger, STAGE_TABLE[stage].ledger === "none" ? "none" : "600 root", `${stage}: the ledger of who has left`);
     }
 
     async journalStage(): Promise<Stage> {

@@ -5,6 +5,7 @@ import { requestArchives } from "./archives";
 import { databaseDump } from "./dump";
 import { handOver } from "./hand-over";
 import { journal } from "./journal";
+import { ledger } from "./ledger";
 import { announcement, announcementEmail, publicStatus } from "./notices";
 import { closeRegistrations } from "./registrations";
 import { selfDestruct } from "./self-destruct";
@@ -20,6 +21,7 @@ export const STEPS = {
     announcementEmail,
     publicStatus,
     requestArchives,
+    ledger,
     selfDestruct,
     databaseDump,
     stopServices,

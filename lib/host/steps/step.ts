@@ -14,6 +14,9 @@ import { RemoteHost } from "../ssh";
 
 export interface Step<P, R> {
     apply(host: RemoteHost, access: HostAccess, params: P, previous?: R): Promise<R>;
+    /** What the host has after `apply`, as params, where that can differ from what was asked (a report written
+     *  from the host's data at that moment): the state records it, so the next run compares with the host. */
+    paramsAfter?(params: P, result: R): P;
     /** What the host has now for what the step owns, as the step's params (and result) would say it. */
     read(host: RemoteHost, access: HostAccess, params: P, result: R): Promise<{ params: P; result: R }>;
     undo(host: RemoteHost, access: HostAccess, params: P, result: R): Promise<void>;
