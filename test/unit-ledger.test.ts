@@ -3,7 +3,12 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { accessLogView, countsOfLedger, downloaded, ledgerCounts, LedgerUser, renderLedger, earlierLedger } from "../lib/rules/ledger";
-import { accessLogOf, DEFAULT_ACCESS_LOG } from "../lib/host/ledger";
+import { accessLogOf, accessLogOutput, accessLogScript, DEFAULT_ACCESS_LOG } from "../lib/host/ledger";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, rmSync, utimesSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { gzipSync } from "node:zlib";
 
 const user = (username: string, extra: Partial<LedgerUser> = {}): LedgerUser => ({ username, archiveIds: [], signedInSinceAnnouncement: false, ...extra });
 /** One archive, requested at `at`. */
@@ -107,5 +112,27 @@ describe("the ledger of who has left", () => {
         assert.equal(accessLogOf("server {\n  listen 443 ssl;\n}\n"), DEFAULT_ACCESS_LOG);
         assert.equal(accessLogOf("server {\n  access_log /var/log/nginx/mastodon.log combined;\n}\n"), "/var/log/nginx/mastodon.log");
         assert.equal(accessLogOf("server {\n  access_log off;\n}\n"), undefined);
+    });
+
+    test("the access log read on the host: the log and its rotations (plain and gzipped), oldest first; none when there is none", () => {
+        const dir = mkdtempSync(join(tmpdir(), "ledger-log-"));
+        try {
+            const log = join(dir, "access.log");
+            const line = (time: string, path: string, status: number) => `10.0.0.1 - - [${time}] "GET ${path} HTTP/1.1" ${status} 1 "-" "-"\n`;
+            writeFileSync(
+                `${log}.2.gz`,
+                gzipSync(line("01/Dec/2026:10:00:00 +0100", "/", 200) + line("01/Dec/2026:10:00:01 +0100", "/backups/12/download", 302)),
+            );
+            writeFileSync(`${log}.1`, line("07/Dec/2026:10:00:00 +0000", "/system/backups/dumps/000/000/013/original/archive.zip", 206));
+            writeFileSync(log, line("08/Dec/2026:10:00:00 +0000", "/users/alice", 410));
+            // logrotate's order: the newest is the plain log, the oldest the highest number.
+            utimesSync(`${log}.2.gz`, new Date("2026-12-02"), new Date("2026-12-02"));
+            utimesSync(`${log}.1`, new Date("2026-12-07"), new Date("2026-12-07"));
+            const read = (path: string) => accessLogOutput(execFileSync("bash", ["-c", accessLogScript(path)], { encoding: "utf8" }).split("\n"));
+            assert.deepEqual(read(log), { from: "2026-12-01T09:00:00.000Z", downloadedArchiveIds: ["12", "13"] });
+            assert.deepEqual(read(join(dir, "none.log")), { downloadedArchiveIds: [] });
+        } finally {
+            rmSync(dir, { recursive: true, force: true });
+        }
     });
 });
