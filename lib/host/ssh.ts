@@ -173,9 +173,9 @@ export class RemoteHost {
     /** Read several files in one command (one round trip), each undefined when it does not exist. With
      *  `wrap`, the reading runs inside what it makes of the script (a container, another user). */
     async readFiles(paths: string[], label: string, wrap?: (script: string) => string): Promise<(string | undefined)[]> {
-        const script = paths.map((p) => `if [ -e ${shq(p)} ]; then echo 1; base64 -w0 < ${shq(p)}; echo; else printf '0\\n\\n'; fi`).join("\n");
+        const script = paths.map(readFileScript).join("\n");
         const lines = (await this.run(wrap ? wrap(script) : script, { label })).stdout.split("\n");
-        return paths.map((_, i) => (lines[2 * i] === "1" ? Buffer.from(lines[2 * i + 1], "base64").toString("utf8") : undefined));
+        return paths.map((_, i) => fileOf(lines.slice(2 * i)));
     }
 
     /** A PostgreSQL client tunnelled through this SSH connection: no database port is exposed. Rejected with
@@ -223,6 +223,16 @@ export class RemoteHost {
         await client.connect();
         return client;
     }
+}
+
+/** Prints a file as two lines, for fileOf: "1" and its content in base64, or "0" and nothing when it does not exist. */
+export function readFileScript(path: string): string {
+    return `if [ -e ${shq(path)} ]; then echo 1; base64 -w0 < ${shq(path)}; echo; else printf '0\\n\\n'; fi`;
+}
+
+/** The file readFileScript printed in the first two of `lines`, or undefined when it did not exist. */
+export function fileOf(lines: string[]): string | undefined {
+    return lines[0] === "1" ? Buffer.from(lines[1], "base64").toString("utf8") : undefined;
 }
 
 /** A `timestamp without time zone` as PostgreSQL prints it ("2026-06-01 10:00:00.123456"), read as UTC;

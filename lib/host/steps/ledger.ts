@@ -7,7 +7,7 @@ import { shq } from "../../mastodon/shell";
 import { HostAccess } from "../access";
 import { accessLogScript, LEDGER_PATH, ledgerTextOf, sha256 } from "../ledger";
 import { connectDatabase } from "../reads";
-import { RemoteHost } from "../ssh";
+import { fileOf, readFileScript, RemoteHost } from "../ssh";
 import { Step } from "./step";
 
 /** The ledger wanted: counts and digest, and what to read it from when it is written now (absent: kept as
@@ -18,14 +18,25 @@ export interface LedgerParams extends LedgerFacts {
     archivesRequestedAt?: string | null;
 }
 
-/** The ledger as the host shows it now: Mastodon's tables, the access log on the proxy, and the downloads the
- *  ledger written before saw. */
+/** The ledger as the host shows it now: Mastodon's tables, the access log on the proxy, and what the ledger
+ *  written before said (read with the log in one command where nginx runs on this host). */
 async function ledgerText(host: RemoteHost, access: HostAccess, domain: string, from: NonNullable<LedgerFacts["readFrom"]>): Promise<string> {
-    const previous = await onHost(host);
     const proxy = await host.on("proxy");
-    const logLines = from.accessLog
-        ? (await proxy.run(accessLogScript(from.accessLog), { label: `read archive downloads in ${from.accessLog}` })).stdout.split("\n")
-        : [];
+    let previous: string | undefined;
+    let logLines: string[] = [];
+    if (from.accessLog && proxy === host) {
+        const lines = (
+            await host.run(`${readFileScript(LEDGER_PATH)}\n${accessLogScript(from.accessLog)}`, {
+                label: `read the ledger of who has left and archive downloads in ${from.accessLog}`,
+            })
+        ).stdout.split("\n");
+        previous = fileOf(lines);
+        logLines = lines.slice(2);
+    } else {
+        previous = await onHost(host);
+        if (from.accessLog)
+            logLines = (await proxy.run(accessLogScript(from.accessLog), { label: `read archive downloads in ${from.accessLog}` })).stdout.split("\n");
+    }
     const db = await connectDatabase(host, access);
     try {
         return await ledgerTextOf(db, domain, from, logLines, previous);
