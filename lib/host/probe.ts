@@ -39,8 +39,6 @@ function ownerOf(host: string, text: string | undefined): HostOwner {
     return record ? { host, record } : { host, unreadable: true };
 }
 
-/** Mastodon's version as lib/mastodon/version.rb declares it (`def major; 4; end` ...), the prerelease
- *  suffix included when the file sets a default one. Undefined when the file has no such methods. */
 /** rails/sidekiq_deliveries.rb's answer, as the facts hold it. */
 export function sidekiqDeliveries(out: Record<string, unknown>): NonNullable<HostFacts["sidekiqDeliveries"]> {
     const waiting = (w: unknown) => {
@@ -50,6 +48,8 @@ export function sidekiqDeliveries(out: Record<string, unknown>): NonNullable<Hos
     return { delete: waiting(out.delete), move: waiting(out.move), moveDistributions: Number(out.move_distributions) };
 }
 
+/** Mastodon's version as lib/mastodon/version.rb declares it (`def major; 4; end` ...), the prerelease
+ *  suffix included when the file sets a default one. Undefined when the file has no such methods. */
 export function versionFromSource(rb: string): string | undefined {
     const part = (name: string) => new RegExp(`def ${name}\\s+(\\d+)\\s+end`).exec(rb)?.[1];
     const [major, minor, patch] = [part("major"), part("minor"), part("patch")];
