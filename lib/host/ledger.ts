@@ -73,8 +73,8 @@ export function sha256(text: string): string {
     return createHash("sha256").update(text).digest("hex");
 }
 
-/** A ledger written on the host, as the facts hold it (kept as it is), or undefined when it is not one. */
-export function keptLedger(text: string | undefined): LedgerFacts | undefined {
+/** A ledger's text as the facts hold it (its sha256 and counts), or undefined when it is not one. */
+export function ledgerFactsOf(text: string | undefined): LedgerFacts | undefined {
     const counts = text === undefined ? undefined : countsOfLedger(text);
     return counts && { digest: sha256(text!), counts };
 }

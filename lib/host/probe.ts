@@ -21,7 +21,7 @@ import { OWNER_RECORD } from "./records";
 import { BASELINE_STAGE, firstStage, nextStage, Stage, STAGE_TABLE, STAGES } from "../rules/stages";
 import { clockSkewMs, hostNow } from "../rules/clock";
 import { announcedAtOf } from "../rules/notice";
-import { accessLogOf, accessLogScript, keptLedger, LEDGER_PATH, ledgerTextOf } from "./ledger";
+import { accessLogOf, accessLogScript, ledgerFactsOf, LEDGER_PATH, ledgerTextOf } from "./ledger";
 
 export interface Probe {
     facts: HostFacts;
@@ -146,7 +146,7 @@ export async function probeHost(access: HostAccess, settings: Settings): Promise
         // The ledger of who has left: written from what the host shows at the stages that write it, else kept as
         // last written. Archive downloads are read from nginx's access log, where nginx runs.
         const ledgerWanted = STAGE_TABLE[settings.stage].ledger;
-        if (ledgerWanted !== "none") facts.ledger = keptLedger(ledgerOnHost);
+        if (ledgerWanted !== "none") facts.ledger = ledgerFactsOf(ledgerOnHost);
         const accessLog = ledgerWanted === "written" ? (accessLogOf(originalVhost) ?? null) : undefined;
         const logHere = accessLog && proxy === host ? `; echo ${LOG_MARK}; ${accessLogScript(accessLog)}` : "";
         // The host's clock, which the rules go by (lib/rules/clock.ts), in the same round trip as the dumps: in
@@ -225,7 +225,7 @@ export async function probeHost(access: HostAccess, settings: Settings): Promise
                 if (accessLog !== undefined) {
                     const announcedOn = announcedAtOf(facts, hostNow(new Date(), facts.clockSkewMs)).toISOString().slice(0, 10);
                     const readFrom = { announcedOn, accessLog };
-                    facts.ledger = { ...keptLedger(await ledgerTextOf(db, settings.domain, readFrom, logLines, ledgerOnHost))!, readFrom };
+                    facts.ledger = { ...ledgerFactsOf(await ledgerTextOf(db, settings.domain, readFrom, logLines, ledgerOnHost))!, readFrom };
                 }
             } finally {
                 await db.end();

@@ -35,8 +35,7 @@ export interface EarlierLedger {
     unknown: string[];
 }
 
-/** Whether the user downloaded an archive: "unknown" where the log cannot tell (no log, or it begins
- *  after the archive was made: the download may have been rotated away). */
+/** Whether the user downloaded an archive, or "unknown" where the log cannot tell (downloadsOf). */
 export type Downloaded = "yes" | "no" | "unknown";
 
 /** Where each user stands, the first that holds: moved, downloaded an archive, signed in, or nothing. */
@@ -54,35 +53,27 @@ export interface LedgerCounts {
     nothing: number;
 }
 
-/** Whether the user downloaded an archive: the log shows it, or showed it to the ledger written before;
- *  "unknown" where the log cannot tell (none, or it begins after an archive of theirs was requested). */
-export function downloaded(user: LedgerUser, log: AccessLogView): Downloaded {
-    if (log.earlier?.downloaded.includes(user.username) || user.archiveIds.some((id) => log.downloadedArchiveIds.includes(id))) return "yes";
-    if (log.earlier?.unknown.includes(user.username)) return "unknown";
-    if (user.archiveIds.length === 0) return "no";
-    if (!log.from || (user.firstArchiveRequestedAt !== undefined && user.firstArchiveRequestedAt < log.from)) return "unknown";
-    return "no";
-}
-
-export function ledgerStatus(user: LedgerUser, log: AccessLogView): LedgerStatus {
-    if (user.movedTo) return "moved";
-    const d = downloaded(user, log);
-    if (d === "yes") return "downloaded";
-    if (user.signedInSinceAnnouncement) return "signed-in";
-    return d === "unknown" ? "download-unknown" : "nothing";
-}
-
-export function ledgerCounts(users: LedgerUser[], log: AccessLogView): LedgerCounts {
-    const d = users.map((u) => downloaded(u, log));
-    return {
-        users: users.length,
-        moved: users.filter((u) => u.movedTo).length,
-        withArchive: users.filter((u) => u.archiveIds.length > 0).length,
-        downloaded: d.filter((x) => x === "yes").length,
-        downloadUnknown: d.filter((x) => x === "unknown").length,
-        signedInSinceAnnouncement: users.filter((u) => u.signedInSinceAnnouncement).length,
-        nothing: users.filter((u) => ledgerStatus(u, log) === "nothing").length,
+/** Whether each user downloaded an archive: the log shows it, or showed it to the ledger written before;
+ *  "unknown" where the log cannot tell (none, or it begins after an archive of theirs was requested). The log's
+ *  and the earlier ledger's lists are looked up once per user, not searched: a server has many users. */
+export function downloadsOf(log: AccessLogView): (user: LedgerUser) => Downloaded {
+    const ids = new Set(log.downloadedArchiveIds);
+    const seen = new Set(log.earlier?.downloaded);
+    const unknown = new Set(log.earlier?.unknown);
+    return (user) => {
+        if (seen.has(user.username) || user.archiveIds.some((id) => ids.has(id))) return "yes";
+        if (unknown.has(user.username)) return "unknown";
+        if (user.archiveIds.length === 0) return "no";
+        if (!log.from || (user.firstArchiveRequestedAt !== undefined && user.firstArchiveRequestedAt < log.from)) return "unknown";
+        return "no";
     };
+}
+
+function statusOf(user: LedgerUser, downloaded: Downloaded): LedgerStatus {
+    if (user.movedTo) return "moved";
+    if (downloaded === "yes") return "downloaded";
+    if (user.signedInSinceAnnouncement) return "signed-in";
+    return downloaded === "unknown" ? "download-unknown" : "nothing";
 }
 
 const COLUMNS = ["username", "status", "moved_to", "moved_at", "archive_requested_at", "downloaded", "signed_in_since_announcement"] as const;
@@ -93,23 +84,25 @@ const COLUMNS = ["username", "status", "moved_to", "moved_at", "archive_requeste
  * nothing new rewrites nothing.
  */
 export function renderLedger(domain: string, announcedOn: string, users: LedgerUser[], log: AccessLogView): string {
+    const downloaded = downloadsOf(log);
     const lines = [
         `# Who has left ${domain}: its local users who can sign in, and what they did since the closure was announced on ${announcedOn}.`,
         `# Archive downloads as nginx's access log shows them; "unknown" where it begins after an archive was requested. Counts only leave this host.`,
         COLUMNS.join("\t"),
         ...[...users]
             .sort((a, b) => (a.username < b.username ? -1 : a.username > b.username ? 1 : 0))
-            .map((u) =>
-                [
+            .map((u) => {
+                const d = downloaded(u);
+                return [
                     u.username,
-                    ledgerStatus(u, log),
+                    statusOf(u, d),
                     u.movedTo ?? "-",
                     u.movedAt ?? "-",
                     u.lastArchiveRequestedAt ?? "-",
-                    u.archiveIds.length || downloaded(u, log) !== "no" ? downloaded(u, log) : "-",
+                    u.archiveIds.length || d !== "no" ? d : "-",
                     u.signedInSinceAnnouncement ? "yes" : "no",
-                ].join("\t"),
-            ),
+                ].join("\t");
+            }),
     ];
     return `${lines.join("\n")}\n`;
 }
@@ -128,8 +121,8 @@ export function earlierLedger(text: string | undefined): EarlierLedger {
     return { downloaded: by("yes"), unknown: by("unknown") };
 }
 
-/** The counts of a ledger written on the host (read back once the database is stopped), or undefined when
- *  the text is not a ledger. */
+/** The counts of a ledger's text (the one counting: what the outputs say is what the list on the host says),
+ *  or undefined when the text is not a ledger. */
 export function countsOfLedger(text: string): LedgerCounts | undefined {
     const users = rowsOf(text);
     if (!users) return undefined;

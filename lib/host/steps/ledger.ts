@@ -5,7 +5,7 @@ import type { LedgerFacts } from "../../rules/facts";
 import { countsOfLedger } from "../../rules/ledger";
 import { shq } from "../../mastodon/shell";
 import { HostAccess } from "../access";
-import { accessLogScript, LEDGER_PATH, ledgerTextOf, sha256 } from "../ledger";
+import { accessLogScript, LEDGER_PATH, ledgerFactsOf, ledgerTextOf, sha256 } from "../ledger";
 import { connectDatabase } from "../reads";
 import { fileOf, readFileScript, RemoteHost } from "../ssh";
 import { Step } from "./step";
@@ -59,7 +59,7 @@ export const ledger: Step<LedgerParams, Written> = {
         if (p.readFrom) {
             const text = await ledgerText(host, access, p.domain, p.readFrom);
             await host.writeFile(LEDGER_PATH, text, { owner: "root", mode: "600", label: "write the ledger of who has left" });
-            return { digest: sha256(text), counts: countsOfLedger(text)! };
+            return ledgerFactsOf(text)!;
         }
         // Kept as last written: it is there, or it cannot be written again.
         const text = await onHost(host);
